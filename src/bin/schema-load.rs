@@ -1,0 +1,66 @@
+//! `schema-load`: create the messages table exactly as the app needs it.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::Parser;
+use cruddur_ops::config::{TableArgs, TargetArgs};
+use cruddur_ops::schema::{self, LoadOutcome, TableDefinition};
+use cruddur_ops::{cli, context};
+
+/// Create the messages table (keys, GSI, throughput, stream) and wait until it is ACTIVE.
+///
+/// An existing identical table is left alone (exit 0); an existing table that differs is
+/// reported difference by difference and left alone (exit 1). Nothing is ever deleted.
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    after_help = "Examples:\n  schema-load                          # local DynamoDB\n  schema-load prod\n  schema-load --table test-messages\n  schema-load --schema my-table.json   # any create-table --cli-input-json file"
+)]
+struct Args {
+    #[command(flatten)]
+    target: TargetArgs,
+
+    #[command(flatten)]
+    table: TableArgs,
+
+    /// Table definition in `aws dynamodb create-table --cli-input-json` form [default: the shipped seeds/messages-table.json].
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    cli::run(async move {
+        let mut def = TableDefinition::load(args.schema.as_deref())?;
+        let ctx = context::connect(&args.target, &args.table).await?;
+        def.table_name = ctx.table().to_string();
+        let name = &def.table_name;
+        match schema::load(&ctx, &def).await? {
+            LoadOutcome::Created => {
+                eprintln!("created table {name} on {}: ACTIVE", ctx.dynamodb_endpoint)
+            }
+            LoadOutcome::Unchanged => {
+                eprintln!(
+                    "table {name} already exists on {} exactly as defined: nothing to do",
+                    ctx.dynamodb_endpoint
+                )
+            }
+            LoadOutcome::Differs(diffs) => {
+                eprintln!(
+                    "table {name} exists on {} but differs from the definition:",
+                    ctx.dynamodb_endpoint
+                );
+                for diff in &diffs {
+                    eprintln!("  - {diff}");
+                }
+                bail!(
+                    "table {name} differs from the definition in {} way(s); nothing was changed",
+                    diffs.len()
+                );
+            }
+        }
+        Ok(())
+    })
+}

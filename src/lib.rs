@@ -1,0 +1,15 @@
+//! cruddur-ops: the library behind the toolkit's binaries.
+//!
+//! Each binary in `src/bin/` parses its arguments, resolves a [`config::Config`], builds one
+//! [`context::Context`], calls one function here and renders its result with [`output`].
+
+pub mod cli;
+pub mod config;
+pub mod confirm;
+pub mod context;
+pub mod item;
+pub mod keys;
+pub mod output;
+pub mod scan;
+pub mod schema;
+pub mod tables;

@@ -1,0 +1,224 @@
+//! Rendering for people and programs: tables, JSON and JSON lines. The only module that writes
+//! results; everything here takes an `impl Write` so it never touches stdout by itself.
+
+use std::io::{self, Write};
+
+use clap::ValueEnum;
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+use serde_json::Value;
+
+use crate::item::{to_plain_json, to_typed_json, Item};
+
+/// How results are printed.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    #[default]
+    Table,
+    /// One JSON array.
+    Json,
+    /// One JSON value per line (JSON lines), for streaming into other tools.
+    Jsonl,
+}
+
+/// Writes a table with `header` and `rows`.
+pub fn write_table<W: Write + ?Sized>(
+    out: &mut W,
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> io::Result<()> {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.iter().copied());
+    for row in rows {
+        table.add_row(row);
+    }
+    writeln!(out, "{table}")
+}
+
+/// Writes `values` as one JSON array (`Json`) or one value per line (`Jsonl`/`Table`).
+pub fn write_json<W: Write + ?Sized>(
+    out: &mut W,
+    format: Format,
+    values: &[Value],
+) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, values)?;
+            writeln!(out)
+        }
+        Format::Jsonl | Format::Table => {
+            for value in values {
+                serde_json::to_writer(&mut *out, value)?;
+                writeln!(out)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Writes one JSON document (a report, say), pretty for `Json`, on one line otherwise.
+pub fn write_json_value<W: Write + ?Sized>(
+    out: &mut W,
+    format: Format,
+    value: &Value,
+) -> io::Result<()> {
+    match format {
+        Format::Json => serde_json::to_writer_pretty(&mut *out, value)?,
+        _ => serde_json::to_writer(&mut *out, value)?,
+    }
+    writeln!(out)
+}
+
+/// Cuts `text` to at most `max` characters, ending with `...` when it was longer.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(3)).collect();
+    cut.push_str("...");
+    cut
+}
+
+/// Prints DynamoDB items as they arrive, a page at a time, holding no more than one page.
+pub struct ItemWriter<W: Write> {
+    out: W,
+    format: Format,
+    raw: bool,
+    written: u64,
+}
+
+impl<W: Write> ItemWriter<W> {
+    /// A writer of `format`; `raw` keeps DynamoDB's typed JSON.
+    pub fn new(out: W, format: Format, raw: bool) -> ItemWriter<W> {
+        ItemWriter {
+            out,
+            format,
+            raw,
+            written: 0,
+        }
+    }
+
+    fn json(&self, item: &Item) -> Value {
+        if self.raw {
+            to_typed_json(item)
+        } else {
+            to_plain_json(item)
+        }
+    }
+
+    /// Writes one page of items and flushes, so output follows the scan.
+    pub fn write_page(&mut self, items: &[Item]) -> io::Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        match self.format {
+            Format::Jsonl => {
+                for item in items {
+                    let value = self.json(item);
+                    serde_json::to_writer(&mut self.out, &value)?;
+                    self.out.write_all(b"\n")?;
+                }
+            }
+            Format::Json => {
+                for item in items {
+                    let sep: &[u8] = if self.written == 0 {
+                        b"[\n  "
+                    } else {
+                        b",\n  "
+                    };
+                    let value = self.json(item);
+                    self.out.write_all(sep)?;
+                    serde_json::to_writer(&mut self.out, &value)?;
+                    self.written += 1;
+                }
+            }
+            Format::Table => {
+                let rows: Vec<Value> = items.iter().map(|i| self.json(i)).collect();
+                let mut columns: Vec<&str> = vec!["pk", "sk"];
+                for row in &rows {
+                    for key in row.as_object().into_iter().flat_map(|o| o.keys()) {
+                        if !columns.contains(&key.as_str()) {
+                            columns.push(key);
+                        }
+                    }
+                }
+                let cells = rows.iter().map(|row| {
+                    columns
+                        .iter()
+                        .map(|c| match &row[*c] {
+                            Value::Null => String::new(),
+                            Value::String(s) => truncate(s, 60),
+                            other => truncate(&other.to_string(), 60),
+                        })
+                        .collect()
+                });
+                write_table(&mut self.out, &columns, cells)?;
+            }
+        }
+        if self.format != Format::Json {
+            self.written += items.len() as u64;
+        }
+        self.out.flush()
+    }
+
+    /// Closes the output (the JSON array's bracket) and returns how many items were written.
+    pub fn finish(mut self) -> io::Result<u64> {
+        if self.format == Format::Json {
+            let end: &[u8] = if self.written == 0 { b"[]\n" } else { b"\n]\n" };
+            self.out.write_all(end)?;
+        }
+        self.out.flush()?;
+        Ok(self.written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::s;
+
+    fn item(pk: &str) -> Item {
+        [("pk".to_string(), s(pk)), ("sk".to_string(), s("t"))].into()
+    }
+
+    #[test]
+    fn json_stream_is_one_valid_array() {
+        for pages in [
+            vec![],
+            vec![vec![item("a")], vec![], vec![item("b"), item("c")]],
+        ] {
+            let mut buf = Vec::new();
+            let mut w = ItemWriter::new(&mut buf, Format::Json, false);
+            for page in &pages {
+                w.write_page(page).unwrap();
+            }
+            let n = w.finish().unwrap();
+            let parsed: Vec<Value> = serde_json::from_slice(&buf).unwrap();
+            assert_eq!(parsed.len() as u64, n);
+            assert_eq!(n as usize, pages.iter().map(Vec::len).sum::<usize>());
+        }
+    }
+
+    #[test]
+    fn jsonl_is_one_item_per_line() {
+        let mut buf = Vec::new();
+        let mut w = ItemWriter::new(&mut buf, Format::Jsonl, true);
+        w.write_page(&[item("a"), item("b")]).unwrap();
+        assert_eq!(w.finish().unwrap(), 2);
+        let text = String::from_utf8(buf).unwrap();
+        let lines: Vec<_> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0], r#"{"pk":{"S":"a"},"sk":{"S":"t"}}"#);
+    }
+
+    #[test]
+    fn truncate_counts_characters() {
+        assert_eq!(truncate("short", 40), "short");
+        assert_eq!(truncate("ééééé", 4), "é...");
+        assert_eq!(truncate(&"x".repeat(50), 40).chars().count(), 40);
+    }
+}
