@@ -1,0 +1,1 @@
+//! schema-load, list-tables, drop, scan, and what every binary does with bad input.
