@@ -179,6 +179,7 @@ apt_install() { # WHY PACKAGE...
 
 # Does something accept TCP connections on HOST:PORT?
 port_open() {
+  # shellcheck disable=SC2016 # expanded by the inner bash
   timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$HOST" "$1" 2>/dev/null
 }
 
@@ -189,13 +190,14 @@ port_owner() {
 }
 
 # An AWS JSON-protocol POST over bash's /dev/tcp (no curl needed); prints the raw
-# HTTP response. DynamoDB Local wants some Authorization header (never checked), moto
-# routes on X-Amz-Target.
-aws_json_post() { # PORT TARGET CONTENT-TYPE BODY
+# HTTP response. DynamoDB Local wants some Authorization header (never checked); moto
+# picks the service from the credential scope in it (SERVICE).
+aws_json_post() { # PORT SERVICE TARGET CONTENT-TYPE BODY
+  # shellcheck disable=SC2016 # expanded by the inner bash
   timeout 5 bash -c '
     exec 3<>"/dev/tcp/$0/$1" || exit 1
-    printf "POST / HTTP/1.0\r\nHost: %s:%s\r\nAuthorization: AWS4-HMAC-SHA256 Credential=local/20240101/us-east-1/local/aws4_request, SignedHeaders=host, Signature=0\r\nX-Amz-Target: %s\r\nContent-Type: %s\r\nContent-Length: %s\r\nConnection: close\r\n\r\n%s" \
-      "$0" "$1" "$2" "$3" "${#4}" "$4" >&3
+    printf "POST / HTTP/1.0\r\nHost: %s:%s\r\nAuthorization: AWS4-HMAC-SHA256 Credential=local/20240101/us-east-1/%s/aws4_request, SignedHeaders=host, Signature=0\r\nX-Amz-Target: %s\r\nContent-Type: %s\r\nContent-Length: %s\r\nConnection: close\r\n\r\n%s" \
+      "$0" "$1" "$2" "$3" "$4" "${#5}" "$5" >&3
     cat <&3' "$HOST" "$@" 2>/dev/null
 }
 
@@ -222,6 +224,7 @@ pid_cmdline() {
 # becomes our zombie, and it is not a bash background job (those start with SIGINT
 # ignored, which postgres's fast shutdown needs). The pid (the exec'd service itself)
 # goes to PIDFILE.
+# shellcheck disable=SC2016 # expanded by the inner bash
 readonly LAUNCHER='
 pidfile=$1
 shift
@@ -311,11 +314,11 @@ our_pid() {
 svc_probe() {
   case $1 in
     ddb)
-      aws_json_post "$DDB_PORT" DynamoDB_20120810.ListTables application/x-amz-json-1.0 '{}' |
+      aws_json_post "$DDB_PORT" dynamodb DynamoDB_20120810.ListTables application/x-amz-json-1.0 '{}' |
         grep -q '"TableNames"'
       ;;
     moto)
-      aws_json_post "$COGNITO_PORT" AWSCognitoIdentityProviderService.ListUserPools \
+      aws_json_post "$COGNITO_PORT" cognito-idp AWSCognitoIdentityProviderService.ListUserPools \
         application/x-amz-json-1.1 '{"MaxResults":1}' | grep -q '"UserPools"'
       ;;
     pg) pg_query "$PG_DATABASE" 'select 1' >/dev/null 2>&1 ;;
@@ -438,7 +441,7 @@ pg_find_bin() {
   if [[ -n ${CRUDDUR_OPS_PG_BINDIR:-} ]]; then
     PG_BIN=$CRUDDUR_OPS_PG_BINDIR
   elif have initdb && have postgres; then
-    PG_BIN=$(dirname "$(command -v initdb)")
+    PG_BIN=$(dirname "$(readlink -f "$(command -v initdb)")") # may be a symlink into .../bin
   else
     for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V); do
       [[ -x $d/initdb && -x $d/postgres ]] && PG_BIN=$d

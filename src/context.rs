@@ -5,11 +5,11 @@
 use std::fmt::{self, Display};
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 use crate::config::{Config, Target};
 
@@ -58,18 +58,27 @@ pub trait SdkResultExt<T> {
 
 impl<T, E, R> SdkResultExt<T> for std::result::Result<T, SdkError<E, R>>
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
     R: fmt::Debug + Send + Sync + 'static,
 {
     fn on(self, endpoint: &Endpoint, what: impl Display) -> Result<T> {
         self.map_err(|err| {
-            let hint = match &err {
-                SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-                    endpoint.unreachable_hint()
+            let context = format!("{what} on {endpoint}");
+            match &err {
+                SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => anyhow::Error::new(err)
+                    .context(format!("{context}{}", endpoint.unreachable_hint())),
+                // The service's own words: "ResourceNotFoundException: Requested resource not found".
+                SdkError::ServiceError(service) => {
+                    let e = service.err();
+                    let code = e.code().unwrap_or("service error");
+                    match e.message() {
+                        Some(message) => anyhow!("{code}: {message}"),
+                        None => anyhow!("{code}"),
+                    }
+                    .context(context)
                 }
-                _ => "",
-            };
-            anyhow::Error::new(err).context(format!("{what} on {endpoint}{hint}"))
+                _ => anyhow::Error::new(err).context(context),
+            }
         })
     }
 }
@@ -156,8 +165,9 @@ async fn load_sdk_config(config: &Config) -> SdkConfig {
         Target::Local => {
             loader = loader
                 .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                    "cruddur-local",
-                    "cruddur-local",
+                    // DynamoDB Local accepts only letters and digits here.
+                    "cruddurlocal",
+                    "cruddurlocal",
                     None,
                     None,
                     "cruddur-ops-local",
