@@ -213,6 +213,22 @@ pid_alive() { # a live process (zombies do not count)
   fi
 }
 
+# Is PID the process listening on PORT? (A second DynamoDB Local whose bind failed
+# stays alive, so "our pid is alive and the port answers" is not enough: the answer
+# may come from someone else's server.) Reads /proc; says yes when it cannot tell.
+pid_listens() { # PID PORT
+  local pid=$1 port=$2 hex inode
+  [[ -r /proc/$pid/net/tcp ]] || return 0
+  printf -v hex ':%04X' "$port"
+  while read -r inode; do
+    if [[ -n $(find "/proc/$pid/fd" -maxdepth 1 -lname "socket:\\[$inode\\]" -print -quit 2>/dev/null) ]]; then
+      return 0
+    fi
+  done < <(awk -v p="$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { print $10 }' \
+    "/proc/$pid/net/tcp" "/proc/$pid/net/tcp6" 2>/dev/null)
+  return 1
+}
+
 pid_cmdline() {
   tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true
 }
@@ -470,9 +486,11 @@ pg_query() {
 }
 
 pg_ensure_database() {
-  local have_db
-  have_db=$(pg_query postgres "select 1 from pg_database where datname = '$PG_DATABASE'") || return 1
-  [[ $have_db == 1 ]] || pg_query postgres "create database $PG_DATABASE" >/dev/null
+  local q="select 1 from pg_database where datname = '$PG_DATABASE'"
+  [[ $(pg_query postgres "$q") == 1 ]] && return 0
+  # a concurrent creator may win the race: then it exists, which is all we want
+  pg_query postgres "create database $PG_DATABASE" >/dev/null 2>&1 ||
+    [[ $(pg_query postgres "$q") == 1 ]]
 }
 
 # Sets PG_BASE (owned by the user the server runs as) and PG_DATA.
@@ -582,35 +600,55 @@ pg_launch() {
 # commands
 
 # inspect SVC: sets STATE to one of
-#   ours      our process, answering          (PID set)
-#   starting  our process, not answering yet  (PID set)
-#   foreign   not ours, but answers as the service should
-#   taken     not ours, port taken by something that does not answer as it should
+#   ours      our process holds the port and answers   (PID set)
+#   starting  our process, not answering yet           (PID set)
+#   foreign   someone else holds the port, and it answers as the service should
+#   taken     someone else holds the port, and it does not
 #   down      nothing there
+# With foreign/taken, PID may still name a process of ours that never got the port.
 STATE=""
 PID=""
 inspect() {
-  local svc=$1
+  local svc=$1 port
+  port=$(svc_port "$svc")
   PID=$(our_pid "$svc")
-  if [[ -n $PID ]]; then
+  if [[ -n $PID ]] && pid_listens "$PID" "$port"; then
     if svc_probe "$svc"; then STATE=ours; else STATE=starting; fi
-  elif port_open "$(svc_port "$svc")"; then
+  elif port_open "$port" && ! { [[ -n $PID ]] && pid_listens "$PID" "$port"; }; then
     if svc_probe "$svc"; then STATE=foreign; else STATE=taken; fi
+  elif [[ -n $PID ]]; then
+    STATE=starting
   else
     STATE=down
   fi
 }
 
+# Stop a process of ours that is alive but never got its port (someone else has it).
+stop_stray() { # SVC
+  if [[ -n $PID ]]; then
+    say "$(svc_name "$1"): stopping our pid $PID, which never got port $(svc_port "$1")"
+    stop_pid "$1" "$PID"
+    PID=""
+  fi
+}
+
 wait_ready() { # SVC START_US
-  local svc=$1 t0=$2 name pid deadline
+  local svc=$1 t0=$2 name pid deadline port owner
   name=$(svc_name "$svc")
   pid=$(<"$RUN_DIR/$name.pid")
   deadline=$(($(now_us) + READY_TIMEOUT * 1000000))
+  port=$(svc_port "$svc")
   while :; do
-    if [[ $svc == pg ]]; then
-      pg_query postgres 'select 1' >/dev/null 2>&1 && pg_ensure_database && svc_probe pg && break
-    else
-      svc_probe "$svc" && break
+    if pid_listens "$pid" "$port"; then
+      if [[ $svc == pg ]]; then
+        pg_query postgres 'select 1' >/dev/null 2>&1 && pg_ensure_database && svc_probe pg && break
+      else
+        svc_probe "$svc" && break
+      fi
+    elif port_open "$port" && ! pid_listens "$pid" "$port"; then
+      owner=$(port_owner "$port")
+      stop_pid "$svc" "$pid" >/dev/null 2>&1 || true
+      die "$name: port $port on $HOST was taken by another process${owner:+ ($owner)} while ours (pid $pid) was starting; stopped ours"
     fi
     if ! pid_alive "$pid"; then
       say "$name: exited during start-up; last lines of $(svc_log "$svc"):"
@@ -641,10 +679,12 @@ cmd_up() {
       ours) say "$name: already running on $HOST:$port (pid $PID)" ;;
       starting) to_wait+=("$svc") ;;
       foreign)
+        stop_stray "$svc"
         owner=$(port_owner "$port")
-        say "$name: $HOST:$port already answers as a $(svc_what "$svc") not started by this stack${owner:+ ($owner)}; using it, \`down\` will leave it alone"
+        say "$name: something not started by this stack${owner:+ ($owner)} already answers on $HOST:$port as a $(svc_what "$svc"); using it (\`down\` will leave it alone)"
         ;;
       taken)
+        stop_stray "$svc"
         if [[ $svc == pg ]] && pg_query postgres 'select 1' >/dev/null 2>&1; then
           say "$name: $HOST:$port is a PostgreSQL not started by this stack; creating database $PG_DATABASE in it"
           pg_ensure_database || die "$name: could not create database $PG_DATABASE on $HOST:$port"
