@@ -1,0 +1,872 @@
+#!/usr/bin/env python3
+"""`just bench`: the toolkit's binaries side by side with what users run today.
+
+Every benchmark runs whole processes, timed from outside (wall time, median of several runs
+after a warm-up), on the local stack: DynamoDB Local (in memory), moto's Cognito and
+PostgreSQL. Each write run gets a freshly created table (unique name, dropped after); read
+benchmarks get a table seeded once for them (dropped after). Tables are the shipped definition
+without its stream (see Stack.__init__). Processes are started by a tiny launcher
+(bench/spawn.rs) that times them and reads their peak RSS from wait4's ru_maxrss (which also
+covers any descendant the process reaped, as the largest one); for commands that may spawn
+children the summed RSS of the process tree is also sampled from /proc every 10 ms and the
+larger of the two is kept.
+
+Prints a markdown table and writes target/bench/results.json (and target/bench/details.json
+with every sample, the rates and the machine). Exits 0 when every benchmark ran, met or not;
+1 when one could not run; 2 on bad arguments.
+
+Run through bench/run.sh (the stack's venv); `just bench` brings the stack up and builds the
+release binaries first.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+import boto3
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+BIN = ROOT / "target" / "release"
+OUT = ROOT / "target" / "bench"
+VENV_PY = sys.executable  # run.sh runs us with the stack's venv
+AWS_CLI = Path(sys.executable).parent / "aws"
+
+HOST = "127.0.0.1"
+DDB_URL = f"http://{HOST}:8000"
+COGNITO_URL = f"http://{HOST}:9229"
+PG_ADMIN_URL = f"postgresql://postgres:password@{HOST}:5432/postgres"
+REGION = "us-east-1"
+DEFAULT_GROUP = "5ae290ed-55d1-47a0-bc6d-fe2bc2700399"
+# A fixed end time for bulk seeds, so every run (and the dump the baseline replays) holds the
+# very same items.
+FIXED_NOW = "2026-01-01T00:00:00Z"
+CHILD_TIMEOUT = 300  # seconds; a child still running then is killed and its benchmark fails
+
+BENCHMARKS = [
+    "startup",
+    "seed-standard",
+    "seed-bulk-50k",
+    "seed-bulk-ceiling",
+    "scan-50k",
+    "scan-flat-memory",
+    "scan-segments",
+    "sync-2k",
+]
+
+
+class CannotRun(Exception):
+    """A benchmark could not run (missing binary, a child failed, wrong data)."""
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def child_env(**extra):
+    """The environment for every child: no real AWS settings, the local stack's dummies."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_")
+        and k not in ("DDB_MESSAGE_TABLE", "CONNECTION_URL", "PROD_CONNECTION_URL")
+    }
+    env.update(
+        {
+            # DynamoDB Local accepts only letters and digits in the access key.
+            "AWS_ACCESS_KEY_ID": "cruddurlocal",
+            "AWS_SECRET_ACCESS_KEY": "cruddurlocal",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_ENDPOINT_URL_DYNAMODB": DDB_URL,
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": COGNITO_URL,
+        }
+    )
+    env.update(extra)
+    return env
+
+
+# ---------------------------------------------------------------------------
+# measuring one process (or a few at once)
+
+
+def tree_rss_kb(root):
+    """Summed VmRSS (kB) of `root` and all its descendants, from /proc."""
+    total, stack, seen = 0, [root], set()
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as f:
+                    stack.extend(int(c) for c in f.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError):
+            continue
+    return total
+
+
+class Sample:
+    def __init__(self, wall_s, rss_kb):
+        self.wall_s = wall_s
+        self.rss_kb = rss_kb
+
+    def to_json(self):
+        return {"wall_s": round(self.wall_s, 6), "peak_rss_mb": round(self.rss_kb / 1024, 2)}
+
+
+SPAWN = OUT / "spawn"
+
+
+def build_spawn():
+    """Compiles bench/spawn.rs (std only) with rustc when missing or older than the source."""
+    src = BENCH / "spawn.rs"
+    if SPAWN.is_file() and SPAWN.stat().st_mtime >= src.stat().st_mtime:
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
+    tmp = OUT / "spawn.tmp"
+    r = subprocess.run(["rustc", "--edition", "2021", "-O", "-o", str(tmp), str(src)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"bench: compiling {src} failed:\n{r.stderr}")
+    tmp.replace(SPAWN)
+
+
+def run_many(cmds, env, stdout=None, tree=False, what="command"):
+    """Starts every command at once (through bench/spawn.rs) and waits for all: (wall seconds
+    until the last exit, [peak RSS kB of each]). stdout: None for /dev/null or an open file.
+    tree: also sample the summed RSS of the process tree under the launcher (/proc, every
+    10 ms) and keep it when larger (the sum over all commands, given to each)."""
+    out = stdout if stdout is not None else subprocess.DEVNULL
+    argv = [str(SPAWN), ""]
+    for cmd in cmds:
+        argv += [str(len(cmd)), *map(str, cmd)]
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile() as report:
+        argv[1] = report.name
+        stop, tree_peak = threading.Event(), [0]
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
+                                start_new_session=True)
+        sampler = None
+        if tree:
+
+            def sample():
+                while not stop.is_set():
+                    tree_peak[0] = max(tree_peak[0],
+                                       tree_rss_kb(proc.pid) - tree_rss_kb_one(proc.pid))
+                    stop.wait(0.01)
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+        try:
+            code = proc.wait(timeout=CHILD_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+            raise CannotRun(f"{what}: still running after {CHILD_TIMEOUT} s; killed")
+        finally:
+            stop.set()
+            if sampler:
+                sampler.join()
+        err.seek(0)
+        text = err.read().decode("utf-8", "replace").strip()
+        lines = open(report.name).read().split()
+        if code != 0 or len(lines) != 3 * len(cmds):
+            raise CannotRun(f"{what}: the launcher failed (exit {code}): {text[-2000:]}")
+        codes = [int(x) for x in lines[0::3]]
+        walls = [float(x) for x in lines[1::3]]
+        peaks = [int(x) for x in lines[2::3]]
+        for cmd, c in zip(cmds, codes):
+            if c != 0:
+                raise CannotRun(
+                    f"{what}: `{' '.join(map(str, cmd))}` exited {c}: {text[-2000:]}"
+                )
+        return max(walls), [max(p, tree_peak[0]) for p in peaks]
+
+
+def tree_rss_kb_one(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        pass
+    return 0
+
+
+def run_one(cmd, env, stdout=None, tree=False, what="command"):
+    wall, peaks = run_many([cmd], env, stdout=stdout, tree=tree, what=what)
+    return Sample(wall, peaks[0])
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+# ---------------------------------------------------------------------------
+# the local stores
+
+
+class Stack:
+    """Resources the benchmarks create, all removed by close()."""
+
+    def __init__(self):
+        self.ddb = boto3.client(
+            "dynamodb",
+            endpoint_url=DDB_URL,
+            region_name=REGION,
+            aws_access_key_id="cruddurlocal",
+            aws_secret_access_key="cruddurlocal",
+        )
+        self.cognito = boto3.client(
+            "cognito-idp",
+            endpoint_url=COGNITO_URL,
+            region_name=REGION,
+            aws_access_key_id="cruddurlocal",
+            aws_secret_access_key="cruddurlocal",
+        )
+        self.run_id = uuid.uuid4().hex[:8]
+        self.table_def = json.loads((ROOT / "seeds" / "messages-table.json").read_text())
+        # Without the stream: on DynamoDB Local every write to a stream-enabled table costs more
+        # the more stream records the server holds (even of deleted tables), so a stream makes
+        # each run slower than the one before it (see README, Performance).
+        self.table_def.pop("StreamSpecification", None)
+        self.tables = set()
+        self.databases = []
+        self.pools = []
+        self._seed_db = None
+        self._counter = 0
+
+    def check(self):
+        try:
+            self.ddb.list_tables(Limit=1)
+            self.cognito.list_user_pools(MaxResults=1)
+            with psycopg.connect(PG_ADMIN_URL, connect_timeout=3) as conn:
+                conn.execute("select 1")
+        except Exception as e:  # noqa: BLE001 - any failure means the same thing here
+            raise SystemExit(
+                f"bench: the local stack does not answer ({e}); run `bash scripts/stack.sh up`"
+            )
+
+    def unique(self, prefix):
+        self._counter += 1
+        return f"{prefix}-{self.run_id}-{self._counter}"
+
+    # tables ---------------------------------------------------------------
+    def create_table(self, prefix="bench"):
+        name = self.unique(prefix)
+        spec = dict(self.table_def, TableName=name)
+        self.ddb.create_table(**spec)
+        self.tables.add(name)
+        self.ddb.get_waiter("table_exists").wait(
+            TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+        )
+        return name
+
+    def drop_table(self, name):
+        try:
+            self.ddb.delete_table(TableName=name)
+        except self.ddb.exceptions.ResourceNotFoundException:
+            pass
+        self.tables.discard(name)
+
+    def count_items(self, table):
+        total, kwargs = 0, {"TableName": table, "Select": "COUNT"}
+        while True:
+            page = self.ddb.scan(**kwargs)
+            total += page["Count"]
+            if "LastEvaluatedKey" not in page:
+                return total
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # databases ------------------------------------------------------------
+    def create_database(self, prefix):
+        name = self.unique(prefix).replace("-", "_")
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.databases.append(name)
+        url = f"postgresql://postgres:password@{HOST}:5432/{name}"
+        with psycopg.connect(url) as conn:
+            conn.execute((ROOT / "seeds" / "schema.sql").read_text())
+        return url
+
+    def seed_database(self):
+        """A database with the schema and the seed users (everlygrandest, bayko, ...)."""
+        if self._seed_db is None:
+            url = self.create_database("bench_seed")
+            with psycopg.connect(url) as conn:
+                conn.execute((ROOT / "seeds" / "users.sql").read_text())
+            self._seed_db = url
+        return self._seed_db
+
+    # pools ------------------------------------------------------------------
+    def create_pool(self, users):
+        """A fresh moto pool with `users` (handle, email) pairs, created concurrently."""
+        pool = self.cognito.create_user_pool(PoolName=self.unique("bench-pool"))["UserPool"]["Id"]
+        self.pools.append(pool)
+
+        def create(pair):
+            handle, email = pair
+            self.cognito.admin_create_user(
+                UserPoolId=pool,
+                Username=handle,
+                UserAttributes=[
+                    {"Name": "preferred_username", "Value": handle},
+                    {"Name": "email", "Value": email},
+                ],
+                MessageAction="SUPPRESS",
+            )
+
+        with ThreadPoolExecutor(16) as ex:
+            list(ex.map(create, users))
+        return pool
+
+    def close(self):
+        for name in list(self.tables):
+            try:
+                self.drop_table(name)
+            except Exception as e:  # noqa: BLE001
+                log(f"could not drop table {name}: {e}")
+        for pool in self.pools:
+            try:
+                self.cognito.delete_user_pool(UserPoolId=pool)
+            except Exception as e:  # noqa: BLE001
+                log(f"could not delete pool {pool}: {e}")
+        if self.databases:
+            try:
+                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                    for name in self.databases:
+                        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except Exception as e:  # noqa: BLE001
+                log(f"could not drop databases {self.databases}: {e}")
+
+
+# ---------------------------------------------------------------------------
+# the benchmarks
+
+
+def ours(name):
+    path = BIN / name
+    if not path.is_file():
+        raise CannotRun(
+            f"{path} does not exist (not built, or the binary is not on this branch yet)"
+        )
+    return str(path)
+
+
+class Bench:
+    def __init__(self, stack, runs):
+        self.stack = stack
+        self.runs = runs  # None: each benchmark's default
+        self.results = []
+        self.details = {}
+        self.errors = {}
+        self._cache = {}
+        self._fixtures = {}
+
+    def n(self, default):
+        return self.runs if self.runs is not None else default
+
+    def record(self, name, ours_s, baseline_s, ratio, target, met, rss_kb, **detail):
+        self.results.append(
+            {
+                "name": name,
+                "ours_s": None if ours_s is None else round(ours_s, 4),
+                "baseline_s": None if baseline_s is None else round(baseline_s, 4),
+                "ratio": None if ratio is None else round(ratio, 3),
+                "target": target,
+                "met": bool(met),
+                "peak_rss_mb": round(rss_kb / 1024, 1),
+            }
+        )
+        self.details[name] = detail
+
+    # helpers ------------------------------------------------------------------
+    def repeat(self, label, runs, make, warmups=1, warmup=None):
+        """Runs `make()` (returns a Sample) `warmups` times unrecorded, then `runs` times."""
+        for _ in range(warmups):
+            (warmup or make)()
+        samples = []
+        for i in range(runs):
+            samples.append(make())
+            log(f"  {label} run {i + 1}/{runs}: {samples[-1].wall_s:.3f} s, "
+                f"{samples[-1].rss_kb / 1024:.1f} MB")
+        return samples
+
+    def on_fresh_table(self, fn):
+        """Calls fn(table) on a freshly created table, dropped afterwards."""
+        table = self.stack.create_table()
+        try:
+            return fn(table)
+        finally:
+            self.stack.drop_table(table)
+
+    def seed_cmd(self, table, *extra):
+        return [ours("seed"), "local", "--table", table, "--yes", *extra]
+
+    def seed_env(self):
+        return child_env(CONNECTION_URL=self.stack.seed_database())
+
+    def expect_count(self, table, want, who):
+        got = self.stack.count_items(table)
+        if got != want:
+            raise CannotRun(f"{who} left {got} items in the table, expected {want}")
+
+    # startup --------------------------------------------------------------------
+    def startup(self):
+        cmd = [ours("list-tables"), "--help"]
+        env = child_env()
+        samples = self.repeat("list-tables --help", self.n(50),
+                              lambda: run_one(cmd, env, what="list-tables --help"), warmups=3)
+        med = median(s.wall_s for s in samples)
+        self.record("startup", med, None, None, "median < 10 ms", med < 0.010,
+                    max(s.rss_kb for s in samples),
+                    samples=[s.to_json() for s in samples])
+
+    # seeds --------------------------------------------------------------------------
+    def conversation_args(self):
+        """What the baseline seeds: the shipped conversation, or 100 messages until it exists."""
+        conv = ROOT / "seeds" / "conversation.txt"
+        if conv.is_file():
+            text = conv.read_text(encoding="utf-8")
+            count = sum(1 for line in text.splitlines() if line.strip())
+            return ["--file", str(conv)], count
+        return ["--messages", "100"], 100
+
+    def seed_standard(self):
+        env = self.seed_env()
+        base_args, count = self.conversation_args()
+        if base_args[0] == "--messages":
+            ours_extra = ["--messages", str(count)]
+        else:
+            ours_extra = ["--file", str(ROOT / "seeds" / "conversation.txt")]
+        checked = {"ours": False, "baseline": False}
+
+        def run_ours():
+            def go(table):
+                s = run_one(self.seed_cmd(table, *ours_extra), env, what="seed")
+                if not checked["ours"]:
+                    self.expect_count(table, count + 2, "seed")
+                    checked["ours"] = True
+                return s
+            return self.on_fresh_table(go)
+
+        def run_base():
+            def go(table):
+                cmd = [VENV_PY, str(BENCH / "put_item_seed.py"), "--table", table,
+                       "--endpoint-url", DDB_URL, "--database-url",
+                       self.stack.seed_database(), *base_args]
+                s = run_one(cmd, env, what="put_item_seed.py")
+                if not checked["baseline"]:
+                    self.expect_count(table, count + 2, "put_item_seed.py")
+                    checked["baseline"] = True
+                return s
+            return self.on_fresh_table(go)
+
+        o = self.repeat("seed (standard)", self.n(5), run_ours)
+        b = self.repeat("PutItem per message", self.n(5), run_base)
+        mo, mb = median(s.wall_s for s in o), median(s.wall_s for s in b)
+        self.record("seed-standard", mo, mb, mb / mo, "ratio >= 15", mb / mo >= 15,
+                    max(s.rss_kb for s in o), messages=count,
+                    ours=[s.to_json() for s in o], baseline=[s.to_json() for s in b])
+
+    def seed_50k_samples(self):
+        """`seed --messages 50000` on a fresh table per run; the first run's items are dumped
+        (typed JSON lines) for the batch_writer baseline. Shared by seed-bulk-50k and -ceiling."""
+        if "seed50k" in self._cache:
+            return self._cache["seed50k"]
+        env = self.seed_env()
+        n = 50_000
+        dump = OUT / "items-50k.jsonl"
+
+        def run(messages, keep):
+            def go(table):
+                s = run_one(self.seed_cmd(table, "--messages", str(messages), "--now", FIXED_NOW),
+                            env, what=f"seed --messages {messages}")
+                if keep:
+                    self.expect_count(table, messages + 2, f"seed --messages {messages}")
+                    with open(dump, "wb") as f:
+                        run_one([ours("scan"), "local", "--table", table, "--output", "jsonl",
+                                 "--raw"], env, stdout=f, what="scan (dump)")
+                return s
+            return self.on_fresh_table(go)
+
+        first = [True]
+
+        def measured():
+            keep, first[0] = first[0], False
+            return run(n, keep)
+
+        samples = self.repeat("seed --messages 50000", self.n(3), measured,
+                              warmup=lambda: run(5_000, False))
+        self._cache["seed50k"] = (samples, dump, n)
+        return self._cache["seed50k"]
+
+    def seed_bulk_50k(self):
+        o, dump, n = self.seed_50k_samples()
+        env = child_env()
+        checked = [False]
+
+        def run_base(limit=None):
+            def go(table):
+                cmd = [VENV_PY, str(BENCH / "batch_writer_seed.py"), "--table", table,
+                       "--endpoint-url", DDB_URL, "--items", str(dump)]
+                if limit:
+                    cmd += ["--limit", str(limit)]
+                s = run_one(cmd, env, what="batch_writer_seed.py")
+                if limit is None and not checked[0]:
+                    self.expect_count(table, n + 2, "batch_writer_seed.py")
+                    checked[0] = True
+                return s
+            return self.on_fresh_table(go)
+
+        b = self.repeat("boto3 batch_writer 50000", self.n(3), run_base,
+                        warmup=lambda: run_base(5_000))
+        mo, mb = median(s.wall_s for s in o), median(s.wall_s for s in b)
+        self.record("seed-bulk-50k", mo, mb, mb / mo, "ratio >= 3", mb / mo >= 3,
+                    max(s.rss_kb for s in o), items=n + 2,
+                    ours_items_per_s=round((n + 2) / mo), baseline_items_per_s=round((n + 2) / mb),
+                    ours=[s.to_json() for s in o], baseline=[s.to_json() for s in b])
+
+    def seed_bulk_ceiling(self):
+        o, _, n = self.seed_50k_samples()
+        env = self.seed_env()
+        procs, each = 4, 12_500
+        checked = [False]
+
+        def run_four(messages):
+            def go(table):
+                cmds = [
+                    self.seed_cmd(table, "--messages", str(messages),
+                                  "--group", str(uuid.uuid5(uuid.UUID(DEFAULT_GROUP), f"ceiling-{k}")),
+                                  # distinct end times: the four groups' GRP# rows (same two
+                                  # users) must not share a key
+                                  "--now", f"2026-01-0{k + 1}T00:00:00Z")
+                    for k in range(procs)
+                ]
+                wall, peaks = run_many(cmds, env, what=f"{procs} x seed --messages {messages}")
+                if messages == each and not checked[0]:
+                    self.expect_count(table, procs * (messages + 2), "four seeds")
+                    checked[0] = True
+                return Sample(wall, sum(peaks))
+            return self.on_fresh_table(go)
+
+        b = self.repeat(f"{procs} x seed --messages {each}", self.n(3),
+                        lambda: run_four(each), warmup=lambda: run_four(1_250))
+        mo, mb = median(s.wall_s for s in o), median(s.wall_s for s in b)
+        one_rate, four_rate = (n + 2) / mo, procs * (each + 2) / mb
+        ratio = one_rate / four_rate
+        self.record("seed-bulk-ceiling", mo, mb, ratio,
+                    "one process >= 0.9 of the four-process rate", ratio >= 0.9,
+                    max(s.rss_kb for s in o),
+                    one_process_items_per_s=round(one_rate), four_processes_items_per_s=round(four_rate),
+                    ours=[s.to_json() for s in o], baseline=[s.to_json() for s in b])
+
+    # scans --------------------------------------------------------------------------
+    def scan_table(self, n):
+        """A table holding `n` seed-shaped messages, made once per harness run."""
+        if n in self._fixtures:
+            return self._fixtures[n]
+        table = self.stack.create_table("bench-scan")
+        env = self.seed_env()
+        t0 = time.perf_counter()
+        if (BIN / "seed").is_file():
+            run_one(self.seed_cmd(table, "--messages", str(n), "--now", FIXED_NOW), env,
+                    what=f"seed --messages {n} (scan fixture)")
+            want = n + 2
+        else:
+            log(f"  no seed binary yet: loading {n} generated items with boto3 instead")
+            items = OUT / f"generated-{n}.jsonl"
+            generate_items(self.stack.seed_database(), n, items)
+            run_one([VENV_PY, str(BENCH / "batch_writer_seed.py"), "--table", table,
+                     "--endpoint-url", DDB_URL, "--items", str(items)], env,
+                    what="batch_writer_seed.py (scan fixture)")
+            want = n
+        self.expect_count(table, want, "the scan fixture")
+        log(f"  scan fixture: {want} items in {table} ({time.perf_counter() - t0:.1f} s)")
+        self._fixtures[n] = (table, want)
+        return self._fixtures[n]
+
+    def scan_samples(self, n, segments=1):
+        key = ("scan", n, segments)
+        if key in self._cache:
+            return self._cache[key]
+        table, want = self.scan_table(n)
+        env = child_env()
+        cmd = [ours("scan"), "local", "--table", table, "--output", "jsonl"]
+        if segments > 1:
+            cmd += ["--segments", str(segments)]
+        # once, outside the timing: every item comes out exactly once
+        with tempfile.TemporaryFile() as f:
+            run_one(cmd, env, stdout=f, what="scan (check)")
+            f.seek(0)
+            lines = sum(1 for _ in f)
+        if lines != want:
+            raise CannotRun(f"`{' '.join(cmd)}` printed {lines} lines, expected {want}")
+        samples = self.repeat(f"scan {n} (segments {segments})", self.n(5),
+                              lambda: run_one(cmd, env, what="scan"))
+        self._cache[key] = samples
+        return samples
+
+    def scan_50k(self):
+        o = self.scan_samples(50_000)
+        table, want = self.scan_table(50_000)
+        env = child_env()
+        cmd = [str(AWS_CLI), "dynamodb", "scan", "--table-name", table, "--endpoint-url", DDB_URL]
+        b = self.repeat("aws dynamodb scan 50000", self.n(3),
+                        lambda: run_one(cmd, env, tree=True, what="aws dynamodb scan"),
+                        warmup=lambda: run_one(cmd + ["--max-items", "1000"], env,
+                                               what="aws dynamodb scan"))
+        mo, mb = median(s.wall_s for s in o), median(s.wall_s for s in b)
+        rss = max(s.rss_kb for s in o)
+        self.record("scan-50k", mo, mb, mb / mo, "ratio >= 2, peak RSS < 50 MB",
+                    mb / mo >= 2 and rss < 50 * 1024, rss, items=want,
+                    baseline_peak_rss_mb=round(max(s.rss_kb for s in b) / 1024, 1),
+                    ours=[s.to_json() for s in o], baseline=[s.to_json() for s in b])
+
+    def scan_flat_memory(self):
+        big = self.scan_samples(50_000)
+        small = self.scan_samples(10_000)
+        rb = median(s.rss_kb for s in big)
+        rs = median(s.rss_kb for s in small)
+        growth = rb / rs
+        self.record("scan-flat-memory", median(s.wall_s for s in big),
+                    median(s.wall_s for s in small), growth,
+                    "peak RSS 50k / 10k < 1.10", growth < 1.10, rb,
+                    rss_50k_mb=round(rb / 1024, 1), rss_10k_mb=round(rs / 1024, 1),
+                    ours=[s.to_json() for s in big], baseline=[s.to_json() for s in small])
+
+    def scan_segments(self):
+        one = self.scan_samples(50_000)
+        four = self.scan_samples(50_000, segments=4)
+        mo, mb = median(s.wall_s for s in four), median(s.wall_s for s in one)
+        self.record("scan-segments", mo, mb, mb / mo, "ratio >= 1.3", mb / mo >= 1.3,
+                    max(s.rss_kb for s in four),
+                    ours=[s.to_json() for s in four], baseline=[s.to_json() for s in one])
+
+    # sync ---------------------------------------------------------------------------
+    def sync_2k(self):
+        n = 2_000
+        binary = ours("update-cognito-user-ids")
+        users = [(f"benchuser{i:04d}", f"benchuser{i:04d}@example.com") for i in range(n)]
+        t0 = time.perf_counter()
+        pool = self.stack.create_pool(users)
+        url = self.stack.create_database("bench_sync")
+        with psycopg.connect(url) as conn:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO public.users (display_name, handle, email, cognito_user_id) "
+                    "VALUES (%s, %s, %s, 'MOCK')",
+                    [(f"Bench User {h[9:]}", h, e) for h, e in users],
+                )
+        log(f"  sync fixture: pool {pool} and database with {n} users "
+            f"({time.perf_counter() - t0:.1f} s)")
+
+        def reset():
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("UPDATE public.users SET cognito_user_id = 'MOCK'")
+                conn.execute("VACUUM ANALYZE public.users")
+
+        def synced():
+            with psycopg.connect(url) as conn:
+                return conn.execute(
+                    "SELECT count(*) FROM public.users WHERE cognito_user_id <> 'MOCK'"
+                ).fetchone()[0]
+
+        env = child_env(CONNECTION_URL=url)
+        checked = {"ours": False, "baseline": False}
+
+        def measure(who, cmd):
+            reset()
+            s = run_one(cmd, env, what=who)
+            if not checked[who]:
+                got = synced()
+                if got != n:
+                    raise CannotRun(f"{who} synced {got} users, expected {n}")
+                checked[who] = True
+            return s
+
+        ours_cmd = [binary, "local", "--user-pool-id", pool]
+        base_cmd = [VENV_PY, str(BENCH / "sync_one_by_one.py"), "--user-pool-id", pool,
+                    "--endpoint-url", COGNITO_URL, "--database-url", url]
+        o = self.repeat("update-cognito-user-ids", self.n(5), lambda: measure("ours", ours_cmd))
+        b = self.repeat("UPDATE + commit per user", self.n(5),
+                        lambda: measure("baseline", base_cmd))
+        mo, mb = median(s.wall_s for s in o), median(s.wall_s for s in b)
+        self.record("sync-2k", mo, mb, mb / mo, "ratio >= 5", mb / mo >= 5,
+                    max(s.rss_kb for s in o), users=n,
+                    ours=[s.to_json() for s in o], baseline=[s.to_json() for s in b])
+
+
+def generate_items(db_url, n, path):
+    """`n` MSG# items shaped like `seed --messages` writes (used only while this branch has no
+    `seed` binary to make the scan fixtures with)."""
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "SELECT uuid::text, display_name, handle FROM public.users "
+            "WHERE handle IN ('everlygrandest', 'bayko') ORDER BY handle DESC"
+        ).fetchall()
+    group = uuid.UUID(DEFAULT_GROUP)
+    end = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(n):
+            u = rows[i % 2]
+            t = datetime.fromtimestamp(end - 60 * (n - 1 - i), timezone.utc)
+            item = {
+                "pk": {"S": f"MSG#{group}"},
+                "sk": {"S": t.isoformat(timespec="microseconds")},
+                "message_uuid": {"S": str(uuid.uuid5(group, f"message-{i}"))},
+                "message": {"S": f"Message {i + 1}: " + " ".join(
+                    ["the tide is coming in", "café at eight?", "bring one book 📚"][: 1 + i % 3])},
+                "user_uuid": {"S": u[0]},
+                "user_display_name": {"S": u[1]},
+                "user_handle": {"S": u[2]},
+            }
+            f.write(json.dumps(item, ensure_ascii=False) + "\n")
+
+
+# ---------------------------------------------------------------------------
+# reporting
+
+
+def machine():
+    model = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = None
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal:"):
+                mem_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": mem_gib,
+        "cpu": model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+def fmt_s(x):
+    if x is None:
+        return "-"
+    return f"{x * 1000:.1f} ms" if x < 1 else f"{x:.2f} s"
+
+
+def markdown(results, errors, mach):
+    lines = [
+        f"Machine: {mach['nproc']} cores ({mach['cpu']}), {mach['memory_gib']} GiB; "
+        "DynamoDB Local in memory, moto, PostgreSQL on 127.0.0.1.",
+        "",
+        "| name | ours | baseline | ratio | target | met | peak RSS |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        lines.append(
+            f"| `{r['name']}` | {fmt_s(r['ours_s'])} | {fmt_s(r['baseline_s'])} | {ratio} | "
+            f"{r['target']} | {'yes' if r['met'] else '**no**'} | {r['peak_rss_mb']:.1f} MB |"
+        )
+    for name, err in errors.items():
+        lines.append(f"| `{name}` | - | - | - | could not run | **error** | - |")
+    return "\n".join(lines)
+
+
+def main():
+    global DDB_URL
+    p = argparse.ArgumentParser(
+        description="Benchmarks of the toolkit against the original approaches (see README, Performance).",
+        epilog="Benchmarks: " + ", ".join(BENCHMARKS),
+    )
+    p.add_argument("--only", action="append", metavar="NAME",
+                   help="run only this benchmark (repeat, or comma-separate, for several)")
+    p.add_argument("--runs", type=int, help="measured runs per side (default: per benchmark)")
+    p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    p.add_argument("--dynamodb-url", default=DDB_URL,
+                   help=f"the DynamoDB Local to measure on (default: the stack's, {DDB_URL})")
+    args = p.parse_args()
+    if args.list:
+        print("\n".join(BENCHMARKS))
+        return 0
+    chosen = BENCHMARKS
+    if args.only:
+        chosen = [n.strip() for o in args.only for n in o.split(",") if n.strip()]
+        unknown = [n for n in chosen if n not in BENCHMARKS]
+        if unknown:
+            p.error(f"unknown benchmark {', '.join(unknown)} (known: {', '.join(BENCHMARKS)})")
+    if args.runs is not None and args.runs < 1:
+        p.error("--runs must be at least 1")
+
+    DDB_URL = args.dynamodb_url
+    OUT.mkdir(parents=True, exist_ok=True)
+    build_spawn()
+    stack = Stack()
+    stack.check()
+    bench = Bench(stack, args.runs)
+    started = time.perf_counter()
+    try:
+        for name in chosen:
+            log(f"{name} ...")
+            t0 = time.perf_counter()
+            try:
+                getattr(bench, name.replace("-", "_"))()
+                log(f"{name}: done in {time.perf_counter() - t0:.1f} s")
+            except CannotRun as e:
+                bench.errors[name] = str(e)
+                log(f"{name}: COULD NOT RUN: {e}")
+            except Exception as e:  # noqa: BLE001 - report, go on with the others
+                bench.errors[name] = f"{type(e).__name__}: {e}"
+                log(f"{name}: COULD NOT RUN:\n{traceback.format_exc()}")
+    finally:
+        stack.close()
+    total = time.perf_counter() - started
+
+    mach = machine()
+    (OUT / "results.json").write_text(json.dumps(bench.results, indent=2) + "\n")
+    (OUT / "details.json").write_text(json.dumps({
+        "machine": mach,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "total_s": round(total, 1),
+        "benchmarks": bench.details,
+        "errors": bench.errors,
+    }, indent=2, ensure_ascii=False) + "\n")
+    print(markdown(bench.results, bench.errors, mach))
+    print()
+    print(f"{len(bench.results)} benchmarks ran in {total:.0f} s; "
+          f"{sum(r['met'] for r in bench.results)} met their target; "
+          f"results in {OUT / 'results.json'}, samples in {OUT / 'details.json'}")
+    for name, err in bench.errors.items():
+        print(f"could not run {name}: {err}", file=sys.stderr)
+    return 1 if bench.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
