@@ -31,6 +31,27 @@ impl Default for ScanOptions {
 /// The most segments a parallel scan may use here (DynamoDB allows up to 1,000,000).
 pub const MAX_SEGMENTS: u32 = 64;
 
+/// The `Limit` of a segment's first Scan request.
+const FIRST_PAGE_LIMIT: u32 = 1_000;
+/// The largest `Limit` a Scan request is sent with.
+const MAX_PAGE_LIMIT: u32 = 16_384;
+
+/// The `Limit` of the next Scan request, from the previous page's limit and how many items the
+/// server read for it (`ScannedCount`).
+///
+/// DynamoDB ends a page at `Limit` items or 1 MB, whichever comes first. Without a `Limit`,
+/// DynamoDB Local reads every remaining item of the table to cut a 1 MB page from them, so a
+/// scan costs O(n²): 50,000 items took 4.3 s in 14 pages, against 2.3 s with a `Limit` just
+/// above the page's item count. So: start small, double while pages end at the limit, and once
+/// a page ends at 1 MB ask for just a little more than it held.
+fn next_page_limit(limit: u32, scanned: u32) -> u32 {
+    if scanned >= limit {
+        limit.saturating_mul(2).min(MAX_PAGE_LIMIT)
+    } else {
+        (scanned + scanned / 8).clamp(FIRST_PAGE_LIMIT / 10, MAX_PAGE_LIMIT)
+    }
+}
+
 /// Scans `table`, calling `on_page` with each page as it arrives; returns how many items were
 /// passed on. With several segments, pages arrive in no particular order.
 pub async fn scan_pages(
@@ -60,6 +81,7 @@ pub async fn scan_pages(
         let total = options.segments;
         tokio::spawn(async move {
             let mut start = None;
+            let mut page_limit = FIRST_PAGE_LIMIT;
             loop {
                 let left = remaining.load(Ordering::Relaxed);
                 if left == 0 {
@@ -72,9 +94,8 @@ pub async fn scan_pages(
                 if total > 1 {
                     request = request.segment(segment as i32).total_segments(total as i32);
                 }
-                if left < 1_000 {
-                    request = request.limit(left as i32);
-                }
+                let limit = u64::from(page_limit).min(left) as u32;
+                request = request.limit(limit as i32);
                 let page = request.send().await.on(
                     &endpoint,
                     format_args!("scanning table {table} (segment {segment} of {total})"),
@@ -88,6 +109,11 @@ pub async fn scan_pages(
                 };
                 start = page.last_evaluated_key;
                 let items = page.items.unwrap_or_default();
+                // ScannedCount: what the server read (more than it returned under a filter).
+                let scanned = u32::try_from(page.scanned_count)
+                    .unwrap_or(0)
+                    .max(items.len() as u32);
+                page_limit = next_page_limit(limit, scanned);
                 if !items.is_empty() && tx.send(Ok(items)).await.is_err() {
                     return; // the reader has stopped
                 }
@@ -115,4 +141,24 @@ pub async fn scan_pages(
         }
     }
     Ok(passed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_limit_grows_until_pages_end_at_one_megabyte() {
+        // pages ending at the limit: double, up to the cap
+        assert_eq!(next_page_limit(1_000, 1_000), 2_000);
+        assert_eq!(
+            next_page_limit(MAX_PAGE_LIMIT, MAX_PAGE_LIMIT),
+            MAX_PAGE_LIMIT
+        );
+        // a page cut at 1 MB: a little more than it held
+        assert_eq!(next_page_limit(4_000, 3_741), 4_208);
+        assert_eq!(next_page_limit(4_208, 3_741), 4_208);
+        // a short last page or an empty one never drops the limit to nothing
+        assert_eq!(next_page_limit(4_000, 0), FIRST_PAGE_LIMIT / 10);
+    }
 }
