@@ -53,6 +53,8 @@ DEFAULT_GROUP = "5ae290ed-55d1-47a0-bc6d-fe2bc2700399"
 # A fixed end time for bulk seeds, so every run (and the dump the baseline replays) holds the
 # very same items.
 FIXED_NOW = "2026-01-01T00:00:00Z"
+# scan-segments spreads its 50,000 messages over this many groups (partition keys).
+SEGMENT_GROUPS = 20
 CHILD_TIMEOUT = 300  # seconds; a child still running then is killed and its benchmark fails
 
 BENCHMARKS = [
@@ -559,10 +561,10 @@ class Bench:
             def go(table):
                 cmds = [
                     self.seed_cmd(table, "--messages", str(messages),
-                                  "--group", str(uuid.uuid5(uuid.UUID(DEFAULT_GROUP), f"ceiling-{k}")),
+                                  "--group", group_uuid("ceiling", k),
                                   # distinct end times: the four groups' GRP# rows (same two
                                   # users) must not share a key
-                                  "--now", f"2026-01-0{k + 1}T00:00:00Z")
+                                  "--now", fixed_now(k))
                     for k in range(procs)
                 ]
                 wall, peaks = run_many(cmds, env, what=f"{procs} x seed --messages {messages}")
@@ -584,35 +586,43 @@ class Bench:
                     ours=[s.to_json() for s in o], baseline=[s.to_json() for s in b])
 
     # scans --------------------------------------------------------------------------
-    def scan_table(self, n):
-        """A table holding `n` seed-shaped messages, made once per harness run."""
-        if n in self._fixtures:
-            return self._fixtures[n]
+    def scan_table(self, n, groups=1):
+        """A table holding `n` seed-shaped messages in `groups` message groups, made once per
+        harness run (a scan only reads it)."""
+        key = (n, groups)
+        if key in self._fixtures:
+            return self._fixtures[key]
         table = self.stack.create_table("bench-scan")
         env = self.seed_env()
         t0 = time.perf_counter()
+        each = n // groups
         if (BIN / "seed").is_file():
-            run_one(self.seed_cmd(table, "--messages", str(n), "--now", FIXED_NOW), env,
-                    what=f"seed --messages {n} (scan fixture)")
-            want = n + 2
+            for k in range(groups):
+                group = DEFAULT_GROUP if groups == 1 else group_uuid("scan", k)
+                # distinct end times: the groups' GRP# rows (same two users) must not share a key
+                run_one(self.seed_cmd(table, "--messages", str(each), "--group", group,
+                                      "--now", fixed_now(k)),
+                        env, what=f"seed --messages {each} (scan fixture)")
+            want = groups * (each + 2)
         else:
             log(f"  no seed binary yet: loading {n} generated items with boto3 instead")
-            items = OUT / f"generated-{n}.jsonl"
-            generate_items(self.stack.seed_database(), n, items)
+            items = OUT / f"generated-{n}-{groups}.jsonl"
+            generate_items(self.stack.seed_database(), n, groups, items)
             run_one([VENV_PY, str(BENCH / "batch_writer_seed.py"), "--table", table,
                      "--endpoint-url", DDB_URL, "--items", str(items)], env,
                     what="batch_writer_seed.py (scan fixture)")
-            want = n
+            want = groups * each
         self.expect_count(table, want, "the scan fixture")
-        log(f"  scan fixture: {want} items in {table} ({time.perf_counter() - t0:.1f} s)")
-        self._fixtures[n] = (table, want)
-        return self._fixtures[n]
+        log(f"  scan fixture: {want} items in {groups} group(s) in {table} "
+            f"({time.perf_counter() - t0:.1f} s)")
+        self._fixtures[key] = (table, want)
+        return self._fixtures[key]
 
-    def scan_samples(self, n, segments=1):
-        key = ("scan", n, segments)
+    def scan_samples(self, n, segments=1, groups=1):
+        key = ("scan", n, segments, groups)
         if key in self._cache:
             return self._cache[key]
-        table, want = self.scan_table(n)
+        table, want = self.scan_table(n, groups)
         env = child_env()
         cmd = [ours("scan"), "local", "--table", table, "--output", "jsonl"]
         if segments > 1:
@@ -624,7 +634,7 @@ class Bench:
             lines = sum(1 for _ in f)
         if lines != want:
             raise CannotRun(f"`{' '.join(cmd)}` printed {lines} lines, expected {want}")
-        samples = self.repeat(f"scan {n} (segments {segments})", self.n(5),
+        samples = self.repeat(f"scan {n} ({groups} groups, {segments} segments)", self.n(5),
                               lambda: run_one(cmd, env, what="scan"))
         self._cache[key] = samples
         return samples
@@ -658,11 +668,13 @@ class Bench:
                     ours=[s.to_json() for s in big], baseline=[s.to_json() for s in small])
 
     def scan_segments(self):
-        one = self.scan_samples(50_000)
-        four = self.scan_samples(50_000, segments=4)
+        # Segments split a table by partition key, and `seed --messages 50000` writes one group
+        # (one partition key): one segment would get everything. So 50,000 messages in 20 groups.
+        one = self.scan_samples(50_000, groups=SEGMENT_GROUPS)
+        four = self.scan_samples(50_000, segments=4, groups=SEGMENT_GROUPS)
         mo, mb = median(s.wall_s for s in four), median(s.wall_s for s in one)
         self.record("scan-segments", mo, mb, mb / mo, "ratio >= 1.3", mb / mo >= 1.3,
-                    max(s.rss_kb for s in four),
+                    max(s.rss_kb for s in four), groups=SEGMENT_GROUPS,
                     ours=[s.to_json() for s in four], baseline=[s.to_json() for s in one])
 
     # sync ---------------------------------------------------------------------------
@@ -719,18 +731,30 @@ class Bench:
                     ours=[s.to_json() for s in o], baseline=[s.to_json() for s in b])
 
 
-def generate_items(db_url, n, path):
-    """`n` MSG# items shaped like `seed --messages` writes (used only while this branch has no
-    `seed` binary to make the scan fixtures with)."""
+def group_uuid(what, k):
+    """A message group uuid of its own for the k-th group of `what`."""
+    return str(uuid.uuid5(uuid.UUID(DEFAULT_GROUP), f"{what}-{k}"))
+
+
+def fixed_now(k):
+    """FIXED_NOW plus k days: a distinct --now per group written into one table."""
+    return f"2026-01-{k + 1:02d}T00:00:00Z"
+
+
+def generate_items(db_url, n, groups, path):
+    """`n` MSG# items in `groups` groups, shaped like `seed --messages` writes (used only while
+    this branch has no `seed` binary to make the scan fixtures with)."""
     with psycopg.connect(db_url) as conn:
         rows = conn.execute(
             "SELECT uuid::text, display_name, handle FROM public.users "
             "WHERE handle IN ('everlygrandest', 'bayko') ORDER BY handle DESC"
         ).fetchall()
-    group = uuid.UUID(DEFAULT_GROUP)
     end = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
+    uuids = [uuid.UUID(DEFAULT_GROUP if groups == 1 else group_uuid("scan", k))
+             for k in range(groups)]
     with open(path, "w", encoding="utf-8") as f:
         for i in range(n):
+            group = uuids[i % groups]
             u = rows[i % 2]
             t = datetime.fromtimestamp(end - 60 * (n - 1 - i), timezone.utc)
             item = {
