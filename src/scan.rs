@@ -69,78 +69,89 @@ pub async fn scan_pages(
     if options.limit == Some(0) {
         return Ok(0);
     }
-    // A few pages in flight per segment at most: memory does not grow with the table.
-    let (tx, mut rx) = mpsc::channel::<Result<Vec<Item>>>(options.segments as usize);
-    let remaining = Arc::new(AtomicU64::new(options.limit.unwrap_or(u64::MAX)));
-    for segment in 0..options.segments {
-        let tx = tx.clone();
-        let client = ctx.dynamodb.clone();
-        let endpoint = ctx.dynamodb_endpoint.clone();
-        let table = table.to_string();
-        let remaining = remaining.clone();
-        let total = options.segments;
-        tokio::spawn(async move {
-            let mut start = None;
-            let mut page_limit = FIRST_PAGE_LIMIT;
-            loop {
-                let left = remaining.load(Ordering::Relaxed);
-                if left == 0 {
-                    return;
-                }
-                let mut request = client
-                    .scan()
-                    .table_name(&table)
-                    .set_exclusive_start_key(start.take());
-                if total > 1 {
-                    request = request.segment(segment as i32).total_segments(total as i32);
-                }
-                let limit = u64::from(page_limit).min(left) as u32;
-                request = request.limit(limit as i32);
-                let page = request.send().await.on(
-                    &endpoint,
-                    format_args!("scanning table {table} (segment {segment} of {total})"),
-                );
-                let page = match page {
-                    Ok(page) => page,
-                    Err(err) => {
-                        let _ = tx.send(Err(err)).await;
-                        return;
+    // Every segment's requests run on this task's thread (a LocalSet), not on the runtime's
+    // workers: a page is then parsed, written and freed by one thread, in one malloc arena. Spread
+    // over the worker threads, each worker's arena grew to hold whole pages and the peak RSS rose
+    // with the number of pages (50,000 items: 23 MB, 10,000: 20 MB). Parsing is a small part of
+    // a scan (0.15 s of CPU for 50,000 items); the waiting overlaps as before. Tasks still
+    // running when this returns (a reached --limit, an error) are dropped with the set.
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async move {
+            // A few pages in flight per segment at most: memory does not grow with the table.
+            let (tx, mut rx) = mpsc::channel::<Result<Vec<Item>>>(options.segments as usize);
+            let remaining = Arc::new(AtomicU64::new(options.limit.unwrap_or(u64::MAX)));
+            for segment in 0..options.segments {
+                let tx = tx.clone();
+                let client = ctx.dynamodb.clone();
+                let endpoint = ctx.dynamodb_endpoint.clone();
+                let table = table.to_string();
+                let remaining = remaining.clone();
+                let total = options.segments;
+                tokio::task::spawn_local(async move {
+                    let mut start = None;
+                    let mut page_limit = FIRST_PAGE_LIMIT;
+                    loop {
+                        let left = remaining.load(Ordering::Relaxed);
+                        if left == 0 {
+                            return;
+                        }
+                        let mut request = client
+                            .scan()
+                            .table_name(&table)
+                            .set_exclusive_start_key(start.take());
+                        if total > 1 {
+                            request = request.segment(segment as i32).total_segments(total as i32);
+                        }
+                        let limit = u64::from(page_limit).min(left) as u32;
+                        request = request.limit(limit as i32);
+                        let page = request.send().await.on(
+                            &endpoint,
+                            format_args!("scanning table {table} (segment {segment} of {total})"),
+                        );
+                        let page = match page {
+                            Ok(page) => page,
+                            Err(err) => {
+                                let _ = tx.send(Err(err)).await;
+                                return;
+                            }
+                        };
+                        start = page.last_evaluated_key;
+                        let items = page.items.unwrap_or_default();
+                        // ScannedCount: what the server read (more than it returned under a filter).
+                        let scanned = u32::try_from(page.scanned_count)
+                            .unwrap_or(0)
+                            .max(items.len() as u32);
+                        page_limit = next_page_limit(limit, scanned);
+                        if !items.is_empty() && tx.send(Ok(items)).await.is_err() {
+                            return; // the reader has stopped
+                        }
+                        if start.is_none() {
+                            return;
+                        }
                     }
-                };
-                start = page.last_evaluated_key;
-                let items = page.items.unwrap_or_default();
-                // ScannedCount: what the server read (more than it returned under a filter).
-                let scanned = u32::try_from(page.scanned_count)
-                    .unwrap_or(0)
-                    .max(items.len() as u32);
-                page_limit = next_page_limit(limit, scanned);
-                if !items.is_empty() && tx.send(Ok(items)).await.is_err() {
-                    return; // the reader has stopped
+                });
+            }
+            drop(tx);
+
+            let mut passed = 0u64;
+            let mut left = options.limit.unwrap_or(u64::MAX);
+            while let Some(page) = rx.recv().await {
+                let mut items = page?;
+                if items.len() as u64 > left {
+                    items.truncate(left as usize);
                 }
-                if start.is_none() {
-                    return;
+                left -= items.len() as u64;
+                remaining.store(left, Ordering::Relaxed);
+                passed += items.len() as u64;
+                on_page(&items)?;
+                if left == 0 {
+                    break;
                 }
             }
-        });
-    }
-    drop(tx);
-
-    let mut passed = 0u64;
-    let mut left = options.limit.unwrap_or(u64::MAX);
-    while let Some(page) = rx.recv().await {
-        let mut items = page?;
-        if items.len() as u64 > left {
-            items.truncate(left as usize);
-        }
-        left -= items.len() as u64;
-        remaining.store(left, Ordering::Relaxed);
-        passed += items.len() as u64;
-        on_page(&items)?;
-        if left == 0 {
-            break;
-        }
-    }
-    Ok(passed)
+            Ok(passed)
+        })
+        .await
 }
 
 #[cfg(test)]
