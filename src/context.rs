@@ -156,8 +156,8 @@ async fn load_sdk_config(config: &Config) -> SdkConfig {
         Target::Local => {
             loader = loader
                 .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                    "cruddur-local",
-                    "cruddur-local",
+                    "cruddurlocal",
+                    "cruddurlocal",
                     None,
                     None,
                     "cruddur-ops-local",
