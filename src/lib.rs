@@ -4,6 +4,7 @@
 //! [`context::Context`], calls one function here and renders its result with [`output`].
 
 pub mod cli;
+pub mod cognito;
 pub mod config;
 pub mod confirm;
 pub mod context;
@@ -15,3 +16,4 @@ pub mod output;
 pub mod scan;
 pub mod schema;
 pub mod tables;
+pub mod users;
