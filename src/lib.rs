@@ -15,5 +15,6 @@ pub mod messages;
 pub mod output;
 pub mod scan;
 pub mod schema;
+pub mod summary;
 pub mod tables;
 pub mod users;
