@@ -14,4 +14,6 @@ pub mod messages;
 pub mod output;
 pub mod scan;
 pub mod schema;
+pub mod send;
+pub mod stream;
 pub mod tables;
