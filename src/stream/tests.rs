@@ -388,7 +388,10 @@ fn summaries_name_the_outcome() {
         summarize(&[moved.clone(), current.clone()]).0,
         OutcomeKind::Applied
     );
-    assert_eq!(summarize(&[current.clone()]).0, OutcomeKind::Stale);
+    assert_eq!(
+        summarize(std::slice::from_ref(&current)).0,
+        OutcomeKind::Stale
+    );
     assert_eq!(summarize(&[current, conflict]).0, OutcomeKind::Conflict);
 }
 
