@@ -364,6 +364,9 @@ pub async fn handle_event_json(ctx: &Context, event: &Value) -> Result<Vec<Recor
     handle_batch(ctx, &records).await
 }
 
+/// Pauses before asking the group index again when it shows no conversation rows.
+const EMPTY_INDEX_PAUSES: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(400)];
+
 /// How many times a row is re-read and retried when its transaction is cancelled.
 const MAX_ATTEMPTS: u32 = 5;
 
@@ -402,8 +405,16 @@ pub fn newest_per_owner(rows: Vec<Item>) -> BTreeMap<String, (Sk, Item)> {
 
 /// Moves every conversation row of the message's group that is older than the message.
 async fn apply_message(ctx: &Context, message: &NewMessage) -> Result<(OutcomeKind, String)> {
-    let rows = group_rows(ctx, message.group).await?;
-    let newest = newest_per_owner(rows);
+    // The group index is eventually consistent: a group created a moment ago, or a row in the
+    // middle of a move (deleted, not yet put, as the index sees it), may briefly be missing.
+    let mut newest = newest_per_owner(group_rows(ctx, message.group).await?);
+    for pause in EMPTY_INDEX_PAUSES {
+        if !newest.is_empty() {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+        newest = newest_per_owner(group_rows(ctx, message.group).await?);
+    }
     if newest.is_empty() {
         return Ok((
             OutcomeKind::NoConversation,
