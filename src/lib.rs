@@ -15,6 +15,8 @@ pub mod messages;
 pub mod output;
 pub mod scan;
 pub mod schema;
+pub mod send;
+pub mod stream;
 pub mod summary;
 pub mod tables;
 pub mod users;
