@@ -1,8 +1,9 @@
+# cruddur-ops: `just setup` rebuilds every local store; `just test` runs the tests.
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 # List the recipes
 default:
-    @{{just_executable()}} --list --justfile {{justfile()}}
+    @"{{just_executable()}}" --list --justfile "{{justfile()}}"
 
 # Start DynamoDB Local (:8000), moto's Cognito (:9229) and PostgreSQL (:5432) on 127.0.0.1
 up:
@@ -15,3 +16,27 @@ down:
 # One line per service; fails unless all three are up
 status:
     bash scripts/stack.sh status
+
+# Build every binary (debug)
+build:
+    cargo build --bins
+
+# Rebuild every local store from nothing: PostgreSQL, Cognito, DynamoDB, then a summary
+setup: up build
+    cargo run -q --bin db-setup -- local
+    cargo run -q --bin cognito-setup -- local
+    cargo run -q --bin update-cognito-user-ids -- local
+    cargo run -q --bin drop -- cruddur-messages local --if-exists
+    cargo run -q --bin schema-load -- local
+    cargo run -q --bin seed -- local
+    cargo run -q --bin summary -- local
+
+# Bring the stack up and run every test (unit and integration)
+test: up
+    cargo test --all-targets
+
+# What CI checks: formatting, lints, tests
+ci: up
+    cargo fmt --all -- --check
+    cargo clippy --all-targets -- -D warnings
+    cargo test --all-targets

@@ -4,6 +4,7 @@
 #   scripts/stack.sh up       start whatever is not running, wait until it answers
 #   scripts/stack.sh down     stop what this stack started
 #   scripts/stack.sh status   one line per service; exit 0 only if all three are up
+#   scripts/stack.sh fetch    only install/download what `up` needs (starts nothing)
 #
 # Services (all on 127.0.0.1, all start EMPTY on every `up`, like the in-memory
 # DynamoDB Local the project uses):
@@ -12,12 +13,18 @@
 #   moto-cognito    :9229  moto's server (Cognito user pools), in a venv in the cache
 #   postgres        :5432  a private, throw-away PostgreSQL cluster, user postgres,
 #                          password "password", database cruddur
+# DynamoDB Local has no bind-address option: it listens on all interfaces, port 8000.
+#
+# A port that already answers as the right service but was not started from this
+# state dir (say another clone's stack) is used as it is, with a message, and `down`
+# leaves it alone; a port held by anything else is an error, and nothing is started.
 #
 # Environment:
 #   CRUDDUR_OPS_CACHE    downloads and the venv (default ${XDG_CACHE_HOME:-$HOME/.cache}/cruddur-ops)
 #   CRUDDUR_OPS_STATE    pid files, logs, working dirs (default <repo>/.stack)
 #   CRUDDUR_OPS_TIMEOUT  seconds to wait for each service to answer (default 30)
 #   CRUDDUR_OPS_PG_BINDIR  directory holding initdb/postgres/psql (default: found)
+#   CRUDDUR_OPS_PYTHON   the Python that creates the venv (default python3)
 #
 # Progress goes to stderr; `status` prints its table on stdout.
 set -euo pipefail
@@ -632,11 +639,11 @@ stop_stray() { # SVC
   fi
 }
 
-wait_ready() { # SVC START_US
+wait_ready() { # SVC START_US; says why and returns 1 on failure
   local svc=$1 t0=$2 name pid deadline port owner
   name=$(svc_name "$svc")
   pid=$(<"$RUN_DIR/$name.pid")
-  deadline=$(($(now_us) + READY_TIMEOUT * 1000000))
+  deadline=$((t0 + READY_TIMEOUT * 1000000))
   port=$(svc_port "$svc")
   while :; do
     if pid_listens "$pid" "$port"; then
@@ -648,19 +655,21 @@ wait_ready() { # SVC START_US
     elif port_open "$port" && ! pid_listens "$pid" "$port"; then
       owner=$(port_owner "$port")
       stop_pid "$svc" "$pid" >/dev/null 2>&1 || true
-      die "$name: port $port on $HOST was taken by another process${owner:+ ($owner)} while ours (pid $pid) was starting; stopped ours"
+      say "$name: port $port on $HOST was taken by another process${owner:+ ($owner)} while ours (pid $pid) was starting; stopped ours"
+      return 1
     fi
     if ! pid_alive "$pid"; then
       say "$name: exited during start-up; last lines of $(svc_log "$svc"):"
       tail -n 25 "$(svc_log "$svc")" >&2 || true
       rm -f "$RUN_DIR/$name.pid"
-      die "$name did not start"
+      return 1
     fi
     if (($(now_us) > deadline)); then
       say "$name: not answering on $HOST:$(svc_port "$svc") after ${READY_TIMEOUT} s; last lines of $(svc_log "$svc"):"
       tail -n 25 "$(svc_log "$svc")" >&2 || true
       stop_pid "$svc" "$pid" >/dev/null 2>&1 || true
-      die "$name did not become ready"
+      say "$name: stopped it (pid $pid)"
+      return 1
     fi
     sleep 0.1
   done
@@ -704,12 +713,17 @@ cmd_up() {
     "${svc}_launch"
     say "$(svc_name "$svc"): starting on $HOST:$(svc_port "$svc") (pid $(<"$RUN_DIR/$(svc_name "$svc").pid")) ..."
   done
-  local i
-  for i in "${!to_start[@]}"; do wait_ready "${to_start[$i]}" "${starts[$i]}"; done
+  local i failed=()
+  for i in "${!to_start[@]}"; do
+    wait_ready "${to_start[$i]}" "${starts[$i]}" || failed+=("$(svc_name "${to_start[$i]}")")
+  done
   for svc in "${to_wait[@]}"; do
     say "$(svc_name "$svc"): running but not answering yet; waiting ..."
-    wait_ready "$svc" "$(now_us)"
+    wait_ready "$svc" "$(now_us)" || failed+=("$(svc_name "$svc")")
   done
+  if ((${#failed[@]})); then
+    die "not up: ${failed[*]} (logs in $LOG_DIR; whatever did start is left running, 'down' stops it)"
+  fi
   say "stack: up: dynamodb http://$HOST:$DDB_PORT  cognito http://$HOST:$COGNITO_PORT  postgresql://$PG_USER:$PG_PASSWORD@$HOST:$PG_PORT/$PG_DATABASE"
 }
 
@@ -765,6 +779,13 @@ cmd_down() {
   if [[ -z $(our_pid pg) ]]; then pg_remove_data; fi
 }
 
+cmd_fetch() {
+  mkdir -p "$STATE_DIR" "$LOG_DIR" "$RUN_DIR"
+  local svc
+  for svc in "${SERVICES[@]}"; do "${svc}_prepare"; done
+  say "stack: everything 'up' needs is installed (cache: $CACHE_DIR)"
+}
+
 cmd_status() {
   local svc name port owner all=0 word detail
   for svc in "${SERVICES[@]}"; do
@@ -788,12 +809,13 @@ cmd_status() {
 
 usage() {
   cat <<EOF
-usage: $(basename "$0") up|down|status
+usage: $(basename "$0") up|down|status|fetch
 
   up      start DynamoDB Local (:$DDB_PORT), moto's Cognito (:$COGNITO_PORT) and PostgreSQL (:$PG_PORT)
           on $HOST, each only if not running; waits until they answer
   down    stop what 'up' started
   status  one line per service; exit status 0 only if all are up
+  fetch   only install/download what 'up' needs; start nothing
 
 cache: $CACHE_DIR   state: $STATE_DIR
 EOF
@@ -804,6 +826,7 @@ main() {
     up) cmd_up ;;
     down) cmd_down ;;
     status) cmd_status ;;
+    fetch) cmd_fetch ;;
     -h | --help | help) usage ;;
     *)
       usage >&2

@@ -94,6 +94,8 @@ pub struct Context {
     pub dynamodb: aws_sdk_dynamodb::Client,
     /// The Cognito user pools client.
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    /// The DynamoDB Streams client (same endpoint as DynamoDB: DynamoDB Local serves both).
+    pub dynamodb_streams: aws_sdk_dynamodbstreams::Client,
     /// Where DynamoDB requests go, for messages.
     pub dynamodb_endpoint: Endpoint,
     /// Where Cognito requests go, for messages.
@@ -120,6 +122,10 @@ impl Context {
         if let Some(url) = &config.dynamodb_endpoint {
             ddb = ddb.endpoint_url(url);
         }
+        let mut streams = aws_sdk_dynamodbstreams::config::Builder::from(&sdk);
+        if let Some(url) = &config.dynamodb_endpoint {
+            streams = streams.endpoint_url(url);
+        }
         let mut cognito = aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk);
         if let Some(url) = &config.cognito_endpoint {
             cognito = cognito.endpoint_url(url);
@@ -136,6 +142,7 @@ impl Context {
                 config.target,
             ),
             dynamodb: aws_sdk_dynamodb::Client::from_conf(ddb.build()),
+            dynamodb_streams: aws_sdk_dynamodbstreams::Client::from_conf(streams.build()),
             cognito: aws_sdk_cognitoidentityprovider::Client::from_conf(cognito.build()),
             config,
             sdk,

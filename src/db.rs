@@ -227,16 +227,24 @@ pub async fn rebuild(
     if name == "postgres" || name.starts_with("template") {
         anyhow::bail!("refusing to rebuild the system database {name:?}");
     }
-    let staging = format!("{name}__rebuild");
+    if name.len() > MAX_IDENT_BYTES {
+        anyhow::bail!(
+            "database name {name:?} is longer than PostgreSQL's {MAX_IDENT_BYTES}-byte limit"
+        );
+    }
+    let staging = staging_name(&name);
     let admin_url = admin_url(url, &name)?;
     let admin = connect_url(&admin_url, target).await?;
-    let recreate = format!(
-        "DROP DATABASE IF EXISTS {0} WITH (FORCE); CREATE DATABASE {0}",
-        quote_ident(&staging)
-    );
-    for statement in recreate.split("; ") {
+    // Two statements, each on its own: a name may hold anything, "; " included.
+    for statement in [
+        format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_ident(&staging)
+        ),
+        format!("CREATE DATABASE {}", quote_ident(&staging)),
+    ] {
         admin
-            .batch_execute(statement)
+            .batch_execute(&statement)
             .await
             .with_context(|| format!("preparing the staging database {staging}"))?;
     }
@@ -297,6 +305,21 @@ pub async fn rebuild(
     })
 }
 
+/// PostgreSQL truncates identifiers longer than this (NAMEDATALEN - 1), silently.
+const MAX_IDENT_BYTES: usize = 63;
+
+/// The name the new database is built under: `<name>__rebuild`, or, when that would pass
+/// PostgreSQL's identifier limit (and be silently truncated, perhaps onto another database's
+/// name), a name derived from a hash of `name`.
+fn staging_name(name: &str) -> String {
+    let staging = format!("{name}__rebuild");
+    if staging.len() <= MAX_IDENT_BYTES {
+        return staging;
+    }
+    let id = Uuid::new_v5(&Uuid::NAMESPACE_OID, name.as_bytes()).simple();
+    format!("rebuild__{id}")
+}
+
 /// `url` with its database swapped for `postgres` (the maintenance database).
 fn admin_url(url: &str, name: &str) -> Result<String> {
     admin_url_for(url, name, "postgres")
@@ -320,4 +343,28 @@ fn admin_url_for(url: &str, name: &str, other: &str) -> Result<String> {
         Some(q) => format!("{prefix}{other}?{q}"),
         None => format!("{prefix}{other}"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_names_fit_postgres_identifiers() {
+        assert_eq!(staging_name("cruddur"), "cruddur__rebuild");
+        let long = "x".repeat(60);
+        let staging = staging_name(&long);
+        assert!(staging.len() <= MAX_IDENT_BYTES, "{staging}");
+        assert_ne!(staging, staging_name(&"x".repeat(61)));
+        assert_eq!(staging, staging_name(&long));
+    }
+
+    #[test]
+    fn admin_urls_swap_only_the_database() {
+        assert_eq!(
+            admin_url("postgresql://u:p@h:5432/cruddur?sslmode=require", "cruddur").unwrap(),
+            "postgresql://u:p@h:5432/postgres?sslmode=require"
+        );
+        assert!(admin_url("host=h dbname=cruddur", "cruddur").is_err());
+    }
 }

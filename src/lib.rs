@@ -4,6 +4,7 @@
 //! [`context::Context`], calls one function here and renders its result with [`output`].
 
 pub mod cli;
+pub mod cognito;
 pub mod config;
 pub mod confirm;
 pub mod context;
@@ -14,4 +15,8 @@ pub mod messages;
 pub mod output;
 pub mod scan;
 pub mod schema;
+pub mod send;
+pub mod stream;
+pub mod summary;
 pub mod tables;
+pub mod users;

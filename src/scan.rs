@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 
 use crate::context::{Context, SdkResultExt};
 use crate::item::Item;
+use crate::keys::{PK, SK};
 
 /// How to scan.
 #[derive(Debug, Clone, Copy)]
@@ -17,6 +18,8 @@ pub struct ScanOptions {
     pub limit: Option<u64>,
     /// Parallel scan segments (1: a plain scan).
     pub segments: u32,
+    /// Read only the key attributes (`pk`, `sk`): for counting.
+    pub keys_only: bool,
 }
 
 impl Default for ScanOptions {
@@ -24,6 +27,7 @@ impl Default for ScanOptions {
         ScanOptions {
             limit: None,
             segments: 1,
+            keys_only: false,
         }
     }
 }
@@ -102,6 +106,12 @@ pub async fn scan_pages(
                             .set_exclusive_start_key(start.take());
                         if total > 1 {
                             request = request.segment(segment as i32).total_segments(total as i32);
+                        }
+                        if options.keys_only {
+                            request = request
+                                .projection_expression("#pk, #sk")
+                                .expression_attribute_names("#pk", PK)
+                                .expression_attribute_names("#sk", SK);
                         }
                         let limit = u64::from(page_limit).min(left) as u32;
                         request = request.limit(limit as i32);

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
         let options = ScanOptions {
             limit: args.limit,
             segments: args.segments,
+            ..ScanOptions::default()
         };
         let mut writer = ItemWriter::new(
             BufWriter::with_capacity(64 * 1024, io::stdout().lock()),

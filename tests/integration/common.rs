@@ -116,3 +116,154 @@ impl Drop for TestTable {
         let _ = bin("drop").args([&self.name, "--if-exists"]).output();
     }
 }
+
+/// A URL for the database `name` on the local stack's PostgreSQL server.
+pub fn database_url(name: &str) -> String {
+    format!("postgresql://postgres:password@localhost:5432/{name}")
+}
+
+/// Runs `work` to completion on a fresh runtime in its own thread: for `Drop` guards, which may
+/// run inside a test's runtime (where blocking on another future would panic).
+fn on_fresh_runtime<F>(work: impl FnOnce() -> F + Send + 'static)
+where
+    F: std::future::Future<Output = ()>,
+{
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("cleanup runtime");
+        rt.block_on(work());
+    })
+    .join();
+}
+
+/// A uniquely named PostgreSQL database, dropped (with `WITH (FORCE)`) when the guard goes.
+pub struct TestDb {
+    /// The database's name.
+    pub name: String,
+    /// Its connection URL.
+    pub url: String,
+}
+
+impl TestDb {
+    /// A new name; the database is not created.
+    pub fn new() -> TestDb {
+        let name = format!(
+            "test_users_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
+        TestDb {
+            url: database_url(&name),
+            name,
+        }
+    }
+
+    /// A new database holding the shipped schema and seed users (built with `db::rebuild`).
+    pub async fn seeded() -> TestDb {
+        let db = TestDb::new();
+        cruddur_ops::db::rebuild(
+            &db.url,
+            Target::Local,
+            cruddur_ops::db::SCHEMA_SQL,
+            cruddur_ops::db::SEED_SQL,
+        )
+        .await
+        .expect("rebuild the test database");
+        db
+    }
+
+    /// A connection to the database.
+    pub async fn client(&self) -> tokio_postgres::Client {
+        cruddur_ops::db::connect_url(&self.url, Target::Local)
+            .await
+            .expect("connect to the test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        on_fresh_runtime(move || async move {
+            if let Ok(admin) = cruddur_ops::db::connect_url(ADMIN_URL, Target::Local).await {
+                for db in [name.clone(), format!("{name}__rebuild")] {
+                    let _ = admin
+                        .batch_execute(&format!(
+                            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                            cruddur_ops::db::quote_ident(&db)
+                        ))
+                        .await;
+                }
+            }
+        });
+    }
+}
+
+/// A context on the local stack built without reading the environment (no stray
+/// `AWS_COGNITO_USER_POOL_ID` or endpoint from the shell).
+pub async fn clean_local_context() -> Context {
+    Context::new(Config::resolve(Target::Local, |_| None))
+        .await
+        .expect("local context")
+}
+
+/// A uniquely named Cognito user pool on moto; every pool of that name is deleted when the
+/// guard goes.
+pub struct TestPool {
+    /// The pool's name.
+    pub name: String,
+    /// Its id (empty when a binary is to create it).
+    pub id: String,
+}
+
+impl TestPool {
+    /// A new name; the pool is not created.
+    pub fn named() -> TestPool {
+        TestPool {
+            name: unique("test-pool"),
+            id: String::new(),
+        }
+    }
+
+    /// A new pool.
+    pub async fn created(ctx: &Context) -> TestPool {
+        let mut pool = TestPool::named();
+        pool.id = cruddur_ops::cognito::create_pool(ctx, &pool.name)
+            .await
+            .expect("create the test pool");
+        pool
+    }
+}
+
+impl Drop for TestPool {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        on_fresh_runtime(move || async move {
+            let ctx = clean_local_context().await;
+            let mut token = None;
+            loop {
+                let Ok(page) = ctx
+                    .cognito
+                    .list_user_pools()
+                    .max_results(60)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                else {
+                    return;
+                };
+                for pool in page.user_pools() {
+                    if pool.name() == Some(name.as_str()) {
+                        if let Some(id) = pool.id() {
+                            let _ = ctx.cognito.delete_user_pool().user_pool_id(id).send().await;
+                        }
+                    }
+                }
+                match page.next_token {
+                    Some(next) if !next.is_empty() => token = Some(next),
+                    _ => return,
+                }
+            }
+        });
+    }
+}

@@ -6,4 +6,6 @@
 #![allow(clippy::disallowed_methods)]
 
 mod common;
+mod stream;
 mod tables;
+mod users;

@@ -1,0 +1,49 @@
+//! `messaging-stream-lambda`: the stream processor as an AWS Lambda function for DynamoDB stream
+//! events. Built only with the `lambda` feature:
+//!
+//! ```text
+//! cargo lambda build --release --features lambda --bin messaging-stream-lambda
+//! ```
+//!
+//! It runs the same handler as `messaging-stream --event` ([`stream::handle_event_json`]) on the
+//! prod target: the table is `DDB_MESSAGE_TABLE` (default `cruddur-messages`), the region and
+//! credentials are the function's own.
+//!
+//! The event is taken as plain JSON and read record by record, rather than deserialized into
+//! typed event structs: with those, one malformed record fails the whole invocation before the
+//! handler runs (and Lambda retries it forever). Here a malformed record is logged and skipped;
+//! an error talking to DynamoDB fails the invocation, so Lambda retries the batch (applying a
+//! record twice changes nothing).
+
+use std::process::ExitCode;
+
+use cruddur_ops::config::{Config, Target};
+use cruddur_ops::context::Context;
+use cruddur_ops::stream::{self, OutcomeKind};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::Value;
+
+async fn handle(ctx: &Context, event: LambdaEvent<Value>) -> Result<(), Error> {
+    let outcomes = stream::handle_event_json(ctx, &event.payload)
+        .await
+        .map_err(|err| format!("{err:#}"))?;
+    for outcome in &outcomes {
+        // CloudWatch Logs takes the function's stderr.
+        if outcome.kind == OutcomeKind::Malformed {
+            eprintln!("warning: {outcome}");
+        } else {
+            eprintln!("{outcome}");
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    cruddur_ops::cli::run(async move {
+        let ctx = Context::new(Config::from_env(Target::Prod)).await?;
+        let ctx = &ctx;
+        lambda_runtime::run(service_fn(move |event| handle(ctx, event)))
+            .await
+            .map_err(|err| anyhow::anyhow!("the Lambda runtime stopped: {err}"))
+    })
+}

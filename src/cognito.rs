@@ -1,0 +1,315 @@
+//! Cognito user pools: finding the pool a command works on, listing its users (every page), and
+//! creating the local pool and its users from the seed.
+//!
+//! The pool id comes from `--user-pool-id`, else `AWS_COGNITO_USER_POOL_ID`, else (local only) the
+//! pool is looked up by name on every run: moto forgets its pools when it restarts, so an id is
+//! never cached.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _, Result};
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserType};
+use clap::Args;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::config::{Target, LOCAL_USER_POOL_NAME};
+use crate::context::{Context, SdkResultExt};
+
+/// The most users real Cognito returns in one ListUsers page (it rejects a larger `Limit`).
+pub const LIST_USERS_PAGE_SIZE: i32 = 60;
+/// The most pools real Cognito returns in one ListUserPools page.
+const LIST_POOLS_PAGE_SIZE: i32 = 60;
+/// The attributes asked for when listing users.
+pub const PREFERRED_USERNAME: &str = "preferred_username";
+/// The user's immutable id.
+pub const SUB: &str = "sub";
+/// How many AdminCreateUser requests run at once.
+const CREATE_CONCURRENCY: usize = 8;
+
+/// The options that choose the user pool, shared by every command that reads one.
+#[derive(Args, Debug, Clone)]
+pub struct UserPoolArgs {
+    /// The Cognito user pool id [env: AWS_COGNITO_USER_POOL_ID]; on local, found by name when unset.
+    #[arg(long, value_name = "ID")]
+    pub user_pool_id: Option<String>,
+
+    /// On local, the name of the pool to look up when no id is given.
+    #[arg(long, value_name = "NAME", default_value = LOCAL_USER_POOL_NAME)]
+    pub pool_name: String,
+}
+
+impl Default for UserPoolArgs {
+    fn default() -> UserPoolArgs {
+        UserPoolArgs {
+            user_pool_id: None,
+            pool_name: LOCAL_USER_POOL_NAME.to_string(),
+        }
+    }
+}
+
+/// The id of the pool a command works on: `ctx.config.user_pool_id` (the `--user-pool-id` flag,
+/// else `AWS_COGNITO_USER_POOL_ID`), else, on local only, the pool named `pool_name`.
+pub async fn resolve_user_pool_id(ctx: &Context, pool_name: &str) -> Result<String> {
+    if let Some(id) = &ctx.config.user_pool_id {
+        return Ok(id.clone());
+    }
+    match ctx.target() {
+        Target::Prod => bail!(
+            "no user pool id for the prod target: pass --user-pool-id or set AWS_COGNITO_USER_POOL_ID"
+        ),
+        Target::Local => find_pool_by_name(ctx, pool_name).await?.with_context(|| {
+            format!(
+                "no user pool named {pool_name:?} on {} (create it with `cognito-setup`, \
+                 or pass --user-pool-id)",
+                ctx.cognito_endpoint
+            )
+        }),
+    }
+}
+
+/// The id of the pool named `name` (every ListUserPools page); `None` when there is none, an
+/// error when several pools share the name.
+pub async fn find_pool_by_name(ctx: &Context, name: &str) -> Result<Option<String>> {
+    let mut ids = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = ctx
+            .cognito
+            .list_user_pools()
+            .max_results(LIST_POOLS_PAGE_SIZE)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .on(&ctx.cognito_endpoint, "listing user pools")?;
+        ids.extend(
+            page.user_pools()
+                .iter()
+                .filter(|p| p.name() == Some(name))
+                .filter_map(|p| p.id().map(str::to_string)),
+        );
+        match page.next_token {
+            Some(next) if !next.is_empty() => token = Some(next),
+            _ => break,
+        }
+    }
+    match ids.len() {
+        0 => Ok(None),
+        1 => Ok(ids.pop()),
+        _ => bail!(
+            "{} user pools are named {name:?} on {} ({}): pass --user-pool-id",
+            ids.len(),
+            ctx.cognito_endpoint,
+            ids.join(", ")
+        ),
+    }
+}
+
+/// A Cognito user as the toolkit sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CognitoUser {
+    /// Cognito's user name (unique in the pool).
+    pub username: String,
+    /// `preferred_username`: the Cruddur handle. `None` when missing or empty.
+    pub handle: Option<String>,
+    /// `sub`: the user's immutable id. `None` when missing.
+    pub sub: Option<String>,
+}
+
+impl CognitoUser {
+    fn from_sdk(user: &UserType) -> CognitoUser {
+        let attr = |name: &str| {
+            user.attributes()
+                .iter()
+                .find(|a| a.name() == name)
+                .and_then(|a| a.value())
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        CognitoUser {
+            username: user.username().unwrap_or_default().to_string(),
+            handle: attr(PREFERRED_USERNAME),
+            sub: attr(SUB),
+        }
+    }
+}
+
+/// What [`list_users`] read.
+#[derive(Debug, Clone, Default)]
+pub struct UserListing {
+    /// Every user, in the order Cognito returned them.
+    pub users: Vec<CognitoUser>,
+    /// How many ListUsers requests it took.
+    pub pages: usize,
+}
+
+/// Every user of `pool_id`: all ListUsers pages of at most 60, asking only for
+/// `preferred_username` and `sub`.
+pub async fn list_users(ctx: &Context, pool_id: &str) -> Result<UserListing> {
+    let mut listing = UserListing::default();
+    let mut token: Option<String> = None;
+    loop {
+        let page = ctx
+            .cognito
+            .list_users()
+            .user_pool_id(pool_id)
+            .attributes_to_get(PREFERRED_USERNAME)
+            .attributes_to_get(SUB)
+            .limit(LIST_USERS_PAGE_SIZE)
+            .set_pagination_token(token.take())
+            .send()
+            .await
+            .on(
+                &ctx.cognito_endpoint,
+                format_args!("listing the users of user pool {pool_id}"),
+            )?;
+        listing.pages += 1;
+        listing
+            .users
+            .extend(page.users().iter().map(CognitoUser::from_sdk));
+        match page.pagination_token {
+            Some(next) if !next.is_empty() => token = Some(next),
+            _ => return Ok(listing),
+        }
+    }
+}
+
+/// A user to create in Cognito.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// The handle: both the Cognito user name and `preferred_username`.
+    pub handle: String,
+    /// The email address (marked verified).
+    pub email: String,
+}
+
+/// What [`setup_local_pool`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SetupReport {
+    /// The pool's id.
+    pub pool_id: String,
+    /// Whether the pool was created now (false: it existed).
+    pub pool_created: bool,
+    /// Handles of the users created now.
+    pub created: Vec<String>,
+    /// Handles of the users that already existed.
+    pub found: Vec<String>,
+}
+
+/// On the local emulator only: creates the pool `pool_name` if absent and one user per entry of
+/// `users` if absent (matched by `preferred_username`, or by user name), with the invitation
+/// message suppressed. Idempotent.
+pub async fn setup_local_pool(
+    ctx: &Context,
+    pool_name: &str,
+    users: &[NewUser],
+) -> Result<SetupReport> {
+    if ctx.target() != Target::Local {
+        bail!(
+            "cognito-setup only works on the local Cognito emulator, not on {}: \
+             the production pool is managed outside this toolkit",
+            ctx.target()
+        );
+    }
+    let mut report = SetupReport::default();
+    report.pool_id = match find_pool_by_name(ctx, pool_name).await? {
+        Some(id) => id,
+        None => {
+            report.pool_created = true;
+            create_pool(ctx, pool_name).await?
+        }
+    };
+    let existing = list_users(ctx, &report.pool_id).await?;
+    let mut known: HashSet<String> = HashSet::new();
+    for user in existing.users {
+        known.extend(user.handle);
+        known.insert(user.username);
+    }
+    let (found, missing): (Vec<&NewUser>, Vec<&NewUser>) =
+        users.iter().partition(|u| known.contains(&u.handle));
+    report.found = found.iter().map(|u| u.handle.clone()).collect();
+    for (handle, created) in create_users(ctx, &report.pool_id, missing).await? {
+        if created {
+            report.created.push(handle);
+        } else {
+            report.found.push(handle);
+        }
+    }
+    report.created.sort();
+    report.found.sort();
+    Ok(report)
+}
+
+/// Creates a user pool named `name` and returns its id.
+pub async fn create_pool(ctx: &Context, name: &str) -> Result<String> {
+    let created = ctx
+        .cognito
+        .create_user_pool()
+        .pool_name(name)
+        .send()
+        .await
+        .on(
+            &ctx.cognito_endpoint,
+            format_args!("creating user pool {name}"),
+        )?;
+    created
+        .user_pool()
+        .and_then(|p| p.id())
+        .map(str::to_string)
+        .with_context(|| format!("creating user pool {name}: the response carries no pool id"))
+}
+
+/// Creates `users` (a few at a time). Returns each handle with `true` if it was created, `false`
+/// if a user of that name already existed.
+async fn create_users(
+    ctx: &Context,
+    pool_id: &str,
+    users: Vec<&NewUser>,
+) -> Result<Vec<(String, bool)>> {
+    let permits = Arc::new(Semaphore::new(CREATE_CONCURRENCY));
+    let mut tasks = JoinSet::new();
+    for user in users {
+        let (client, endpoint) = (ctx.cognito.clone(), ctx.cognito_endpoint.clone());
+        let (pool_id, user, permits) = (pool_id.to_string(), user.clone(), permits.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await?;
+            let attrs = [
+                (PREFERRED_USERNAME, user.handle.as_str()),
+                ("email", user.email.as_str()),
+                ("email_verified", "true"),
+            ]
+            .into_iter()
+            .map(|(name, value)| AttributeType::builder().name(name).value(value).build())
+            .collect::<Result<Vec<_>, _>>()
+            .context("building user attributes")?;
+            let sent = client
+                .admin_create_user()
+                .user_pool_id(&pool_id)
+                .username(&user.handle)
+                .set_user_attributes(Some(attrs))
+                .message_action(MessageActionType::Suppress)
+                .send()
+                .await;
+            match sent {
+                Ok(_) => Ok((user.handle, true)),
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_username_exists_exception()) =>
+                {
+                    Ok((user.handle, false))
+                }
+                Err(err) => Err(err).on(
+                    &endpoint,
+                    format_args!("creating Cognito user {} in pool {pool_id}", user.handle),
+                ),
+            }
+        });
+    }
+    let mut done = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        done.push(joined.context("a user-creation task failed")??);
+    }
+    Ok(done)
+}

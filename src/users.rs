@@ -1,0 +1,367 @@
+//! Users across PostgreSQL and Cognito: reading the `users` table, and copying each Cognito user's
+//! `sub` into `users.cognito_user_id` (matched on handle = `preferred_username`).
+//!
+//! The sync costs the ListUsers pages plus one transaction: the rows are read, the plan is
+//! computed here ([`plan`], pure), and every change is written by one `UPDATE ... FROM unnest(...)`
+//! statement. A failure rolls the whole transaction back, so the table is left as it was.
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::{Context as _, Result};
+use serde_json::{json, Value};
+use tokio_postgres::Client;
+
+use crate::cognito::{self, CognitoUser, NewUser};
+use crate::context::Context;
+
+/// A row of `users` as the sync sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbUser {
+    /// The handle (unique).
+    pub handle: String,
+    /// The email address.
+    pub email: String,
+    /// The current `cognito_user_id` (`MOCK` until synced).
+    pub cognito_user_id: String,
+}
+
+/// Every row of `users`, by handle.
+pub async fn db_users(client: &Client) -> Result<Vec<DbUser>> {
+    let rows = client
+        .query(
+            "SELECT handle, email, cognito_user_id FROM users ORDER BY handle",
+            &[],
+        )
+        .await
+        .context("reading the users table")?;
+    Ok(rows
+        .iter()
+        .map(|r| DbUser {
+            handle: r.get(0),
+            email: r.get(1),
+            cognito_user_id: r.get(2),
+        })
+        .collect())
+}
+
+/// The users of the database as Cognito users to create (handle and email).
+pub fn new_users(users: &[DbUser]) -> Vec<NewUser> {
+    users
+        .iter()
+        .map(|u| NewUser {
+            handle: u.handle.clone(),
+            email: u.email.clone(),
+        })
+        .collect()
+}
+
+/// One `cognito_user_id` to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The row's handle.
+    pub handle: String,
+    /// The value before.
+    pub from: String,
+    /// The Cognito `sub` written.
+    pub to: String,
+}
+
+/// A Cognito user whose handle has no row in `users`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmatched {
+    /// `preferred_username`.
+    pub handle: String,
+    /// Cognito user name.
+    pub username: String,
+}
+
+/// A `preferred_username` carried by several Cognito users: none of them is applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ambiguous {
+    /// The shared `preferred_username`.
+    pub handle: String,
+    /// The Cognito user names carrying it.
+    pub usernames: Vec<String>,
+}
+
+/// What a sync found and did. Every list is sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// True when nothing was written (`--dry-run`).
+    pub dry_run: bool,
+    /// How many Cognito users were read.
+    pub cognito_users: usize,
+    /// How many ListUsers pages that took.
+    pub pages: usize,
+    /// Rows whose `cognito_user_id` changed (or would change, in a dry run).
+    pub updated: Vec<Change>,
+    /// Handles whose `cognito_user_id` already held the right `sub`.
+    pub already_correct: Vec<String>,
+    /// Cognito users with a handle no row has.
+    pub unmatched_cognito: Vec<Unmatched>,
+    /// Handles of rows no Cognito user carries.
+    pub missing_in_cognito: Vec<String>,
+    /// Cognito users without `preferred_username`, by user name (skipped).
+    pub without_handle: Vec<String>,
+    /// Cognito users without `sub`, by user name (skipped).
+    pub without_sub: Vec<String>,
+    /// Handles shared by several Cognito users (none applied).
+    pub ambiguous: Vec<Ambiguous>,
+}
+
+impl SyncReport {
+    /// The report as one JSON object.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "dry_run": self.dry_run,
+            "cognito_users": self.cognito_users,
+            "pages": self.pages,
+            "updated": {
+                "count": self.updated.len(),
+                "users": self.updated.iter().map(|c| json!({
+                    "handle": c.handle, "from": c.from, "to": c.to,
+                })).collect::<Vec<_>>(),
+            },
+            "already_correct": {
+                "count": self.already_correct.len(),
+                "handles": self.already_correct,
+            },
+            "unmatched_cognito": self.unmatched_cognito.iter().map(|u| json!({
+                "handle": u.handle, "username": u.username,
+            })).collect::<Vec<_>>(),
+            "missing_in_cognito": self.missing_in_cognito,
+            "without_preferred_username": self.without_handle,
+            "without_sub": self.without_sub,
+            "ambiguous": self.ambiguous.iter().map(|a| json!({
+                "handle": a.handle, "usernames": a.usernames,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Matches Cognito users to rows (pure): what would change, what is already right, and what
+/// cannot be matched. `db` is every row as `(handle, cognito_user_id)`.
+pub fn plan(cognito: &[CognitoUser], db: &[(String, String)]) -> SyncReport {
+    let mut report = SyncReport {
+        cognito_users: cognito.len(),
+        ..SyncReport::default()
+    };
+    let mut by_handle: BTreeMap<&str, Vec<&CognitoUser>> = BTreeMap::new();
+    for user in cognito {
+        match &user.handle {
+            None => report.without_handle.push(user.username.clone()),
+            Some(handle) => by_handle.entry(handle).or_default().push(user),
+        }
+    }
+    let rows: HashMap<&str, &str> = db.iter().map(|(h, c)| (h.as_str(), c.as_str())).collect();
+    for (handle, users) in &by_handle {
+        if let [user] = users.as_slice() {
+            let Some(sub) = &user.sub else {
+                report.without_sub.push(user.username.clone());
+                continue;
+            };
+            match rows.get(handle) {
+                None => report.unmatched_cognito.push(Unmatched {
+                    handle: handle.to_string(),
+                    username: user.username.clone(),
+                }),
+                Some(current) if current == sub => report.already_correct.push(handle.to_string()),
+                Some(current) => report.updated.push(Change {
+                    handle: handle.to_string(),
+                    from: current.to_string(),
+                    to: sub.clone(),
+                }),
+            }
+        } else {
+            let mut usernames: Vec<String> = users.iter().map(|u| u.username.clone()).collect();
+            usernames.sort();
+            report.ambiguous.push(Ambiguous {
+                handle: handle.to_string(),
+                usernames,
+            });
+        }
+    }
+    report.missing_in_cognito = db
+        .iter()
+        .filter(|(h, _)| !by_handle.contains_key(h.as_str()))
+        .map(|(h, _)| h.clone())
+        .collect();
+    report.missing_in_cognito.sort();
+    report.without_handle.sort();
+    report.without_sub.sort();
+    report
+        .unmatched_cognito
+        .sort_by(|a, b| a.handle.cmp(&b.handle));
+    report
+}
+
+/// The one statement that writes every change.
+const UPDATE_SQL: &str = "UPDATE users SET cognito_user_id = v.sub \
+     FROM unnest($1::text[], $2::text[]) AS v(handle, sub) \
+     WHERE users.handle = v.handle AND users.cognito_user_id IS DISTINCT FROM v.sub \
+     RETURNING users.handle";
+
+/// Applies `cognito` users to the `users` table in one transaction: reads the rows, plans
+/// ([`plan`]) and writes every change with one statement; with `dry_run` it rolls back instead.
+/// A failure leaves the table as it was.
+pub async fn apply(
+    client: &mut Client,
+    cognito: &[CognitoUser],
+    dry_run: bool,
+) -> Result<SyncReport> {
+    let tx = client
+        .transaction()
+        .await
+        .context("starting the sync transaction")?;
+    let rows = tx
+        .query(
+            "SELECT handle, cognito_user_id FROM users ORDER BY handle FOR UPDATE",
+            &[],
+        )
+        .await
+        .context("reading users.handle and users.cognito_user_id")?;
+    let db: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let mut report = plan(cognito, &db);
+    report.dry_run = dry_run;
+    if dry_run || report.updated.is_empty() {
+        tx.rollback()
+            .await
+            .context("ending the read-only transaction")?;
+        return Ok(report);
+    }
+    let handles: Vec<&str> = report.updated.iter().map(|c| c.handle.as_str()).collect();
+    let subs: Vec<&str> = report.updated.iter().map(|c| c.to.as_str()).collect();
+    let written = tx
+        .query(UPDATE_SQL, &[&handles, &subs])
+        .await
+        .with_context(|| {
+            format!(
+                "updating cognito_user_id of {} users (nothing was changed)",
+                handles.len()
+            )
+        })?;
+    tx.commit()
+        .await
+        .context("committing the cognito_user_id updates (nothing was changed)")?;
+    // The rows were locked (FOR UPDATE), so this is the plan; report what was written anyway.
+    let written: std::collections::HashSet<String> = written.iter().map(|r| r.get(0)).collect();
+    report.updated.retain(|c| written.contains(&c.handle));
+    Ok(report)
+}
+
+/// The whole sync: every ListUsers page of `pool_id`, then one transaction on `client`.
+pub async fn sync_cognito_user_ids(
+    ctx: &Context,
+    client: &mut Client,
+    pool_id: &str,
+    dry_run: bool,
+) -> Result<SyncReport> {
+    let listing = cognito::list_users(ctx, pool_id).await?;
+    let mut report = apply(client, &listing.users, dry_run).await?;
+    report.pages = listing.pages;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(username: &str, handle: Option<&str>, sub: Option<&str>) -> CognitoUser {
+        CognitoUser {
+            username: username.into(),
+            handle: handle.map(Into::into),
+            sub: sub.map(Into::into),
+        }
+    }
+
+    fn row(handle: &str, id: &str) -> (String, String) {
+        (handle.into(), id.into())
+    }
+
+    #[test]
+    fn matches_on_handle_and_sorts_out_the_rest() {
+        let cognito = [
+            user("u-bayko", Some("bayko"), Some("sub-b")),
+            user("u-everly", Some("everlygrandest"), Some("sub-e")),
+            user("u-ghost", Some("ghost"), Some("sub-g")),
+            user("u-nameless", None, Some("sub-n")),
+            user("u-dup2", Some("dup"), Some("sub-d2")),
+            user("u-dup1", Some("dup"), Some("sub-d1")),
+            user("u-nosub", Some("nosub"), None),
+        ];
+        let db = [
+            row("bayko", "MOCK"),
+            row("everlygrandest", "sub-e"),
+            row("dup", "MOCK"),
+            row("meitanaka", "MOCK"),
+            row("nosub", "MOCK"),
+        ];
+        let r = plan(&cognito, &db);
+        assert_eq!(r.cognito_users, 7);
+        assert_eq!(
+            r.updated,
+            vec![Change {
+                handle: "bayko".into(),
+                from: "MOCK".into(),
+                to: "sub-b".into()
+            }]
+        );
+        assert_eq!(r.already_correct, vec!["everlygrandest"]);
+        assert_eq!(
+            r.unmatched_cognito,
+            vec![Unmatched {
+                handle: "ghost".into(),
+                username: "u-ghost".into()
+            }]
+        );
+        assert_eq!(r.missing_in_cognito, vec!["meitanaka"]);
+        assert_eq!(r.without_handle, vec!["u-nameless"]);
+        assert_eq!(r.without_sub, vec!["u-nosub"]);
+        assert_eq!(
+            r.ambiguous,
+            vec![Ambiguous {
+                handle: "dup".into(),
+                usernames: vec!["u-dup1".into(), "u-dup2".into()]
+            }]
+        );
+    }
+
+    #[test]
+    fn an_ambiguous_handle_is_never_applied_even_if_one_sub_is_already_there() {
+        let cognito = [
+            user("a", Some("dup"), Some("s1")),
+            user("b", Some("dup"), Some("s2")),
+        ];
+        let r = plan(&cognito, &[row("dup", "s1")]);
+        assert!(r.updated.is_empty());
+        assert!(r.already_correct.is_empty());
+        assert!(r.missing_in_cognito.is_empty());
+        assert_eq!(r.ambiguous.len(), 1);
+    }
+
+    #[test]
+    fn empty_sides() {
+        let r = plan(&[], &[row("bayko", "MOCK")]);
+        assert_eq!(r.missing_in_cognito, vec!["bayko"]);
+        let r = plan(&[user("x", Some("x"), Some("s"))], &[]);
+        assert_eq!(r.unmatched_cognito.len(), 1);
+        assert!(r.updated.is_empty());
+    }
+
+    #[test]
+    fn json_report_names_every_category() {
+        let r = plan(
+            &[
+                user("u1", Some("bayko"), Some("s")),
+                user("u2", None, Some("t")),
+            ],
+            &[row("bayko", "MOCK"), row("mei", "MOCK")],
+        );
+        let v = r.to_json();
+        assert_eq!(v["updated"]["count"], 1);
+        assert_eq!(v["updated"]["users"][0]["handle"], "bayko");
+        assert_eq!(v["missing_in_cognito"][0], "mei");
+        assert_eq!(v["without_preferred_username"][0], "u2");
+        assert_eq!(v["dry_run"], false);
+    }
+}

@@ -1,0 +1,567 @@
+//! send-message and messaging-stream against DynamoDB Local and PostgreSQL: the follower keeps
+//! both conversation rows on the latest message; replayed, late and concurrent records never move
+//! a row backwards; bad records and bad input are reported without stopping or writing.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cruddur_ops::config::Target;
+use cruddur_ops::context::Context;
+use cruddur_ops::db;
+use cruddur_ops::item::{get_s, s, Item};
+use cruddur_ops::keys::{Pk, Sk, MESSAGE, MESSAGE_GROUP_UUID, PK, USER_HANDLE};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::common::*;
+
+/// A database of its own, rebuilt from the schema and seed users, dropped when the guard goes.
+struct TestDb {
+    name: String,
+    url: String,
+}
+
+impl TestDb {
+    async fn seeded() -> TestDb {
+        let name = format!("stream_{}", &Uuid::new_v4().simple().to_string()[..12]);
+        let url = format!("postgresql://postgres:password@localhost:5432/{name}");
+        db::rebuild(&url, Target::Local, db::SCHEMA_SQL, db::SEED_SQL)
+            .await
+            .expect("rebuilding the test database");
+        TestDb { name, url }
+    }
+
+    async fn user_uuid(&self, handle: &str) -> Uuid {
+        let client = db::connect_url(&self.url, Target::Local).await.unwrap();
+        db::users_by_handle(&client, &[handle]).await.unwrap()[0].uuid
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop may run inside a runtime: do the async work on a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(admin) = db::connect_url(ADMIN_URL, Target::Local).await {
+                    let _ = admin
+                        .batch_execute(&format!(
+                            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                            db::quote_ident(&name)
+                        ))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A toolkit binary on `table` and the test database.
+fn tool(name: &str, table: &TestTable, pg: &TestDb) -> Command {
+    let mut cmd = bin(name);
+    cmd.args(["--table", &table.name])
+        .env("CONNECTION_URL", &pg.url);
+    cmd
+}
+
+/// Runs send-message and returns its JSON report.
+fn send(table: &TestTable, pg: &TestDb, args: &[&str]) -> Value {
+    let out = ok(run(tool("send-message", table, pg)
+        .args(args)
+        .args(["--output", "json"])));
+    serde_json::from_str(&stdout(&out)).expect("send-message prints JSON")
+}
+
+/// A running `messaging-stream --follow`, killed when the guard goes.
+struct Follower {
+    child: Child,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Follower {
+    /// Starts the follower and waits until it reports that it is reading the stream.
+    fn start(table: &TestTable, pg: &TestDb, extra: &[&str]) -> Follower {
+        let mut child = tool("messaging-stream", table, pg)
+            .arg("--follow")
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawning messaging-stream");
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut out = child.stdout.take().unwrap();
+        let collected = stdout.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                collected
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        let collected = stderr.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if line.starts_with("following ") {
+                    let _ = ready_tx.send(());
+                }
+                let mut text = collected.lock().unwrap();
+                text.push_str(&line);
+                text.push('\n');
+            }
+        });
+        let follower = Follower {
+            child,
+            stdout,
+            stderr,
+        };
+        if ready_rx.recv_timeout(Duration::from_secs(15)).is_err() {
+            panic!(
+                "messaging-stream never reported following the stream; stderr:\n{}",
+                follower.stderr.lock().unwrap()
+            );
+        }
+        follower
+    }
+
+    /// Sends SIGTERM and waits (at most 10 s) for the exit status.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        ok(run(
+            Command::new("kill").args(["-TERM", &self.child.id().to_string()])
+        ));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "messaging-stream did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every conversation row of `group` in the partition of `user`, read strongly consistent.
+async fn rows_of(ctx: &Context, user: Uuid, group: &str) -> Vec<Item> {
+    ctx.dynamodb
+        .query()
+        .table_name(ctx.table())
+        .consistent_read(true)
+        .key_condition_expression("#pk = :pk")
+        .filter_expression("#g = :g")
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#g", MESSAGE_GROUP_UUID)
+        .expression_attribute_values(":pk", s(Pk::Group(user).to_string()))
+        .expression_attribute_values(":g", s(group))
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default()
+}
+
+/// `(sk, message)` of the one conversation row of `group` for `user` (panics on 0 or 2+ rows).
+async fn the_row(ctx: &Context, user: Uuid, group: &str) -> (String, String) {
+    let rows = rows_of(ctx, user, group).await;
+    assert_eq!(rows.len(), 1, "one row of {group} for {user}: {rows:?}");
+    (
+        get_s(&rows[0], "sk").unwrap().to_string(),
+        get_s(&rows[0], MESSAGE).unwrap().to_string(),
+    )
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} in {v}"))
+        .to_string()
+}
+
+#[tokio::test]
+async fn follower_keeps_both_conversation_rows_on_the_latest_message() {
+    let table = TestTable::created();
+    let pg = TestDb::seeded().await;
+    let ctx = local_context(&table.name).await;
+    let everly = pg.user_uuid("everlygrandest").await;
+    let bayko = pg.user_uuid("bayko").await;
+
+    let mut follower = Follower::start(&table, &pg, &[]);
+
+    // A new group: both users' conversation rows exist at once, each naming the other.
+    let first = send(
+        &table,
+        &pg,
+        &["--from", "everlygrandest", "--to", "bayko", "Hello Andrew"],
+    );
+    assert_eq!(first["new_group"], true);
+    let group = text(&first, "message_group_uuid");
+    for (user, other) in [(everly, "bayko"), (bayko, "everlygrandest")] {
+        let rows = rows_of(&ctx, user, &group).await;
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(get_s(&rows[0], USER_HANDLE).unwrap(), other);
+        assert_eq!(get_s(&rows[0], MESSAGE).unwrap(), "Hello Andrew");
+        assert_eq!(get_s(&rows[0], "sk").unwrap(), text(&first, "created_at"));
+    }
+    // TODO once list-conversations is merged: `list-conversations everlygrandest` and
+    // `list-conversations bayko` both list this group.
+
+    let second = send(
+        &table,
+        &pg,
+        &["--from", "bayko", "--group", &group, "Hi Everly"],
+    );
+    assert_eq!(second["new_group"], false);
+    assert_eq!(text(&second, "message_group_uuid"), group);
+    let third = send(
+        &table,
+        &pg,
+        &[
+            "--from",
+            "everlygrandest",
+            "--group",
+            &group,
+            "How are you?",
+        ],
+    );
+    let latest_at = text(&third, "created_at");
+    assert!(latest_at > text(&second, "created_at"));
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let a = rows_of(&ctx, everly, &group).await;
+        let b = rows_of(&ctx, bayko, &group).await;
+        let current = |rows: &[Item]| {
+            rows.len() == 1
+                && get_s(&rows[0], "sk").unwrap() == latest_at
+                && get_s(&rows[0], MESSAGE).unwrap() == "How are you?"
+        };
+        if current(&a) && current(&b) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "conversation rows not on the latest message after 15 s:\n{a:?}\n{b:?}\nstderr:\n{}",
+            follower.stderr.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let status = follower.terminate();
+    assert!(status.success(), "exit status {status:?}");
+    let out = follower.stdout.lock().unwrap().clone();
+    // Both messages were seen; when they arrive in one batch only the newer one is applied.
+    let applied: Vec<&str> = out.lines().filter(|l| l.contains(" applied ")).collect();
+    assert!(!applied.is_empty(), "{out}");
+    assert!(applied.last().unwrap().contains(&latest_at), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains(&text(&second, "created_at"))),
+        "{out}"
+    );
+    let err = follower.stderr.lock().unwrap().clone();
+    assert!(err.contains("stopped: "), "{err}");
+}
+
+#[tokio::test]
+async fn follower_from_start_catches_up_on_earlier_messages() {
+    let table = TestTable::created();
+    let pg = TestDb::seeded().await;
+    let ctx = local_context(&table.name).await;
+    let first = send(
+        &table,
+        &pg,
+        &["--from", "bayko", "--to", "meitanaka", "one"],
+    );
+    let group = text(&first, "message_group_uuid");
+    let last = send(
+        &table,
+        &pg,
+        &["--from", "meitanaka", "--group", &group, "two"],
+    );
+    let mei = pg.user_uuid("meitanaka").await;
+    // Nothing follows the stream yet: the rows still carry the first message.
+    assert_eq!(the_row(&ctx, mei, &group).await.1, "one");
+
+    let mut follower = Follower::start(&table, &pg, &["--from-start", "--output", "jsonl"]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while the_row(&ctx, mei, &group).await != (text(&last, "created_at"), "two".to_string()) {
+        assert!(Instant::now() < deadline, "not caught up after 15 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(follower.terminate().success());
+    let out = follower.stdout.lock().unwrap().clone();
+    let outcomes: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON lines"))
+        .collect();
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o["outcome"] == "applied" && o["sk"] == last["created_at"]),
+        "{out}"
+    );
+}
+
+/// The message partition key of `group`.
+fn msg_pk(group: &str) -> String {
+    Pk::Message(Uuid::parse_str(group).unwrap()).to_string()
+}
+
+/// A MSG# INSERT record in a Lambda event.
+fn msg_record(seq: usize, group: &str, at: &str, text: &str) -> Value {
+    json!({
+        "eventID": format!("ev{seq}"),
+        "eventName": "INSERT",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {
+            "Keys": {"pk": {"S": msg_pk(group)}, "sk": {"S": at}},
+            "NewImage": {
+                "pk": {"S": msg_pk(group)},
+                "sk": {"S": at},
+                "message_uuid": {"S": Uuid::new_v4().to_string()},
+                "message": {"S": text},
+            },
+            "SequenceNumber": format!("{seq:021}"),
+            "StreamViewType": "NEW_IMAGE",
+        }
+    })
+}
+
+struct EventFiles {
+    dir: PathBuf,
+}
+
+impl EventFiles {
+    fn new() -> EventFiles {
+        let dir = std::env::temp_dir().join(unique("stream-events"));
+        std::fs::create_dir_all(&dir).unwrap();
+        EventFiles { dir }
+    }
+
+    fn write(&self, name: &str, records: Vec<Value>) -> PathBuf {
+        let path = self.dir.join(name);
+        std::fs::write(&path, json!({ "Records": records }).to_string()).unwrap();
+        path
+    }
+}
+
+impl Drop for EventFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Applies an event file; returns the outcome words in record order.
+fn apply(table: &TestTable, pg: &TestDb, file: &PathBuf) -> Vec<String> {
+    let out = ok(run(tool("messaging-stream", table, pg)
+        .arg("--event")
+        .arg(file)
+        .args(["--output", "json"])));
+    let outcomes: Vec<Value> = serde_json::from_str(&stdout(&out)).expect("a JSON array");
+    outcomes
+        .iter()
+        .map(|o| o["outcome"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn replayed_late_and_concurrent_records_never_move_a_row_backwards() {
+    let table = TestTable::created();
+    let pg = TestDb::seeded().await;
+    let ctx = local_context(&table.name).await;
+    let files = EventFiles::new();
+    let start = send(
+        &table,
+        &pg,
+        &["--from", "tomaslind", "--to", "inesokafor", "m0"],
+    );
+    let group = text(&start, "message_group_uuid");
+    let t0 = Sk::parse(&text(&start, "created_at")).unwrap();
+    let at = |secs: i64| Sk(t0.0 + chrono::Duration::seconds(secs)).to_string();
+    let users = [
+        pg.user_uuid("tomaslind").await,
+        pg.user_uuid("inesokafor").await,
+    ];
+    let expect_rows = |sk: String, msg: &'static str| {
+        let ctx = &ctx;
+        let group = group.clone();
+        async move {
+            for user in users {
+                assert_eq!(
+                    the_row(ctx, user, &group).await,
+                    (sk.clone(), msg.to_string())
+                );
+            }
+        }
+    };
+
+    let m2 = files.write("m2.json", vec![msg_record(2, &group, &at(2), "m2")]);
+    let m1 = files.write("m1.json", vec![msg_record(1, &group, &at(1), "m1")]);
+    assert_eq!(apply(&table, &pg, &m2), ["applied"]);
+    expect_rows(at(2), "m2").await;
+    // The same event again, then an older message delivered late: nothing moves.
+    assert_eq!(apply(&table, &pg, &m2), ["stale"]);
+    assert_eq!(apply(&table, &pg, &m1), ["stale"]);
+    expect_rows(at(2), "m2").await;
+
+    // One batch, out of order, with a malformed record in the middle: the batch goes on.
+    let mut bad = msg_record(9, &group, &at(9), "bad");
+    bad["dynamodb"]["NewImage"]["sk"] = json!({"S": "not a time"});
+    let mixed = files.write(
+        "mixed.json",
+        vec![
+            msg_record(3, &group, &at(3), "m3"),
+            bad,
+            msg_record(1, &group, &at(1), "m1"),
+            json!({"eventName": "REMOVE", "dynamodb": {"Keys": {"pk": {"S": msg_pk(&group)}}}}),
+        ],
+    );
+    assert_eq!(
+        apply(&table, &pg, &mixed),
+        ["applied", "malformed", "stale", "skipped-remove"]
+    );
+    expect_rows(at(3), "m3").await;
+
+    // Two processors racing on the same rows: whatever the interleaving, the newest wins.
+    for round in 0..3 {
+        let (older, newer) = (at(10 + 2 * round), at(11 + 2 * round));
+        let a = files.write("a.json", vec![msg_record(20, &group, &older, "older")]);
+        let b = files.write("b.json", vec![msg_record(21, &group, &newer, "newer")]);
+        let spawn = |f: &PathBuf| {
+            tool("messaging-stream", &table, &pg)
+                .arg("--event")
+                .arg(f)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (pa, pb) = (spawn(&a), spawn(&b));
+        for p in [pa, pb] {
+            let out = p.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        expect_rows(newer, "newer").await;
+    }
+
+    // A file that is not JSON is an error and changes nothing.
+    let broken = files.dir.join("broken.json");
+    std::fs::write(&broken, "{\"Records\": [").unwrap();
+    let err = fails(run(tool("messaging-stream", &table, &pg)
+        .arg("--event")
+        .arg(&broken)));
+    assert!(err.contains("not valid JSON"), "{err}");
+    let not_event = files.dir.join("not-event.json");
+    std::fs::write(&not_event, "[]").unwrap();
+    let err = fails(run(tool("messaging-stream", &table, &pg)
+        .arg("--event")
+        .arg(&not_event)));
+    assert!(err.contains("Records"), "{err}");
+}
+
+#[tokio::test]
+async fn send_message_refuses_bad_input_and_writes_nothing() {
+    let table = TestTable::created();
+    let pg = TestDb::seeded().await;
+    let ctx = local_context(&table.name).await;
+    let count = || async {
+        ctx.dynamodb
+            .scan()
+            .table_name(&table.name)
+            .send()
+            .await
+            .unwrap()
+            .count
+    };
+    let try_send = |args: &[&str]| fails(run(tool("send-message", &table, &pg).args(args)));
+
+    let long = "é".repeat(1025);
+    for (args, expected) in [
+        (vec!["--from", "bayko", "--to", "meitanaka", ""], "empty"),
+        (
+            vec!["--from", "bayko", "--to", "meitanaka", &long],
+            "1025 characters",
+        ),
+        (
+            vec!["--from", "nobody", "--to", "meitanaka", "hi"],
+            "nobody",
+        ),
+        (vec!["--from", "bayko", "--to", "nobody", "hi"], "nobody"),
+        (
+            vec!["--from", "bayko", "--to", "bayko", "hi"],
+            "another user",
+        ),
+        (
+            vec![
+                "--from",
+                "bayko",
+                "--group",
+                &Uuid::new_v4().to_string(),
+                "hi",
+            ],
+            "no conversation rows",
+        ),
+        (
+            vec!["--from", "bayko", "--group", "not-a-uuid", "hi"],
+            "UUID",
+        ),
+        (vec!["--from", "bayko", "hi"], "--group"),
+    ] {
+        let err = try_send(&args);
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    assert_eq!(count().await, 0, "nothing written");
+
+    // 1,024 characters are fine; a third user is not a participant of the group.
+    let ok_text = "é".repeat(1024);
+    let sent = send(
+        &table,
+        &pg,
+        &["--from", "bayko", "--to", "meitanaka", &ok_text],
+    );
+    let group = text(&sent, "message_group_uuid");
+    assert_eq!(count().await, 3, "two conversation rows and the message");
+    let err = try_send(&["--from", "tomaslind", "--group", &group, "hi"]);
+    assert!(err.contains("not a participant"), "{err}");
+    assert_eq!(count().await, 3);
+    // The message item itself carries the text.
+    let msgs = ctx
+        .dynamodb
+        .query()
+        .table_name(&table.name)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", s(msg_pk(&group)))
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(get_s(&msgs[0], MESSAGE).unwrap(), ok_text);
+}
