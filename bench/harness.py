@@ -856,6 +856,7 @@ def main():
     stack.check()
     bench = Bench(stack, args.runs)
     started = time.perf_counter()
+    load_before = os.getloadavg()
     try:
         for name in chosen:
             log(f"{name} ...")
@@ -879,6 +880,9 @@ def main():
         "machine": mach,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "total_s": round(total, 1),
+        # other work on the machine (shared servers, builds) shows here and in the timings
+        "loadavg_1_5_15_before": [round(x, 2) for x in load_before],
+        "loadavg_1_5_15_after": [round(x, 2) for x in os.getloadavg()],
         "benchmarks": bench.details,
         "errors": bench.errors,
     }, indent=2, ensure_ascii=False) + "\n")
