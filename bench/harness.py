@@ -52,7 +52,7 @@ REGION = "us-east-1"
 DEFAULT_GROUP = "5ae290ed-55d1-47a0-bc6d-fe2bc2700399"
 # A fixed end time for bulk seeds, so every run (and the dump the baseline replays) holds the
 # very same items.
-FIXED_NOW = "2026-01-01T00:00:00Z"
+FIXED_NOW = "2026-01-01T00:00:00+00:00"
 # scan-segments spreads its 50,000 messages over this many groups (partition keys).
 SEGMENT_GROUPS = 20
 CHILD_TIMEOUT = 300  # seconds; a child still running then is killed and its benchmark fails
@@ -459,10 +459,8 @@ class Bench:
     def seed_standard(self):
         env = self.seed_env()
         base_args, count = self.conversation_args()
-        if base_args[0] == "--messages":
-            ours_extra = ["--messages", str(count)]
-        else:
-            ours_extra = ["--file", str(ROOT / "seeds" / "conversation.txt")]
+        # `seed` alone seeds the built-in copy of seeds/conversation.txt
+        ours_extra = ["--messages", str(count)] if base_args[0] == "--messages" else []
         checked = {"ours": False, "baseline": False}
 
         def run_ours():
@@ -738,7 +736,7 @@ def group_uuid(what, k):
 
 def fixed_now(k):
     """FIXED_NOW plus k days: a distinct --now per group written into one table."""
-    return f"2026-01-{k + 1:02d}T00:00:00Z"
+    return f"2026-01-{k + 1:02d}T00:00:00+00:00"
 
 
 def generate_items(db_url, n, groups, path):
