@@ -378,13 +378,15 @@ def ours(name):
 
 
 class Bench:
+    """The benchmarks. Each measures its two sides alternately (ours, baseline, ours, ...) after
+    a warm-up of each, so that a burst of other work on the machine hits both sides alike."""
+
     def __init__(self, stack, runs):
         self.stack = stack
         self.runs = runs  # None: each benchmark's default
         self.results = []
         self.details = {}
         self.errors = {}
-        self._cache = {}
         self._fixtures = {}
 
     def n(self, default):
@@ -405,16 +407,19 @@ class Bench:
         self.details[name] = detail
 
     # helpers ------------------------------------------------------------------
-    def repeat(self, label, runs, make, warmups=1, warmup=None):
-        """Runs `make()` (returns a Sample) `warmups` times unrecorded, then `runs` times."""
-        for _ in range(warmups):
-            (warmup or make)()
-        samples = []
+    def pairs(self, runs, a, b, warm_a=None, warm_b=None):
+        """Warms up each side once (`warm_x`, or a run of it, unrecorded), then runs a and b
+        alternately `runs` times each. a and b are (label, make) with make() -> Sample."""
+        (label_a, make_a), (label_b, make_b) = a, b
+        (warm_a or make_a)()
+        (warm_b or make_b)()
+        sa, sb = [], []
         for i in range(runs):
-            samples.append(make())
-            log(f"  {label} run {i + 1}/{runs}: {samples[-1].wall_s:.3f} s, "
-                f"{samples[-1].rss_kb / 1024:.1f} MB")
-        return samples
+            for label, make, samples in ((label_a, make_a, sa), (label_b, make_b, sb)):
+                samples.append(make())
+                log(f"  {label} run {i + 1}/{runs}: {samples[-1].wall_s:.3f} s, "
+                    f"{samples[-1].rss_kb / 1024:.1f} MB")
+        return sa, sb
 
     def on_fresh_table(self, fn):
         """Calls fn(table) on a freshly created table, dropped afterwards."""
@@ -435,16 +440,23 @@ class Bench:
         if got != want:
             raise CannotRun(f"{who} left {got} items in the table, expected {want}")
 
+    def record_pair(self, name, target, o, b, met, **detail):
+        """Records medians of ours `o` and baseline `b`, ratio baseline / ours."""
+        mo, mb = median(s.wall_s for s in o), median(s.wall_s for s in b)
+        self.record(name, mo, mb, mb / mo, target, met(mb / mo, o), max(s.rss_kb for s in o),
+                    **detail, ours=[s.to_json() for s in o], baseline=[s.to_json() for s in b])
+
     # startup --------------------------------------------------------------------
     def startup(self):
         cmd = [ours("list-tables"), "--help"]
         env = child_env()
-        samples = self.repeat("list-tables --help", self.n(50),
-                              lambda: run_one(cmd, env, what="list-tables --help"), warmups=3)
+        for _ in range(3):
+            run_one(cmd, env, what="list-tables --help")
+        samples = [run_one(cmd, env, what="list-tables --help") for _ in range(self.n(50))]
         med = median(s.wall_s for s in samples)
+        log(f"  list-tables --help: median {med * 1000:.2f} ms over {len(samples)} runs")
         self.record("startup", med, None, None, "median < 10 ms", med < 0.010,
-                    max(s.rss_kb for s in samples),
-                    samples=[s.to_json() for s in samples])
+                    max(s.rss_kb for s in samples), samples=[s.to_json() for s in samples])
 
     # seeds --------------------------------------------------------------------------
     def conversation_args(self):
@@ -461,74 +473,52 @@ class Bench:
         base_args, count = self.conversation_args()
         # `seed` alone seeds the built-in copy of seeds/conversation.txt
         ours_extra = ["--messages", str(count)] if base_args[0] == "--messages" else []
-        checked = {"ours": False, "baseline": False}
+        checked = set()
 
-        def run_ours():
-            def go(table):
-                s = run_one(self.seed_cmd(table, *ours_extra), env, what="seed")
-                if not checked["ours"]:
-                    self.expect_count(table, count + 2, "seed")
-                    checked["ours"] = True
-                return s
-            return self.on_fresh_table(go)
+        def side(who, cmd_for):
+            def make():
+                def go(table):
+                    s = run_one(cmd_for(table), env, what=who)
+                    if who not in checked:
+                        self.expect_count(table, count + 2, who)
+                        checked.add(who)
+                    return s
+                return self.on_fresh_table(go)
+            return make
 
-        def run_base():
-            def go(table):
-                cmd = [VENV_PY, str(BENCH / "put_item_seed.py"), "--table", table,
-                       "--endpoint-url", DDB_URL, "--database-url",
-                       self.stack.seed_database(), *base_args]
-                s = run_one(cmd, env, what="put_item_seed.py")
-                if not checked["baseline"]:
-                    self.expect_count(table, count + 2, "put_item_seed.py")
-                    checked["baseline"] = True
-                return s
-            return self.on_fresh_table(go)
+        o, b = self.pairs(
+            self.n(9),
+            ("seed", side("seed", lambda t: self.seed_cmd(t, *ours_extra))),
+            ("PutItem per message", side("put_item_seed.py", lambda t: [
+                VENV_PY, str(BENCH / "put_item_seed.py"), "--table", t, "--endpoint-url",
+                DDB_URL, "--database-url", self.stack.seed_database(), *base_args])),
+        )
+        self.record_pair("seed-standard", "ratio >= 15", o, b, lambda r, _: r >= 15,
+                         messages=count)
 
-        o = self.repeat("seed (standard)", self.n(5), run_ours)
-        b = self.repeat("PutItem per message", self.n(5), run_base)
-        mo, mb = median(s.wall_s for s in o), median(s.wall_s for s in b)
-        self.record("seed-standard", mo, mb, mb / mo, "ratio >= 15", mb / mo >= 15,
-                    max(s.rss_kb for s in o), messages=count,
-                    ours=[s.to_json() for s in o], baseline=[s.to_json() for s in b])
+    def seed_50k(self, messages, env, dump=None):
+        """One `seed --messages N` on a fresh table; with `dump`, also checks the count and
+        writes the items (typed JSON lines) there, outside the timing."""
+        def go(table):
+            s = run_one(self.seed_cmd(table, "--messages", str(messages), "--now", FIXED_NOW),
+                        env, what=f"seed --messages {messages}")
+            if dump:
+                self.expect_count(table, messages + 2, f"seed --messages {messages}")
+                with open(dump, "wb") as f:
+                    run_one([ours("scan"), "local", "--table", table, "--output", "jsonl",
+                             "--raw"], env, stdout=f, what="scan (dump)")
+            return s
+        return self.on_fresh_table(go)
 
-    def seed_50k_samples(self):
-        """`seed --messages 50000` on a fresh table per run; the first run's items are dumped
-        (typed JSON lines) for the batch_writer baseline. Shared by seed-bulk-50k and -ceiling."""
-        if "seed50k" in self._cache:
-            return self._cache["seed50k"]
+    def seed_bulk_50k(self):
         env = self.seed_env()
         n = 50_000
         dump = OUT / "items-50k.jsonl"
-
-        def run(messages, keep):
-            def go(table):
-                s = run_one(self.seed_cmd(table, "--messages", str(messages), "--now", FIXED_NOW),
-                            env, what=f"seed --messages {messages}")
-                if keep:
-                    self.expect_count(table, messages + 2, f"seed --messages {messages}")
-                    with open(dump, "wb") as f:
-                        run_one([ours("scan"), "local", "--table", table, "--output", "jsonl",
-                                 "--raw"], env, stdout=f, what="scan (dump)")
-                return s
-            return self.on_fresh_table(go)
-
-        first = [True]
-
-        def measured():
-            keep, first[0] = first[0], False
-            return run(n, keep)
-
-        samples = self.repeat("seed --messages 50000", self.n(3), measured,
-                              warmup=lambda: run(5_000, False))
-        self._cache["seed50k"] = (samples, dump, n)
-        return self._cache["seed50k"]
-
-    def seed_bulk_50k(self):
-        o, dump, n = self.seed_50k_samples()
-        env = child_env()
+        # the warm-up seed also dumps its items: the baseline writes exactly those
+        self.seed_50k(n, env, dump=dump)
         checked = [False]
 
-        def run_base(limit=None):
+        def base(limit=None):
             def go(table):
                 cmd = [VENV_PY, str(BENCH / "batch_writer_seed.py"), "--table", table,
                        "--endpoint-url", DDB_URL, "--items", str(dump)]
@@ -541,25 +531,24 @@ class Bench:
                 return s
             return self.on_fresh_table(go)
 
-        b = self.repeat("boto3 batch_writer 50000", self.n(3), run_base,
-                        warmup=lambda: run_base(5_000))
+        o, b = self.pairs(self.n(3), ("seed --messages 50000", lambda: self.seed_50k(n, env)),
+                          ("boto3 batch_writer 50000", base),
+                          warm_a=lambda: None, warm_b=lambda: base(5_000))
         mo, mb = median(s.wall_s for s in o), median(s.wall_s for s in b)
-        self.record("seed-bulk-50k", mo, mb, mb / mo, "ratio >= 3", mb / mo >= 3,
-                    max(s.rss_kb for s in o), items=n + 2,
-                    ours_items_per_s=round((n + 2) / mo), baseline_items_per_s=round((n + 2) / mb),
-                    ours=[s.to_json() for s in o], baseline=[s.to_json() for s in b])
+        self.record_pair("seed-bulk-50k", "ratio >= 3", o, b, lambda r, _: r >= 3,
+                         items=n + 2, ours_items_per_s=round((n + 2) / mo),
+                         baseline_items_per_s=round((n + 2) / mb))
 
     def seed_bulk_ceiling(self):
-        o, _, n = self.seed_50k_samples()
         env = self.seed_env()
-        procs, each = 4, 12_500
+        n, procs, each = 50_000, 4, 12_500
         checked = [False]
 
-        def run_four(messages):
+        def four(messages):
             def go(table):
                 cmds = [
-                    self.seed_cmd(table, "--messages", str(messages),
-                                  "--group", group_uuid("ceiling", k),
+                    self.seed_cmd(table, "--messages", str(messages), "--group",
+                                  group_uuid("ceiling", k),
                                   # distinct end times: the four groups' GRP# rows (same two
                                   # users) must not share a key
                                   "--now", fixed_now(k))
@@ -572,15 +561,18 @@ class Bench:
                 return Sample(wall, sum(peaks))
             return self.on_fresh_table(go)
 
-        b = self.repeat(f"{procs} x seed --messages {each}", self.n(3),
-                        lambda: run_four(each), warmup=lambda: run_four(1_250))
+        o, b = self.pairs(self.n(3), ("seed --messages 50000", lambda: self.seed_50k(n, env)),
+                          (f"{procs} x seed --messages {each}", lambda: four(each)),
+                          warm_a=lambda: self.seed_50k(5_000, env), warm_b=lambda: four(1_250))
         mo, mb = median(s.wall_s for s in o), median(s.wall_s for s in b)
         one_rate, four_rate = (n + 2) / mo, procs * (each + 2) / mb
         ratio = one_rate / four_rate
         self.record("seed-bulk-ceiling", mo, mb, ratio,
                     "one process >= 0.9 of the four-process rate", ratio >= 0.9,
                     max(s.rss_kb for s in o),
-                    one_process_items_per_s=round(one_rate), four_processes_items_per_s=round(four_rate),
+                    one_process_items_per_s=round(one_rate),
+                    four_processes_items_per_s=round(four_rate),
+                    four_processes_peak_rss_mb_summed=round(max(s.rss_kb for s in b) / 1024, 1),
                     ours=[s.to_json() for s in o], baseline=[s.to_json() for s in b])
 
     # scans --------------------------------------------------------------------------
@@ -616,64 +608,58 @@ class Bench:
         self._fixtures[key] = (table, want)
         return self._fixtures[key]
 
-    def scan_samples(self, n, segments=1, groups=1):
-        key = ("scan", n, segments, groups)
-        if key in self._cache:
-            return self._cache[key]
+    def scan_side(self, n, segments=1, groups=1):
+        """(label, make) for `scan --output jsonl > /dev/null` of the fixture; checks once,
+        outside the timing, that every item comes out exactly once."""
         table, want = self.scan_table(n, groups)
         env = child_env()
         cmd = [ours("scan"), "local", "--table", table, "--output", "jsonl"]
         if segments > 1:
             cmd += ["--segments", str(segments)]
-        # once, outside the timing: every item comes out exactly once
         with tempfile.TemporaryFile() as f:
             run_one(cmd, env, stdout=f, what="scan (check)")
             f.seek(0)
             lines = sum(1 for _ in f)
         if lines != want:
             raise CannotRun(f"`{' '.join(cmd)}` printed {lines} lines, expected {want}")
-        samples = self.repeat(f"scan {n} ({groups} groups, {segments} segments)", self.n(5),
-                              lambda: run_one(cmd, env, what="scan"))
-        self._cache[key] = samples
-        return samples
+        label = f"scan {n}" + (f" in {groups} groups" if groups > 1 else "") + \
+            (f" --segments {segments}" if segments > 1 else "")
+        return label, lambda: run_one(cmd, env, what="scan")
 
     def scan_50k(self):
-        o = self.scan_samples(50_000)
+        o_side = self.scan_side(50_000)
         table, want = self.scan_table(50_000)
         env = child_env()
         cmd = [str(AWS_CLI), "dynamodb", "scan", "--table-name", table, "--endpoint-url", DDB_URL]
-        b = self.repeat("aws dynamodb scan 50000", self.n(3),
-                        lambda: run_one(cmd, env, tree=True, what="aws dynamodb scan"),
-                        warmup=lambda: run_one(cmd + ["--max-items", "1000"], env,
-                                               what="aws dynamodb scan"))
-        mo, mb = median(s.wall_s for s in o), median(s.wall_s for s in b)
+        o, b = self.pairs(self.n(3), o_side,
+                          ("aws dynamodb scan 50000",
+                           lambda: run_one(cmd, env, tree=True, what="aws dynamodb scan")),
+                          warm_b=lambda: run_one(cmd + ["--max-items", "1000"], env,
+                                                 what="aws dynamodb scan"))
         rss = max(s.rss_kb for s in o)
-        self.record("scan-50k", mo, mb, mb / mo, "ratio >= 2, peak RSS < 50 MB",
-                    mb / mo >= 2 and rss < 50 * 1024, rss, items=want,
-                    baseline_peak_rss_mb=round(max(s.rss_kb for s in b) / 1024, 1),
-                    ours=[s.to_json() for s in o], baseline=[s.to_json() for s in b])
+        self.record_pair("scan-50k", "ratio >= 2, peak RSS < 50 MB", o, b,
+                         lambda r, _: r >= 2 and rss < 50 * 1024, items=want,
+                         baseline_peak_rss_mb=round(max(s.rss_kb for s in b) / 1024, 1))
 
     def scan_flat_memory(self):
-        big = self.scan_samples(50_000)
-        small = self.scan_samples(10_000)
+        big, small = self.pairs(self.n(5), self.scan_side(50_000), self.scan_side(10_000))
         rb = median(s.rss_kb for s in big)
         rs = median(s.rss_kb for s in small)
         growth = rb / rs
         self.record("scan-flat-memory", median(s.wall_s for s in big),
                     median(s.wall_s for s in small), growth,
                     "peak RSS 50k / 10k < 1.10", growth < 1.10, rb,
-                    rss_50k_mb=round(rb / 1024, 1), rss_10k_mb=round(rs / 1024, 1),
+                    rss_50k_mb_median=round(rb / 1024, 1), rss_10k_mb_median=round(rs / 1024, 1),
                     ours=[s.to_json() for s in big], baseline=[s.to_json() for s in small])
 
     def scan_segments(self):
         # Segments split a table by partition key, and `seed --messages 50000` writes one group
         # (one partition key): one segment would get everything. So 50,000 messages in 20 groups.
-        one = self.scan_samples(50_000, groups=SEGMENT_GROUPS)
-        four = self.scan_samples(50_000, segments=4, groups=SEGMENT_GROUPS)
-        mo, mb = median(s.wall_s for s in four), median(s.wall_s for s in one)
-        self.record("scan-segments", mo, mb, mb / mo, "ratio >= 1.3", mb / mo >= 1.3,
-                    max(s.rss_kb for s in four), groups=SEGMENT_GROUPS,
-                    ours=[s.to_json() for s in four], baseline=[s.to_json() for s in one])
+        four, one = self.pairs(self.n(5),
+                               self.scan_side(50_000, segments=4, groups=SEGMENT_GROUPS),
+                               self.scan_side(50_000, groups=SEGMENT_GROUPS))
+        self.record_pair("scan-segments", "ratio >= 1.3", four, one, lambda r, _: r >= 1.3,
+                         groups=SEGMENT_GROUPS)
 
     # sync ---------------------------------------------------------------------------
     def sync_2k(self):
@@ -705,28 +691,28 @@ class Bench:
                 ).fetchone()[0]
 
         env = child_env(CONNECTION_URL=url)
-        checked = {"ours": False, "baseline": False}
+        checked = set()
 
-        def measure(who, cmd):
-            reset()
-            s = run_one(cmd, env, what=who)
-            if not checked[who]:
-                got = synced()
-                if got != n:
-                    raise CannotRun(f"{who} synced {got} users, expected {n}")
-                checked[who] = True
-            return s
+        def side(who, cmd):
+            def make():
+                reset()
+                s = run_one(cmd, env, what=who)
+                if who not in checked:
+                    got = synced()
+                    if got != n:
+                        raise CannotRun(f"{who} synced {got} users, expected {n}")
+                    checked.add(who)
+                return s
+            return who, make
 
-        ours_cmd = [binary, "local", "--user-pool-id", pool]
-        base_cmd = [VENV_PY, str(BENCH / "sync_one_by_one.py"), "--user-pool-id", pool,
-                    "--endpoint-url", COGNITO_URL, "--database-url", url]
-        o = self.repeat("update-cognito-user-ids", self.n(5), lambda: measure("ours", ours_cmd))
-        b = self.repeat("UPDATE + commit per user", self.n(5),
-                        lambda: measure("baseline", base_cmd))
-        mo, mb = median(s.wall_s for s in o), median(s.wall_s for s in b)
-        self.record("sync-2k", mo, mb, mb / mo, "ratio >= 5", mb / mo >= 5,
-                    max(s.rss_kb for s in o), users=n,
-                    ours=[s.to_json() for s in o], baseline=[s.to_json() for s in b])
+        o, b = self.pairs(
+            self.n(7),
+            side("update-cognito-user-ids", [binary, "local", "--user-pool-id", pool]),
+            side("sync_one_by_one.py", [VENV_PY, str(BENCH / "sync_one_by_one.py"),
+                                        "--user-pool-id", pool, "--endpoint-url", COGNITO_URL,
+                                        "--database-url", url]),
+        )
+        self.record_pair("sync-2k", "ratio >= 5", o, b, lambda r, _: r >= 5, users=n)
 
 
 def group_uuid(what, k):
