@@ -3,4 +3,5 @@
 //! works on its own table, database or user pool and removes it afterwards.
 
 mod common;
+mod messages;
 mod tables;
