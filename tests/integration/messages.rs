@@ -38,8 +38,13 @@ impl TestDb {
     fn seeded() -> TestDb {
         let name = unique("test_messages").replace('-', "_");
         let url = format!("postgresql://postgres:password@localhost:5432/{name}");
-        block_on(db::rebuild(&url, Target::Local, db::SCHEMA_SQL, db::SEED_SQL))
-            .expect("a test database");
+        block_on(db::rebuild(
+            &url,
+            Target::Local,
+            db::SCHEMA_SQL,
+            db::SEED_SQL,
+        ))
+        .expect("a test database");
         TestDb { name, url }
     }
 
@@ -224,8 +229,13 @@ fn seed_writes_one_item_per_line_and_two_conversation_rows() {
         .map(|m| Sk::parse(get_s(m, "sk").unwrap()).unwrap())
         .collect();
     assert_eq!(*times.last().unwrap(), now());
-    assert_eq!(get_s(msgs[msgs.len() - 1], "sk").unwrap(), now().to_string());
-    assert!(times.windows(2).all(|w| w[1].0 - w[0].0 == Duration::minutes(1)));
+    assert_eq!(
+        get_s(msgs[msgs.len() - 1], "sk").unwrap(),
+        now().to_string()
+    );
+    assert!(times
+        .windows(2)
+        .all(|w| w[1].0 - w[0].0 == Duration::minutes(1)));
 
     // The conversation rows carry the last message and its time, each naming the other person.
     let rows = conversation_rows(&items);
@@ -277,13 +287,18 @@ fn a_reseed_replaces_the_previous_one_without_duplicates() {
 
     // Another --now: every old item is replaced, none is left beside the new ones.
     let later = Sk(now().0 + Duration::days(3));
-    let out = ok(run(tool("seed", &table, &db).args(["--now", &later.to_string()])));
+    let out = ok(run(
+        tool("seed", &table, &db).args(["--now", &later.to_string()])
+    ));
     assert!(crate::common::stderr(&out).contains("deleted"));
     let moved = all_items(&table);
     assert_eq!(moved.len(), expected);
     assert_eq!(uuids(&moved), uuids(&first));
     let msgs = messages_of(&moved, group());
-    assert_eq!(get_s(msgs[msgs.len() - 1], "sk").unwrap(), later.to_string());
+    assert_eq!(
+        get_s(msgs[msgs.len() - 1], "sk").unwrap(),
+        later.to_string()
+    );
     for row in conversation_rows(&moved) {
         assert_eq!(get_s(row, "sk").unwrap(), later.to_string());
     }
@@ -294,8 +309,12 @@ fn a_reseed_replaces_the_previous_one_without_duplicates() {
     let current = all_items(&table);
     assert_eq!(current.len(), expected);
     assert_eq!(count(&table), expected);
-    let newest = Sk::parse(get_s(messages_of(&current, group())[expected - 3], "sk").unwrap()).unwrap();
-    assert!((Utc::now() - newest.0).num_seconds().abs() < 120, "{newest}");
+    let newest =
+        Sk::parse(get_s(messages_of(&current, group())[expected - 3], "sk").unwrap()).unwrap();
+    assert!(
+        (Utc::now() - newest.0).num_seconds().abs() < 120,
+        "{newest}"
+    );
 }
 
 #[test]
@@ -333,7 +352,12 @@ fn an_unknown_handle_writes_nothing() {
 #[test]
 fn get_conversations_shows_the_newest_oldest_first() {
     let (table, db) = (TestTable::created(), TestDb::seeded());
-    ok(run(tool("seed", &table, &db).args(["--messages", "47", "--now", NOW])));
+    ok(run(tool("seed", &table, &db).args([
+        "--messages",
+        "47",
+        "--now",
+        NOW,
+    ])));
     let items = all_items(&table);
     let all_sks: Vec<String> = messages_of(&items, group())
         .iter()
@@ -341,26 +365,45 @@ fn get_conversations_shows_the_newest_oldest_first() {
         .collect();
     assert_eq!(all_sks.len(), 47);
 
-    let out = ok(run(tool("get-conversations", &table, &db).args(["--output", "json"])));
+    let out = ok(run(
+        tool("get-conversations", &table, &db).args(["--output", "json"])
+    ));
     let shown = json(&out);
     assert_eq!(shown.len(), 20);
     let sks: Vec<&str> = shown.iter().map(|m| str_of(m, "sk")).collect();
-    assert_eq!(sks, all_sks[27..].iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        sks,
+        all_sks[27..].iter().map(String::as_str).collect::<Vec<_>>()
+    );
     assert_eq!(*sks.last().unwrap(), now().to_string());
     // Full objects: every attribute of the item.
-    for key in ["pk", "message_uuid", "message", "user_uuid", "user_handle", "user_display_name"] {
+    for key in [
+        "pk",
+        "message_uuid",
+        "message",
+        "user_uuid",
+        "user_handle",
+        "user_display_name",
+    ] {
         assert!(shown[0].get(key).is_some(), "{key} missing in {}", shown[0]);
     }
     assert_eq!(str_of(&shown[19], "message"), seed::synthetic(47)[46].text);
 
-    let out = ok(run(tool("get-conversations", &table, &db).args(["--limit", "3"])));
+    let out = ok(run(
+        tool("get-conversations", &table, &db).args(["--limit", "3"])
+    ));
     let text = stdout(&out);
-    let rows: Vec<&str> = text.lines().filter(|l| l.contains("┆") && !l.contains("Sender")).collect();
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("┆") && !l.contains("Sender"))
+        .collect();
     assert_eq!(rows.len(), 3, "{text}");
     // 2026-11-22T10:00 UTC is the last; the table shows a 12-hour clock.
     assert!(rows[2].contains("2026-11-22 10:00 AM"), "{text}");
     assert!(rows[0].contains("2026-11-22 09:58 AM"), "{text}");
-    assert!(rows[2].contains("bayko"), "{text}");
+    // 47 messages, senders alternating from Person 1: the last is Person 1's.
+    assert!(rows[2].contains("everlygrandest"), "{text}");
+    assert!(rows[1].contains("bayko"), "{text}");
 }
 
 #[test]
@@ -374,7 +417,12 @@ fn get_conversations_all_pages_through_every_message() {
         text.push_str(&format!("Person {person}: long message {i}: {filler}\n"));
     }
     let file = TempFile::with(&text);
-    ok(run(tool("seed", &table, &db).args(["--file", file.path(), "--now", NOW])));
+    ok(run(tool("seed", &table, &db).args([
+        "--file",
+        file.path(),
+        "--now",
+        NOW,
+    ])));
 
     let first_page = block_on(async {
         let ctx = local_context(&table.name).await;
@@ -393,7 +441,9 @@ fn get_conversations_all_pages_through_every_message() {
         first_page.count
     );
 
-    let out = ok(run(tool("get-conversations", &table, &db).args(["--all", "--output", "json"])));
+    let out = ok(run(
+        tool("get-conversations", &table, &db).args(["--all", "--output", "json"])
+    ));
     let shown = json(&out);
     assert_eq!(shown.len(), 90);
     for (i, m) in shown.iter().enumerate() {
@@ -402,13 +452,18 @@ fn get_conversations_all_pages_through_every_message() {
     let sks: Vec<&str> = shown.iter().map(|m| str_of(m, "sk")).collect();
     assert!(sks.windows(2).all(|w| w[0] < w[1]));
 
-    let out = ok(run(tool("get-conversations", &table, &db).args(["--all", "--output", "jsonl"])));
+    let out = ok(run(
+        tool("get-conversations", &table, &db).args(["--all", "--output", "jsonl"])
+    ));
     assert_eq!(stdout(&out).lines().count(), 90);
     let out = ok(run(tool("get-conversations", &table, &db).arg("--all")));
     let text = stdout(&out);
     let rows = text.lines().filter(|l| l.contains("long message")).count();
     assert_eq!(rows, 90);
-    assert!(text.lines().all(|l| l.chars().count() < 120), "messages are cut in tables");
+    assert!(
+        text.lines().all(|l| l.chars().count() < 120),
+        "messages are cut in tables"
+    );
 }
 
 #[test]
@@ -433,33 +488,59 @@ fn list_conversations_shows_the_other_participant_newest_first() {
         shipped_lines().len()
     );
 
-    let out = ok(run(tool("list-conversations", &table, &db).args(["--output", "json"])));
+    let out = ok(run(
+        tool("list-conversations", &table, &db).args(["--output", "json"])
+    ));
     let rows = json(&out);
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(str_of(&rows[0], "user_handle"), "meitanaka");
-    assert_eq!(str_of(&rows[0], "message_group_uuid"), other_group.to_string());
+    assert_eq!(
+        str_of(&rows[0], "message_group_uuid"),
+        other_group.to_string()
+    );
     assert_eq!(str_of(&rows[1], "user_handle"), "bayko");
     assert_eq!(str_of(&rows[1], "user_display_name"), "Andrew Bayko");
     assert_eq!(str_of(&rows[1], "message_group_uuid"), DEFAULT_GROUP);
-    assert_eq!(str_of(&rows[1], "message"), shipped_lines().last().unwrap().text);
+    assert_eq!(
+        str_of(&rows[1], "message"),
+        shipped_lines().last().unwrap().text
+    );
 
-    let out = ok(run(tool("list-conversations", &table, &db).args(["--handle", "bayko"])));
+    let out = ok(run(
+        tool("list-conversations", &table, &db).args(["--handle", "bayko"])
+    ));
     let text = stdout(&out);
-    assert!(text.contains("everlygrandest") && text.contains("Everly Grandest"), "{text}");
-    assert!(text.contains(DEFAULT_GROUP) && text.contains("2026-11-22 10:00 AM"), "{text}");
+    assert!(
+        text.contains("everlygrandest") && text.contains("Everly Grandest"),
+        "{text}"
+    );
+    assert!(
+        text.contains(DEFAULT_GROUP) && text.contains("2026-11-22 10:00 AM"),
+        "{text}"
+    );
     assert!(!text.contains("meitanaka"), "{text}");
 
     // --user-uuid needs no database: point the connection nowhere.
     let bayko = db.user("bayko");
     let out = ok(run(bin("list-conversations")
-        .args(["--table", &table.name, "--user-uuid", &bayko.uuid.to_string()])
+        .args([
+            "--table",
+            &table.name,
+            "--user-uuid",
+            &bayko.uuid.to_string(),
+        ])
         .args(["--output", "json"])
-        .env("CONNECTION_URL", "postgresql://nobody:nothing@127.0.0.1:1/none")));
+        .env(
+            "CONNECTION_URL",
+            "postgresql://nobody:nothing@127.0.0.1:1/none",
+        )));
     let rows = json(&out);
     assert_eq!(rows.len(), 1);
     assert_eq!(str_of(&rows[0], "user_handle"), "everlygrandest");
 
-    let err = fails(run(tool("list-conversations", &table, &db).args(["--handle", "nobody_here"])));
+    let err = fails(run(
+        tool("list-conversations", &table, &db).args(["--handle", "nobody_here"])
+    ));
     assert!(err.contains("nobody_here"), "{err}");
 }
 
@@ -472,7 +553,10 @@ fn the_group_index_returns_both_conversation_rows() {
         conversations::group_rows(&ctx, group()).await.unwrap()
     });
     assert_eq!(rows.len(), 2);
-    let owners: BTreeSet<String> = rows.iter().map(|r| get_s(r, "pk").unwrap().to_string()).collect();
+    let owners: BTreeSet<String> = rows
+        .iter()
+        .map(|r| get_s(r, "pk").unwrap().to_string())
+        .collect();
     let expected: BTreeSet<String> = ["everlygrandest", "bayko"]
         .iter()
         .map(|h| Pk::Group(db.user(h).uuid).to_string())
