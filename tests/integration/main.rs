@@ -6,6 +6,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod common;
+mod messages;
 mod stream;
 mod tables;
 mod users;
