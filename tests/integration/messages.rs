@@ -2,85 +2,20 @@
 //! test has its own table and its own database (rebuilt from the shipped schema and seed users).
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::path::PathBuf;
-use std::process::Command;
 
 use aws_sdk_dynamodb::types::Select;
 use chrono::{Duration, Utc};
-use cruddur_ops::config::Target;
 use cruddur_ops::conversations;
-use cruddur_ops::db::{self, User};
 use cruddur_ops::item::{get_s, s, Item};
 use cruddur_ops::keys::{Pk, Sk, DEFAULT_GROUP};
 use cruddur_ops::seed;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::common::{bin, fails, local_context, ok, run, stdout, unique, TestTable, ADMIN_URL};
-
-/// Runs `future` to completion on a small runtime of its own.
-fn block_on<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-        .block_on(future)
-}
-
-/// A database of its own with the schema and seed users, dropped when the guard goes.
-struct TestDb {
-    name: String,
-    url: String,
-}
-
-impl TestDb {
-    fn seeded() -> TestDb {
-        let name = unique("test_messages").replace('-', "_");
-        let url = format!("postgresql://postgres:password@localhost:5432/{name}");
-        block_on(db::rebuild(
-            &url,
-            Target::Local,
-            db::SCHEMA_SQL,
-            db::SEED_SQL,
-        ))
-        .expect("a test database");
-        TestDb { name, url }
-    }
-
-    fn user(&self, handle: &str) -> User {
-        block_on(async {
-            let client = db::connect_url(&self.url, Target::Local).await?;
-            db::users_by_handle(&client, &[handle]).await
-        })
-        .expect("the user")
-        .remove(0)
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let _ = block_on(async move {
-            let admin = db::connect_url(ADMIN_URL, Target::Local).await?;
-            admin
-                .batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    db::quote_ident(&name)
-                ))
-                .await?;
-            anyhow::Ok(())
-        });
-    }
-}
-
-/// A toolkit binary on `table`, with `db` as its PostgreSQL database.
-fn tool(name: &str, table: &TestTable, db: &TestDb) -> Command {
-    let mut cmd = bin(name);
-    cmd.args(["--table", &table.name])
-        .env("CONNECTION_URL", &db.url);
-    cmd
-}
+use crate::common::{
+    bin, block_on, fails, local_context, ok, run, stdout, tool, unique, TestDb, TestTable,
+};
 
 const NOW: &str = "2026-11-22T10:00:00+00:00";
 
@@ -195,7 +130,7 @@ impl Drop for TempFile {
 
 #[test]
 fn seed_writes_one_item_per_line_and_two_conversation_rows() {
-    let (table, db) = (TestTable::created(), TestDb::seeded());
+    let (table, db) = (TestTable::created(), block_on(TestDb::seeded()));
     let lines = shipped_lines();
     let out = ok(run(tool("seed", &table, &db).args(["--now", NOW])));
     assert!(out.stdout.is_empty(), "stdout: {}", stdout(&out));
@@ -204,7 +139,10 @@ fn seed_writes_one_item_per_line_and_two_conversation_rows() {
     assert_eq!(items.len(), lines.len() + 2);
     let msgs = messages_of(&items, group());
     assert_eq!(msgs.len(), lines.len());
-    let (everly, bayko) = (db.user("everlygrandest"), db.user("bayko"));
+    let (everly, bayko) = (
+        block_on(db.user("everlygrandest")),
+        block_on(db.user("bayko")),
+    );
     for (i, (item, line)) in msgs.iter().zip(&lines).enumerate() {
         assert_eq!(get_s(item, "message").unwrap(), line.text);
         let sender = match line.speaker {
@@ -257,7 +195,7 @@ fn seed_writes_one_item_per_line_and_two_conversation_rows() {
 
 #[test]
 fn a_reseed_replaces_the_previous_one_without_duplicates() {
-    let (table, db) = (TestTable::created(), TestDb::seeded());
+    let (table, db) = (TestTable::created(), block_on(TestDb::seeded()));
     let expected = shipped_lines().len() + 2;
     let key = |i: &Item| {
         (
@@ -319,7 +257,7 @@ fn a_reseed_replaces_the_previous_one_without_duplicates() {
 
 #[test]
 fn a_malformed_file_writes_nothing() {
-    let (table, db) = (TestTable::created(), TestDb::seeded());
+    let (table, db) = (TestTable::created(), block_on(TestDb::seeded()));
     let file = TempFile::with(
         "Person 1: Hello there\nPerson 2: Hi!\n\nPerson 3: who am I?\nPerson 1: bye\n",
     );
@@ -341,7 +279,7 @@ fn a_malformed_file_writes_nothing() {
 
 #[test]
 fn an_unknown_handle_writes_nothing() {
-    let (table, db) = (TestTable::created(), TestDb::seeded());
+    let (table, db) = (TestTable::created(), block_on(TestDb::seeded()));
     let err = fails(run(tool("seed", &table, &db).args(["--to", "nosuchhandle"])));
     assert!(err.contains("nosuchhandle"), "{err}");
     let err = fails(run(tool("seed", &table, &db).args(["--from", "ghost_user"])));
@@ -351,7 +289,7 @@ fn an_unknown_handle_writes_nothing() {
 
 #[test]
 fn get_conversations_shows_the_newest_oldest_first() {
-    let (table, db) = (TestTable::created(), TestDb::seeded());
+    let (table, db) = (TestTable::created(), block_on(TestDb::seeded()));
     ok(run(tool("seed", &table, &db).args([
         "--messages",
         "47",
@@ -408,7 +346,7 @@ fn get_conversations_shows_the_newest_oldest_first() {
 
 #[test]
 fn get_conversations_all_pages_through_every_message() {
-    let (table, db) = (TestTable::created(), TestDb::seeded());
+    let (table, db) = (TestTable::created(), block_on(TestDb::seeded()));
     // 90 messages of ~15 KB: more than one 1 MB query page.
     let mut text = String::new();
     for i in 0..90 {
@@ -468,7 +406,7 @@ fn get_conversations_all_pages_through_every_message() {
 
 #[test]
 fn list_conversations_shows_the_other_participant_newest_first() {
-    let (table, db) = (TestTable::created(), TestDb::seeded());
+    let (table, db) = (TestTable::created(), block_on(TestDb::seeded()));
     ok(run(tool("seed", &table, &db).args(["--now", NOW])));
     let other_group = Uuid::new_v4();
     let later = Sk(now().0 + Duration::hours(2));
@@ -521,7 +459,7 @@ fn list_conversations_shows_the_other_participant_newest_first() {
     assert!(!text.contains("meitanaka"), "{text}");
 
     // --user-uuid needs no database: point the connection nowhere.
-    let bayko = db.user("bayko");
+    let bayko = block_on(db.user("bayko"));
     let out = ok(run(bin("list-conversations")
         .args([
             "--table",
@@ -546,7 +484,7 @@ fn list_conversations_shows_the_other_participant_newest_first() {
 
 #[test]
 fn the_group_index_returns_both_conversation_rows() {
-    let (table, db) = (TestTable::created(), TestDb::seeded());
+    let (table, db) = (TestTable::created(), block_on(TestDb::seeded()));
     ok(run(tool("seed", &table, &db).args(["--now", NOW])));
     let rows = block_on(async {
         let ctx = local_context(&table.name).await;
@@ -559,7 +497,7 @@ fn the_group_index_returns_both_conversation_rows() {
         .collect();
     let expected: BTreeSet<String> = ["everlygrandest", "bayko"]
         .iter()
-        .map(|h| Pk::Group(db.user(h).uuid).to_string())
+        .map(|h| Pk::Group(block_on(db.user(h)).uuid).to_string())
         .collect();
     assert_eq!(owners, expected);
     for row in &rows {
