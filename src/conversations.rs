@@ -5,13 +5,14 @@ use anyhow::{Context as _, Result};
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::context::{Context, SdkResultExt};
+use crate::context::Context;
 use crate::db;
 use crate::item::{opt_s, s, Item};
 use crate::keys::{
     Pk, Sk, GROUP_INDEX, MESSAGE, MESSAGE_GROUP_UUID, SK, USER_DISPLAY_NAME, USER_HANDLE,
 };
 use crate::output::truncate;
+use crate::query::{query_all, query_pages};
 
 /// How many characters of a message the tables show.
 pub const MESSAGE_WIDTH: usize = 40;
@@ -20,31 +21,24 @@ pub const MESSAGE_WIDTH: usize = 40;
 pub async fn newest_messages(ctx: &Context, group: Uuid, limit: usize) -> Result<Vec<Item>> {
     let pk = Pk::Message(group).to_string();
     let mut items: Vec<Item> = Vec::with_capacity(limit.min(1_000));
-    let mut start = None;
-    // A page stops at 1 MB, so it may hold fewer than `limit`: keep going until enough.
-    while items.len() < limit {
-        let left = (limit - items.len()).min(i32::MAX as usize) as i32;
-        let page = ctx
-            .dynamodb
-            .query()
-            .table_name(ctx.table())
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(&pk))
-            .scan_index_forward(false)
-            .limit(left)
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .on(
-                &ctx.dynamodb_endpoint,
-                format_args!("reading the messages of {pk} in table {}", ctx.table()),
-            )?;
-        items.extend(page.items.unwrap_or_default());
-        match page.last_evaluated_key {
-            Some(key) => start = Some(key),
-            None => break,
-        }
+    if limit == 0 {
+        return Ok(items);
     }
+    let request = ctx
+        .dynamodb
+        .query()
+        .table_name(ctx.table())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", s(&pk))
+        .scan_index_forward(false)
+        .limit(limit.min(i32::MAX as usize) as i32);
+    let what = format!("reading the messages of {pk} in table {}", ctx.table());
+    // A page stops at 1 MB, so it may hold fewer than `limit`: keep going until enough.
+    query_pages(ctx, request, what, |page| {
+        items.extend(page);
+        Ok(items.len() < limit)
+    })
+    .await?;
     items.truncate(limit);
     items.reverse();
     Ok(items)
@@ -57,89 +51,52 @@ pub async fn message_pages(
     mut on_page: impl FnMut(Vec<Item>) -> Result<()>,
 ) -> Result<u64> {
     let pk = Pk::Message(group).to_string();
-    let mut start = None;
+    let request = ctx
+        .dynamodb
+        .query()
+        .table_name(ctx.table())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", s(&pk));
+    let what = format!("reading the messages of {pk} in table {}", ctx.table());
     let mut count = 0u64;
-    loop {
-        let page = ctx
-            .dynamodb
-            .query()
-            .table_name(ctx.table())
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(&pk))
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .on(
-                &ctx.dynamodb_endpoint,
-                format_args!("reading the messages of {pk} in table {}", ctx.table()),
-            )?;
-        let items = page.items.unwrap_or_default();
+    query_pages(ctx, request, what, |items| {
         count += items.len() as u64;
         on_page(items)?;
-        match page.last_evaluated_key {
-            Some(key) => start = Some(key),
-            None => return Ok(count),
-        }
-    }
+        Ok(true)
+    })
+    .await?;
+    Ok(count)
 }
 
 /// The conversation rows of `user`, newest first (all pages).
 pub async fn conversations_of(ctx: &Context, user: Uuid) -> Result<Vec<Item>> {
     let pk = Pk::Group(user).to_string();
-    let mut rows = Vec::new();
-    let mut start = None;
-    loop {
-        let page = ctx
-            .dynamodb
-            .query()
-            .table_name(ctx.table())
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(&pk))
-            .scan_index_forward(false)
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .on(
-                &ctx.dynamodb_endpoint,
-                format_args!("reading the conversations of {pk} in table {}", ctx.table()),
-            )?;
-        rows.extend(page.items.unwrap_or_default());
-        match page.last_evaluated_key {
-            Some(key) => start = Some(key),
-            None => return Ok(rows),
-        }
-    }
+    let request = ctx
+        .dynamodb
+        .query()
+        .table_name(ctx.table())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", s(&pk))
+        .scan_index_forward(false);
+    let what = format!("reading the conversations of {pk} in table {}", ctx.table());
+    query_all(ctx, request, what).await
 }
 
 /// Every row of `group` in the group index (`message-group-sk-index`): its conversation rows.
 pub async fn group_rows(ctx: &Context, group: Uuid) -> Result<Vec<Item>> {
-    let mut rows = Vec::new();
-    let mut start = None;
-    loop {
-        let page = ctx
-            .dynamodb
-            .query()
-            .table_name(ctx.table())
-            .index_name(GROUP_INDEX)
-            .key_condition_expression("#g = :g")
-            .expression_attribute_names("#g", MESSAGE_GROUP_UUID)
-            .expression_attribute_values(":g", s(group.to_string()))
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .on(
-                &ctx.dynamodb_endpoint,
-                format_args!(
-                    "reading group {group} from index {GROUP_INDEX} of table {}",
-                    ctx.table()
-                ),
-            )?;
-        rows.extend(page.items.unwrap_or_default());
-        match page.last_evaluated_key {
-            Some(key) => start = Some(key),
-            None => return Ok(rows),
-        }
-    }
+    let request = ctx
+        .dynamodb
+        .query()
+        .table_name(ctx.table())
+        .index_name(GROUP_INDEX)
+        .key_condition_expression("#g = :g")
+        .expression_attribute_names("#g", MESSAGE_GROUP_UUID)
+        .expression_attribute_values(":g", s(group.to_string()));
+    let what = format!(
+        "reading group {group} from index {GROUP_INDEX} of table {}",
+        ctx.table()
+    );
+    query_all(ctx, request, what).await
 }
 
 /// The uuid of the user with `handle`, from PostgreSQL.

@@ -14,6 +14,7 @@ pub mod item;
 pub mod keys;
 pub mod messages;
 pub mod output;
+pub mod query;
 pub mod scan;
 pub mod schema;
 pub mod seed;

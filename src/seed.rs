@@ -32,6 +32,7 @@ use crate::db;
 use crate::item::{get_s, s, Item};
 use crate::keys::{Pk, Sk, PK, SK};
 use crate::messages::{Conversation, Message, Person};
+use crate::query::query_all;
 
 /// The conversation shipped with the toolkit (`seeds/conversation.txt`), built into the binary.
 pub const SHIPPED_CONVERSATION: &str = include_str!("../seeds/conversation.txt");
@@ -385,35 +386,23 @@ pub async fn prepare(ctx: &Context, input: SeedInput) -> Result<Plan> {
 /// The sort keys of every message of `group` (keys only, all pages).
 async fn existing_message_keys(ctx: &Context, group: Uuid) -> Result<Vec<String>> {
     let pk = Pk::Message(group).to_string();
-    let mut keys = Vec::new();
-    let mut start = None;
-    loop {
-        let page = ctx
-            .dynamodb
-            .query()
-            .table_name(ctx.table())
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(&pk))
-            .projection_expression("sk")
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .on(
-                &ctx.dynamodb_endpoint,
-                format_args!("reading the keys of {pk} in table {}", ctx.table()),
-            )?;
-        for item in page.items() {
-            keys.push(
-                get_s(item, SK)
-                    .context("a message without a sort key")?
-                    .to_string(),
-            );
-        }
-        match page.last_evaluated_key {
-            Some(key) => start = Some(key),
-            None => return Ok(keys),
-        }
-    }
+    let request = ctx
+        .dynamodb
+        .query()
+        .table_name(ctx.table())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", s(&pk))
+        .projection_expression("sk");
+    let what = format!("reading the keys of {pk} in table {}", ctx.table());
+    query_all(ctx, request, what)
+        .await?
+        .iter()
+        .map(|item| {
+            get_s(item, SK)
+                .map(str::to_string)
+                .context("a message without a sort key")
+        })
+        .collect()
 }
 
 /// A phase of [`execute`], for progress reports.
