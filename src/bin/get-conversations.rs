@@ -73,18 +73,13 @@ fn main() -> ExitCode {
             conversations::newest_messages(&ctx, args.group, args.limit).await?
         };
         let mut out = out;
-        match args.output {
-            Format::Table => output::write_table(
-                &mut out,
-                &MESSAGE_HEADER,
-                items.iter().map(conversations::message_row),
-            ),
-            format => {
-                let mut writer = ItemWriter::new(&mut out, format, false);
-                writer.write_page(&items)?;
-                writer.finish().map(|_| ())
-            }
-        }
+        output::write_items(
+            &mut out,
+            args.output,
+            &MESSAGE_HEADER,
+            &items,
+            conversations::message_row,
+        )
         .and_then(|()| out.flush())
         .context("writing messages")
     })

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use cruddur_ops::config::{TableArgs, TargetArgs};
 use cruddur_ops::conversations::{self, CONVERSATION_HEADER};
-use cruddur_ops::output::{self, Format, ItemWriter};
+use cruddur_ops::output::{self, Format};
 use cruddur_ops::{cli, context};
 use uuid::Uuid;
 
@@ -49,18 +49,13 @@ fn main() -> ExitCode {
         };
         let rows = conversations::conversations_of(&ctx, user).await?;
         let mut out = io::stdout().lock();
-        match args.output {
-            Format::Table => output::write_table(
-                &mut out,
-                &CONVERSATION_HEADER,
-                rows.iter().map(conversations::conversation_row),
-            ),
-            format => {
-                let mut writer = ItemWriter::new(&mut out, format, false);
-                writer.write_page(&rows)?;
-                writer.finish().map(|_| ())
-            }
-        }
+        output::write_items(
+            &mut out,
+            args.output,
+            &CONVERSATION_HEADER,
+            &rows,
+            conversations::conversation_row,
+        )
         .and_then(|()| out.flush())
         .context("writing the conversations")
     })
