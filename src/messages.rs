@@ -43,6 +43,12 @@ impl Person {
         item.insert(USER_HANDLE.into(), s(&self.handle));
     }
 
+    fn write_owned(self, item: &mut Item) {
+        item.insert(USER_UUID.into(), s(self.uuid.to_string()));
+        item.insert(USER_DISPLAY_NAME.into(), s(self.display_name));
+        item.insert(USER_HANDLE.into(), s(self.handle));
+    }
+
     fn read(item: &Item) -> Result<Person> {
         Ok(Person {
             uuid: parse_uuid(get_s(item, USER_UUID)?).context(USER_UUID)?,
@@ -80,6 +86,17 @@ impl Message {
         item.insert(MESSAGE_UUID.into(), s(self.uuid.to_string()));
         item.insert(MESSAGE.into(), s(&self.text));
         self.sender.write(&mut item);
+        item
+    }
+
+    /// The DynamoDB item, moving the text into it instead of copying it (for bulk writes).
+    pub fn into_item(self) -> Item {
+        let mut item = Item::with_capacity(7);
+        item.insert(PK.into(), s(Pk::Message(self.group).to_string()));
+        item.insert(SK.into(), s(self.created.to_string()));
+        item.insert(MESSAGE_UUID.into(), s(self.uuid.to_string()));
+        item.insert(MESSAGE.into(), s(self.text));
+        self.sender.write_owned(&mut item);
         item
     }
 
@@ -177,6 +194,7 @@ mod tests {
             sender: a.clone(),
         };
         let item = msg.to_item();
+        assert_eq!(msg.clone().into_item(), item);
         assert!(!item.contains_key(MESSAGE_GROUP_UUID));
         assert_eq!(Message::from_item(&item).unwrap(), msg);
         assert!(Conversation::from_item(&item).is_err());

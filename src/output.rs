@@ -73,6 +73,24 @@ pub fn write_json_value<W: Write + ?Sized>(
     writeln!(out)
 }
 
+/// Writes `items` as a table (`header`, one `row` per item) or as plain JSON.
+pub fn write_items<W: Write>(
+    out: &mut W,
+    format: Format,
+    header: &[&str],
+    items: &[Item],
+    row: impl Fn(&Item) -> Vec<String>,
+) -> io::Result<()> {
+    match format {
+        Format::Table => write_table(out, header, items.iter().map(row)),
+        format => {
+            let mut writer = ItemWriter::new(&mut *out, format, false);
+            writer.write_page(items)?;
+            writer.finish().map(|_| ())
+        }
+    }
+}
+
 /// Cuts `text` to at most `max` characters, ending with `...` when it was longer.
 pub fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {

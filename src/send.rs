@@ -12,9 +12,10 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use uuid::Uuid;
 
 use crate::context::{Context, SdkResultExt};
+use crate::conversations::group_rows;
 use crate::db;
-use crate::item::{s, Item};
-use crate::keys::{Pk, Sk, GROUP_INDEX, MESSAGE_GROUP_UUID, PK};
+use crate::item::Item;
+use crate::keys::{Pk, Sk, PK};
 use crate::messages::{Conversation, Message, Person};
 
 /// The longest message the app accepts, in characters.
@@ -121,37 +122,6 @@ fn new_message(group: Uuid, text: &str, sender: &Person) -> Message {
         created: Sk::now(),
         text: text.to_string(),
         sender: sender.clone(),
-    }
-}
-
-/// Every conversation row of `group`, through the group index (all pages).
-pub async fn group_rows(ctx: &Context, group: Uuid) -> Result<Vec<Item>> {
-    let mut rows = Vec::new();
-    let mut start = None;
-    loop {
-        let page = ctx
-            .dynamodb
-            .query()
-            .table_name(ctx.table())
-            .index_name(GROUP_INDEX)
-            .key_condition_expression("#g = :g")
-            .expression_attribute_names("#g", MESSAGE_GROUP_UUID)
-            .expression_attribute_values(":g", s(group.to_string()))
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .on(
-                &ctx.dynamodb_endpoint,
-                format_args!(
-                    "querying {GROUP_INDEX} of table {} for group {group}",
-                    ctx.table()
-                ),
-            )?;
-        rows.extend(page.items.unwrap_or_default());
-        match page.last_evaluated_key {
-            Some(key) => start = Some(key),
-            None => return Ok(rows),
-        }
     }
 }
 

@@ -29,9 +29,10 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::context::{Context, SdkResultExt};
+use crate::conversations::group_rows;
 use crate::item::{get_s, opt_s, s, Item};
 use crate::keys::{Pk, Sk, MESSAGE, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK};
-use crate::send::group_rows;
+use crate::query::query_all;
 
 /// One stream record, whichever way it arrived.
 #[derive(Debug, Clone, PartialEq)]
@@ -537,33 +538,19 @@ async fn move_row(
 
 /// The newest row of `group` in the partition `owner` (`GRP#<user>`), read strongly consistent.
 async fn consistent_row(ctx: &Context, owner: &str, group: Uuid) -> Result<Option<Item>> {
-    let mut rows = Vec::new();
-    let mut start = None;
-    loop {
-        let page = ctx
-            .dynamodb
-            .query()
-            .table_name(ctx.table())
-            .consistent_read(true)
-            .key_condition_expression("#pk = :pk")
-            .filter_expression("#g = :g")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#g", MESSAGE_GROUP_UUID)
-            .expression_attribute_values(":pk", s(owner))
-            .expression_attribute_values(":g", s(group.to_string()))
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .on(
-                &ctx.dynamodb_endpoint,
-                format_args!("re-reading conversation row {owner} of group {group}"),
-            )?;
-        rows.extend(page.items.unwrap_or_default());
-        match page.last_evaluated_key {
-            Some(key) => start = Some(key),
-            None => break,
-        }
-    }
+    let request = ctx
+        .dynamodb
+        .query()
+        .table_name(ctx.table())
+        .consistent_read(true)
+        .key_condition_expression("#pk = :pk")
+        .filter_expression("#g = :g")
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#g", MESSAGE_GROUP_UUID)
+        .expression_attribute_values(":pk", s(owner))
+        .expression_attribute_values(":g", s(group.to_string()));
+    let what = format!("re-reading conversation row {owner} of group {group}");
+    let rows = query_all(ctx, request, what).await?;
     Ok(newest_per_owner(rows)
         .into_values()
         .next()

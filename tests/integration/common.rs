@@ -150,7 +150,7 @@ impl TestDb {
     /// A new name; the database is not created.
     pub fn new() -> TestDb {
         let name = format!(
-            "test_users_{}",
+            "test_db_{}",
             &uuid::Uuid::new_v4().simple().to_string()[..12]
         );
         TestDb {
@@ -179,6 +179,31 @@ impl TestDb {
             .await
             .expect("connect to the test database")
     }
+
+    /// The seed user with `handle`.
+    pub async fn user(&self, handle: &str) -> cruddur_ops::db::User {
+        cruddur_ops::db::users_by_handle(&self.client().await, &[handle])
+            .await
+            .expect("the user")
+            .remove(0)
+    }
+}
+
+/// A toolkit binary on `table`, with `db` as its PostgreSQL database (`CONNECTION_URL`).
+pub fn tool(name: &str, table: &TestTable, db: &TestDb) -> Command {
+    let mut cmd = bin(name);
+    cmd.args(["--table", &table.name])
+        .env("CONNECTION_URL", &db.url);
+    cmd
+}
+
+/// Runs `future` to completion on a small runtime of its own (for tests that are not async).
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(future)
 }
 
 impl Drop for TestDb {

@@ -6,6 +6,8 @@
 #![allow(clippy::disallowed_methods)]
 
 mod common;
+mod messages;
+mod setup;
 mod stream;
 mod tables;
 mod users;

@@ -9,69 +9,13 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cruddur_ops::config::Target;
 use cruddur_ops::context::Context;
-use cruddur_ops::db;
 use cruddur_ops::item::{get_s, s, Item};
 use cruddur_ops::keys::{Pk, Sk, MESSAGE, MESSAGE_GROUP_UUID, PK, USER_HANDLE};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::common::*;
-
-/// A database of its own, rebuilt from the schema and seed users, dropped when the guard goes.
-struct TestDb {
-    name: String,
-    url: String,
-}
-
-impl TestDb {
-    async fn seeded() -> TestDb {
-        let name = format!("stream_{}", &Uuid::new_v4().simple().to_string()[..12]);
-        let url = format!("postgresql://postgres:password@localhost:5432/{name}");
-        db::rebuild(&url, Target::Local, db::SCHEMA_SQL, db::SEED_SQL)
-            .await
-            .expect("rebuilding the test database");
-        TestDb { name, url }
-    }
-
-    async fn user_uuid(&self, handle: &str) -> Uuid {
-        let client = db::connect_url(&self.url, Target::Local).await.unwrap();
-        db::users_by_handle(&client, &[handle]).await.unwrap()[0].uuid
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop may run inside a runtime: do the async work on a thread with its own.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(admin) = db::connect_url(ADMIN_URL, Target::Local).await {
-                    let _ = admin
-                        .batch_execute(&format!(
-                            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                            db::quote_ident(&name)
-                        ))
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
-/// A toolkit binary on `table` and the test database.
-fn tool(name: &str, table: &TestTable, pg: &TestDb) -> Command {
-    let mut cmd = bin(name);
-    cmd.args(["--table", &table.name])
-        .env("CONNECTION_URL", &pg.url);
-    cmd
-}
 
 /// Runs send-message and returns its JSON report.
 fn send(table: &TestTable, pg: &TestDb, args: &[&str]) -> Value {
@@ -208,8 +152,8 @@ async fn follower_keeps_both_conversation_rows_on_the_latest_message() {
     let table = TestTable::created();
     let pg = TestDb::seeded().await;
     let ctx = local_context(&table.name).await;
-    let everly = pg.user_uuid("everlygrandest").await;
-    let bayko = pg.user_uuid("bayko").await;
+    let everly = pg.user("everlygrandest").await.uuid;
+    let bayko = pg.user("bayko").await.uuid;
 
     let mut follower = Follower::start(&table, &pg, &[]);
 
@@ -228,9 +172,6 @@ async fn follower_keeps_both_conversation_rows_on_the_latest_message() {
         assert_eq!(get_s(&rows[0], MESSAGE).unwrap(), "Hello Andrew");
         assert_eq!(get_s(&rows[0], "sk").unwrap(), text(&first, "created_at"));
     }
-    // TODO once list-conversations is merged: `list-conversations everlygrandest` and
-    // `list-conversations bayko` both list this group.
-
     let second = send(
         &table,
         &pg,
@@ -272,6 +213,21 @@ async fn follower_keeps_both_conversation_rows_on_the_latest_message() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // The new group shows up in both users' list-conversations, naming the other person and
+    // carrying the latest message.
+    for (handle, other) in [("everlygrandest", "bayko"), ("bayko", "everlygrandest")] {
+        let out =
+            ok(run(tool("list-conversations", &table, &pg)
+                .args(["--handle", handle, "--output", "json"])));
+        let rows: Vec<Value> = serde_json::from_slice(&out.stdout).expect("a JSON list");
+        let row = rows
+            .iter()
+            .find(|r| r[MESSAGE_GROUP_UUID] == group.as_str())
+            .unwrap_or_else(|| panic!("{handle} does not list {group}: {rows:?}"));
+        assert_eq!(row[USER_HANDLE], other);
+        assert_eq!(row[MESSAGE], "How are you?");
+    }
+
     let status = follower.terminate();
     assert!(status.success(), "exit status {status:?}");
     let out = follower.stdout.lock().unwrap().clone();
@@ -304,7 +260,7 @@ async fn follower_from_start_catches_up_on_earlier_messages() {
         &pg,
         &["--from", "meitanaka", "--group", &group, "two"],
     );
-    let mei = pg.user_uuid("meitanaka").await;
+    let mei = pg.user("meitanaka").await.uuid;
     // Nothing follows the stream yet: the rows still carry the first message.
     assert_eq!(the_row(&ctx, mei, &group).await.1, "one");
 
@@ -405,8 +361,8 @@ async fn replayed_late_and_concurrent_records_never_move_a_row_backwards() {
     let t0 = Sk::parse(&text(&start, "created_at")).unwrap();
     let at = |secs: i64| Sk(t0.0 + chrono::Duration::seconds(secs)).to_string();
     let users = [
-        pg.user_uuid("tomaslind").await,
-        pg.user_uuid("inesokafor").await,
+        pg.user("tomaslind").await.uuid,
+        pg.user("inesokafor").await.uuid,
     ];
     let expect_rows = |sk: String, msg: &'static str| {
         let ctx = &ctx;

@@ -1,0 +1,50 @@
+//! Paging through DynamoDB queries: the one loop every query of the toolkit runs through.
+
+use std::fmt::Display;
+
+use anyhow::Result;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+
+use crate::context::{Context, SdkResultExt};
+use crate::item::Item;
+
+/// Sends `request` and then every following page, handing each page's items to `on_page` until
+/// it returns `false` or the pages run out. `what` names the query in errors.
+pub async fn query_pages(
+    ctx: &Context,
+    request: QueryFluentBuilder,
+    what: impl Display,
+    mut on_page: impl FnMut(Vec<Item>) -> Result<bool>,
+) -> Result<()> {
+    let mut start = None;
+    loop {
+        let page = request
+            .clone()
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .on(&ctx.dynamodb_endpoint, &what)?;
+        if !on_page(page.items.unwrap_or_default())? {
+            return Ok(());
+        }
+        match page.last_evaluated_key {
+            Some(key) => start = Some(key),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Every item `request` returns, across all pages.
+pub async fn query_all(
+    ctx: &Context,
+    request: QueryFluentBuilder,
+    what: impl Display,
+) -> Result<Vec<Item>> {
+    let mut items = Vec::new();
+    query_pages(ctx, request, what, |page| {
+        items.extend(page);
+        Ok(true)
+    })
+    .await?;
+    Ok(items)
+}

@@ -1,0 +1,885 @@
+//! The conversation seed: parsing a conversation file (or generating synthetic messages), planning
+//! the items of one message group, and writing them with concurrent, retried BatchWriteItem calls.
+//!
+//! A seed is done in two steps so that nothing is written before everything is known to be good:
+//! [`prepare`] validates the messages, looks both users up in PostgreSQL and reads (never writes)
+//! which items an earlier seed of the same group left; [`execute`] then replaces them:
+//!
+//! 1. delete the group's old conversation (`GRP#`) rows that the new seed does not overwrite,
+//! 2. delete the group's old messages that the new seed does not overwrite,
+//! 3. put every message,
+//! 4. put the two conversation rows last, so they never name a last message that is not there yet.
+//!
+//! Every step is idempotent and the plan is recomputed from the table on each run, so a run that
+//! fails half-way is repaired by running the seed again. Message uuids are derived from the group
+//! and the line index, and a re-seed at the same `--now` overwrites every item in place.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _, Result};
+use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+use chrono::{DateTime, SubsecRound, Utc};
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+use crate::context::{Context, Endpoint, SdkResultExt};
+use crate::conversations;
+use crate::db;
+use crate::item::{get_s, s, Item};
+use crate::keys::{Pk, Sk, PK, SK};
+use crate::messages::{Conversation, Message, Person};
+use crate::query::query_all;
+
+/// The conversation shipped with the toolkit (`seeds/conversation.txt`), built into the binary.
+pub const SHIPPED_CONVERSATION: &str = include_str!("../seeds/conversation.txt");
+/// How errors name the built-in conversation.
+pub const SHIPPED_NAME: &str = "seeds/conversation.txt (built in)";
+/// Items per BatchWriteItem request (DynamoDB's maximum).
+pub const BATCH_SIZE: usize = 25;
+/// BatchWriteItem requests in flight by default.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+/// The most requests in flight `--concurrency` accepts.
+pub const MAX_CONCURRENCY: usize = 64;
+/// Attempts per batch before unprocessed items become an error.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
+/// The longest message accepted, in bytes (a DynamoDB item holds at most 400 KB).
+pub const MAX_MESSAGE_BYTES: usize = 300_000;
+/// Time between two seeded messages.
+pub const MESSAGE_INTERVAL: chrono::Duration = chrono::Duration::minutes(1);
+
+/// Who wrote a line of the conversation file.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Speaker {
+    /// `Person 1` (`--from`).
+    One,
+    /// `Person 2` (`--to`).
+    Two,
+}
+
+impl Speaker {
+    fn index(self) -> usize {
+        match self {
+            Speaker::One => 0,
+            Speaker::Two => 1,
+        }
+    }
+}
+
+/// One message of a conversation, before it has a sender, a time or a uuid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// Who wrote it.
+    pub speaker: Speaker,
+    /// The message text.
+    pub text: String,
+}
+
+/// Parses a conversation: one message per line, `Person 1: <text>` or `Person 2: <text>`.
+///
+/// Blank lines are skipped; a trailing `\r` and a leading byte-order mark are ignored. Any other
+/// line is an error naming `name` and the line number.
+pub fn parse(name: &str, text: &str) -> Result<Vec<Line>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = Vec::new();
+    for (index, raw) in text.split('\n').enumerate() {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = || format!("{name}:{}", index + 1);
+        let (speaker, rest) = if let Some(rest) = line.strip_prefix("Person 1:") {
+            (Speaker::One, rest)
+        } else if let Some(rest) = line.strip_prefix("Person 2:") {
+            (Speaker::Two, rest)
+        } else {
+            bail!(
+                "{}: expected \"Person 1: <text>\" or \"Person 2: <text>\", found {:?}",
+                at(),
+                crate::output::truncate(line, 40)
+            );
+        };
+        let message = rest.trim();
+        if message.is_empty() {
+            bail!("{}: the message is empty", at());
+        }
+        if message.len() > MAX_MESSAGE_BYTES {
+            bail!(
+                "{}: the message is {} bytes long; at most {MAX_MESSAGE_BYTES} fit in an item",
+                at(),
+                message.len()
+            );
+        }
+        lines.push(Line {
+            speaker,
+            text: message.to_string(),
+        });
+    }
+    if lines.is_empty() {
+        bail!("{name}: no messages (expected lines like \"Person 1: Hello\")");
+    }
+    Ok(lines)
+}
+
+/// Reads and parses a conversation file; text that is not UTF-8 is an error naming the line.
+pub fn read_file(path: &Path) -> Result<Vec<Line>> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).with_context(|| format!("reading {name}"))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => {
+            let valid = err.utf8_error().valid_up_to();
+            let line = err.as_bytes()[..valid]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            bail!("{name}:{line}: the text is not UTF-8");
+        }
+    };
+    parse(&name, &text)
+}
+
+/// `n` synthetic messages: senders alternate (Person 1 first), texts vary in words and length.
+pub fn synthetic(n: usize) -> Vec<Line> {
+    const WORDS: [&str; 16] = [
+        "the tide is coming in",
+        "did you get the parcel",
+        "café at eight?",
+        "lamp lit at 17:42",
+        "wind SW, moderate",
+        "thirty-eight steps",
+        "bring one book 📚",
+        "灯台と図書館",
+        "the roof still leaks",
+        "soup first, questions later",
+        "see you Tuesday",
+        "the spreadsheet says no",
+        "São Vicente at noon",
+        "copper or cast iron",
+        "a seal watched the light",
+        "très bien, merci",
+    ];
+    (0..n)
+        .map(|i| {
+            let speaker = if i % 2 == 0 {
+                Speaker::One
+            } else {
+                Speaker::Two
+            };
+            let words = 1 + (i * 7 + 3) % 9;
+            let mut text = format!("Message {}:", i + 1);
+            for w in 0..words {
+                text.push(' ');
+                text.push_str(WORDS[(i * 5 + w * 3) % WORDS.len()]);
+            }
+            Line { speaker, text }
+        })
+        .collect()
+}
+
+/// The uuid of the message on line `index` (0-based) of a seed of `group`: a UUID v5 in the
+/// group's namespace, so a re-seed gives every message the same uuid again.
+pub fn message_uuid(group: Uuid, index: usize) -> Uuid {
+    Uuid::new_v5(&group, format!("message-{index}").as_bytes())
+}
+
+/// The time of message `index` of `count` messages one minute apart, the last one at `end`.
+pub fn message_time(end: DateTime<Utc>, count: usize, index: usize) -> DateTime<Utc> {
+    let before = count.saturating_sub(1).saturating_sub(index);
+    end - MESSAGE_INTERVAL * before as i32
+}
+
+/// Whether `sk` is exactly the key of one of `count` messages ending at `end` (so a new seed
+/// overwrites the item that has it). Keys written in any other form are not.
+pub fn is_message_time(end: DateTime<Utc>, count: usize, sk: &str) -> bool {
+    let Ok(parsed) = Sk::parse(sk) else {
+        return false;
+    };
+    if parsed.to_string() != sk || parsed.0 > end {
+        return false;
+    }
+    let Some(micros) = (end - parsed.0).num_microseconds() else {
+        return false;
+    };
+    let step = MESSAGE_INTERVAL.num_microseconds().unwrap_or(60_000_000);
+    micros % step == 0 && ((micros / step) as u128) < count as u128
+}
+
+/// What to seed.
+#[derive(Debug, Clone)]
+pub struct SeedInput {
+    /// The message group.
+    pub group: Uuid,
+    /// Handle of Person 1.
+    pub from: String,
+    /// Handle of Person 2.
+    pub to: String,
+    /// The messages, in order.
+    pub lines: Vec<Line>,
+    /// Time of the last message (default: now).
+    pub now: Option<Sk>,
+}
+
+/// A validated seed: who, what, when, and which items of an earlier seed it replaces.
+#[derive(Debug)]
+pub struct Plan {
+    /// The message group.
+    pub group: Uuid,
+    /// Person 1 and Person 2.
+    pub people: [Person; 2],
+    /// Time of the last message.
+    pub end: DateTime<Utc>,
+    lines: Vec<Line>,
+    conversations: [Conversation; 2],
+    /// Sort keys of old messages of the group that this seed does not overwrite.
+    stale_messages: Vec<String>,
+    /// Keys (pk, sk) of old conversation rows of the group that this seed does not overwrite.
+    stale_conversations: Vec<(String, String)>,
+    /// Old messages this seed overwrites in place.
+    overwritten: usize,
+}
+
+impl Plan {
+    /// Plans a seed of `lines` between `people` in `group`, the last message at `end` (truncated
+    /// to microseconds, the precision of a sort key). Knows nothing of the table yet.
+    pub fn new(
+        group: Uuid,
+        people: [Person; 2],
+        lines: Vec<Line>,
+        end: DateTime<Utc>,
+    ) -> Result<Plan> {
+        let end = end.trunc_subsecs(6);
+        let Some(last) = lines.last() else {
+            bail!("nothing to seed: no messages");
+        };
+        if people[0].uuid == people[1].uuid {
+            bail!(
+                "Person 1 and Person 2 are the same user ({}): a conversation needs two people",
+                people[0].handle
+            );
+        }
+        let last = Message {
+            group,
+            uuid: message_uuid(group, lines.len() - 1),
+            created: Sk(end),
+            text: last.text.clone(),
+            sender: people[last.speaker.index()].clone(),
+        };
+        let conversations = Conversation::pair(group, &people[0], &people[1], &last);
+        Ok(Plan {
+            group,
+            people,
+            end,
+            lines,
+            conversations,
+            stale_messages: Vec::new(),
+            stale_conversations: Vec::new(),
+            overwritten: 0,
+        })
+    }
+
+    /// How many messages this seed writes.
+    pub fn message_count(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Items this seed puts: every message and two conversation rows.
+    pub fn item_count(&self) -> usize {
+        self.lines.len() + self.conversations.len()
+    }
+
+    /// Items of an earlier seed this one deletes (the rest it overwrites in place).
+    pub fn stale_count(&self) -> usize {
+        self.stale_messages.len() + self.stale_conversations.len()
+    }
+
+    /// Old messages this seed overwrites in place.
+    pub fn overwritten_count(&self) -> usize {
+        self.overwritten
+    }
+
+    /// The two conversation rows this seed writes.
+    pub fn conversations(&self) -> &[Conversation; 2] {
+        &self.conversations
+    }
+
+    /// Notes the group's existing items (message sort keys, conversation row keys) and keeps
+    /// those this seed will not overwrite, to delete them first.
+    pub fn set_existing(&mut self, messages: Vec<String>, conversations: Vec<(String, String)>) {
+        let count = self.lines.len();
+        let (overwritten, stale): (Vec<String>, Vec<String>) = messages
+            .into_iter()
+            .partition(|sk| is_message_time(self.end, count, sk));
+        self.overwritten = overwritten.len();
+        self.stale_messages = stale;
+        let new: HashSet<(String, String)> = self
+            .conversations
+            .iter()
+            .map(|c| (Pk::Group(c.owner).to_string(), c.last_at.to_string()))
+            .collect();
+        self.stale_conversations = conversations
+            .into_iter()
+            .filter(|key| !new.contains(key))
+            .collect();
+    }
+
+    /// The messages, in order, built as they are consumed.
+    pub fn messages(&self) -> impl Iterator<Item = Message> + '_ {
+        let count = self.lines.len();
+        self.lines.iter().enumerate().map(move |(i, line)| Message {
+            group: self.group,
+            uuid: message_uuid(self.group, i),
+            created: Sk(message_time(self.end, count, i)),
+            text: line.text.clone(),
+            sender: self.people[line.speaker.index()].clone(),
+        })
+    }
+
+    /// Like [`Plan::messages`], moving the texts out of the plan.
+    fn into_messages(
+        lines: Vec<Line>,
+        group: Uuid,
+        people: [Person; 2],
+        end: DateTime<Utc>,
+    ) -> impl Iterator<Item = Message> {
+        let count = lines.len();
+        lines.into_iter().enumerate().map(move |(i, line)| Message {
+            group,
+            uuid: message_uuid(group, i),
+            created: Sk(message_time(end, count, i)),
+            text: line.text,
+            sender: people[line.speaker.index()].clone(),
+        })
+    }
+}
+
+/// Validates `input` and reads what an earlier seed of the group left. Writes nothing.
+///
+/// Errors: an unknown handle (named), the same user twice, PostgreSQL or DynamoDB unreachable.
+pub async fn prepare(ctx: &Context, input: SeedInput) -> Result<Plan> {
+    if input.lines.is_empty() {
+        bail!("nothing to seed: no messages");
+    }
+    let client = db::connect(&ctx.config).await?;
+    let users = db::users_by_handle(&client, &[&input.from, &input.to])
+        .await
+        .context("looking up the two participants of the conversation")?;
+    let people = [Person::from(&users[0]), Person::from(&users[1])];
+    let end = input.now.map(|sk| sk.0).unwrap_or_else(Utc::now);
+    let mut plan = Plan::new(input.group, people, input.lines, end)?;
+    let messages = existing_message_keys(ctx, input.group).await?;
+    let rows = conversations::group_rows(ctx, input.group)
+        .await?
+        .iter()
+        .filter(|row| matches!(get_s(row, PK).map(str::parse), Ok(Ok(Pk::Group(_)))))
+        .map(|row| Ok((get_s(row, PK)?.to_string(), get_s(row, SK)?.to_string())))
+        .collect::<Result<Vec<_>>>()
+        .context("reading the group's conversation rows")?;
+    plan.set_existing(messages, rows);
+    Ok(plan)
+}
+
+/// The sort keys of every message of `group` (keys only, all pages).
+async fn existing_message_keys(ctx: &Context, group: Uuid) -> Result<Vec<String>> {
+    let pk = Pk::Message(group).to_string();
+    let request = ctx
+        .dynamodb
+        .query()
+        .table_name(ctx.table())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", s(&pk))
+        .projection_expression("sk");
+    let what = format!("reading the keys of {pk} in table {}", ctx.table());
+    query_all(ctx, request, what)
+        .await?
+        .iter()
+        .map(|item| {
+            get_s(item, SK)
+                .map(str::to_string)
+                .context("a message without a sort key")
+        })
+        .collect()
+}
+
+/// A phase of [`execute`], for progress reports.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Deleting what an earlier seed left.
+    Deleting,
+    /// Writing messages and conversation rows.
+    Writing,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Phase::Deleting => "deleting old items",
+            Phase::Writing => "writing",
+        })
+    }
+}
+
+/// How to write.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteOptions {
+    /// BatchWriteItem requests in flight.
+    pub concurrency: usize,
+    /// Attempts per batch before unprocessed items are an error.
+    pub max_attempts: u32,
+}
+
+impl Default for WriteOptions {
+    fn default() -> WriteOptions {
+        WriteOptions {
+            concurrency: DEFAULT_CONCURRENCY,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+}
+
+/// What a seed did.
+#[derive(Debug, Clone)]
+pub struct SeedReport {
+    /// The message group.
+    pub group: Uuid,
+    /// Messages written.
+    pub messages: u64,
+    /// Conversation rows written.
+    pub conversations: u64,
+    /// Old items deleted.
+    pub deleted: u64,
+    /// Time spent deleting and writing.
+    pub elapsed: Duration,
+}
+
+impl SeedReport {
+    /// Items put.
+    pub fn written(&self) -> u64 {
+        self.messages + self.conversations
+    }
+
+    /// Write requests (puts and deletes) per second.
+    pub fn rate(&self) -> f64 {
+        (self.written() + self.deleted) as f64 / self.elapsed.as_secs_f64().max(1e-6)
+    }
+}
+
+/// Carries out `plan`: deletes what it replaces, then writes every message, then the two
+/// conversation rows. `progress(phase, done, total)` is called as batches complete.
+pub async fn execute(
+    ctx: &Context,
+    plan: Plan,
+    options: WriteOptions,
+    mut progress: impl FnMut(Phase, u64, u64),
+) -> Result<SeedReport> {
+    if options.concurrency == 0 || options.concurrency > MAX_CONCURRENCY {
+        bail!(
+            "--concurrency must be between 1 and {MAX_CONCURRENCY}, not {}",
+            options.concurrency
+        );
+    }
+    let started = Instant::now();
+    let table = ctx.table();
+    let Plan {
+        group,
+        people,
+        end,
+        lines,
+        conversations,
+        stale_messages,
+        stale_conversations,
+        ..
+    } = plan;
+
+    let stale = (stale_conversations.len() + stale_messages.len()) as u64;
+    let message_pk = Pk::Message(group).to_string();
+    let deletes = stale_conversations
+        .into_iter()
+        .chain(
+            stale_messages
+                .into_iter()
+                .map(|sk| (message_pk.clone(), sk)),
+        )
+        .map(|(pk, sk)| delete_request(pk, sk));
+    // Conversation rows first: a half-done run leaves no list entry pointing at missing messages.
+    let deleted = batch_write(ctx, table, deletes, options, |done| {
+        progress(Phase::Deleting, done, stale)
+    })
+    .await
+    .with_context(|| format!("deleting the earlier seed of group {group} from table {table}"))?;
+
+    let count = lines.len() as u64;
+    let total = count + conversations.len() as u64;
+    let puts = Plan::into_messages(lines, group, people, end).map(|m| put_request(m.into_item()));
+    let messages = batch_write(ctx, table, puts, options, |done| {
+        progress(Phase::Writing, done, total)
+    })
+    .await
+    .with_context(|| format!("writing the messages of group {group} to table {table}"))?;
+
+    let rows = conversations.iter().map(|c| put_request(c.to_item()));
+    let written = batch_write(ctx, table, rows, options, |done| {
+        progress(Phase::Writing, messages + done, total)
+    })
+    .await
+    .with_context(|| format!("writing the conversation rows of group {group} to table {table}"))?;
+
+    Ok(SeedReport {
+        group,
+        messages,
+        conversations: written,
+        deleted,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn put_request(item: Item) -> WriteRequest {
+    // `build` only fails when the item is missing, and it is always set.
+    match PutRequest::builder().set_item(Some(item)).build() {
+        Ok(put) => WriteRequest::builder().put_request(put).build(),
+        Err(_) => unreachable!("a put request with an item always builds"),
+    }
+}
+
+fn delete_request(pk: String, sk: String) -> WriteRequest {
+    let key: Item = [(PK.to_string(), s(pk)), (SK.to_string(), s(sk))].into();
+    match DeleteRequest::builder().set_key(Some(key)).build() {
+        Ok(delete) => WriteRequest::builder().delete_request(delete).build(),
+        Err(_) => unreachable!("a delete request with a key always builds"),
+    }
+}
+
+/// Groups `requests` into batches of at most `size`, lazily.
+pub fn batches<T>(
+    requests: impl IntoIterator<Item = T>,
+    size: usize,
+) -> impl Iterator<Item = Vec<T>> {
+    let mut requests = requests.into_iter();
+    let size = size.max(1);
+    std::iter::from_fn(move || {
+        let batch: Vec<T> = requests.by_ref().take(size).collect();
+        (!batch.is_empty()).then_some(batch)
+    })
+}
+
+/// Writes `requests` to `table` in BatchWriteItem calls of [`BATCH_SIZE`], with up to
+/// `options.concurrency` calls in flight; returns how many were written. `progress(done)` is
+/// called after each batch. The first failed batch stops the rest and is the error.
+pub async fn batch_write(
+    ctx: &Context,
+    table: &str,
+    requests: impl IntoIterator<Item = WriteRequest>,
+    options: WriteOptions,
+    mut progress: impl FnMut(u64),
+) -> Result<u64> {
+    let table: Arc<str> = Arc::from(table);
+    let concurrency = options.concurrency.max(1);
+    let mut pending = batches(requests, BATCH_SIZE).peekable();
+    let mut tasks = JoinSet::new();
+    let mut done = 0u64;
+    loop {
+        while tasks.len() < concurrency {
+            let Some(batch) = pending.next() else { break };
+            tasks.spawn(write_batch(
+                ctx.dynamodb.clone(),
+                ctx.dynamodb_endpoint.clone(),
+                table.clone(),
+                batch,
+                options.max_attempts,
+            ));
+        }
+        let Some(joined) = tasks.join_next().await else {
+            return Ok(done);
+        };
+        let written = match joined {
+            Ok(Ok(written)) => written,
+            Ok(Err(err)) => {
+                tasks.abort_all();
+                return Err(err);
+            }
+            Err(err) => {
+                tasks.abort_all();
+                bail!("a batch write task ended unexpectedly: {err}");
+            }
+        };
+        done += written;
+        progress(done);
+    }
+}
+
+/// One BatchWriteItem call, retrying its UnprocessedItems with exponential backoff and jitter.
+async fn write_batch(
+    client: aws_sdk_dynamodb::Client,
+    endpoint: Endpoint,
+    table: Arc<str>,
+    mut batch: Vec<WriteRequest>,
+    max_attempts: u32,
+) -> Result<u64> {
+    let size = batch.len() as u64;
+    let mut attempt = 1;
+    loop {
+        let sent = batch.len();
+        let output = client
+            .batch_write_item()
+            .request_items(table.as_ref(), batch)
+            .send()
+            .await
+            .on(
+                &endpoint,
+                format_args!("writing a batch of {sent} items to table {table}"),
+            )?;
+        let unprocessed = output
+            .unprocessed_items
+            .and_then(|mut tables| tables.remove(table.as_ref()))
+            .unwrap_or_default();
+        if unprocessed.is_empty() {
+            return Ok(size);
+        }
+        if attempt >= max_attempts {
+            bail!(
+                "{} of {size} items of a batch were still unprocessed after {attempt} attempts: \
+                 table {table} is throttling writes (try a lower --concurrency, or more write capacity)",
+                unprocessed.len()
+            );
+        }
+        tokio::time::sleep(backoff(attempt, jitter())).await;
+        attempt += 1;
+        batch = unprocessed;
+    }
+}
+
+/// First retry delay, before jitter.
+const BACKOFF_BASE: Duration = Duration::from_millis(50);
+/// Longest retry delay, before jitter.
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// The delay before retry `attempt` (1 for the first retry): exponential from
+/// [`BACKOFF_BASE`], capped at [`BACKOFF_MAX`], "equal jitter": half fixed, half from `random`.
+pub fn backoff(attempt: u32, random: u64) -> Duration {
+    let exp = BACKOFF_BASE
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+        .min(BACKOFF_MAX);
+    let half = exp / 2;
+    let span = half.as_micros().max(1) as u64;
+    half + Duration::from_micros(random % span)
+}
+
+/// A cheap random number for jitter (no RNG crate: the random bits of a v4 uuid).
+fn jitter() -> u64 {
+    Uuid::new_v4().as_u64_pair().1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn person(handle: &str) -> Person {
+        Person {
+            uuid: Uuid::new_v5(&Uuid::NAMESPACE_OID, handle.as_bytes()),
+            display_name: format!("{handle} name"),
+            handle: handle.into(),
+        }
+    }
+
+    fn end() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn parses_lines_and_skips_blanks() {
+        let lines = parse(
+            "f.txt",
+            "\u{feff}Person 1: Hello, café ☕\r\n\nPerson 2:   灯台   \nPerson 1:x\n",
+        )
+        .unwrap();
+        assert_eq!(
+            lines,
+            vec![
+                Line {
+                    speaker: Speaker::One,
+                    text: "Hello, café ☕".into()
+                },
+                Line {
+                    speaker: Speaker::Two,
+                    text: "灯台".into()
+                },
+                Line {
+                    speaker: Speaker::One,
+                    text: "x".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_lines_name_the_file_and_line() {
+        for (text, line, what) in [
+            ("Person 1: hi\nPerson 3: no\n", 2, "expected"),
+            ("Person 1: hi\n\n\nperson 2: lower\n", 4, "expected"),
+            ("Person 1: hi\nPerson 2:   \n", 2, "empty"),
+            ("Person 1 hi\n", 1, "expected"),
+        ] {
+            let err = parse("conv.txt", text).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("conv.txt:{line}: ")), "{err}");
+            assert!(err.contains(what), "{err}");
+        }
+        let err = parse("conv.txt", "\n\n").unwrap_err().to_string();
+        assert!(
+            err.contains("conv.txt") && err.contains("no messages"),
+            "{err}"
+        );
+        let long = format!("Person 1: {}\n", "x".repeat(MAX_MESSAGE_BYTES + 1));
+        let err = parse("big.txt", &long).unwrap_err().to_string();
+        assert!(err.starts_with("big.txt:1:"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_conversation_is_valid_and_rich() {
+        let lines = parse(SHIPPED_NAME, SHIPPED_CONVERSATION).unwrap();
+        assert!(lines.len() >= 60, "{}", lines.len());
+        assert!(lines.iter().any(|l| l.text.chars().count() > 1_000));
+        assert!(lines.iter().any(|l| !l.text.is_ascii()));
+        assert!(lines.iter().any(|l| l.speaker == Speaker::One));
+        assert!(lines.iter().any(|l| l.speaker == Speaker::Two));
+    }
+
+    #[test]
+    fn non_utf8_files_name_the_line() {
+        let path = std::env::temp_dir().join(format!("seed-{}.txt", Uuid::new_v4()));
+        std::fs::write(&path, b"Person 1: ok\nPerson 2: caf\xe9\n").unwrap();
+        let err = read_file(&path).unwrap_err().to_string();
+        std::fs::remove_file(&path).unwrap();
+        assert!(err.ends_with(":2: the text is not UTF-8"), "{err}");
+        let err = read_file(Path::new("/nonexistent/conv.txt")).unwrap_err();
+        assert!(format!("{err:#}").contains("/nonexistent/conv.txt"));
+    }
+
+    #[test]
+    fn synthetic_messages_alternate_and_vary() {
+        let lines = synthetic(100);
+        assert_eq!(lines.len(), 100);
+        assert_eq!(lines[0].speaker, Speaker::One);
+        assert_eq!(lines[1].speaker, Speaker::Two);
+        let distinct: HashSet<_> = lines.iter().map(|l| &l.text).collect();
+        assert_eq!(distinct.len(), 100);
+        let lengths: HashSet<_> = lines.iter().map(|l| l.text.len()).collect();
+        assert!(lengths.len() > 5);
+        assert!(synthetic(0).is_empty());
+    }
+
+    #[test]
+    fn times_are_a_minute_apart_and_end_at_now() {
+        let end = end();
+        assert_eq!(message_time(end, 3, 2), end);
+        assert_eq!(message_time(end, 3, 0), end - chrono::Duration::minutes(2));
+        for n in [1, 5] {
+            for i in 0..n {
+                let sk = Sk(message_time(end, n, i)).to_string();
+                assert!(is_message_time(end, n, &sk), "{sk}");
+            }
+        }
+        assert!(!is_message_time(
+            end,
+            3,
+            &Sk(end - chrono::Duration::minutes(3)).to_string()
+        ));
+        assert!(!is_message_time(
+            end,
+            3,
+            &Sk(end + chrono::Duration::minutes(1)).to_string()
+        ));
+        assert!(!is_message_time(
+            end,
+            3,
+            &Sk(end - chrono::Duration::seconds(30)).to_string()
+        ));
+        assert!(!is_message_time(end, 3, "2026-11-22T10:00:00Z"));
+        assert!(!is_message_time(end, 3, "garbage"));
+    }
+
+    #[test]
+    fn message_uuids_are_deterministic() {
+        let group = Uuid::parse_str(crate::keys::DEFAULT_GROUP).unwrap();
+        assert_eq!(message_uuid(group, 7), message_uuid(group, 7));
+        assert_ne!(message_uuid(group, 7), message_uuid(group, 8));
+        assert_ne!(message_uuid(group, 7), message_uuid(Uuid::new_v4(), 7));
+        assert_eq!(message_uuid(group, 0).get_version_num(), 5);
+    }
+
+    #[test]
+    fn plan_builds_messages_and_conversation_rows() {
+        let group = Uuid::new_v4();
+        let (a, b) = (person("a"), person("b"));
+        let lines = parse("t", "Person 1: one\nPerson 2: two\nPerson 2: three\n").unwrap();
+        let now = end() + chrono::Duration::nanoseconds(1_234_567);
+        let plan = Plan::new(group, [a.clone(), b.clone()], lines, now).unwrap();
+        let msgs: Vec<_> = plan.messages().collect();
+        assert_eq!(msgs.len(), 3);
+        assert_eq!(msgs[0].sender, a);
+        assert_eq!(msgs[2].sender, b);
+        assert_eq!(
+            msgs[2].created.to_string(),
+            "2026-11-22T10:00:00.001234+00:00"
+        );
+        assert_eq!(msgs[1].uuid, message_uuid(group, 1));
+        let [ra, rb] = plan.conversations().clone();
+        assert_eq!((ra.owner, &ra.other), (a.uuid, &b));
+        assert_eq!((rb.owner, &rb.other), (b.uuid, &a));
+        assert_eq!(ra.last_message, "three");
+        assert_eq!(ra.last_at, msgs[2].created);
+        assert_eq!(plan.item_count(), 5);
+
+        let same = Plan::new(group, [a.clone(), a.clone()], synthetic(2), now);
+        assert!(same.unwrap_err().to_string().contains("same user"));
+    }
+
+    #[test]
+    fn existing_items_split_into_overwritten_and_stale() {
+        let group = Uuid::new_v4();
+        let people = [person("a"), person("b")];
+        let mut plan = Plan::new(group, people.clone(), synthetic(4), end()).unwrap();
+        let same: Vec<String> = plan.messages().map(|m| m.created.to_string()).collect();
+        let older = Sk(end() - chrono::Duration::hours(1)).to_string();
+        let [ra, rb] = plan.conversations().clone();
+        let key = |c: &Conversation| (Pk::Group(c.owner).to_string(), c.last_at.to_string());
+        let old_row = (Pk::Group(people[0].uuid).to_string(), older.clone());
+        let mut existing = same.clone();
+        existing.push(older.clone());
+        plan.set_existing(existing, vec![key(&ra), key(&rb), old_row.clone()]);
+        assert_eq!(plan.overwritten_count(), 4);
+        assert_eq!(plan.stale_messages, vec![older]);
+        assert_eq!(plan.stale_conversations, vec![old_row]);
+        assert_eq!(plan.stale_count(), 2);
+    }
+
+    #[test]
+    fn batches_hold_at_most_25() {
+        let sizes: Vec<usize> = batches(0..101, BATCH_SIZE).map(|b| b.len()).collect();
+        assert_eq!(sizes, vec![25, 25, 25, 25, 1]);
+        let all: Vec<i32> = batches(0..101, BATCH_SIZE).flatten().collect();
+        assert_eq!(all, (0..101).collect::<Vec<_>>());
+        assert_eq!(batches(0..0, BATCH_SIZE).count(), 0);
+        assert_eq!(batches(0..25, BATCH_SIZE).count(), 1);
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_a_cap() {
+        for attempt in 1..20 {
+            let exp = BACKOFF_BASE
+                .saturating_mul(1 << (attempt - 1).min(16))
+                .min(BACKOFF_MAX);
+            for random in [0, 1, 12_345, u64::MAX] {
+                let d = backoff(attempt, random);
+                assert!(d >= exp / 2 && d <= exp, "{attempt} {random} {d:?}");
+            }
+        }
+        assert!(backoff(1, 0) < backoff(3, 0));
+        assert!(backoff(30, u64::MAX) <= BACKOFF_MAX);
+        assert_ne!(backoff(4, 1), backoff(4, 99_999));
+    }
+}
