@@ -364,21 +364,30 @@ pub async fn prepare(ctx: &Context, input: SeedInput) -> Result<Plan> {
     if input.lines.is_empty() {
         bail!("nothing to seed: no messages");
     }
-    let client = db::connect(&ctx.config).await?;
-    let users = db::users_by_handle(&client, &[&input.from, &input.to])
-        .await
-        .context("looking up the two participants of the conversation")?;
+    // The three reads do not depend on each other: run them at once. The PostgreSQL lookup (a
+    // connection with SCRAM authentication, then a query: ~5 ms locally) used to be followed by
+    // two DynamoDB queries (~2 ms); for the standard conversation (~20 ms in all) that was a
+    // tenth of the run. Nothing is written before all three are known to be good.
+    let users = async {
+        let client = db::connect(&ctx.config).await?;
+        db::users_by_handle(&client, &[&input.from, &input.to])
+            .await
+            .context("looking up the two participants of the conversation")
+    };
+    let rows = async {
+        conversations::group_rows(ctx, input.group)
+            .await?
+            .iter()
+            .filter(|row| matches!(get_s(row, PK).map(str::parse), Ok(Ok(Pk::Group(_)))))
+            .map(|row| Ok((get_s(row, PK)?.to_string(), get_s(row, SK)?.to_string())))
+            .collect::<Result<Vec<_>>>()
+            .context("reading the group's conversation rows")
+    };
+    let (users, messages, rows) =
+        tokio::try_join!(users, existing_message_keys(ctx, input.group), rows)?;
     let people = [Person::from(&users[0]), Person::from(&users[1])];
     let end = input.now.map(|sk| sk.0).unwrap_or_else(Utc::now);
     let mut plan = Plan::new(input.group, people, input.lines, end)?;
-    let messages = existing_message_keys(ctx, input.group).await?;
-    let rows = conversations::group_rows(ctx, input.group)
-        .await?
-        .iter()
-        .filter(|row| matches!(get_s(row, PK).map(str::parse), Ok(Ok(Pk::Group(_)))))
-        .map(|row| Ok((get_s(row, PK)?.to_string(), get_s(row, SK)?.to_string())))
-        .collect::<Result<Vec<_>>>()
-        .context("reading the group's conversation rows")?;
     plan.set_existing(messages, rows);
     Ok(plan)
 }
