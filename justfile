@@ -38,5 +38,5 @@ test: up
 # What CI checks: formatting, lints, tests
 ci: up
     cargo fmt --all -- --check
-    cargo clippy --all-targets -- -D warnings
+    cargo clippy --all-targets --all-features -- -D warnings
     cargo test --all-targets
