@@ -35,6 +35,12 @@ setup: up build
 test: up
     cargo test --all-targets
 
+# Benchmarks against what users run today (README "Performance"); e.g. `just bench --only scan-50k`
+bench *ARGS:
+    bash scripts/stack.sh up
+    cargo build --release --bins
+    bash bench/run.sh {{ARGS}}
+
 # What CI checks: formatting, lints, tests
 ci: up
     cargo fmt --all -- --check
