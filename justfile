@@ -33,7 +33,7 @@ setup: up build
 
 # Bring the stack up and run every test (unit and integration)
 test: up
-    cargo test --all-targets
+    cargo test --lib --test integration
 
 # Benchmarks against what users run today (README "Performance"); e.g. `just bench --only scan-50k`
 bench *ARGS:
@@ -45,4 +45,4 @@ bench *ARGS:
 ci: up
     cargo fmt --all -- --check
     cargo clippy --all-targets --all-features -- -D warnings
-    cargo test --all-targets
+    cargo test --lib --test integration
