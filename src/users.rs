@@ -13,6 +13,7 @@ use tokio_postgres::Client;
 
 use crate::cognito::{self, CognitoUser, NewUser};
 use crate::context::Context;
+use crate::db;
 
 /// A row of `users` as the sync sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,15 +250,17 @@ pub async fn apply(
     Ok(report)
 }
 
-/// The whole sync: every ListUsers page of `pool_id`, then one transaction on `client`.
+/// The whole sync: every ListUsers page of `pool_id` (while connecting to the target's database),
+/// then one transaction.
 pub async fn sync_cognito_user_ids(
     ctx: &Context,
-    client: &mut Client,
     pool_id: &str,
     dry_run: bool,
 ) -> Result<SyncReport> {
-    let listing = cognito::list_users(ctx, pool_id).await?;
-    let mut report = apply(client, &listing.users, dry_run).await?;
+    // Connect to the database while Cognito is listed: the listing is most of the time.
+    let (listing, mut client) =
+        tokio::try_join!(cognito::list_users(ctx, pool_id), db::connect(&ctx.config))?;
+    let mut report = apply(&mut client, &listing.users, dry_run).await?;
     report.pages = listing.pages;
     Ok(report)
 }
