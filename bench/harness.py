@@ -59,6 +59,7 @@ CHILD_TIMEOUT = 300  # seconds; a child still running then is killed and its ben
 
 BENCHMARKS = [
     "startup",
+    "list-tables",
     "seed-standard",
     "seed-bulk-50k",
     "seed-bulk-ceiling",
@@ -456,6 +457,18 @@ class Bench:
         med = median(s.wall_s for s in samples)
         log(f"  list-tables --help: median {med * 1000:.2f} ms over {len(samples)} runs")
         self.record("startup", med, None, None, "median < 10 ms", med < 0.010,
+                    max(s.rss_kb for s in samples), samples=[s.to_json() for s in samples])
+
+    # list-tables against DynamoDB Local -----------------------------------------------
+    def list_tables(self):
+        cmd = [ours("list-tables")]
+        env = child_env()
+        for _ in range(3):
+            run_one(cmd, env, what="list-tables")
+        samples = [run_one(cmd, env, what="list-tables") for _ in range(self.n(30))]
+        med = median(s.wall_s for s in samples)
+        log(f"  list-tables: median {med * 1000:.2f} ms over {len(samples)} runs")
+        self.record("list-tables", med, None, None, "median < 50 ms", med < 0.050,
                     max(s.rss_kb for s in samples), samples=[s.to_json() for s in samples])
 
     # seeds --------------------------------------------------------------------------

@@ -595,10 +595,18 @@ pg_launch() {
     die "postgres: initdb failed (log: $log)"
   }
   rm -f "$PG_BASE/pwfile"
+  # TLS with a throw-away self-signed certificate, so that `sslmode=require` (what RDS needs)
+  # is exercised locally too; `prefer`, the default, uses it as well.
+  have openssl || apt_install "postgres: TLS needs openssl" openssl
+  as_pg_user openssl req -new -x509 -days 3650 -nodes -subj "/CN=localhost" \
+    -keyout "$PG_DATA/server.key" -out "$PG_DATA/server.crt" >>"$log" 2>&1 || {
+    tail -n 20 "$log" >&2
+    die "postgres: could not make a TLS certificate (log: $log)"
+  }
+  as_pg_user chmod 600 "$PG_DATA/server.key"
   say "postgres: initdb $PG_DATA ($(secs_since "$t0"))"
   local cmd=("$PG_BIN/postgres" -D "$PG_DATA" -p "$PG_PORT"
-    -c "listen_addresses=$HOST" -c "unix_socket_directories="
-    )
+    -c "listen_addresses=$HOST" -c "unix_socket_directories=" -c ssl=on)
   if is_root; then
     cmd=(setpriv --reuid=postgres --regid=postgres --init-groups -- "${cmd[@]}")
   fi

@@ -440,3 +440,69 @@ async fn db_setup_rebuilds_from_the_seed_or_leaves_the_database_alone() {
     assert!(left.contains_key("a") && left.contains_key("b"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Whether the session of `client` is encrypted.
+async fn uses_tls(client: &tokio_postgres::Client) -> bool {
+    client
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn postgres_tls_follows_sslmode() {
+    use cruddur_ops::config::Target;
+    use cruddur_ops::db::connect_url;
+    let require = connect_url(&format!("{ADMIN_URL}?sslmode=require"), Target::Prod)
+        .await
+        .expect("sslmode=require connects (the local stack serves TLS)");
+    assert!(uses_tls(&require).await, "sslmode=require must encrypt");
+    let disable = connect_url(&format!("{ADMIN_URL}?sslmode=disable"), Target::Prod)
+        .await
+        .unwrap();
+    assert!(!uses_tls(&disable).await, "sslmode=disable must not");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prod_sync_over_tls_updates_the_production_database() {
+    // The prod code path end to end, pointed at the local servers: Cognito through
+    // AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, the database through PROD_CONNECTION_URL with
+    // sslmode=require (as RDS needs).
+    let ctx = clean_local_context().await;
+    let pool = TestPool::created(&ctx).await;
+    let db = TestDb::seeded().await;
+    create_users(
+        &ctx,
+        &pool.id,
+        &[
+            ("u-everly".to_string(), Some("everlygrandest".to_string())),
+            ("u-bayko".to_string(), Some("bayko".to_string())),
+        ],
+    )
+    .await;
+    let out = ok(run(bin("update-cognito-user-ids")
+        .args(["prod", "--user-pool-id", &pool.id, "--output", "json"])
+        .env(
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+            "http://localhost:9229",
+        )
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("PROD_CONNECTION_URL", format!("{}?sslmode=require", db.url))));
+    let report = json(&out);
+    assert_eq!(report["updated"]["count"], 2, "{report}");
+    let after = ids(&db).await;
+    let listed = cognito::list_users(&ctx, &pool.id).await.unwrap().users;
+    for user in &listed {
+        let handle = user.handle.as_deref().unwrap();
+        assert_eq!(&after[handle], user.sub.as_ref().unwrap());
+    }
+    assert_eq!(after["inesokafor"], "MOCK");
+}
