@@ -84,7 +84,9 @@ pub async fn connect_url(url: &str, target: Target) -> Result<Client> {
 }
 
 fn tls_config() -> Result<rustls::ClientConfig> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    // ring rather than aws-lc-rs: aws-lc seeds its random generator from CPU jitter on first use,
+    // which costs about 20 ms per process; ring is already built for tokio-postgres-rustls.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(
         rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
