@@ -447,29 +447,25 @@ class Bench:
         self.record(name, mo, mb, mb / mo, target, met(mb / mo, o), max(s.rss_kb for s in o),
                     **detail, ours=[s.to_json() for s in o], baseline=[s.to_json() for s in b])
 
-    # startup --------------------------------------------------------------------
-    def startup(self):
-        cmd = [ours("list-tables"), "--help"]
+    # absolute timings -----------------------------------------------------------------
+    def absolute(self, name, cmd, runs, limit_s):
+        """Median wall time of `cmd` over `runs` runs after a warm-up, against `limit_s`."""
+        what = " ".join([Path(cmd[0]).name, *cmd[1:]])
         env = child_env()
         for _ in range(3):
-            run_one(cmd, env, what="list-tables --help")
-        samples = [run_one(cmd, env, what="list-tables --help") for _ in range(self.n(50))]
+            run_one(cmd, env, what=what)
+        samples = [run_one(cmd, env, what=what) for _ in range(self.n(runs))]
         med = median(s.wall_s for s in samples)
-        log(f"  list-tables --help: median {med * 1000:.2f} ms over {len(samples)} runs")
-        self.record("startup", med, None, None, "median < 10 ms", med < 0.010,
+        log(f"  {what}: median {med * 1000:.2f} ms over {len(samples)} runs")
+        self.record(name, med, None, None, f"median < {limit_s * 1000:.0f} ms", med < limit_s,
                     max(s.rss_kb for s in samples), samples=[s.to_json() for s in samples])
 
-    # list-tables against DynamoDB Local -----------------------------------------------
+    def startup(self):
+        self.absolute("startup", [ours("list-tables"), "--help"], 50, 0.010)
+
     def list_tables(self):
-        cmd = [ours("list-tables")]
-        env = child_env()
-        for _ in range(3):
-            run_one(cmd, env, what="list-tables")
-        samples = [run_one(cmd, env, what="list-tables") for _ in range(self.n(30))]
-        med = median(s.wall_s for s in samples)
-        log(f"  list-tables: median {med * 1000:.2f} ms over {len(samples)} runs")
-        self.record("list-tables", med, None, None, "median < 50 ms", med < 0.050,
-                    max(s.rss_kb for s in samples), samples=[s.to_json() for s in samples])
+        """list-tables against DynamoDB Local."""
+        self.absolute("list-tables", [ours("list-tables")], 30, 0.050)
 
     # seeds --------------------------------------------------------------------------
     def conversation_args(self):
