@@ -12,7 +12,7 @@ use crate::keys::{
     Pk, Sk, GROUP_INDEX, MESSAGE, MESSAGE_GROUP_UUID, SK, USER_DISPLAY_NAME, USER_HANDLE,
 };
 use crate::output::truncate;
-use crate::query::{query_all, query_pages};
+use crate::query::{self, query_all, query_pages};
 
 /// How many characters of a message the tables show.
 pub const MESSAGE_WIDTH: usize = 40;
@@ -24,12 +24,7 @@ pub async fn newest_messages(ctx: &Context, group: Uuid, limit: usize) -> Result
     if limit == 0 {
         return Ok(items);
     }
-    let request = ctx
-        .dynamodb
-        .query()
-        .table_name(ctx.table())
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", s(&pk))
+    let request = query::partition(ctx, Pk::Message(group))
         .scan_index_forward(false)
         .limit(limit.min(i32::MAX as usize) as i32);
     let what = format!("reading the messages of {pk} in table {}", ctx.table());
@@ -51,12 +46,7 @@ pub async fn message_pages(
     mut on_page: impl FnMut(Vec<Item>) -> Result<()>,
 ) -> Result<u64> {
     let pk = Pk::Message(group).to_string();
-    let request = ctx
-        .dynamodb
-        .query()
-        .table_name(ctx.table())
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", s(&pk));
+    let request = query::partition(ctx, Pk::Message(group));
     let what = format!("reading the messages of {pk} in table {}", ctx.table());
     let mut count = 0u64;
     query_pages(ctx, request, what, |items| {
@@ -71,13 +61,7 @@ pub async fn message_pages(
 /// The conversation rows of `user`, newest first (all pages).
 pub async fn conversations_of(ctx: &Context, user: Uuid) -> Result<Vec<Item>> {
     let pk = Pk::Group(user).to_string();
-    let request = ctx
-        .dynamodb
-        .query()
-        .table_name(ctx.table())
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", s(&pk))
-        .scan_index_forward(false);
+    let request = query::partition(ctx, Pk::Group(user)).scan_index_forward(false);
     let what = format!("reading the conversations of {pk} in table {}", ctx.table());
     query_all(ctx, request, what).await
 }

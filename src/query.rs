@@ -6,7 +6,8 @@ use anyhow::Result;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 
 use crate::context::{Context, SdkResultExt};
-use crate::item::Item;
+use crate::item::{s, Item};
+use crate::keys::{Pk, PK};
 
 /// Sends `request` and then every following page, handing each page's items to `on_page` until
 /// it returns `false` or the pages run out. `what` names the query in errors.
@@ -47,4 +48,14 @@ pub async fn query_all(
     })
     .await?;
     Ok(items)
+}
+
+/// A query for every item of the partition `pk` of the messages table (oldest first).
+pub fn partition(ctx: &Context, pk: Pk) -> QueryFluentBuilder {
+    ctx.dynamodb
+        .query()
+        .table_name(ctx.table())
+        .key_condition_expression("#pk = :pk")
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_values(":pk", s(pk.to_string()))
 }

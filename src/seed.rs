@@ -32,7 +32,7 @@ use crate::db;
 use crate::item::{get_s, s, Item};
 use crate::keys::{Pk, Sk, PK, SK};
 use crate::messages::{Conversation, Message, Person};
-use crate::query::query_all;
+use crate::query::{self, query_all};
 
 /// The conversation shipped with the toolkit (`seeds/conversation.txt`), built into the binary.
 pub const SHIPPED_CONVERSATION: &str = include_str!("../seeds/conversation.txt");
@@ -395,13 +395,7 @@ pub async fn prepare(ctx: &Context, input: SeedInput) -> Result<Plan> {
 /// The sort keys of every message of `group` (keys only, all pages).
 async fn existing_message_keys(ctx: &Context, group: Uuid) -> Result<Vec<String>> {
     let pk = Pk::Message(group).to_string();
-    let request = ctx
-        .dynamodb
-        .query()
-        .table_name(ctx.table())
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", s(&pk))
-        .projection_expression("sk");
+    let request = query::partition(ctx, Pk::Message(group)).projection_expression("sk");
     let what = format!("reading the keys of {pk} in table {}", ctx.table());
     query_all(ctx, request, what)
         .await?
