@@ -32,7 +32,7 @@ use crate::context::{Context, SdkResultExt};
 use crate::conversations::group_rows;
 use crate::item::{get_s, opt_s, s, Item};
 use crate::keys::{Pk, Sk, MESSAGE, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK};
-use crate::query::query_all;
+use crate::query::{self, query_all};
 
 /// One stream record, whichever way it arrived.
 #[derive(Debug, Clone, PartialEq)]
@@ -538,16 +538,10 @@ async fn move_row(
 
 /// The newest row of `group` in the partition `owner` (`GRP#<user>`), read strongly consistent.
 async fn consistent_row(ctx: &Context, owner: &str, group: Uuid) -> Result<Option<Item>> {
-    let request = ctx
-        .dynamodb
-        .query()
-        .table_name(ctx.table())
+    let request = query::partition(ctx, owner.parse::<Pk>()?)
         .consistent_read(true)
-        .key_condition_expression("#pk = :pk")
         .filter_expression("#g = :g")
-        .expression_attribute_names("#pk", PK)
         .expression_attribute_names("#g", MESSAGE_GROUP_UUID)
-        .expression_attribute_values(":pk", s(owner))
         .expression_attribute_values(":g", s(group.to_string()));
     let what = format!("re-reading conversation row {owner} of group {group}");
     let rows = query_all(ctx, request, what).await?;

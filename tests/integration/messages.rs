@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use aws_sdk_dynamodb::types::Select;
 use chrono::{Duration, Utc};
 use cruddur_ops::conversations;
 use cruddur_ops::item::{get_s, s, Item};
@@ -57,27 +56,7 @@ fn all_items(table: &TestTable) -> Vec<Item> {
 
 /// How many items the table holds.
 fn count(table: &TestTable) -> usize {
-    block_on(async {
-        let ctx = local_context(&table.name).await;
-        let mut total = 0;
-        let mut start = None;
-        loop {
-            let page = ctx
-                .dynamodb
-                .scan()
-                .table_name(&table.name)
-                .select(Select::Count)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .unwrap();
-            total += page.count as usize;
-            match page.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => return total,
-            }
-        }
-    })
+    all_items(table).len()
 }
 
 /// The messages of `group`, oldest first.
