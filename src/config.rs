@@ -7,7 +7,7 @@
 use std::fmt;
 
 use anyhow::{bail, Result};
-use clap::{Args, ValueEnum};
+use clap::ValueEnum;
 
 /// Default name of the messages table.
 pub const DEFAULT_TABLE: &str = "cruddur-messages";
@@ -45,30 +45,6 @@ impl Target {
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// The target, as the optional last positional word or as `--target`.
-#[derive(Args, Debug, Clone, Default)]
-pub struct TargetArgs {
-    /// Where to run: `local` (the local stack, the default) or `prod` (real AWS).
-    #[arg(value_enum, value_name = "TARGET")]
-    target: Option<Target>,
-
-    /// Same as the positional TARGET word.
-    #[arg(
-        long = "target",
-        value_enum,
-        value_name = "TARGET",
-        conflicts_with = "target"
-    )]
-    target_flag: Option<Target>,
-}
-
-impl TargetArgs {
-    /// The chosen target (`local` when none was given).
-    pub fn target(&self) -> Target {
-        self.target.or(self.target_flag).unwrap_or_default()
     }
 }
 
@@ -166,24 +142,9 @@ impl Config {
     }
 }
 
-/// The `--table` option shared by every command that touches the messages table.
-#[derive(Args, Debug, Clone, Default)]
-pub struct TableArgs {
-    /// The messages table [env: DDB_MESSAGE_TABLE] [default: cruddur-messages].
-    #[arg(long, value_name = "NAME")]
-    pub table: Option<String>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser, Debug)]
-    struct Cli {
-        #[command(flatten)]
-        target: TargetArgs,
-    }
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {
@@ -192,33 +153,6 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         }
-    }
-
-    #[test]
-    fn target_is_an_exact_word() {
-        assert_eq!(
-            Cli::try_parse_from(["x"]).unwrap().target.target(),
-            Target::Local
-        );
-        assert_eq!(
-            Cli::try_parse_from(["x", "prod"]).unwrap().target.target(),
-            Target::Prod
-        );
-        assert_eq!(
-            Cli::try_parse_from(["x", "--target", "prod"])
-                .unwrap()
-                .target
-                .target(),
-            Target::Prod
-        );
-        for bad in ["production", "pro", "PROD", "local-prod", ""] {
-            let err = Cli::try_parse_from(["x", bad]).unwrap_err().to_string();
-            assert!(
-                err.contains("local") && err.contains("prod"),
-                "{bad}: {err}"
-            );
-        }
-        assert!(Cli::try_parse_from(["x", "prod", "--target", "local"]).is_err());
     }
 
     #[test]

@@ -191,11 +191,3 @@ async fn load_sdk_config(config: &Config) -> SdkConfig {
     }
     loader.load().await
 }
-
-/// Builds the context for a command from its target and `--table` arguments.
-pub async fn connect(
-    target: &crate::config::TargetArgs,
-    table: &crate::config::TableArgs,
-) -> Result<Context> {
-    Context::new(Config::from_env(target.target()).with_table(table.table.clone())).await
-}

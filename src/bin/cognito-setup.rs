@@ -5,9 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap::Parser;
-use cruddur_ops::config::{Config, Target, TargetArgs, LOCAL_USER_POOL_NAME};
+use cruddur_ops::cli::args::TargetArgs;
+use cruddur_ops::config::{Config, Target, LOCAL_USER_POOL_NAME};
 use cruddur_ops::context::Context;
-use cruddur_ops::{cli, cognito, db, users};
+use cruddur_ops::ops::sync_users as users;
+use cruddur_ops::{cli, cognito, pg};
 
 /// Create the local Cognito user pool (if absent) and one user per row of the users table (if
 /// absent), with preferred_username = handle and a verified email. Local emulator only.
@@ -39,7 +41,7 @@ fn main() -> ExitCode {
             );
         }
         let ctx = Context::new(Config::from_env(target)).await?;
-        let client = db::connect(&ctx.config).await?;
+        let client = pg::connect(&ctx.config).await?;
         let rows = users::db_users(&client).await?;
         let report =
             cognito::setup_local_pool(&ctx, &args.pool_name, &users::new_users(&rows)).await?;

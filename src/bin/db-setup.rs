@@ -5,9 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap::Parser;
-use cruddur_ops::config::{Config, Target, TargetArgs};
-use cruddur_ops::confirm::Confirmation;
-use cruddur_ops::{cli, db};
+use cruddur_ops::cli::args::TargetArgs;
+use cruddur_ops::cli::confirm::Confirmation;
+use cruddur_ops::config::{Config, Target};
+use cruddur_ops::{cli, pg};
 
 /// Drop and recreate the Cruddur database, then load the schema and the seed users in one
 /// transaction.
@@ -48,14 +49,14 @@ fn main() -> ExitCode {
     let args = Args::parse();
     cli::run(async move {
         let target = args.target.target();
-        let schema = read(&args.schema, db::SCHEMA_SQL, "schema")?;
-        let seed = read(&args.seed, db::SEED_SQL, "seed")?;
+        let schema = read(&args.schema, pg::SCHEMA_SQL, "schema")?;
+        let seed = read(&args.seed, pg::SEED_SQL, "seed")?;
         let config = Config::from_env(target);
         let url = config.database_url()?;
         let pg: tokio_postgres::Config = url
             .parse()
             .context("the PostgreSQL connection URL is not valid")?;
-        let place = db::describe(&pg);
+        let place = pg::describe(&pg);
         eprintln!(
             "db-setup: about to drop database {place} ({target}) with all its data, \
              and recreate it from the schema and seed"
@@ -63,7 +64,7 @@ fn main() -> ExitCode {
         if target == Target::Prod && !args.confirm.yes {
             bail!("refusing to destroy the {target} database {place} without --yes");
         }
-        let rebuilt = db::rebuild(url, target, &schema, &seed).await?;
+        let rebuilt = pg::rebuild(url, target, &schema, &seed).await?;
         eprintln!(
             "db-setup: rebuilt database {} ({target}): {} users loaded",
             rebuilt.database, rebuilt.users

@@ -4,10 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use cruddur_ops::cli;
-use cruddur_ops::config::{Config, TargetArgs};
-use cruddur_ops::confirm::Confirmation;
+use cruddur_ops::cli::args::TargetArgs;
+use cruddur_ops::cli::confirm::Confirmation;
+use cruddur_ops::config::Config;
 use cruddur_ops::context::Context;
-use cruddur_ops::tables::{self, DropOutcome};
+use cruddur_ops::ddb::table::{self, DropOutcome};
 
 /// Delete a DynamoDB table and wait until it is gone.
 ///
@@ -39,7 +40,7 @@ fn main() -> ExitCode {
         args.confirm
             .confirm(target, &format!("delete table {}", args.table), &args.table)?;
         let ctx = Context::new(Config::from_env(target)).await?;
-        match tables::drop(&ctx, &args.table, args.if_exists).await? {
+        match table::drop(&ctx, &args.table, args.if_exists).await? {
             DropOutcome::Dropped => {
                 eprintln!("dropped table {} on {}", args.table, ctx.dynamodb_endpoint)
             }

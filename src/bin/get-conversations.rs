@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::builder::TypedValueParser as _;
 use clap::Parser;
-use cruddur_ops::config::{TableArgs, TargetArgs};
-use cruddur_ops::conversations::{self, MESSAGE_HEADER};
-use cruddur_ops::keys::DEFAULT_GROUP;
-use cruddur_ops::output::{self, Format, ItemWriter};
-use cruddur_ops::{cli, context};
+use cruddur_ops::cli;
+use cruddur_ops::cli::args::{TableArgs, TargetArgs};
+use cruddur_ops::cli::output::{self, Format, ItemWriter};
+use cruddur_ops::model::keys::DEFAULT_GROUP;
+use cruddur_ops::ops::conversations::{self, MESSAGE_HEADER};
 use uuid::Uuid;
 
 /// Show the messages of one message group: the newest --limit, oldest first (as a chat shows
@@ -49,7 +49,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     cli::run(async move {
-        let ctx = context::connect(&args.target, &args.table).await?;
+        let ctx = cli::connect(&args.target, &args.table).await?;
         let out = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
         if args.all && args.output != Format::Table {
             // Stream the pages: memory stays flat however long the conversation.

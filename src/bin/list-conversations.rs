@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser;
-use cruddur_ops::config::{TableArgs, TargetArgs};
-use cruddur_ops::conversations::{self, CONVERSATION_HEADER};
-use cruddur_ops::output::{self, Format};
-use cruddur_ops::{cli, context};
+use cruddur_ops::cli;
+use cruddur_ops::cli::args::{TableArgs, TargetArgs};
+use cruddur_ops::cli::output::{self, Format};
+use cruddur_ops::ops::conversations::{self, CONVERSATION_HEADER};
 use uuid::Uuid;
 
 /// List one user's conversations, newest first: the other person's handle and display name, the
@@ -42,7 +42,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     cli::run(async move {
-        let ctx = context::connect(&args.target, &args.table).await?;
+        let ctx = cli::connect(&args.target, &args.table).await?;
         let user = match args.user_uuid {
             Some(uuid) => uuid,
             None => conversations::user_uuid(&ctx, &args.handle).await?,

@@ -5,9 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser;
-use cruddur_ops::config::{TableArgs, TargetArgs};
-use cruddur_ops::output::{self, Format};
-use cruddur_ops::{cli, context, tables};
+use cruddur_ops::cli;
+use cruddur_ops::cli::args::{TableArgs, TargetArgs};
+use cruddur_ops::cli::output::{self, Format};
+use cruddur_ops::ddb::table as tables;
 
 /// List every DynamoDB table (all pages).
 #[derive(Parser, Debug)]
@@ -27,7 +28,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     cli::run(async move {
-        let ctx = context::connect(&args.target, &TableArgs::default()).await?;
+        let ctx = cli::connect(&args.target, &TableArgs::default()).await?;
         let names = tables::list(&ctx).await?;
         let mut out = std::io::stdout().lock();
         match args.output {

@@ -6,10 +6,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 use cruddur_ops::cli;
-use cruddur_ops::cognito::{self, UserPoolArgs};
-use cruddur_ops::config::{Config, TargetArgs};
+use cruddur_ops::cli::args::{TargetArgs, UserPoolArgs};
+use cruddur_ops::cli::output::{self, Format};
+use cruddur_ops::cognito;
+use cruddur_ops::config::Config;
 use cruddur_ops::context::Context;
-use cruddur_ops::output::{self, Format};
 use serde_json::json;
 
 /// List every user of the Cognito user pool (all pages): user name, handle

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use cruddur_ops::config::{Config, Target};
 use cruddur_ops::context::Context;
-use cruddur_ops::stream::{self, OutcomeKind};
+use cruddur_ops::ops::stream::{self, OutcomeKind};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
 

@@ -6,11 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{ArgGroup, Parser};
-use cruddur_ops::config::{TableArgs, TargetArgs};
-use cruddur_ops::output::{self, Format};
-use cruddur_ops::stream::follow::{self, FollowEvent, FollowOptions};
-use cruddur_ops::stream::{self, OutcomeKind, RecordOutcome};
-use cruddur_ops::{cli, context};
+use cruddur_ops::cli;
+use cruddur_ops::cli::args::{TableArgs, TargetArgs};
+use cruddur_ops::cli::output::{self, Format};
+use cruddur_ops::ops::stream::follow::{self, FollowEvent, FollowOptions};
+use cruddur_ops::ops::stream::{self, OutcomeKind, RecordOutcome};
 
 /// Keep each conversation row on the latest message of its group: follow the messages table's
 /// DynamoDB stream (--follow), or apply a recorded Lambda stream event (--event FILE).
@@ -103,7 +103,7 @@ fn main() -> ExitCode {
                 .with_context(|| format!("{} is not valid JSON", path.display()))?;
             let records = stream::records_from_event_json(&event)
                 .with_context(|| format!("reading {}", path.display()))?;
-            let ctx = context::connect(&args.target, &args.table).await?;
+            let ctx = cli::connect(&args.target, &args.table).await?;
             let outcomes = stream::handle_batch(&ctx, &records).await?;
             let mut out = io::stdout().lock();
             match args.output {
@@ -131,7 +131,7 @@ fn main() -> ExitCode {
             return Ok(());
         }
 
-        let ctx = context::connect(&args.target, &args.table).await?;
+        let ctx = cli::connect(&args.target, &args.table).await?;
         let options = FollowOptions {
             from_start: args.from_start,
             ..FollowOptions::default()

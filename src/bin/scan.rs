@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser;
-use cruddur_ops::config::{TableArgs, TargetArgs};
-use cruddur_ops::output::{Format, ItemWriter};
-use cruddur_ops::scan::{self, ScanOptions};
-use cruddur_ops::{cli, context};
+use cruddur_ops::cli;
+use cruddur_ops::cli::args::{TableArgs, TargetArgs};
+use cruddur_ops::cli::output::{Format, ItemWriter};
+use cruddur_ops::ddb::scan::{self, ScanOptions};
 
 /// Print every item of the messages table (all pages), as the pages arrive.
 #[derive(Parser, Debug)]
@@ -43,7 +43,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     cli::run(async move {
-        let ctx = context::connect(&args.target, &args.table).await?;
+        let ctx = cli::connect(&args.target, &args.table).await?;
         let options = ScanOptions {
             limit: args.limit,
             segments: args.segments,

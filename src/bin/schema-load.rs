@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::Parser;
-use cruddur_ops::config::{TableArgs, TargetArgs};
-use cruddur_ops::schema::{self, LoadOutcome, TableDefinition};
-use cruddur_ops::{cli, context};
+use cruddur_ops::cli;
+use cruddur_ops::cli::args::{TableArgs, TargetArgs};
+use cruddur_ops::ops::schema_load::{self, LoadOutcome, TableDefinition};
 
 /// Create the messages table (keys, GSI, throughput, stream) and wait until it is ACTIVE.
 ///
@@ -34,10 +34,10 @@ fn main() -> ExitCode {
     let args = Args::parse();
     cli::run(async move {
         let mut def = TableDefinition::load(args.schema.as_deref())?;
-        let ctx = context::connect(&args.target, &args.table).await?;
+        let ctx = cli::connect(&args.target, &args.table).await?;
         def.table_name = ctx.table().to_string();
         let name = &def.table_name;
-        match schema::load(&ctx, &def).await? {
+        match schema_load::load(&ctx, &def).await? {
             LoadOutcome::Created => {
                 eprintln!("created table {name} on {}: ACTIVE", ctx.dynamodb_endpoint)
             }

@@ -1,17 +1,16 @@
 //! `seed`: write one conversation between two users into the messages table.
 
-use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use clap::builder::TypedValueParser as _;
 use clap::Parser;
-use cruddur_ops::config::{TableArgs, TargetArgs};
-use cruddur_ops::confirm::Confirmation;
-use cruddur_ops::keys::{Sk, DEFAULT_GROUP};
-use cruddur_ops::seed::{self, Phase, SeedInput, WriteOptions};
-use cruddur_ops::{cli, context};
+use cruddur_ops::cli::args::{TableArgs, TargetArgs};
+use cruddur_ops::cli::confirm::Confirmation;
+use cruddur_ops::cli::{self, progress};
+use cruddur_ops::ddb::batch::{self, WriteOptions};
+use cruddur_ops::model::keys::{Sk, DEFAULT_GROUP};
+use cruddur_ops::ops::seed::{self, Phase, SeedInput};
 use uuid::Uuid;
 
 /// Write one conversation between two users (read from PostgreSQL by handle) into the messages
@@ -60,7 +59,7 @@ struct Args {
     messages: Option<u64>,
 
     /// BatchWriteItem requests (of 25 items) in flight, 1 to 64.
-    #[arg(long, value_name = "N", default_value_t = seed::DEFAULT_CONCURRENCY,
+    #[arg(long, value_name = "N", default_value_t = batch::DEFAULT_CONCURRENCY,
           value_parser = clap::value_parser!(u16).range(1..=64).map(usize::from))]
     concurrency: usize,
 
@@ -76,7 +75,7 @@ fn main() -> ExitCode {
             (Some(path), None) => seed::read_file(path)?,
             (None, None) => seed::parse(seed::SHIPPED_NAME, seed::SHIPPED_CONVERSATION)?,
         };
-        let ctx = context::connect(&args.target, &args.table).await?;
+        let ctx = cli::connect(&args.target, &args.table).await?;
         let input = SeedInput {
             group: args.group,
             from: args.from,
@@ -96,13 +95,13 @@ fn main() -> ExitCode {
             ),
             ctx.table(),
         )?;
-        let mut bar = Progress::new();
+        let mut bar = progress::Progress::new();
         let options = WriteOptions {
             concurrency: args.concurrency,
             ..WriteOptions::default()
         };
         let report = seed::execute(&ctx, plan, options, |phase, done, total| {
-            bar.show(phase, done, total)
+            bar.show(phase, done, total, phase == Phase::Writing)
         })
         .await;
         bar.finish();
@@ -120,62 +119,4 @@ fn main() -> ExitCode {
         );
         Ok(())
     })
-}
-
-/// A one-line progress indicator on stderr, drawn only when stderr is a terminal.
-struct Progress {
-    enabled: bool,
-    started: Instant,
-    last: Option<Instant>,
-    drawn: bool,
-}
-
-impl Progress {
-    const EVERY: Duration = Duration::from_millis(100);
-
-    fn new() -> Progress {
-        Progress {
-            enabled: io::stderr().is_terminal(),
-            started: Instant::now(),
-            last: None,
-            drawn: false,
-        }
-    }
-
-    fn show(&mut self, phase: Phase, done: u64, total: u64) {
-        if !self.enabled || total == 0 {
-            return;
-        }
-        let now = Instant::now();
-        if done < total && self.last.is_some_and(|t| now - t < Self::EVERY) {
-            return;
-        }
-        self.last = Some(now);
-        const WIDTH: u64 = 30;
-        let filled = (done.min(total) * WIDTH / total) as usize;
-        let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
-        let mut err = io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r{phase:>18} [{}{}] {done}/{total} ({:.0}%)",
-            "#".repeat(filled),
-            " ".repeat(WIDTH as usize - filled),
-            done as f64 * 100.0 / total as f64,
-        );
-        if phase == Phase::Writing {
-            let _ = write!(err, " {rate:.0}/s ");
-        }
-        let _ = err.flush();
-        self.drawn = true;
-        if done >= total {
-            self.started = Instant::now();
-        }
-    }
-
-    fn finish(&mut self) {
-        if self.drawn {
-            let _ = writeln!(io::stderr());
-            self.drawn = false;
-        }
-    }
 }

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{ArgGroup, Parser};
-use cruddur_ops::config::{TableArgs, TargetArgs};
-use cruddur_ops::output::{self, Format};
-use cruddur_ops::send::{self, Destination};
-use cruddur_ops::{cli, context, db};
+use cruddur_ops::cli::args::{TableArgs, TargetArgs};
+use cruddur_ops::cli::output::{self, Format};
+use cruddur_ops::ops::send::{self, Destination};
+use cruddur_ops::{cli, pg};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -60,8 +60,8 @@ fn main() -> ExitCode {
             (None, Some(handle)) => Destination::NewGroupWith(handle),
             (None, None) => anyhow::bail!("give --group UUID or --to HANDLE"),
         };
-        let ctx = context::connect(&args.target, &args.table).await?;
-        let pg = db::connect(&ctx.config).await?;
+        let ctx = cli::connect(&args.target, &args.table).await?;
+        let pg = pg::connect(&ctx.config).await?;
         let sent = send::send(&ctx, &pg, &args.from, &to, &args.text).await?;
         let m = &sent.message;
         let mut out = io::stdout().lock();

@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser;
-use cruddur_ops::cognito::UserPoolArgs;
-use cruddur_ops::config::{Config, TableArgs, TargetArgs};
+use cruddur_ops::cli;
+use cruddur_ops::cli::args::{TableArgs, TargetArgs, UserPoolArgs};
+use cruddur_ops::cli::output::{self, Format};
+use cruddur_ops::config::Config;
 use cruddur_ops::context::Context;
-use cruddur_ops::output::{self, Format};
-use cruddur_ops::{cli, summary};
+use cruddur_ops::ops::summary;
 
 /// Count what each store holds: users in PostgreSQL (and how many carry a Cognito id), users
 /// in the Cognito pool, and messages and conversation rows in the messages table.

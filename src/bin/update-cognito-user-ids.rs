@@ -6,11 +6,12 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 use cruddur_ops::cli;
-use cruddur_ops::cognito::{self, UserPoolArgs};
-use cruddur_ops::config::{Config, TargetArgs};
+use cruddur_ops::cli::args::{TargetArgs, UserPoolArgs};
+use cruddur_ops::cli::output::{self, Format};
+use cruddur_ops::cognito;
+use cruddur_ops::config::Config;
 use cruddur_ops::context::Context;
-use cruddur_ops::output::{self, Format};
-use cruddur_ops::users::{self, SyncReport};
+use cruddur_ops::ops::sync_users::{self, SyncReport};
 
 /// Copy each Cognito user's sub into users.cognito_user_id where users.handle =
 /// preferred_username.
@@ -49,7 +50,7 @@ fn main() -> ExitCode {
         config.database_url()?;
         let ctx = Context::new(config).await?;
         let pool_id = cognito::resolve_user_pool_id(&ctx, &args.pool.pool_name).await?;
-        let report = users::sync_cognito_user_ids(&ctx, &pool_id, args.dry_run).await?;
+        let report = sync_users::sync_cognito_user_ids(&ctx, &pool_id, args.dry_run).await?;
         let mut out = io::stdout().lock();
         match args.output {
             Format::Table => write_text(&mut out, &report),

@@ -162,11 +162,11 @@ impl TestDb {
     /// A new database holding the shipped schema and seed users (built with `db::rebuild`).
     pub async fn seeded() -> TestDb {
         let db = TestDb::new();
-        cruddur_ops::db::rebuild(
+        cruddur_ops::pg::rebuild(
             &db.url,
             Target::Local,
-            cruddur_ops::db::SCHEMA_SQL,
-            cruddur_ops::db::SEED_SQL,
+            cruddur_ops::pg::SCHEMA_SQL,
+            cruddur_ops::pg::SEED_SQL,
         )
         .await
         .expect("rebuild the test database");
@@ -175,14 +175,14 @@ impl TestDb {
 
     /// A connection to the database.
     pub async fn client(&self) -> tokio_postgres::Client {
-        cruddur_ops::db::connect_url(&self.url, Target::Local)
+        cruddur_ops::pg::connect_url(&self.url, Target::Local)
             .await
             .expect("connect to the test database")
     }
 
     /// The seed user with `handle`.
-    pub async fn user(&self, handle: &str) -> cruddur_ops::db::User {
-        cruddur_ops::db::users_by_handle(&self.client().await, &[handle])
+    pub async fn user(&self, handle: &str) -> cruddur_ops::pg::User {
+        cruddur_ops::pg::users_by_handle(&self.client().await, &[handle])
             .await
             .expect("the user")
             .remove(0)
@@ -210,12 +210,12 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();
         on_fresh_runtime(move || async move {
-            if let Ok(admin) = cruddur_ops::db::connect_url(ADMIN_URL, Target::Local).await {
+            if let Ok(admin) = cruddur_ops::pg::connect_url(ADMIN_URL, Target::Local).await {
                 for db in [name.clone(), format!("{name}__rebuild")] {
                     let _ = admin
                         .batch_execute(&format!(
                             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                            cruddur_ops::db::quote_ident(&db)
+                            cruddur_ops::pg::quote_ident(&db)
                         ))
                         .await;
                 }

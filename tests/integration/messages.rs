@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use chrono::{Duration, Utc};
-use cruddur_ops::conversations;
-use cruddur_ops::item::{get_s, s, Item};
-use cruddur_ops::keys::{Pk, Sk, DEFAULT_GROUP};
-use cruddur_ops::seed;
+use cruddur_ops::ddb::item::{get_s, s, Item};
+use cruddur_ops::model::keys::{Pk, Sk, DEFAULT_GROUP};
+use cruddur_ops::ops::conversations;
+use cruddur_ops::ops::seed;
 use serde_json::Value;
 use uuid::Uuid;
 

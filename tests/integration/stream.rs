@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cruddur_ops::context::Context;
-use cruddur_ops::item::{get_s, s, Item};
-use cruddur_ops::keys::{Pk, Sk, MESSAGE, MESSAGE_GROUP_UUID, PK, USER_HANDLE};
+use cruddur_ops::ddb::item::{get_s, s, Item};
+use cruddur_ops::model::keys::{Pk, Sk, MESSAGE, MESSAGE_GROUP_UUID, PK, USER_HANDLE};
 use serde_json::{json, Value};
 use uuid::Uuid;
 

@@ -5,8 +5,9 @@ use std::process::Stdio;
 use std::time::Instant;
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-use cruddur_ops::item::{s, Item};
-use cruddur_ops::schema::{self, TableDefinition};
+use cruddur_ops::ddb::item::{s, Item};
+use cruddur_ops::ddb::table;
+use cruddur_ops::ops::schema_load::{self, TableDefinition};
 use serde_json::Value;
 
 use crate::common::*;
@@ -30,7 +31,7 @@ fn table_names() -> Vec<String> {
 async fn schema_load_creates_the_exact_definition() {
     let table = TestTable::created();
     let ctx = local_context(&table.name).await;
-    let desc = schema::describe(&ctx, &table.name)
+    let desc = table::describe(&ctx, &table.name)
         .await
         .unwrap()
         .expect("table exists");
@@ -100,11 +101,11 @@ async fn schema_load_reports_drift_and_changes_nothing() {
     // A table that differs: no stream, 1/1 throughput on the table.
     let mut def = TableDefinition::load(None).unwrap();
     def.stream = None;
-    def.throughput = Some(schema::Throughput { read: 1, write: 1 });
+    def.throughput = Some(schema_load::Throughput { read: 1, write: 1 });
     def.table_name = table.name.clone();
     let ctx = local_context(&table.name).await;
-    schema::load(&ctx, &def).await.unwrap();
-    let before = schema::describe(&ctx, &table.name).await.unwrap().unwrap();
+    schema_load::load(&ctx, &def).await.unwrap();
+    let before = table::describe(&ctx, &table.name).await.unwrap().unwrap();
 
     let err = fails(run(bin("schema-load").args(["--table", &table.name])));
     assert!(
@@ -114,7 +115,7 @@ async fn schema_load_reports_drift_and_changes_nothing() {
     assert!(err.contains("table throughput: expected 5/5"), "{err}");
     assert!(err.contains("nothing was changed"), "{err}");
 
-    let after = schema::describe(&ctx, &table.name).await.unwrap().unwrap();
+    let after = table::describe(&ctx, &table.name).await.unwrap().unwrap();
     assert_eq!(
         before
             .provisioned_throughput()

@@ -456,7 +456,7 @@ async fn uses_tls(client: &tokio_postgres::Client) -> bool {
 #[tokio::test]
 async fn postgres_tls_follows_sslmode() {
     use cruddur_ops::config::Target;
-    use cruddur_ops::db::connect_url;
+    use cruddur_ops::pg::connect_url;
     let require = connect_url(&format!("{ADMIN_URL}?sslmode=require"), Target::Prod)
         .await
         .expect("sslmode=require connects (the local stack serves TLS)");

@@ -5,10 +5,10 @@ use serde_json::{json, Value};
 
 use crate::cognito;
 use crate::context::Context;
-use crate::db;
-use crate::item::opt_s;
-use crate::keys::{Pk, PK};
-use crate::scan::{self, ScanOptions};
+use crate::ddb::item::opt_s;
+use crate::ddb::scan::{self, ScanOptions};
+use crate::model::keys::{Pk, PK};
+use crate::pg;
 
 /// Counts per store.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,7 +56,7 @@ impl Summary {
 /// Counts what the database, the user pool (`pool_name` when no id is configured) and the
 /// messages table hold. Reads the table's keys only.
 pub async fn collect(ctx: &Context, pool_name: &str) -> Result<Summary> {
-    let client = db::connect(&ctx.config).await?;
+    let client = pg::connect(&ctx.config).await?;
     let row = client
         .query_one(
             "SELECT (SELECT count(*) FROM users),

@@ -8,12 +8,12 @@
 use anyhow::{Context as _, Result};
 use uuid::Uuid;
 
-use crate::db::User;
-use crate::item::{get_s, s, Item};
-use crate::keys::{
+use crate::ddb::item::{get_s, s, Item};
+use crate::model::keys::{
     Pk, Sk, MESSAGE, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK, USER_DISPLAY_NAME, USER_HANDLE,
     USER_UUID,
 };
+use crate::pg::User;
 
 /// A participant as the messages table records one.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,9 +1,20 @@
 //! What every binary shares at its edge: running the async body on a runtime, printing an error's
 //! whole cause chain once, and the exit code. A closed stdout (`scan | head`) is not an error.
+//!
+//! Below it: [`args`] (the options every tool shares), [`confirm`] (asking before destroying),
+//! [`output`] (rendering reports), [`progress`] (progress on stderr).
+
+pub mod args;
+pub mod confirm;
+pub mod output;
+pub mod progress;
 
 use std::future::Future;
 use std::io;
 use std::process::ExitCode;
+
+use crate::config::Config;
+use crate::context::Context;
 
 /// Runs `body` on a Tokio runtime and turns its outcome into an exit code.
 ///
@@ -47,6 +58,14 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<io::Error>()
             .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
     })
+}
+
+/// Builds the context for a command from its target and `--table` arguments.
+pub async fn connect(
+    target: &args::TargetArgs,
+    table: &args::TableArgs,
+) -> anyhow::Result<Context> {
+    Context::new(Config::from_env(target.target()).with_table(table.table.clone())).await
 }
 
 #[cfg(test)]

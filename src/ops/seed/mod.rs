@@ -16,170 +16,30 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
-use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use chrono::{DateTime, SubsecRound, Utc};
-use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use crate::context::{Context, Endpoint, SdkResultExt};
-use crate::conversations;
-use crate::db;
-use crate::item::{get_s, s, Item};
-use crate::keys::{Pk, Sk, PK, SK};
-use crate::messages::{Conversation, Message, Person};
-use crate::query::{self, query_all};
+mod conversation;
 
-/// The conversation shipped with the toolkit (`seeds/conversation.txt`), built into the binary.
-pub const SHIPPED_CONVERSATION: &str = include_str!("../seeds/conversation.txt");
-/// How errors name the built-in conversation.
-pub const SHIPPED_NAME: &str = "seeds/conversation.txt (built in)";
-/// Items per BatchWriteItem request (DynamoDB's maximum).
-pub const BATCH_SIZE: usize = 25;
-/// BatchWriteItem requests in flight by default.
-pub const DEFAULT_CONCURRENCY: usize = 8;
-/// The most requests in flight `--concurrency` accepts.
-pub const MAX_CONCURRENCY: usize = 64;
-/// Attempts per batch before unprocessed items become an error.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
-/// The longest message accepted, in bytes (a DynamoDB item holds at most 400 KB).
-pub const MAX_MESSAGE_BYTES: usize = 300_000;
+use crate::context::Context;
+use crate::ddb::batch::{batch_write, delete_request, put_request, WriteOptions, MAX_CONCURRENCY};
+use crate::ddb::item::get_s;
+use crate::ddb::query::{self, query_all};
+use crate::model::keys::{Pk, Sk, PK, SK};
+use crate::model::messages::{Conversation, Message, Person};
+use crate::ops::conversations;
+use crate::pg;
+
 /// Time between two seeded messages.
 pub const MESSAGE_INTERVAL: chrono::Duration = chrono::Duration::minutes(1);
 
-/// Who wrote a line of the conversation file.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Speaker {
-    /// `Person 1` (`--from`).
-    One,
-    /// `Person 2` (`--to`).
-    Two,
-}
-
-impl Speaker {
-    fn index(self) -> usize {
-        match self {
-            Speaker::One => 0,
-            Speaker::Two => 1,
-        }
-    }
-}
-
-/// One message of a conversation, before it has a sender, a time or a uuid.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    /// Who wrote it.
-    pub speaker: Speaker,
-    /// The message text.
-    pub text: String,
-}
-
-/// Parses a conversation: one message per line, `Person 1: <text>` or `Person 2: <text>`.
-///
-/// Blank lines are skipped; a trailing `\r` and a leading byte-order mark are ignored. Any other
-/// line is an error naming `name` and the line number.
-pub fn parse(name: &str, text: &str) -> Result<Vec<Line>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = Vec::new();
-    for (index, raw) in text.split('\n').enumerate() {
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
-        if line.trim().is_empty() {
-            continue;
-        }
-        let at = || format!("{name}:{}", index + 1);
-        let (speaker, rest) = if let Some(rest) = line.strip_prefix("Person 1:") {
-            (Speaker::One, rest)
-        } else if let Some(rest) = line.strip_prefix("Person 2:") {
-            (Speaker::Two, rest)
-        } else {
-            bail!(
-                "{}: expected \"Person 1: <text>\" or \"Person 2: <text>\", found {:?}",
-                at(),
-                crate::output::truncate(line, 40)
-            );
-        };
-        let message = rest.trim();
-        if message.is_empty() {
-            bail!("{}: the message is empty", at());
-        }
-        if message.len() > MAX_MESSAGE_BYTES {
-            bail!(
-                "{}: the message is {} bytes long; at most {MAX_MESSAGE_BYTES} fit in an item",
-                at(),
-                message.len()
-            );
-        }
-        lines.push(Line {
-            speaker,
-            text: message.to_string(),
-        });
-    }
-    if lines.is_empty() {
-        bail!("{name}: no messages (expected lines like \"Person 1: Hello\")");
-    }
-    Ok(lines)
-}
-
-/// Reads and parses a conversation file; text that is not UTF-8 is an error naming the line.
-pub fn read_file(path: &Path) -> Result<Vec<Line>> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path).with_context(|| format!("reading {name}"))?;
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(err) => {
-            let valid = err.utf8_error().valid_up_to();
-            let line = err.as_bytes()[..valid]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1;
-            bail!("{name}:{line}: the text is not UTF-8");
-        }
-    };
-    parse(&name, &text)
-}
-
-/// `n` synthetic messages: senders alternate (Person 1 first), texts vary in words and length.
-pub fn synthetic(n: usize) -> Vec<Line> {
-    const WORDS: [&str; 16] = [
-        "the tide is coming in",
-        "did you get the parcel",
-        "café at eight?",
-        "lamp lit at 17:42",
-        "wind SW, moderate",
-        "thirty-eight steps",
-        "bring one book 📚",
-        "灯台と図書館",
-        "the roof still leaks",
-        "soup first, questions later",
-        "see you Tuesday",
-        "the spreadsheet says no",
-        "São Vicente at noon",
-        "copper or cast iron",
-        "a seal watched the light",
-        "très bien, merci",
-    ];
-    (0..n)
-        .map(|i| {
-            let speaker = if i % 2 == 0 {
-                Speaker::One
-            } else {
-                Speaker::Two
-            };
-            let words = 1 + (i * 7 + 3) % 9;
-            let mut text = format!("Message {}:", i + 1);
-            for w in 0..words {
-                text.push(' ');
-                text.push_str(WORDS[(i * 5 + w * 3) % WORDS.len()]);
-            }
-            Line { speaker, text }
-        })
-        .collect()
-}
+pub use conversation::{
+    parse, read_file, synthetic, Line, Speaker, MAX_MESSAGE_BYTES, SHIPPED_CONVERSATION,
+    SHIPPED_NAME,
+};
 
 /// The uuid of the message on line `index` (0-based) of a seed of `group`: a UUID v5 in the
 /// group's namespace, so a re-seed gives every message the same uuid again.
@@ -369,8 +229,8 @@ pub async fn prepare(ctx: &Context, input: SeedInput) -> Result<Plan> {
     // two DynamoDB queries (~2 ms); for the standard conversation (~20 ms in all) that was a
     // tenth of the run. Nothing is written before all three are known to be good.
     let users = async {
-        let client = db::connect(&ctx.config).await?;
-        db::users_by_handle(&client, &[&input.from, &input.to])
+        let client = pg::connect(&ctx.config).await?;
+        pg::users_by_handle(&client, &[&input.from, &input.to])
             .await
             .context("looking up the two participants of the conversation")
     };
@@ -423,24 +283,6 @@ impl fmt::Display for Phase {
             Phase::Deleting => "deleting old items",
             Phase::Writing => "writing",
         })
-    }
-}
-
-/// How to write.
-#[derive(Debug, Clone, Copy)]
-pub struct WriteOptions {
-    /// BatchWriteItem requests in flight.
-    pub concurrency: usize,
-    /// Attempts per batch before unprocessed items are an error.
-    pub max_attempts: u32,
-}
-
-impl Default for WriteOptions {
-    fn default() -> WriteOptions {
-        WriteOptions {
-            concurrency: DEFAULT_CONCURRENCY,
-            max_attempts: DEFAULT_MAX_ATTEMPTS,
-        }
     }
 }
 
@@ -540,146 +382,11 @@ pub async fn execute(
     })
 }
 
-fn put_request(item: Item) -> WriteRequest {
-    // `build` only fails when the item is missing, and it is always set.
-    match PutRequest::builder().set_item(Some(item)).build() {
-        Ok(put) => WriteRequest::builder().put_request(put).build(),
-        Err(_) => unreachable!("a put request with an item always builds"),
-    }
-}
-
-fn delete_request(pk: String, sk: String) -> WriteRequest {
-    let key: Item = [(PK.to_string(), s(pk)), (SK.to_string(), s(sk))].into();
-    match DeleteRequest::builder().set_key(Some(key)).build() {
-        Ok(delete) => WriteRequest::builder().delete_request(delete).build(),
-        Err(_) => unreachable!("a delete request with a key always builds"),
-    }
-}
-
-/// Groups `requests` into batches of at most `size`, lazily.
-pub fn batches<T>(
-    requests: impl IntoIterator<Item = T>,
-    size: usize,
-) -> impl Iterator<Item = Vec<T>> {
-    let mut requests = requests.into_iter();
-    let size = size.max(1);
-    std::iter::from_fn(move || {
-        let batch: Vec<T> = requests.by_ref().take(size).collect();
-        (!batch.is_empty()).then_some(batch)
-    })
-}
-
-/// Writes `requests` to `table` in BatchWriteItem calls of [`BATCH_SIZE`], with up to
-/// `options.concurrency` calls in flight; returns how many were written. `progress(done)` is
-/// called after each batch. The first failed batch stops the rest and is the error.
-pub async fn batch_write(
-    ctx: &Context,
-    table: &str,
-    requests: impl IntoIterator<Item = WriteRequest>,
-    options: WriteOptions,
-    mut progress: impl FnMut(u64),
-) -> Result<u64> {
-    let table: Arc<str> = Arc::from(table);
-    let concurrency = options.concurrency.max(1);
-    let mut pending = batches(requests, BATCH_SIZE).peekable();
-    let mut tasks = JoinSet::new();
-    let mut done = 0u64;
-    loop {
-        while tasks.len() < concurrency {
-            let Some(batch) = pending.next() else { break };
-            tasks.spawn(write_batch(
-                ctx.dynamodb.clone(),
-                ctx.dynamodb_endpoint.clone(),
-                table.clone(),
-                batch,
-                options.max_attempts,
-            ));
-        }
-        let Some(joined) = tasks.join_next().await else {
-            return Ok(done);
-        };
-        let written = match joined {
-            Ok(Ok(written)) => written,
-            Ok(Err(err)) => {
-                tasks.abort_all();
-                return Err(err);
-            }
-            Err(err) => {
-                tasks.abort_all();
-                bail!("a batch write task ended unexpectedly: {err}");
-            }
-        };
-        done += written;
-        progress(done);
-    }
-}
-
-/// One BatchWriteItem call, retrying its UnprocessedItems with exponential backoff and jitter.
-async fn write_batch(
-    client: aws_sdk_dynamodb::Client,
-    endpoint: Endpoint,
-    table: Arc<str>,
-    mut batch: Vec<WriteRequest>,
-    max_attempts: u32,
-) -> Result<u64> {
-    let size = batch.len() as u64;
-    let mut attempt = 1;
-    loop {
-        let sent = batch.len();
-        let output = client
-            .batch_write_item()
-            .request_items(table.as_ref(), batch)
-            .send()
-            .await
-            .on(
-                &endpoint,
-                format_args!("writing a batch of {sent} items to table {table}"),
-            )?;
-        let unprocessed = output
-            .unprocessed_items
-            .and_then(|mut tables| tables.remove(table.as_ref()))
-            .unwrap_or_default();
-        if unprocessed.is_empty() {
-            return Ok(size);
-        }
-        if attempt >= max_attempts {
-            bail!(
-                "{} of {size} items of a batch were still unprocessed after {attempt} attempts: \
-                 table {table} is throttling writes (try a lower --concurrency, or more write capacity)",
-                unprocessed.len()
-            );
-        }
-        tokio::time::sleep(backoff(attempt, jitter())).await;
-        attempt += 1;
-        batch = unprocessed;
-    }
-}
-
-/// First retry delay, before jitter.
-const BACKOFF_BASE: Duration = Duration::from_millis(50);
-/// Longest retry delay, before jitter.
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
-
-/// The delay before retry `attempt` (1 for the first retry): exponential from
-/// [`BACKOFF_BASE`], capped at [`BACKOFF_MAX`], "equal jitter": half fixed, half from `random`.
-pub fn backoff(attempt: u32, random: u64) -> Duration {
-    let exp = BACKOFF_BASE
-        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
-        .min(BACKOFF_MAX);
-    let half = exp / 2;
-    let span = half.as_micros().max(1) as u64;
-    half + Duration::from_micros(random % span)
-}
-
-/// A cheap random number for jitter (no RNG crate: the random bits of a v4 uuid).
-fn jitter() -> u64 {
-    Uuid::new_v4().as_u64_pair().1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use std::path::Path;
 
     fn person(handle: &str) -> Person {
         Person {
@@ -807,7 +514,7 @@ mod tests {
 
     #[test]
     fn message_uuids_are_deterministic() {
-        let group = Uuid::parse_str(crate::keys::DEFAULT_GROUP).unwrap();
+        let group = Uuid::parse_str(crate::model::keys::DEFAULT_GROUP).unwrap();
         assert_eq!(message_uuid(group, 7), message_uuid(group, 7));
         assert_ne!(message_uuid(group, 7), message_uuid(group, 8));
         assert_ne!(message_uuid(group, 7), message_uuid(Uuid::new_v4(), 7));
@@ -858,31 +565,5 @@ mod tests {
         assert_eq!(plan.stale_messages, vec![older]);
         assert_eq!(plan.stale_conversations, vec![old_row]);
         assert_eq!(plan.stale_count(), 2);
-    }
-
-    #[test]
-    fn batches_hold_at_most_25() {
-        let sizes: Vec<usize> = batches(0..101, BATCH_SIZE).map(|b| b.len()).collect();
-        assert_eq!(sizes, vec![25, 25, 25, 25, 1]);
-        let all: Vec<i32> = batches(0..101, BATCH_SIZE).flatten().collect();
-        assert_eq!(all, (0..101).collect::<Vec<_>>());
-        assert_eq!(batches(0..0, BATCH_SIZE).count(), 0);
-        assert_eq!(batches(0..25, BATCH_SIZE).count(), 1);
-    }
-
-    #[test]
-    fn backoff_grows_with_jitter_and_a_cap() {
-        for attempt in 1..20 {
-            let exp = BACKOFF_BASE
-                .saturating_mul(1 << (attempt - 1).min(16))
-                .min(BACKOFF_MAX);
-            for random in [0, 1, 12_345, u64::MAX] {
-                let d = backoff(attempt, random);
-                assert!(d >= exp / 2 && d <= exp, "{attempt} {random} {d:?}");
-            }
-        }
-        assert!(backoff(1, 0) < backoff(3, 0));
-        assert!(backoff(30, u64::MAX) <= BACKOFF_MAX);
-        assert_ne!(backoff(4, 1), backoff(4, 99_999));
     }
 }

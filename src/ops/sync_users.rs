@@ -13,7 +13,7 @@ use tokio_postgres::Client;
 
 use crate::cognito::{self, CognitoUser, NewUser};
 use crate::context::Context;
-use crate::db;
+use crate::pg;
 
 /// A row of `users` as the sync sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,7 +259,7 @@ pub async fn sync_cognito_user_ids(
 ) -> Result<SyncReport> {
     // Connect to the database while Cognito is listed: the listing is most of the time.
     let (listing, mut client) =
-        tokio::try_join!(cognito::list_users(ctx, pool_id), db::connect(&ctx.config))?;
+        tokio::try_join!(cognito::list_users(ctx, pool_id), pg::connect(&ctx.config))?;
     let mut report = apply(&mut client, &listing.users, dry_run).await?;
     report.pages = listing.pages;
     Ok(report)

@@ -6,20 +6,20 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ProvisionedThroughput, ScalarAttributeType, StreamSpecification,
-    StreamViewType, TableDescription, TableStatus,
+    StreamViewType, TableDescription,
 };
 use serde_json::Value;
 
 use crate::context::{Context, SdkResultExt};
+use crate::ddb::table::{describe, wait_until_active};
 
 /// The messages table's definition as shipped with the toolkit.
-pub const MESSAGES_TABLE_JSON: &str = include_str!("../seeds/messages-table.json");
+pub const MESSAGES_TABLE_JSON: &str = include_str!("../../../seeds/messages-table.json");
 
 /// Read and write capacity units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -394,24 +394,6 @@ fn sdk_throughput(t: Option<Throughput>) -> Result<Option<ProvisionedThroughput>
     .transpose()
 }
 
-/// Fetches the table's description, or `None` when it does not exist.
-pub async fn describe(ctx: &Context, table: &str) -> Result<Option<TableDescription>> {
-    match ctx.dynamodb.describe_table().table_name(table).send().await {
-        Ok(out) => Ok(out.table),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            Ok(None)
-        }
-        Err(err) => Err(err).on(
-            &ctx.dynamodb_endpoint,
-            format_args!("describing table {table}"),
-        ),
-    }
-}
-
 /// Creates the table of `def` (named `def.table_name`) if it is missing and waits until it and its
 /// indexes are ACTIVE; an existing table is compared, never changed.
 pub async fn load(ctx: &Context, def: &TableDefinition) -> Result<LoadOutcome> {
@@ -493,54 +475,6 @@ pub async fn load(ctx: &Context, def: &TableDefinition) -> Result<LoadOutcome> {
     } else {
         LoadOutcome::Differs(diffs)
     })
-}
-
-/// How often to poll while waiting on a table.
-fn poll_interval(ctx: &Context) -> Duration {
-    match ctx.target() {
-        crate::config::Target::Local => Duration::from_millis(100),
-        crate::config::Target::Prod => Duration::from_secs(2),
-    }
-}
-
-/// How long to wait for a table to become ACTIVE or to disappear.
-const TABLE_WAIT: Duration = Duration::from_secs(600);
-
-/// Waits until the table and all its indexes are ACTIVE.
-pub async fn wait_until_active(ctx: &Context, name: &str) -> Result<TableDescription> {
-    let started = Instant::now();
-    loop {
-        let table = describe(ctx, name).await?.with_context(|| {
-            format!("table {name} disappeared while waiting for it to become ACTIVE")
-        })?;
-        let active = table.table_status() == Some(&TableStatus::Active)
-            && table
-                .global_secondary_indexes()
-                .iter()
-                .all(|g| g.index_status().is_some_and(|s| s.as_str() == "ACTIVE"));
-        if active {
-            return Ok(table);
-        }
-        if started.elapsed() > TABLE_WAIT {
-            bail!(
-                "table {name} is still not ACTIVE after {} s",
-                TABLE_WAIT.as_secs()
-            );
-        }
-        tokio::time::sleep(poll_interval(ctx)).await;
-    }
-}
-
-/// Waits until the table no longer exists.
-pub async fn wait_until_gone(ctx: &Context, name: &str) -> Result<()> {
-    let started = Instant::now();
-    while describe(ctx, name).await?.is_some() {
-        if started.elapsed() > TABLE_WAIT {
-            bail!("table {name} still exists after {} s", TABLE_WAIT.as_secs());
-        }
-        tokio::time::sleep(poll_interval(ctx)).await;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

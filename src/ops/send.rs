@@ -5,18 +5,18 @@
 //!   with TransactWriteItems.
 //!
 //! Only these items are written here: moving the conversation rows to the latest message is the
-//! stream processor's job ([`crate::stream`]).
+//! stream processor's job ([`crate::ops::stream`]).
 
 use anyhow::{bail, Context as _, Result};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use uuid::Uuid;
 
 use crate::context::{Context, SdkResultExt};
-use crate::conversations::group_rows;
-use crate::db;
-use crate::item::Item;
-use crate::keys::{Pk, Sk, PK};
-use crate::messages::{Conversation, Message, Person};
+use crate::ddb::item::Item;
+use crate::model::keys::{Pk, Sk, PK};
+use crate::model::messages::{Conversation, Message, Person};
+use crate::ops::conversations::group_rows;
+use crate::pg;
 
 /// The longest message the app accepts, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 1024;
@@ -67,7 +67,7 @@ pub async fn send(
     validate_text(text)?;
     match to {
         Destination::Group(group) => {
-            let users = db::users_by_handle(pg, &[from]).await?;
+            let users = pg::users_by_handle(pg, &[from]).await?;
             let sender = Person::from(&users[0]);
             let rows = group_rows(ctx, *group).await?;
             if rows.is_empty() {
@@ -102,7 +102,7 @@ pub async fn send(
             if handle == from {
                 bail!("--to names the sender ({from}): a conversation needs another user");
             }
-            let users = db::users_by_handle(pg, &[from, handle]).await?;
+            let users = pg::users_by_handle(pg, &[from, handle]).await?;
             let (sender, recipient) = (Person::from(&users[0]), Person::from(&users[1]));
             let message = new_message(Uuid::new_v4(), text, &sender);
             create_group(ctx, &message, &sender, &recipient).await?;

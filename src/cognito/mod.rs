@@ -10,11 +10,10 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserType};
-use clap::Args;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::config::{Target, LOCAL_USER_POOL_NAME};
+use crate::config::Target;
 use crate::context::{Context, SdkResultExt};
 
 /// The most users real Cognito returns in one ListUsers page (it rejects a larger `Limit`).
@@ -27,27 +26,6 @@ pub const PREFERRED_USERNAME: &str = "preferred_username";
 pub const SUB: &str = "sub";
 /// How many AdminCreateUser requests run at once.
 const CREATE_CONCURRENCY: usize = 8;
-
-/// The options that choose the user pool, shared by every command that reads one.
-#[derive(Args, Debug, Clone)]
-pub struct UserPoolArgs {
-    /// The Cognito user pool id [env: AWS_COGNITO_USER_POOL_ID]; on local, found by name when unset.
-    #[arg(long, value_name = "ID")]
-    pub user_pool_id: Option<String>,
-
-    /// On local, the name of the pool to look up when no id is given.
-    #[arg(long, value_name = "NAME", default_value = LOCAL_USER_POOL_NAME)]
-    pub pool_name: String,
-}
-
-impl Default for UserPoolArgs {
-    fn default() -> UserPoolArgs {
-        UserPoolArgs {
-            user_pool_id: None,
-            pool_name: LOCAL_USER_POOL_NAME.to_string(),
-        }
-    }
-}
 
 /// The id of the pool a command works on: `ctx.config.user_pool_id` (the `--user-pool-id` flag,
 /// else `AWS_COGNITO_USER_POOL_ID`), else, on local only, the pool named `pool_name`.

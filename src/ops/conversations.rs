@@ -5,14 +5,14 @@ use anyhow::{Context as _, Result};
 use chrono::Utc;
 use uuid::Uuid;
 
+use crate::cli::output::truncate;
 use crate::context::Context;
-use crate::db;
-use crate::item::{opt_s, s, Item};
-use crate::keys::{
+use crate::ddb::item::{opt_s, s, Item};
+use crate::ddb::query::{self, query_all, query_pages};
+use crate::model::keys::{
     Pk, Sk, GROUP_INDEX, MESSAGE, MESSAGE_GROUP_UUID, SK, USER_DISPLAY_NAME, USER_HANDLE,
 };
-use crate::output::truncate;
-use crate::query::{self, query_all, query_pages};
+use crate::pg;
 
 /// How many characters of a message the tables show.
 pub const MESSAGE_WIDTH: usize = 40;
@@ -85,8 +85,8 @@ pub async fn group_rows(ctx: &Context, group: Uuid) -> Result<Vec<Item>> {
 
 /// The uuid of the user with `handle`, from PostgreSQL.
 pub async fn user_uuid(ctx: &Context, handle: &str) -> Result<Uuid> {
-    let client = db::connect(&ctx.config).await?;
-    let users = db::users_by_handle(&client, &[handle]).await?;
+    let client = pg::connect(&ctx.config).await?;
+    let users = pg::users_by_handle(&client, &[handle]).await?;
     users
         .first()
         .map(|u| u.uuid)
@@ -143,7 +143,7 @@ pub fn conversation_row(item: &Item) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::PK;
+    use crate::model::keys::PK;
 
     #[test]
     fn times_show_as_twelve_hour_clock() {

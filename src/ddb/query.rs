@@ -6,8 +6,8 @@ use anyhow::Result;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 
 use crate::context::{Context, SdkResultExt};
-use crate::item::{s, Item};
-use crate::keys::{Pk, PK};
+use crate::ddb::item::{s, Item};
+use crate::model::keys::{Pk, PK};
 
 /// Sends `request` and then every following page, handing each page's items to `on_page` until
 /// it returns `false` or the pages run out. `what` names the query in errors.

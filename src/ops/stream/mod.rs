@@ -17,47 +17,27 @@
 //! receives ([`records_from_event_json`], DynamoDB's typed JSON).
 
 pub mod follow;
+pub mod record;
+
+pub use record::{
+    record_from_event_json, record_from_sdk, records_from_event_json, IncomingRecord,
+    MalformedRecord, StreamRecord,
+};
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context as _, Result};
-use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use anyhow::{Context as _, Result};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::context::{Context, SdkResultExt};
-use crate::conversations::group_rows;
-use crate::item::{get_s, opt_s, s, Item};
-use crate::keys::{Pk, Sk, MESSAGE, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK};
-use crate::query::{self, query_all};
-
-/// One stream record, whichever way it arrived.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StreamRecord {
-    /// The sequence number (or, failing that, the event id), for reports.
-    pub id: Option<String>,
-    /// `INSERT`, `MODIFY` or `REMOVE`.
-    pub event_name: String,
-    /// The item's key attributes.
-    pub keys: Item,
-    /// The item after the change (absent for `REMOVE`, or on a `KEYS_ONLY` stream).
-    pub new_image: Option<Item>,
-}
-
-/// A record that could not be read at all.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MalformedRecord {
-    /// The sequence number or event id, when one could be read.
-    pub id: Option<String>,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-/// A record of a batch as it came in: readable, or not.
-pub type IncomingRecord = std::result::Result<StreamRecord, MalformedRecord>;
+use crate::ddb::item::{get_s, opt_s, s, Item};
+use crate::ddb::query::{self, query_all};
+use crate::model::keys::{Pk, Sk, MESSAGE, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK};
+use crate::ops::conversations::group_rows;
 
 /// What happened to one record of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -552,230 +532,6 @@ async fn consistent_row(ctx: &Context, owner: &str, group: Uuid) -> Result<Optio
 }
 
 // ---- Reading records -------------------------------------------------------------------------
-
-/// Reads the records of a Lambda DynamoDB stream event (`{"Records": [...]}`).
-///
-/// The event itself must have that shape (an error otherwise); each record that cannot be read is
-/// returned as a [`MalformedRecord`] in its place.
-pub fn records_from_event_json(event: &Value) -> Result<Vec<IncomingRecord>> {
-    let records = event
-        .get("Records")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            anyhow!("not a DynamoDB stream event: expected an object with a \"Records\" array")
-        })?;
-    Ok(records.iter().map(record_from_event_json).collect())
-}
-
-/// Reads one record of a Lambda event.
-pub fn record_from_event_json(record: &Value) -> IncomingRecord {
-    let change = record.get("dynamodb");
-    let id = change
-        .and_then(|c| c.get("SequenceNumber"))
-        .and_then(Value::as_str)
-        .or_else(|| record.get("eventID").and_then(Value::as_str))
-        .map(str::to_string);
-    let malformed = |reason: String| MalformedRecord {
-        id: id.clone(),
-        reason,
-    };
-    let event_name = record
-        .get("eventName")
-        .and_then(Value::as_str)
-        .ok_or_else(|| malformed("no eventName".into()))?
-        .to_string();
-    let change = change
-        .filter(|c| c.is_object())
-        .ok_or_else(|| malformed("no \"dynamodb\" object".into()))?;
-    let keys = match change.get("Keys") {
-        Some(keys) => item_from_typed_json(keys).map_err(|e| malformed(format!("Keys: {e:#}")))?,
-        None => Item::new(),
-    };
-    let new_image = match change.get("NewImage") {
-        None | Some(Value::Null) => None,
-        Some(image) => {
-            Some(item_from_typed_json(image).map_err(|e| malformed(format!("NewImage: {e:#}")))?)
-        }
-    };
-    Ok(StreamRecord {
-        id,
-        event_name,
-        keys,
-        new_image,
-    })
-}
-
-/// Reads one record from the Streams API (`GetRecords`).
-pub fn record_from_sdk(record: &aws_sdk_dynamodbstreams::types::Record) -> IncomingRecord {
-    let change = record.dynamodb();
-    let id = change
-        .and_then(|c| c.sequence_number())
-        .or(record.event_id())
-        .map(str::to_string);
-    let Some(event_name) = record.event_name() else {
-        return Err(MalformedRecord {
-            id,
-            reason: "no eventName".into(),
-        });
-    };
-    let Some(change) = change else {
-        return Err(MalformedRecord {
-            id,
-            reason: "no \"dynamodb\" part".into(),
-        });
-    };
-    let convert = |image: &std::collections::HashMap<String, _>| -> Item {
-        image
-            .iter()
-            .map(|(k, v)| (k.clone(), attribute_from_streams(v)))
-            .collect()
-    };
-    Ok(StreamRecord {
-        id,
-        event_name: event_name.as_str().to_string(),
-        keys: change.keys().map(convert).unwrap_or_default(),
-        new_image: change.new_image().map(convert),
-    })
-}
-
-/// Converts a Streams API attribute value to the DynamoDB crate's.
-pub fn attribute_from_streams(
-    value: &aws_sdk_dynamodbstreams::types::AttributeValue,
-) -> AttributeValue {
-    use aws_sdk_dynamodbstreams::types::AttributeValue as A;
-    match value {
-        A::S(v) => AttributeValue::S(v.clone()),
-        A::N(v) => AttributeValue::N(v.clone()),
-        A::B(v) => AttributeValue::B(Blob::new(v.as_ref().to_vec())),
-        A::Bool(v) => AttributeValue::Bool(*v),
-        A::Null(v) => AttributeValue::Null(*v),
-        A::Ss(v) => AttributeValue::Ss(v.clone()),
-        A::Ns(v) => AttributeValue::Ns(v.clone()),
-        A::Bs(v) => AttributeValue::Bs(v.iter().map(|b| Blob::new(b.as_ref().to_vec())).collect()),
-        A::L(v) => AttributeValue::L(v.iter().map(attribute_from_streams).collect()),
-        A::M(v) => AttributeValue::M(
-            v.iter()
-                .map(|(k, v)| (k.clone(), attribute_from_streams(v)))
-                .collect(),
-        ),
-        // A type newer than this build: keep the item readable, mark the value as unknown.
-        _ => AttributeValue::Null(true),
-    }
-}
-
-/// Reads an item in DynamoDB's typed JSON (`{"pk": {"S": "MSG#..."}, ...}`).
-pub fn item_from_typed_json(value: &Value) -> Result<Item> {
-    let object = value
-        .as_object()
-        .ok_or_else(|| anyhow!("expected an object of attributes, got {}", kind(value)))?;
-    object
-        .iter()
-        .map(|(name, v)| {
-            attribute_from_typed_json(v)
-                .with_context(|| format!("attribute {name:?}"))
-                .map(|v| (name.clone(), v))
-        })
-        .collect()
-}
-
-/// Reads one attribute value in DynamoDB's typed JSON (`{"S": "..."}`, `{"N": "42"}`, ...).
-pub fn attribute_from_typed_json(value: &Value) -> Result<AttributeValue> {
-    let Some((tag, inner)) = value
-        .as_object()
-        .filter(|o| o.len() == 1)
-        .and_then(|o| o.iter().next())
-    else {
-        bail!(
-            "expected a typed value such as {{\"S\": \"...\"}}, got {}",
-            kind(value)
-        );
-    };
-    let string = |v: &Value| -> Result<String> {
-        match v {
-            Value::String(s) => Ok(s.clone()),
-            other => bail!("{tag} expects a string, got {}", kind(other)),
-        }
-    };
-    let number = |v: &Value| -> Result<String> {
-        match v {
-            Value::String(s) if s.parse::<f64>().is_ok() => Ok(s.clone()),
-            Value::Number(n) => Ok(n.to_string()),
-            other => bail!("{tag} expects a number as a string, got {other}"),
-        }
-    };
-    let array = |v: &Value| -> Result<Vec<Value>> {
-        match v {
-            Value::Array(a) => Ok(a.clone()),
-            other => bail!("{tag} expects an array, got {}", kind(other)),
-        }
-    };
-    Ok(match tag.as_str() {
-        "S" => AttributeValue::S(string(inner)?),
-        "N" => AttributeValue::N(number(inner)?),
-        "B" => AttributeValue::B(Blob::new(base64_decode(&string(inner)?)?)),
-        "BOOL" => AttributeValue::Bool(
-            inner
-                .as_bool()
-                .ok_or_else(|| anyhow!("BOOL expects true or false"))?,
-        ),
-        "NULL" => AttributeValue::Null(
-            inner
-                .as_bool()
-                .ok_or_else(|| anyhow!("NULL expects true"))?,
-        ),
-        "SS" => AttributeValue::Ss(array(inner)?.iter().map(string).collect::<Result<_>>()?),
-        "NS" => AttributeValue::Ns(array(inner)?.iter().map(number).collect::<Result<_>>()?),
-        "BS" => AttributeValue::Bs(
-            array(inner)?
-                .iter()
-                .map(|v| Ok(Blob::new(base64_decode(&string(v)?)?)))
-                .collect::<Result<_>>()?,
-        ),
-        "L" => AttributeValue::L(
-            array(inner)?
-                .iter()
-                .map(attribute_from_typed_json)
-                .collect::<Result<_>>()?,
-        ),
-        "M" => AttributeValue::M(item_from_typed_json(inner)?),
-        other => bail!("unknown DynamoDB type tag {other:?}"),
-    })
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// Standard base64 (padding optional), as DynamoDB's JSON carries binary values.
-fn base64_decode(text: &str) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in text.trim_end_matches('=').bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => bail!("{text:?} is not base64"),
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Ok(out)
-}
 
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Map, Number, Value};
 
@@ -141,6 +142,120 @@ pub fn opt_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     }
 }
 
+/// Reads an item in DynamoDB's typed JSON (`{"pk": {"S": "MSG#..."}, ...}`).
+pub fn item_from_typed_json(value: &Value) -> Result<Item> {
+    let object = value
+        .as_object()
+        .ok_or_else(|| anyhow!("expected an object of attributes, got {}", kind(value)))?;
+    object
+        .iter()
+        .map(|(name, v)| {
+            attribute_from_typed_json(v)
+                .with_context(|| format!("attribute {name:?}"))
+                .map(|v| (name.clone(), v))
+        })
+        .collect()
+}
+
+/// Reads one attribute value in DynamoDB's typed JSON (`{"S": "..."}`, `{"N": "42"}`, ...).
+pub fn attribute_from_typed_json(value: &Value) -> Result<AttributeValue> {
+    let Some((tag, inner)) = value
+        .as_object()
+        .filter(|o| o.len() == 1)
+        .and_then(|o| o.iter().next())
+    else {
+        bail!(
+            "expected a typed value such as {{\"S\": \"...\"}}, got {}",
+            kind(value)
+        );
+    };
+    let string = |v: &Value| -> Result<String> {
+        match v {
+            Value::String(s) => Ok(s.clone()),
+            other => bail!("{tag} expects a string, got {}", kind(other)),
+        }
+    };
+    let number = |v: &Value| -> Result<String> {
+        match v {
+            Value::String(s) if s.parse::<f64>().is_ok() => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            other => bail!("{tag} expects a number as a string, got {other}"),
+        }
+    };
+    let array = |v: &Value| -> Result<Vec<Value>> {
+        match v {
+            Value::Array(a) => Ok(a.clone()),
+            other => bail!("{tag} expects an array, got {}", kind(other)),
+        }
+    };
+    Ok(match tag.as_str() {
+        "S" => AttributeValue::S(string(inner)?),
+        "N" => AttributeValue::N(number(inner)?),
+        "B" => AttributeValue::B(Blob::new(base64_decode(&string(inner)?)?)),
+        "BOOL" => AttributeValue::Bool(
+            inner
+                .as_bool()
+                .ok_or_else(|| anyhow!("BOOL expects true or false"))?,
+        ),
+        "NULL" => AttributeValue::Null(
+            inner
+                .as_bool()
+                .ok_or_else(|| anyhow!("NULL expects true"))?,
+        ),
+        "SS" => AttributeValue::Ss(array(inner)?.iter().map(string).collect::<Result<_>>()?),
+        "NS" => AttributeValue::Ns(array(inner)?.iter().map(number).collect::<Result<_>>()?),
+        "BS" => AttributeValue::Bs(
+            array(inner)?
+                .iter()
+                .map(|v| Ok(Blob::new(base64_decode(&string(v)?)?)))
+                .collect::<Result<_>>()?,
+        ),
+        "L" => AttributeValue::L(
+            array(inner)?
+                .iter()
+                .map(attribute_from_typed_json)
+                .collect::<Result<_>>()?,
+        ),
+        "M" => AttributeValue::M(item_from_typed_json(inner)?),
+        other => bail!("unknown DynamoDB type tag {other:?}"),
+    })
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Standard base64 (padding optional), as DynamoDB's JSON carries binary values.
+fn base64_decode(text: &str) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.trim_end_matches('=').bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => bail!("{text:?} is not base64"),
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +303,14 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"foob"), "Zm9vYg==");
+    }
+
+    #[test]
+    fn base64_round_trips() {
+        assert_eq!(base64_decode("").unwrap(), b"");
+        assert_eq!(base64_decode("Zg==").unwrap(), b"f");
+        assert_eq!(base64_decode("Zm8=").unwrap(), b"fo");
+        assert_eq!(base64_decode("Zm9vYg==").unwrap(), b"foob");
+        assert!(base64_decode("Zm9v!").is_err());
     }
 }

@@ -8,8 +8,8 @@ use anyhow::{bail, Result};
 use tokio::sync::mpsc;
 
 use crate::context::{Context, SdkResultExt};
-use crate::item::Item;
-use crate::keys::{PK, SK};
+use crate::ddb::item::Item;
+use crate::model::keys::{PK, SK};
 
 /// How to scan.
 #[derive(Debug, Clone, Copy)]

@@ -8,7 +8,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 use serde_json::Value;
 
-use crate::item::{to_plain_json, to_typed_json, Item};
+use crate::ddb::item::{to_plain_json, to_typed_json, Item};
 
 /// How results are printed.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -197,7 +197,7 @@ impl<W: Write> ItemWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::item::s;
+    use crate::ddb::item::s;
 
     fn item(pk: &str) -> Item {
         [("pk".to_string(), s(pk)), ("sk".to_string(), s("t"))].into()

@@ -1,0 +1,122 @@
+//! The options every tool shares, as `#[derive(Args)]` structs flattened into each binary's
+//! arguments: the target, the table, the user pool and the output format.
+
+use std::io::IsTerminal;
+
+use clap::Args;
+
+use crate::cli::output::Format;
+use crate::config::{Target, LOCAL_USER_POOL_NAME};
+
+/// The target, as the optional last positional word or as `--target`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TargetArgs {
+    /// Where to run: `local` (the local stack, the default) or `prod` (real AWS).
+    #[arg(value_enum, value_name = "TARGET")]
+    target: Option<Target>,
+
+    /// Same as the positional TARGET word.
+    #[arg(
+        long = "target",
+        value_enum,
+        value_name = "TARGET",
+        conflicts_with = "target"
+    )]
+    target_flag: Option<Target>,
+}
+
+impl TargetArgs {
+    /// The chosen target (`local` when none was given).
+    pub fn target(&self) -> Target {
+        self.target.or(self.target_flag).unwrap_or_default()
+    }
+}
+
+/// The `--table` option shared by every command that touches the messages table.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TableArgs {
+    /// The messages table [env: DDB_MESSAGE_TABLE] [default: cruddur-messages].
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
+}
+
+/// The options that choose the user pool, shared by every command that reads one.
+#[derive(Args, Debug, Clone)]
+pub struct UserPoolArgs {
+    /// The Cognito user pool id [env: AWS_COGNITO_USER_POOL_ID]; on local, found by name when unset.
+    #[arg(long, value_name = "ID")]
+    pub user_pool_id: Option<String>,
+
+    /// On local, the name of the pool to look up when no id is given.
+    #[arg(long, value_name = "NAME", default_value = LOCAL_USER_POOL_NAME)]
+    pub pool_name: String,
+}
+
+impl Default for UserPoolArgs {
+    fn default() -> UserPoolArgs {
+        UserPoolArgs {
+            user_pool_id: None,
+            pool_name: LOCAL_USER_POOL_NAME.to_string(),
+        }
+    }
+}
+
+/// The `--output` option of every tool that prints rows.
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct OutputArgs {
+    /// Output format [default: table on a terminal, jsonl when piped].
+    #[arg(long, short, value_enum, value_name = "FORMAT")]
+    pub output: Option<Format>,
+}
+
+impl OutputArgs {
+    /// The chosen format: `--output`, else a table on a terminal and JSON lines otherwise.
+    pub fn format(&self) -> Format {
+        self.output.unwrap_or_else(|| {
+            if std::io::stdout().is_terminal() {
+                Format::Table
+            } else {
+                Format::Jsonl
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        target: TargetArgs,
+    }
+
+    #[test]
+    fn target_is_an_exact_word() {
+        assert_eq!(
+            Cli::try_parse_from(["x"]).unwrap().target.target(),
+            Target::Local
+        );
+        assert_eq!(
+            Cli::try_parse_from(["x", "prod"]).unwrap().target.target(),
+            Target::Prod
+        );
+        assert_eq!(
+            Cli::try_parse_from(["x", "--target", "prod"])
+                .unwrap()
+                .target
+                .target(),
+            Target::Prod
+        );
+        for bad in ["production", "pro", "PROD", "local-prod", ""] {
+            let err = Cli::try_parse_from(["x", bad]).unwrap_err().to_string();
+            assert!(
+                err.contains("local") && err.contains("prod"),
+                "{bad}: {err}"
+            );
+        }
+        assert!(Cli::try_parse_from(["x", "prod", "--target", "local"]).is_err());
+    }
+}

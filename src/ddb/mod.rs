@@ -1,0 +1,8 @@
+//! DynamoDB access: items and their JSON codecs, batch writes with retries, queries, scans, and
+//! table-level calls (describe, list, drop, waiters). Nothing here knows what a message is.
+
+pub mod batch;
+pub mod item;
+pub mod query;
+pub mod scan;
+pub mod table;

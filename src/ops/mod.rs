@@ -1,0 +1,10 @@
+//! One module per operation of the toolkit. An operation takes the [`Context`](crate::context::Context)
+//! and its input, does its work through the access layers, and returns a report; it never prints.
+
+pub mod conversations;
+pub mod schema_load;
+pub mod seed;
+pub mod send;
+pub mod stream;
+pub mod summary;
+pub mod sync_users;
