@@ -1,7 +1,11 @@
 //! Rendering for people and programs: tables, JSON and JSON lines. The only module that writes
-//! results; everything here takes an `impl Write` so it never touches stdout by itself.
+//! results. Operations return a [`Report`] (or a list of [`Row`]s); [`emit`] prints any of them in
+//! any [`Format`] on stdout, and [`write_report`] on any `impl Write`.
 
 use std::io::{self, Write};
+
+use anyhow::Context as _;
+use serde::Serialize;
 
 use clap::ValueEnum;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
@@ -20,6 +24,83 @@ pub enum Format {
     Json,
     /// One JSON value per line (JSON lines), for streaming into other tools.
     Jsonl,
+}
+
+/// A result a tool prints: it serializes (serde) for `json`/`jsonl` and knows its table.
+pub trait Report: Serialize {
+    /// The table's column headers.
+    fn columns(&self) -> Vec<&'static str>;
+
+    /// The table's rows, one cell per column.
+    fn rows(&self) -> Vec<Vec<String>>;
+}
+
+/// One row of a list: a list of rows (`Vec<R>` or `[R]`) is a [`Report`] whose JSON is an array
+/// of the rows, and whose JSON lines are one row per line.
+pub trait Row: Serialize {
+    /// The table's column headers.
+    const COLUMNS: &'static [&'static str];
+
+    /// This row's cells, one per column.
+    fn cells(&self) -> Vec<String>;
+}
+
+impl<R: Row> Report for [R] {
+    fn columns(&self) -> Vec<&'static str> {
+        R::COLUMNS.to_vec()
+    }
+
+    fn rows(&self) -> Vec<Vec<String>> {
+        self.iter().map(Row::cells).collect()
+    }
+}
+
+impl<R: Row> Report for Vec<R> {
+    fn columns(&self) -> Vec<&'static str> {
+        R::COLUMNS.to_vec()
+    }
+
+    fn rows(&self) -> Vec<Vec<String>> {
+        self.iter().map(Row::cells).collect()
+    }
+}
+
+/// Writes `report` to `out` as `format`: a table; one pretty JSON document; or JSON lines (one
+/// line per element when the report serializes to an array, else the report on one line).
+pub fn write_report<W: Write + ?Sized, R: Report + ?Sized>(
+    out: &mut W,
+    report: &R,
+    format: Format,
+) -> io::Result<()> {
+    match format {
+        Format::Table => write_table(out, &report.columns(), report.rows()),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            writeln!(out)
+        }
+        Format::Jsonl => match serde_json::to_value(report)? {
+            Value::Array(values) => {
+                for value in values {
+                    serde_json::to_writer(&mut *out, &value)?;
+                    writeln!(out)?;
+                }
+                Ok(())
+            }
+            value => {
+                serde_json::to_writer(&mut *out, &value)?;
+                writeln!(out)
+            }
+        },
+    }
+}
+
+/// Prints `report` on stdout as `format` and flushes. A closed pipe surfaces as an
+/// [`io::ErrorKind::BrokenPipe`] error, which [`crate::cli::exit_code`] treats as success.
+pub fn emit<R: Report + ?Sized>(report: &R, format: Format) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    write_report(&mut out, report, format)
+        .and_then(|()| out.flush())
+        .context("writing the output")
 }
 
 /// Writes a table with `header` and `rows`.
