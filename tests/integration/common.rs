@@ -246,10 +246,15 @@ impl Drop for TestDb {
     }
 }
 
-/// A context on the local stack built without reading the environment (no stray
-/// `AWS_COGNITO_USER_POOL_ID` or endpoint from the shell).
+/// A context on the local stack built without reading the rest of the environment (no stray
+/// `AWS_COGNITO_USER_POOL_ID` or endpoint from the shell): only the stack's port variables.
 pub async fn clean_local_context() -> Context {
-    Context::new(Config::resolve(Target::Local, |_| None))
+    Context::new(Config::resolve(Target::Local, |name| {
+        name.starts_with("CRUDDUR_OPS_")
+            .then(|| std::env::var(name).ok())
+            .flatten()
+            .filter(|v| !v.trim().is_empty())
+    }))
         .await
         .expect("local context")
 }
