@@ -255,8 +255,8 @@ pub async fn clean_local_context() -> Context {
             .flatten()
             .filter(|v| !v.trim().is_empty())
     }))
-        .await
-        .expect("local context")
+    .await
+    .expect("local context")
 }
 
 /// A uniquely named Cognito user pool on moto; every pool of that name is deleted when the

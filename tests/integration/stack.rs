@@ -177,7 +177,10 @@ fn a_second_stack_runs_beside_the_first_on_its_own_ports() {
     ok(run(side.tool("schema-load").args(["--table", &table])));
     assert!(table_names(&mut side.tool("list-tables")).contains(&table));
     let on_first = table_names(&mut bin("list-tables"));
-    assert!(!on_first.contains(&table), "{table} leaked into the first stack");
+    assert!(
+        !on_first.contains(&table),
+        "{table} leaked into the first stack"
+    );
     assert!(accepts(IpAddr::V4(Ipv4Addr::LOCALHOST), first.cognito));
     assert!(accepts(IpAddr::V4(Ipv4Addr::LOCALHOST), first.postgres));
 
@@ -237,6 +240,10 @@ fn up_refuses_a_port_held_by_something_else_and_starts_nothing() {
         .env("CRUDDUR_OPS_STATE", &side.state)
         .env("CRUDDUR_OPS_DDB_PORT", "80a"));
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("CRUDDUR_OPS_DDB_PORT"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("CRUDDUR_OPS_DDB_PORT"),
+        "{}",
+        stderr(&out)
+    );
     drop(foreign);
 }
