@@ -265,7 +265,15 @@ cmd_status() {
     case $STATE in
       ours) word=up detail="pid $PID" ;;
       starting) word=down detail="pid $PID (running, not answering)" all=1 ;;
-      foreign) word=up detail="pid - (not started by this stack)" ;;
+      foreign)
+        owner=$(port_owner "$port")
+        detail="pid - (${owner:-something} answers, not started by this stack"
+        if ((USE_RUNNING)); then
+          word=up detail+="; used as CRUDDUR_OPS_USE_RUNNING=1 says)"
+        else
+          word=down detail+="; CRUDDUR_OPS_USE_RUNNING=1 would use it)" all=1
+        fi
+        ;;
       taken)
         owner=$(port_owner "$port")
         word=down detail="pid - (port taken by something else${owner:+: $owner})" all=1
