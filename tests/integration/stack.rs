@@ -15,12 +15,16 @@ use crate::common::*;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// A free TCP port on 127.0.0.1 (bound, then released for the stack to take).
+/// A free TCP port on 127.0.0.1 for a service to take: a random one below the usual ephemeral
+/// range (32768 and up), so no client connection of a parallel test can be holding it.
 fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .expect("a free port on 127.0.0.1")
-        .port()
+    loop {
+        let port = 20_000 + (uuid::Uuid::new_v4().as_u128() % 12_000) as u16;
+        let bindable = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok(); // released here
+        if bindable && !accepts(IpAddr::V4(Ipv4Addr::LOCALHOST), port) {
+            return port;
+        }
+    }
 }
 
 /// Does anything accept a TCP connection at `ip:port`?
