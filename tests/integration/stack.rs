@@ -119,6 +119,8 @@ impl SideStack {
         cmd.arg(stack_script())
             .arg(command)
             .env("CRUDDUR_OPS_STATE", &self.state)
+            // a loaded machine (parallel builds) can slow a JVM start well past the usual 3 s
+            .env("CRUDDUR_OPS_TIMEOUT", "120")
             .env_remove("CRUDDUR_OPS_USE_RUNNING")
             .stdin(std::process::Stdio::null());
         run(self.env(&mut cmd))
