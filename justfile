@@ -5,7 +5,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 default:
     @"{{just_executable()}}" --list --justfile "{{justfile()}}"
 
-# Start DynamoDB Local (:8000), moto's Cognito (:9229) and PostgreSQL (:5432) on 127.0.0.1
+# Start DynamoDB Local (:8000), moto's Cognito (:9229), PostgreSQL (:5432) on 127.0.0.1; CRUDDUR_OPS_*_PORT move them
 up:
     bash scripts/stack.sh up
 
@@ -41,8 +41,12 @@ bench *ARGS:
     cargo build --release --bins
     bash bench/run.sh {{ARGS}}
 
-# What CI checks: formatting, lints, tests
-ci: up
+# shellcheck on every shell script: scripts/ (the stack), bench/*.sh, .ci/run
+lint-scripts:
+    shellcheck -x scripts/stack.sh scripts/stack/*.sh bench/*.sh .ci/run
+
+# What CI checks: formatting, lints (Rust and shell), tests
+ci: lint-scripts up
     cargo fmt --all -- --check
     cargo clippy --all-targets --all-features -- -D warnings
     cargo test --lib --test integration

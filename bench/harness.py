@@ -45,9 +45,14 @@ VENV_PY = sys.executable  # run.sh runs us with the stack's venv
 AWS_CLI = Path(sys.executable).parent / "aws"
 
 HOST = "127.0.0.1"
-DDB_URL = f"http://{HOST}:8000"
-COGNITO_URL = f"http://{HOST}:9229"
-PG_ADMIN_URL = f"postgresql://postgres:password@{HOST}:5432/postgres"
+# The running stack's ports: the same variables as scripts/stack.sh and the tools
+# (bench/run.sh runs after `scripts/stack.sh up`, which has validated them).
+DDB_PORT = int(os.environ.get("CRUDDUR_OPS_DDB_PORT", "").strip() or 8000)
+COGNITO_PORT = int(os.environ.get("CRUDDUR_OPS_COGNITO_PORT", "").strip() or 9229)
+PG_PORT = int(os.environ.get("CRUDDUR_OPS_PG_PORT", "").strip() or 5432)
+DDB_URL = f"http://{HOST}:{DDB_PORT}"
+COGNITO_URL = f"http://{HOST}:{COGNITO_PORT}"
+PG_ADMIN_URL = f"postgresql://postgres:password@{HOST}:{PG_PORT}/postgres"
 REGION = "us-east-1"
 DEFAULT_GROUP = "5ae290ed-55d1-47a0-bc6d-fe2bc2700399"
 # A fixed end time for bulk seeds, so every run (and the dump the baseline replays) holds the
@@ -309,7 +314,7 @@ class Stack:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         self.databases.append(name)
-        url = f"postgresql://postgres:password@{HOST}:5432/{name}"
+        url = f"postgresql://postgres:password@{HOST}:{PG_PORT}/{name}"
         with psycopg.connect(url) as conn:
             conn.execute((ROOT / "seeds" / "schema.sql").read_text())
         return url

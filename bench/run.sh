@@ -1,22 +1,16 @@
 #!/usr/bin/env bash
-# Runs the benchmark harness (bench/harness.py) with the stack's Python venv, which
-# scripts/stack.sh creates with boto3 and the AWS CLI; installs bench/requirements.txt into
-# it first when missing (idempotent). `just bench` brings the stack up and builds the
-# release binaries before calling this. Arguments go to the harness (--help, --only NAME).
+# Runs the benchmark harness (bench/harness.py) with the cache's Python venv (boto3 and the AWS
+# CLI, which scripts/stack.sh pins beside moto); `scripts/stack.sh python` makes that venv when
+# it is missing, so the bench works whichever cache (CRUDDUR_OPS_CACHE) started the running
+# stack: the harness reaches the stack by its ports (CRUDDUR_OPS_*_PORT), not through the venv.
+# Installs bench/requirements.txt into the venv first when missing (idempotent). `just bench`
+# brings the stack up and builds the release binaries before calling this. Arguments go to the
+# harness (--help, --only NAME).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-if [[ -z ${HOME:-} ]]; then
-  HOME=$(getent passwd "$(id -u)" | cut -d: -f6)
-  export HOME
-fi
-# Same location as scripts/stack.sh.
-CACHE_DIR=${CRUDDUR_OPS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cruddur-ops}
-VENV=$CACHE_DIR/venv
-PY=$VENV/bin/python
-
-[[ -x $PY ]] || {
-  echo "bench: no Python venv at $VENV: run 'bash scripts/stack.sh up' (just up) first" >&2
+PY=$(bash "$SCRIPT_DIR/../scripts/stack.sh" python) || {
+  echo "bench: could not make the Python venv (see above)" >&2
   exit 2
 }
 
@@ -31,7 +25,7 @@ for line in open(sys.argv[1]):
         if version(name) != want:
             sys.exit(1)
 PYEOF
-  echo "bench: installing bench/requirements.txt into $VENV ..." >&2
+  echo "bench: installing bench/requirements.txt into $(dirname "$(dirname "$PY")") ..." >&2
   "$PY" -m pip install --quiet --no-input --disable-pip-version-check \
     -r "$SCRIPT_DIR/requirements.txt" >&2
 fi

@@ -3,20 +3,36 @@
 //! Every binary takes the target as a positional word (`local`, the default, or `prod`) or as
 //! `--target`; everything that depends on it (endpoints, credentials, region, connection URLs) is
 //! resolved here, once, into a [`Config`]. No other module reads environment variables.
+//!
+//! The local stack's ports follow `CRUDDUR_OPS_DDB_PORT`, `CRUDDUR_OPS_COGNITO_PORT` and
+//! `CRUDDUR_OPS_PG_PORT` (defaults 8000, 9229, 5432), the same variables `scripts/stack.sh` reads, so
+//! a stack started on other ports and the tools agree.
 
 use std::fmt;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use clap::ValueEnum;
 
 /// Default name of the messages table.
 pub const DEFAULT_TABLE: &str = "cruddur-messages";
-/// DynamoDB Local, as `just up` starts it.
+/// DynamoDB Local, as `just up` starts it on its default port.
 pub const LOCAL_DYNAMODB_ENDPOINT: &str = "http://localhost:8000";
-/// moto's Cognito server, as `just up` starts it.
+/// moto's Cognito server, as `just up` starts it on its default port.
 pub const LOCAL_COGNITO_ENDPOINT: &str = "http://localhost:9229";
-/// The local PostgreSQL database, as `just up` starts it.
+/// The local PostgreSQL database, as `just up` starts it on its default port.
 pub const LOCAL_CONNECTION_URL: &str = "postgresql://postgres:password@localhost:5432/cruddur";
+/// The variable that moves the local DynamoDB Local port (default 8000).
+pub const DDB_PORT_VAR: &str = "CRUDDUR_OPS_DDB_PORT";
+/// The variable that moves the local Cognito (moto) port (default 9229).
+pub const COGNITO_PORT_VAR: &str = "CRUDDUR_OPS_COGNITO_PORT";
+/// The variable that moves the local PostgreSQL port (default 5432).
+pub const PG_PORT_VAR: &str = "CRUDDUR_OPS_PG_PORT";
+/// DynamoDB Local's default port.
+pub const DEFAULT_DDB_PORT: u16 = 8000;
+/// moto's default port.
+pub const DEFAULT_COGNITO_PORT: u16 = 9229;
+/// PostgreSQL's default port.
+pub const DEFAULT_PG_PORT: u16 = 5432;
 /// Region used locally when none is configured.
 pub const LOCAL_REGION: &str = "us-east-1";
 /// Name of the Cognito user pool on the local emulator.
@@ -69,6 +85,9 @@ pub struct Config {
 
 impl Config {
     /// Resolves the configuration for `target` from the process environment.
+    ///
+    /// A malformed port variable on the local target is a usage error, like a bad argument: it is
+    /// printed and the process exits with status 2 (as clap's `parse` does); see [`Config::try_resolve`].
     #[allow(clippy::disallowed_methods)] // the one place that reads the environment
     pub fn from_env(target: Target) -> Config {
         Config::resolve(target, |name| {
@@ -76,35 +95,52 @@ impl Config {
         })
     }
 
-    /// Resolves the configuration for `target`, reading variables through `var`.
+    /// [`Config::try_resolve`], exiting with status 2 and the error on stderr when a local port
+    /// variable is malformed.
     pub fn resolve(target: Target, var: impl Fn(&str) -> Option<String>) -> Config {
+        Config::try_resolve(target, var).unwrap_or_else(|err| {
+            eprintln!("error: {err:#}");
+            std::process::exit(2)
+        })
+    }
+
+    /// Resolves the configuration for `target`, reading variables through `var`. Fails only when
+    /// a local port variable is not a number from 1 to 65535 (prod ignores them).
+    pub fn try_resolve(target: Target, var: impl Fn(&str) -> Option<String>) -> Result<Config> {
+        let ports = match target {
+            Target::Local => Some(LocalPorts::resolve(&var)?),
+            Target::Prod => None,
+        };
         let shared_endpoint = var("AWS_ENDPOINT_URL");
-        let endpoint = |service_var: &str, local_default: &str| {
+        let endpoint = |service_var: &str, local_default: Option<String>| {
             var(service_var)
                 .or_else(|| shared_endpoint.clone())
-                .or_else(|| (target == Target::Local).then(|| local_default.to_string()))
+                .or(local_default)
         };
         let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"));
-        Config {
+        Ok(Config {
             target,
             region: match target {
                 Target::Local => Some(region.unwrap_or_else(|| LOCAL_REGION.to_string())),
                 Target::Prod => region,
             },
-            dynamodb_endpoint: endpoint("AWS_ENDPOINT_URL_DYNAMODB", LOCAL_DYNAMODB_ENDPOINT),
+            dynamodb_endpoint: endpoint(
+                "AWS_ENDPOINT_URL_DYNAMODB",
+                ports.map(|p| local_endpoint(p.dynamodb)),
+            ),
             cognito_endpoint: endpoint(
                 "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
-                LOCAL_COGNITO_ENDPOINT,
+                ports.map(|p| local_endpoint(p.cognito)),
             ),
             table: var("DDB_MESSAGE_TABLE").unwrap_or_else(|| DEFAULT_TABLE.to_string()),
-            database_url: match target {
-                Target::Local => {
-                    Some(var("CONNECTION_URL").unwrap_or_else(|| LOCAL_CONNECTION_URL.to_string()))
+            database_url: match ports {
+                Some(p) => {
+                    Some(var("CONNECTION_URL").unwrap_or_else(|| local_connection_url(p.postgres)))
                 }
-                Target::Prod => var("PROD_CONNECTION_URL"),
+                None => var("PROD_CONNECTION_URL"),
             },
             user_pool_id: var("AWS_COGNITO_USER_POOL_ID"),
-        }
+        })
     }
 
     /// Overrides the table name (from `--table`).
@@ -140,6 +176,64 @@ impl Config {
         self.database_url = Some(url.into());
         self
     }
+}
+
+/// The local stack's ports (`CRUDDUR_OPS_*_PORT`, as `scripts/stack.sh` reads them).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct LocalPorts {
+    /// DynamoDB Local (and its streams API).
+    pub dynamodb: u16,
+    /// moto's Cognito server.
+    pub cognito: u16,
+    /// PostgreSQL.
+    pub postgres: u16,
+}
+
+impl Default for LocalPorts {
+    fn default() -> LocalPorts {
+        LocalPorts {
+            dynamodb: DEFAULT_DDB_PORT,
+            cognito: DEFAULT_COGNITO_PORT,
+            postgres: DEFAULT_PG_PORT,
+        }
+    }
+}
+
+impl LocalPorts {
+    /// Reads the three port variables through `var` (unset means the default).
+    pub fn resolve(var: impl Fn(&str) -> Option<String>) -> Result<LocalPorts> {
+        let port = |name: &str, default: u16| match var(name) {
+            None => Ok(default),
+            Some(value) => parse_port(&value).with_context(|| format!("{name}={value:?}")),
+        };
+        Ok(LocalPorts {
+            dynamodb: port(DDB_PORT_VAR, DEFAULT_DDB_PORT)?,
+            cognito: port(COGNITO_PORT_VAR, DEFAULT_COGNITO_PORT)?,
+            postgres: port(PG_PORT_VAR, DEFAULT_PG_PORT)?,
+        })
+    }
+}
+
+/// A TCP port: decimal digits only, 1 to 65535.
+fn parse_port(value: &str) -> Result<u16> {
+    let value = value.trim();
+    if value.is_empty() || value.len() > 5 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("a port must be a number from 1 to 65535");
+    }
+    match value.parse::<u32>() {
+        Ok(n @ 1..=65535) => Ok(n as u16),
+        _ => bail!("a port must be a number from 1 to 65535"),
+    }
+}
+
+/// `http://localhost:PORT`.
+fn local_endpoint(port: u16) -> String {
+    format!("http://localhost:{port}")
+}
+
+/// The local stack's `cruddur` database on `port`.
+fn local_connection_url(port: u16) -> String {
+    format!("postgresql://postgres:password@localhost:{port}/cruddur")
 }
 
 #[cfg(test)]
@@ -192,5 +286,74 @@ mod tests {
         assert_eq!(c.database_url().unwrap(), "postgresql://prod/db");
         assert_eq!(c.table, "other");
         assert_eq!(c.with_table(Some("t".into())).table, "t");
+    }
+
+    #[test]
+    fn local_ports_follow_the_stack_variables() {
+        let c = Config::resolve(
+            Target::Local,
+            env(&[
+                ("CRUDDUR_OPS_DDB_PORT", "18000"),
+                ("CRUDDUR_OPS_COGNITO_PORT", "19229"),
+                ("CRUDDUR_OPS_PG_PORT", " 15432 "),
+            ]),
+        );
+        assert_eq!(
+            c.dynamodb_endpoint.as_deref(),
+            Some("http://localhost:18000")
+        );
+        assert_eq!(
+            c.cognito_endpoint.as_deref(),
+            Some("http://localhost:19229")
+        );
+        assert_eq!(
+            c.database_url().unwrap(),
+            "postgresql://postgres:password@localhost:15432/cruddur"
+        );
+
+        // Explicit endpoints and CONNECTION_URL still win over the ports.
+        let c = Config::resolve(
+            Target::Local,
+            env(&[
+                ("CRUDDUR_OPS_DDB_PORT", "18000"),
+                ("CRUDDUR_OPS_PG_PORT", "15432"),
+                ("AWS_ENDPOINT_URL_DYNAMODB", "http://ddb:2"),
+                ("CONNECTION_URL", "postgresql://local/db"),
+            ]),
+        );
+        assert_eq!(c.dynamodb_endpoint.as_deref(), Some("http://ddb:2"));
+        assert_eq!(c.cognito_endpoint.as_deref(), Some(LOCAL_COGNITO_ENDPOINT));
+        assert_eq!(c.database_url().unwrap(), "postgresql://local/db");
+
+        // The defaults are the documented constants.
+        assert_eq!(
+            LocalPorts::resolve(env(&[])).unwrap(),
+            LocalPorts::default()
+        );
+        assert_eq!(local_endpoint(DEFAULT_DDB_PORT), LOCAL_DYNAMODB_ENDPOINT);
+        assert_eq!(local_endpoint(DEFAULT_COGNITO_PORT), LOCAL_COGNITO_ENDPOINT);
+        assert_eq!(local_connection_url(DEFAULT_PG_PORT), LOCAL_CONNECTION_URL);
+    }
+
+    #[test]
+    fn malformed_ports_are_errors_that_name_the_variable() {
+        for bad in [
+            "0", "65536", "99999", "123456", "abc", "80a", "-1", "+80", "8 0", "0x50",
+        ] {
+            for name in [DDB_PORT_VAR, COGNITO_PORT_VAR, PG_PORT_VAR] {
+                let err = Config::try_resolve(Target::Local, env(&[(name, bad)])).unwrap_err();
+                let msg = format!("{err:#}");
+                assert!(
+                    msg.contains(name) && msg.contains("1 to 65535"),
+                    "{bad}: {msg}"
+                );
+            }
+        }
+        for (good, want) in [("1", 1), ("65535", 65535), ("08000", 8000)] {
+            assert_eq!(parse_port(good).unwrap(), want, "{good}");
+        }
+        // prod never looks at them
+        let c = Config::try_resolve(Target::Prod, env(&[(DDB_PORT_VAR, "abc")])).unwrap();
+        assert_eq!(c.dynamodb_endpoint, None);
     }
 }

@@ -4,11 +4,30 @@
 
 use std::process::{Command, Output};
 
-use cruddur_ops::config::{Config, Target};
+use cruddur_ops::config::{Config, LocalPorts, Target};
 use cruddur_ops::context::Context;
 
+/// The local stack's ports, from `CRUDDUR_OPS_DDB_PORT`, `CRUDDUR_OPS_COGNITO_PORT` and
+/// `CRUDDUR_OPS_PG_PORT` (defaults 8000, 9229, 5432), as the tools and `scripts/stack.sh` read them.
+pub fn ports() -> LocalPorts {
+    LocalPorts::resolve(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        .expect("valid CRUDDUR_OPS_*_PORT variables")
+}
+
+/// The local stack's DynamoDB Local endpoint.
+pub fn ddb_url() -> String {
+    format!("http://localhost:{}", ports().dynamodb)
+}
+
+/// The local stack's Cognito (moto) endpoint.
+pub fn cognito_url() -> String {
+    format!("http://localhost:{}", ports().cognito)
+}
+
 /// The local stack's PostgreSQL server (maintenance database).
-pub const ADMIN_URL: &str = "postgresql://postgres:password@localhost:5432/postgres";
+pub fn admin_url() -> String {
+    database_url("postgres")
+}
 
 /// A short unique suffix for names.
 pub fn unique(prefix: &str) -> String {
@@ -119,7 +138,10 @@ impl Drop for TestTable {
 
 /// A URL for the database `name` on the local stack's PostgreSQL server.
 pub fn database_url(name: &str) -> String {
-    format!("postgresql://postgres:password@localhost:5432/{name}")
+    format!(
+        "postgresql://postgres:password@localhost:{}/{name}",
+        ports().postgres
+    )
 }
 
 /// Runs `work` to completion on a fresh runtime in its own thread: for `Drop` guards, which may
@@ -210,7 +232,7 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();
         on_fresh_runtime(move || async move {
-            if let Ok(admin) = cruddur_ops::pg::connect_url(ADMIN_URL, Target::Local).await {
+            if let Ok(admin) = cruddur_ops::pg::connect_url(&admin_url(), Target::Local).await {
                 for db in [name.clone(), format!("{name}__rebuild")] {
                     let _ = admin
                         .batch_execute(&format!(
@@ -224,12 +246,17 @@ impl Drop for TestDb {
     }
 }
 
-/// A context on the local stack built without reading the environment (no stray
-/// `AWS_COGNITO_USER_POOL_ID` or endpoint from the shell).
+/// A context on the local stack built without reading the rest of the environment (no stray
+/// `AWS_COGNITO_USER_POOL_ID` or endpoint from the shell): only the stack's port variables.
 pub async fn clean_local_context() -> Context {
-    Context::new(Config::resolve(Target::Local, |_| None))
-        .await
-        .expect("local context")
+    Context::new(Config::resolve(Target::Local, |name| {
+        name.starts_with("CRUDDUR_OPS_")
+            .then(|| std::env::var(name).ok())
+            .flatten()
+            .filter(|v| !v.trim().is_empty())
+    }))
+    .await
+    .expect("local context")
 }
 
 /// A uniquely named Cognito user pool on moto; every pool of that name is deleted when the

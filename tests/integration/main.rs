@@ -8,6 +8,7 @@
 mod common;
 mod messages;
 mod setup;
+mod stack;
 mod stream;
 mod tables;
 mod users;

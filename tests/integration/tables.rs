@@ -14,7 +14,7 @@ use crate::common::*;
 
 /// Environment that sends the prod code path to the local DynamoDB.
 fn prod_pointed_at_local(cmd: &mut std::process::Command) -> &mut std::process::Command {
-    cmd.env("AWS_ENDPOINT_URL_DYNAMODB", "http://localhost:8000")
+    cmd.env("AWS_ENDPOINT_URL_DYNAMODB", ddb_url())
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")

@@ -404,7 +404,11 @@ async fn db_setup_rebuilds_from_the_seed_or_leaves_the_database_alone() {
     let setup = |args: &[&str]| run(bin("db-setup").args(args).env("CONNECTION_URL", &db.url));
     let err = stderr(&ok(setup(&[])));
     assert!(
-        err.contains(&format!("postgres@localhost:5432/{}", db.name)),
+        err.contains(&format!(
+            "postgres@localhost:{}/{}",
+            ports().postgres,
+            db.name
+        )),
         "{err}"
     );
     assert!(err.contains("5 users loaded"), "{err}");
@@ -457,11 +461,11 @@ async fn uses_tls(client: &tokio_postgres::Client) -> bool {
 async fn postgres_tls_follows_sslmode() {
     use cruddur_ops::config::Target;
     use cruddur_ops::pg::connect_url;
-    let require = connect_url(&format!("{ADMIN_URL}?sslmode=require"), Target::Prod)
+    let require = connect_url(&format!("{}?sslmode=require", admin_url()), Target::Prod)
         .await
         .expect("sslmode=require connects (the local stack serves TLS)");
     assert!(uses_tls(&require).await, "sslmode=require must encrypt");
-    let disable = connect_url(&format!("{ADMIN_URL}?sslmode=disable"), Target::Prod)
+    let disable = connect_url(&format!("{}?sslmode=disable", admin_url()), Target::Prod)
         .await
         .unwrap();
     assert!(!uses_tls(&disable).await, "sslmode=disable must not");
@@ -486,10 +490,7 @@ async fn prod_sync_over_tls_updates_the_production_database() {
     .await;
     let out = ok(run(bin("update-cognito-user-ids")
         .args(["prod", "--user-pool-id", &pool.id, "--output", "json"])
-        .env(
-            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
-            "http://localhost:9229",
-        )
+        .env("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", cognito_url())
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
