@@ -164,7 +164,7 @@ impl TestDb {
         let db = TestDb::new();
         cruddur_ops::pg::rebuild(
             &db.url,
-            Target::Local,
+            &local_config(),
             cruddur_ops::pg::SCHEMA_SQL,
             cruddur_ops::pg::SEED_SQL,
         )
@@ -174,8 +174,8 @@ impl TestDb {
     }
 
     /// A connection to the database.
-    pub async fn client(&self) -> tokio_postgres::Client {
-        cruddur_ops::pg::connect_url(&self.url, Target::Local)
+    pub async fn client(&self) -> cruddur_ops::pg::Client {
+        cruddur_ops::pg::connect_url(&self.url, &local_config())
             .await
             .expect("connect to the test database")
     }
@@ -210,7 +210,7 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();
         on_fresh_runtime(move || async move {
-            if let Ok(admin) = cruddur_ops::pg::connect_url(ADMIN_URL, Target::Local).await {
+            if let Ok(admin) = cruddur_ops::pg::connect_url(ADMIN_URL, &local_config()).await {
                 for db in [name.clone(), format!("{name}__rebuild")] {
                     let _ = admin
                         .batch_execute(&format!(
@@ -222,6 +222,11 @@ impl Drop for TestDb {
             }
         });
     }
+}
+
+/// The local target's configuration, built without reading the environment.
+pub fn local_config() -> Config {
+    Config::resolve(Target::Local, |_| None)
 }
 
 /// A context on the local stack built without reading the environment (no stray
