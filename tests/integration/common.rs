@@ -35,6 +35,7 @@ pub fn bin(name: &str) -> Command {
             || key == "DDB_MESSAGE_TABLE"
             || key == "CONNECTION_URL"
             || key == "PROD_CONNECTION_URL"
+            || key == "CRUDDUR_OPS_TIMEOUT_SECS"
         {
             cmd.env_remove(key);
         }
