@@ -9,6 +9,7 @@
 //! a stack started on other ports and the tools agree.
 
 use std::fmt;
+use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use clap::ValueEnum;
@@ -37,6 +38,12 @@ pub const DEFAULT_PG_PORT: u16 = 5432;
 pub const LOCAL_REGION: &str = "us-east-1";
 /// Name of the Cognito user pool on the local emulator.
 pub const LOCAL_USER_POOL_NAME: &str = "cruddur-user-pool";
+/// The environment variable that sets [`Config::timeout`] (whole seconds).
+pub const TIMEOUT_VAR: &str = "CRUDDUR_OPS_TIMEOUT_SECS";
+/// How long one request may wait for its answer unless `--timeout`/[`TIMEOUT_VAR`] says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+/// The largest accepted timeout (a day): more is a typo, not patience.
+pub const MAX_TIMEOUT_SECS: u64 = 86_400;
 
 /// Where a command runs.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -81,6 +88,10 @@ pub struct Config {
     database_url: Option<String>,
     /// Cognito user pool id from `AWS_COGNITO_USER_POOL_ID`.
     pub user_pool_id: Option<String>,
+    /// The raw `CRUDDUR_OPS_TIMEOUT_SECS`, checked by [`Config::timeout`].
+    timeout_var: Option<String>,
+    /// `--timeout`, which wins over the variable.
+    timeout_flag: Option<Duration>,
 }
 
 impl Config {
@@ -140,7 +151,36 @@ impl Config {
                 None => var("PROD_CONNECTION_URL"),
             },
             user_pool_id: var("AWS_COGNITO_USER_POOL_ID"),
+            timeout_var: var(TIMEOUT_VAR),
+            timeout_flag: None,
         })
+    }
+
+    /// How long one request to any server (a DynamoDB or Cognito call, a PostgreSQL connection or
+    /// statement) may wait for its answer: `--timeout`, else `CRUDDUR_OPS_TIMEOUT_SECS`, else
+    /// [`DEFAULT_TIMEOUT`]. Each request has its own bound, so a long scan or pagination is never
+    /// cut short as a whole.
+    pub fn timeout(&self) -> Result<Duration> {
+        if let Some(flag) = self.timeout_flag {
+            return Ok(flag);
+        }
+        let Some(raw) = &self.timeout_var else {
+            return Ok(DEFAULT_TIMEOUT);
+        };
+        match raw.trim().parse::<u64>() {
+            Ok(secs) if (1..=MAX_TIMEOUT_SECS).contains(&secs) => Ok(Duration::from_secs(secs)),
+            _ => bail!(
+                "{TIMEOUT_VAR} must be a whole number of seconds from 1 to {MAX_TIMEOUT_SECS}, not {raw:?}"
+            ),
+        }
+    }
+
+    /// Overrides the timeout (from `--timeout`).
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Config {
+        if timeout.is_some() {
+            self.timeout_flag = timeout;
+        }
+        self
     }
 
     /// Overrides the table name (from `--table`).
@@ -355,5 +395,23 @@ mod tests {
         // prod never looks at them
         let c = Config::try_resolve(Target::Prod, env(&[(DDB_PORT_VAR, "abc")])).unwrap();
         assert_eq!(c.dynamodb_endpoint, None);
+    }
+
+    #[test]
+    fn timeout_comes_from_the_flag_then_the_variable() {
+        let c = Config::resolve(Target::Local, env(&[]));
+        assert_eq!(c.timeout().unwrap(), DEFAULT_TIMEOUT);
+        let c = Config::resolve(Target::Prod, env(&[(TIMEOUT_VAR, "90")]));
+        assert_eq!(c.timeout().unwrap(), Duration::from_secs(90));
+        let c = c.with_timeout(Some(Duration::from_secs(5)));
+        assert_eq!(c.timeout().unwrap(), Duration::from_secs(5));
+        for bad in ["0", "-1", "1.5", "ten", "86401"] {
+            let c = Config::resolve(Target::Local, env(&[(TIMEOUT_VAR, bad)]));
+            let err = c.timeout().unwrap_err().to_string();
+            assert!(
+                err.contains(TIMEOUT_VAR) && err.contains(bad),
+                "{bad}: {err}"
+            );
+        }
     }
 }

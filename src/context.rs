@@ -2,16 +2,19 @@
 //! expensive part) and the clients derived from it (cheap). Also turns SDK errors into errors that
 //! name the service, the endpoint and, for the local stack, what to do about it.
 
+use std::error::Error as StdError;
 use std::fmt::{self, Display};
+use std::io;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
-use crate::config::{Config, Target};
+use crate::config::{Config, Target, TIMEOUT_VAR};
 
 /// A service endpoint, for error messages.
 #[derive(Debug, Clone)]
@@ -19,14 +22,22 @@ pub struct Endpoint {
     service: &'static str,
     url: Option<String>,
     target: Target,
+    /// The per-request bound in force, for "no answer within" messages.
+    timeout: Duration,
 }
 
 impl Endpoint {
-    fn new(service: &'static str, url: Option<String>, target: Target) -> Endpoint {
+    fn new(
+        service: &'static str,
+        url: Option<String>,
+        target: Target,
+        timeout: Duration,
+    ) -> Endpoint {
         Endpoint {
             service,
             url,
             target,
+            timeout,
         }
     }
 
@@ -50,35 +61,139 @@ impl Display for Endpoint {
     }
 }
 
+/// The message for a request that got no answer within `timeout`.
+pub fn no_answer(timeout: Duration) -> String {
+    format!(
+        "no answer within {} s (the server accepted the connection but did not reply; \
+         raise the limit with --timeout SECS or {TIMEOUT_VAR})",
+        timeout.as_secs()
+    )
+}
+
+/// Whether an error means that nothing answered at all: the connection was refused, the host
+/// name did not resolve or no TCP connection was accepted in time. Only then does a message
+/// suggest starting the local stack; a wrong password, a bad URL or a service's own error never
+/// get that hint.
+pub fn nothing_answered(err: &(dyn StdError + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if let Some(io) = e.downcast_ref::<io::Error>() {
+            if matches!(
+                io.kind(),
+                io::ErrorKind::ConnectionRefused
+                    | io::ErrorKind::HostUnreachable
+                    | io::ErrorKind::NetworkUnreachable
+                    | io::ErrorKind::AddrNotAvailable
+            ) {
+                return true;
+            }
+        }
+        let text = e.to_string().to_lowercase();
+        if [
+            "dns error",
+            "failed to lookup address",
+            "connect timeout",
+            "connection refused",
+        ]
+        .iter()
+        .any(|needle| text.contains(needle))
+        {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// `err` and its sources, joined by ": ".
+fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(e) = cause {
+        let more = e.to_string();
+        if !text.ends_with(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = e.source();
+    }
+    text
+}
+
+/// The start of a response body, on one line, for errors from something that is not the service.
+fn body_excerpt(raw: &HttpResponse) -> Option<String> {
+    const MAX: usize = 200;
+    let text = String::from_utf8_lossy(raw.body().bytes()?);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match text.char_indices().nth(MAX) {
+        _ if text.is_empty() => None,
+        Some((cut, _)) => Some(format!("{}...", &text[..cut])),
+        None => Some(text),
+    }
+}
+
 /// Adds context to an SDK call's error: what was being done, on which service and endpoint.
 pub trait SdkResultExt<T> {
-    /// Wraps the error as "`what` on `endpoint`", with a hint when the endpoint did not answer.
+    /// Wraps the error as "`what` on `endpoint`: why", where why is the service's error code and
+    /// message (or the HTTP status and the start of the body when there is none), "no answer
+    /// within N s", or the transport's cause chain, with a hint when nothing answered at all.
     fn on(self, endpoint: &Endpoint, what: impl Display) -> Result<T>;
 }
 
-impl<T, E, R> SdkResultExt<T> for std::result::Result<T, SdkError<E, R>>
+impl<T, E> SdkResultExt<T> for std::result::Result<T, SdkError<E, HttpResponse>>
 where
-    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
-    R: fmt::Debug + Send + Sync + 'static,
+    E: StdError + ProvideErrorMetadata + Send + Sync + 'static,
 {
     fn on(self, endpoint: &Endpoint, what: impl Display) -> Result<T> {
         self.map_err(|err| {
             let context = format!("{what} on {endpoint}");
-            match &err {
-                SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => anyhow::Error::new(err)
-                    .context(format!("{context}{}", endpoint.unreachable_hint())),
+            let service = endpoint.service;
+            let not_the_service = |raw: &HttpResponse| {
+                let body = body_excerpt(raw)
+                    .map(|b| format!(", body: {b}"))
+                    .unwrap_or_default();
+                format!(
+                    "HTTP {} without a {service} error code (is this endpoint really {service}?){body}",
+                    raw.status()
+                )
+            };
+            let why = match &err {
                 // The service's own words: "ResourceNotFoundException: Requested resource not found".
-                SdkError::ServiceError(service) => {
-                    let e = service.err();
-                    let code = e.code().unwrap_or("service error");
-                    match e.message() {
-                        Some(message) => anyhow!("{code}: {message}"),
-                        None => anyhow!("{code}"),
+                SdkError::ServiceError(failure) => {
+                    let e = failure.err();
+                    let status = failure.raw().status();
+                    match (e.code(), e.message()) {
+                        (Some(code), Some(message)) => {
+                            format!("{code}: {message} (HTTP {status})")
+                        }
+                        (Some(code), None) => format!("{code} (HTTP {status})"),
+                        (None, message) => {
+                            let text = not_the_service(failure.raw());
+                            match message {
+                                Some(m) => format!("{m}: {text}"),
+                                None => text,
+                            }
+                        }
                     }
-                    .context(context)
                 }
-                _ => anyhow::Error::new(err).context(context),
-            }
+                SdkError::ResponseError(failure) => format!(
+                    "{}: {}",
+                    not_the_service(failure.raw()),
+                    chain(&err)
+                ),
+                SdkError::TimeoutError(_) => no_answer(endpoint.timeout),
+                SdkError::DispatchFailure(_) if nothing_answered(&err) => {
+                    format!("{}{}", chain(&err), endpoint.unreachable_hint())
+                }
+                SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+                    format!("{}: {}", no_answer(endpoint.timeout), chain(&err))
+                }
+                SdkError::DispatchFailure(_) if endpoint.target == Target::Prod => {
+                    format!("{}{}", chain(&err), endpoint.unreachable_hint())
+                }
+                _ => chain(&err),
+            };
+            anyhow!(why).context(context)
         })
     }
 }
@@ -102,7 +217,8 @@ pub struct Context {
     pub cognito_endpoint: Endpoint,
 }
 
-/// How long to wait for a TCP connection before calling an endpoint unreachable.
+/// How long to wait for a TCP connection before calling an endpoint unreachable (or the
+/// per-request timeout, when that is shorter).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl Context {
@@ -111,7 +227,8 @@ impl Context {
     /// Local: static dummy credentials (never a person's real ones), few quick retries.
     /// Prod: the SDK's standard credential and region chains, standard retries.
     pub async fn new(config: Config) -> Result<Context> {
-        let sdk = load_sdk_config(&config).await;
+        let timeout = config.timeout()?;
+        let sdk = load_sdk_config(&config, timeout).await;
         if sdk.region().is_none() {
             bail!(
                 "no AWS region is configured for the {} target: set AWS_REGION or a region in your AWS profile",
@@ -135,11 +252,13 @@ impl Context {
                 "DynamoDB",
                 config.dynamodb_endpoint.clone(),
                 config.target,
+                timeout,
             ),
             cognito_endpoint: Endpoint::new(
                 "Cognito",
                 config.cognito_endpoint.clone(),
                 config.target,
+                timeout,
             ),
             dynamodb: aws_sdk_dynamodb::Client::from_conf(ddb.build()),
             dynamodb_streams: aws_sdk_dynamodbstreams::Client::from_conf(streams.build()),
@@ -160,10 +279,21 @@ impl Context {
     }
 }
 
-async fn load_sdk_config(config: &Config) -> SdkConfig {
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .build();
+/// The SDK's timeouts for a per-request bound of `timeout`: every operation (one API call, its
+/// retries included: one Scan page, one BatchWriteItem, one ListUsers page) must be answered
+/// within `timeout`. Paginated work (a scan of millions of items, every ListUsers page) is many
+/// operations, each with its own bound, so it is never cut short as a whole.
+pub fn timeout_config(timeout: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+        .read_timeout(timeout)
+        .operation_attempt_timeout(timeout)
+        .operation_timeout(timeout)
+        .build()
+}
+
+async fn load_sdk_config(config: &Config, timeout: Duration) -> SdkConfig {
+    let timeouts = timeout_config(timeout);
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
     if let Some(region) = &config.region {
         loader = loader.region(Region::new(region.clone()));

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _};
 use clap::Parser;
 use cruddur_ops::cli::args::TargetArgs;
-use cruddur_ops::config::{Config, Target, LOCAL_USER_POOL_NAME};
+use cruddur_ops::config::{Target, LOCAL_USER_POOL_NAME};
 use cruddur_ops::context::Context;
 use cruddur_ops::ops::sync_users as users;
 use cruddur_ops::{cli, cognito, pg};
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
                  the production pool is managed outside this toolkit"
             );
         }
-        let ctx = Context::new(Config::from_env(target)).await?;
+        let ctx = Context::new(args.target.config()).await?;
         let client = pg::connect(&ctx.config).await?;
         let rows = users::db_users(&client).await?;
         let report =

@@ -7,7 +7,7 @@ use anyhow::{bail, Context as _};
 use clap::Parser;
 use cruddur_ops::cli::args::TargetArgs;
 use cruddur_ops::cli::confirm::Confirmation;
-use cruddur_ops::config::{Config, Target};
+use cruddur_ops::config::Target;
 use cruddur_ops::{cli, pg};
 
 /// Drop and recreate the Cruddur database, then load the schema and the seed users in one
@@ -51,7 +51,7 @@ fn main() -> ExitCode {
         let target = args.target.target();
         let schema = read(&args.schema, pg::SCHEMA_SQL, "schema")?;
         let seed = read(&args.seed, pg::SEED_SQL, "seed")?;
-        let config = Config::from_env(target);
+        let config = args.target.config();
         let url = config.database_url()?;
         let pg: tokio_postgres::Config = url
             .parse()
@@ -64,7 +64,7 @@ fn main() -> ExitCode {
         if target == Target::Prod && !args.confirm.yes {
             bail!("refusing to destroy the {target} database {place} without --yes");
         }
-        let rebuilt = pg::rebuild(url, target, &schema, &seed).await?;
+        let rebuilt = pg::rebuild(url, &config, &schema, &seed).await?;
         eprintln!(
             "db-setup: rebuilt database {} ({target}): {} users loaded",
             rebuilt.database, rebuilt.users

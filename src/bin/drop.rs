@@ -6,7 +6,6 @@ use clap::Parser;
 use cruddur_ops::cli;
 use cruddur_ops::cli::args::TargetArgs;
 use cruddur_ops::cli::confirm::Confirmation;
-use cruddur_ops::config::Config;
 use cruddur_ops::context::Context;
 use cruddur_ops::ddb::table::{self, DropOutcome};
 
@@ -39,7 +38,7 @@ fn main() -> ExitCode {
         let target = args.target.target();
         args.confirm
             .confirm(target, &format!("delete table {}", args.table), &args.table)?;
-        let ctx = Context::new(Config::from_env(target)).await?;
+        let ctx = Context::new(args.target.config()).await?;
         match table::drop(&ctx, &args.table, args.if_exists).await? {
             DropOutcome::Dropped => {
                 eprintln!("dropped table {} on {}", args.table, ctx.dynamodb_endpoint)

@@ -41,9 +41,15 @@ struct Args {
     #[arg(long, requires = "follow")]
     from_start: bool,
 
-    /// Apply a recorded DynamoDB stream event (the JSON a Lambda receives) and exit.
+    /// Apply a recorded DynamoDB stream event (the JSON a Lambda receives) and exit. A file with
+    /// no records or a malformed one is refused and nothing is written (see --skip-malformed).
     #[arg(long, value_name = "FILE")]
     event: Option<PathBuf>,
+
+    /// With --event: apply the well-formed records and report the malformed ones, as the Lambda
+    /// function does, instead of refusing the file.
+    #[arg(long, requires = "event")]
+    skip_malformed: bool,
 
     /// Output format: `table` prints one line per record, `jsonl` one JSON object per record;
     /// `json` is a JSON array with --event (JSON lines with --follow).
@@ -102,6 +108,12 @@ fn main() -> ExitCode {
             let event: serde_json::Value = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not valid JSON", path.display()))?;
             let records = stream::records_from_event_json(&event)
+                .and_then(|records| {
+                    if !args.skip_malformed {
+                        stream::check_replay(&records)?;
+                    }
+                    Ok(records)
+                })
                 .with_context(|| format!("reading {}", path.display()))?;
             let ctx = cli::connect(&args.target, &args.table).await?;
             let outcomes = stream::handle_batch(&ctx, &records).await?;

@@ -31,8 +31,8 @@ struct Args {
     #[arg(long)]
     raw: bool,
 
-    /// Stop after N items.
-    #[arg(long, value_name = "N")]
+    /// Stop after N items (at least 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     limit: Option<u64>,
 
     /// Scan in N parallel segments (1 to 64); items then arrive in no particular order.

@@ -35,7 +35,10 @@ fn main() -> ExitCode {
     cli::run(async move {
         let mut def = TableDefinition::load(args.schema.as_deref())?;
         let ctx = cli::connect(&args.target, &args.table).await?;
-        def.table_name = ctx.table().to_string();
+        let explicit = args.table.table.is_some();
+        if let Some(note) = def.retarget(args.schema.as_deref(), ctx.table(), explicit)? {
+            eprintln!("note: {note}");
+        }
         let name = &def.table_name;
         match schema_load::load(&ctx, &def).await? {
             LoadOutcome::Created => {

@@ -8,7 +8,6 @@ use clap::Parser;
 use cruddur_ops::cli;
 use cruddur_ops::cli::args::{TableArgs, TargetArgs, UserPoolArgs};
 use cruddur_ops::cli::output::{self, Format};
-use cruddur_ops::config::Config;
 use cruddur_ops::context::Context;
 use cruddur_ops::ops::summary;
 
@@ -39,7 +38,9 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     cli::run(async move {
-        let config = Config::from_env(args.target.target())
+        let config = args
+            .target
+            .config()
             .with_table(args.table.table)
             .with_user_pool_id(args.pool.user_pool_id);
         let ctx = Context::new(config).await?;

@@ -9,7 +9,6 @@ use cruddur_ops::cli;
 use cruddur_ops::cli::args::{TargetArgs, UserPoolArgs};
 use cruddur_ops::cli::output::{self, Format};
 use cruddur_ops::cognito;
-use cruddur_ops::config::Config;
 use cruddur_ops::context::Context;
 use cruddur_ops::ops::sync_users::{self, SyncReport};
 
@@ -44,8 +43,10 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     cli::run(async move {
-        let config =
-            Config::from_env(args.target.target()).with_user_pool_id(args.pool.user_pool_id);
+        let config = args
+            .target
+            .config()
+            .with_user_pool_id(args.pool.user_pool_id);
         // Fail on a missing database URL before reading Cognito.
         config.database_url()?;
         let ctx = Context::new(config).await?;

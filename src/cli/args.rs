@@ -2,13 +2,15 @@
 //! arguments: the target, the table, the user pool and the output format.
 
 use std::io::IsTerminal;
+use std::time::Duration;
 
 use clap::Args;
 
 use crate::cli::output::Format;
-use crate::config::{Target, LOCAL_USER_POOL_NAME};
+use crate::config::{Config, Target, LOCAL_USER_POOL_NAME, MAX_TIMEOUT_SECS};
 
-/// The target, as the optional last positional word or as `--target`.
+/// The target, as the optional last positional word or as `--target`, and how long to wait for
+/// its servers (`--timeout`).
 #[derive(Args, Debug, Clone, Default)]
 pub struct TargetArgs {
     /// Where to run: `local` (the local stack, the default) or `prod` (real AWS).
@@ -23,12 +25,23 @@ pub struct TargetArgs {
         conflicts_with = "target"
     )]
     target_flag: Option<Target>,
+
+    /// Seconds to wait for any one answer from a server (each DynamoDB or Cognito request, each
+    /// PostgreSQL connection or statement) before failing [env: CRUDDUR_OPS_TIMEOUT_SECS]
+    /// [default: 20].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    timeout: Option<u64>,
 }
 
 impl TargetArgs {
     /// The chosen target (`local` when none was given).
     pub fn target(&self) -> Target {
         self.target.or(self.target_flag).unwrap_or_default()
+    }
+
+    /// The configuration for the chosen target, from the environment and `--timeout`.
+    pub fn config(&self) -> Config {
+        Config::from_env(self.target()).with_timeout(self.timeout.map(Duration::from_secs))
     }
 }
 
@@ -118,5 +131,17 @@ mod tests {
             );
         }
         assert!(Cli::try_parse_from(["x", "prod", "--target", "local"]).is_err());
+    }
+
+    #[test]
+    fn timeout_is_whole_positive_seconds() {
+        let cli = Cli::try_parse_from(["x", "--timeout", "7"]).unwrap();
+        assert_eq!(cli.target.timeout, Some(7));
+        for bad in ["0", "-3", "1.5", "soon"] {
+            assert!(
+                Cli::try_parse_from(["x", "--timeout", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

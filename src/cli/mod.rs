@@ -13,7 +13,6 @@ use std::future::Future;
 use std::io;
 use std::process::ExitCode;
 
-use crate::config::Config;
 use crate::context::Context;
 
 /// Runs `body` on a Tokio runtime and turns its outcome into an exit code.
@@ -65,7 +64,7 @@ pub async fn connect(
     target: &args::TargetArgs,
     table: &args::TableArgs,
 ) -> anyhow::Result<Context> {
-    Context::new(Config::from_env(target.target()).with_table(table.table.clone())).await
+    Context::new(target.config().with_table(table.table.clone())).await
 }
 
 #[cfg(test)]

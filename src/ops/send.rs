@@ -59,7 +59,7 @@ pub struct Sent {
 /// Everything is checked (text, users, group membership) before the first write.
 pub async fn send(
     ctx: &Context,
-    pg: &tokio_postgres::Client,
+    pg: &crate::pg::Client,
     from: &str,
     to: &Destination,
     text: &str,

@@ -7,9 +7,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::pg::Client;
 use anyhow::{Context as _, Result};
 use serde_json::{json, Value};
-use tokio_postgres::Client;
 
 use crate::cognito::{self, CognitoUser, NewUser};
 use crate::context::Context;

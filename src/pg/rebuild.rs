@@ -6,7 +6,7 @@ use tokio_postgres::Config as PgConfig;
 use uuid::Uuid;
 
 use super::connect_url;
-use crate::config::Target;
+use crate::config::Config;
 
 /// The relational schema (`users`, `activities`).
 pub const SCHEMA_SQL: &str = include_str!("../../seeds/schema.sql");
@@ -34,7 +34,7 @@ pub struct Rebuilt {
 /// so a failure leaves the old database as it was.
 pub async fn rebuild(
     url: &str,
-    target: Target,
+    config: &Config,
     schema_sql: &str,
     seed_sql: &str,
 ) -> Result<Rebuilt> {
@@ -55,7 +55,7 @@ pub async fn rebuild(
     }
     let staging = staging_name(&name);
     let admin_url = admin_url(url, &name)?;
-    let admin = connect_url(&admin_url, target).await?;
+    let admin = connect_url(&admin_url, config).await?;
     // Two statements, each on its own: a name may hold anything, "; " included.
     for statement in [
         format!(
@@ -71,7 +71,7 @@ pub async fn rebuild(
     }
     let loaded = async {
         let staging_url = admin_url_for(url, &name, &staging)?;
-        let mut client = connect_url(&staging_url, target).await?;
+        let mut client = connect_url(&staging_url, config).await?;
         let tx = client
             .transaction()
             .await

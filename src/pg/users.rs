@@ -1,7 +1,7 @@
 //! Reading the `users` table.
 
+use super::Client;
 use anyhow::{Context as _, Result};
-use tokio_postgres::Client;
 use uuid::Uuid;
 
 /// A row of `users`, as the messages tools need it.

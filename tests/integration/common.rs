@@ -54,6 +54,7 @@ pub fn bin(name: &str) -> Command {
             || key == "DDB_MESSAGE_TABLE"
             || key == "CONNECTION_URL"
             || key == "PROD_CONNECTION_URL"
+            || key == "CRUDDUR_OPS_TIMEOUT_SECS"
         {
             cmd.env_remove(key);
         }
@@ -186,7 +187,7 @@ impl TestDb {
         let db = TestDb::new();
         cruddur_ops::pg::rebuild(
             &db.url,
-            Target::Local,
+            &local_config(),
             cruddur_ops::pg::SCHEMA_SQL,
             cruddur_ops::pg::SEED_SQL,
         )
@@ -196,8 +197,8 @@ impl TestDb {
     }
 
     /// A connection to the database.
-    pub async fn client(&self) -> tokio_postgres::Client {
-        cruddur_ops::pg::connect_url(&self.url, Target::Local)
+    pub async fn client(&self) -> cruddur_ops::pg::Client {
+        cruddur_ops::pg::connect_url(&self.url, &local_config())
             .await
             .expect("connect to the test database")
     }
@@ -232,7 +233,7 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();
         on_fresh_runtime(move || async move {
-            if let Ok(admin) = cruddur_ops::pg::connect_url(&admin_url(), Target::Local).await {
+            if let Ok(admin) = cruddur_ops::pg::connect_url(&admin_url(), &local_config()).await {
                 for db in [name.clone(), format!("{name}__rebuild")] {
                     let _ = admin
                         .batch_execute(&format!(
@@ -246,17 +247,20 @@ impl Drop for TestDb {
     }
 }
 
-/// A context on the local stack built without reading the rest of the environment (no stray
-/// `AWS_COGNITO_USER_POOL_ID` or endpoint from the shell): only the stack's port variables.
-pub async fn clean_local_context() -> Context {
-    Context::new(Config::resolve(Target::Local, |name| {
+/// The local target's configuration, built without reading the rest of the environment (no stray
+/// `AWS_COGNITO_USER_POOL_ID` or endpoint from the shell): only the stack's `CRUDDUR_OPS_*` variables.
+pub fn local_config() -> Config {
+    Config::resolve(Target::Local, |name| {
         name.starts_with("CRUDDUR_OPS_")
             .then(|| std::env::var(name).ok())
             .flatten()
             .filter(|v| !v.trim().is_empty())
-    }))
-    .await
-    .expect("local context")
+    })
+}
+
+/// A context on the local stack built from [`local_config`].
+pub async fn clean_local_context() -> Context {
+    Context::new(local_config()).await.expect("local context")
 }
 
 /// A uniquely named Cognito user pool on moto; every pool of that name is deleted when the

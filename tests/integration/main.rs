@@ -5,10 +5,12 @@
 // Tests may look at the environment to give each child process a clean one.
 #![allow(clippy::disallowed_methods)]
 
+mod bad_input;
 mod common;
 mod messages;
 mod setup;
 mod stack;
 mod stream;
 mod tables;
+mod timeouts;
 mod users;

@@ -446,7 +446,7 @@ async fn db_setup_rebuilds_from_the_seed_or_leaves_the_database_alone() {
 }
 
 /// Whether the session of `client` is encrypted.
-async fn uses_tls(client: &tokio_postgres::Client) -> bool {
+async fn uses_tls(client: &cruddur_ops::pg::Client) -> bool {
     client
         .query_one(
             "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
@@ -459,13 +459,14 @@ async fn uses_tls(client: &tokio_postgres::Client) -> bool {
 
 #[tokio::test]
 async fn postgres_tls_follows_sslmode() {
-    use cruddur_ops::config::Target;
+    use cruddur_ops::config::{Config, Target};
     use cruddur_ops::pg::connect_url;
-    let require = connect_url(&format!("{}?sslmode=require", admin_url()), Target::Prod)
+    let prod = Config::resolve(Target::Prod, |_| None);
+    let require = connect_url(&format!("{}?sslmode=require", admin_url()), &prod)
         .await
         .expect("sslmode=require connects (the local stack serves TLS)");
     assert!(uses_tls(&require).await, "sslmode=require must encrypt");
-    let disable = connect_url(&format!("{}?sslmode=disable", admin_url()), Target::Prod)
+    let disable = connect_url(&format!("{}?sslmode=disable", admin_url()), &prod)
         .await
         .unwrap();
     assert!(!uses_tls(&disable).await, "sslmode=disable must not");

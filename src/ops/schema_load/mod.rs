@@ -15,6 +15,7 @@ use aws_sdk_dynamodb::types::{
 };
 use serde_json::Value;
 
+use crate::config::DEFAULT_TABLE;
 use crate::context::{Context, SdkResultExt};
 use crate::ddb::table::{describe, wait_until_active};
 
@@ -209,6 +210,38 @@ impl TableDefinition {
                 TableDefinition::parse(&text).with_context(|| format!("in {}", path.display()))
             }
         }
+    }
+
+    /// Points the definition read from `file` at `table`, the table this run works on.
+    ///
+    /// The shipped definition (`file` `None`) simply takes `table`'s name. A file that names
+    /// another table is an error unless `--table` was given explicitly (`explicit`): then `--table`
+    /// wins, and the returned note says so. Without `--table`, the table comes from
+    /// `DDB_MESSAGE_TABLE` or the default, and quietly creating a table other than the one the
+    /// file names would surprise.
+    pub fn retarget(
+        &mut self,
+        file: Option<&Path>,
+        table: &str,
+        explicit: bool,
+    ) -> Result<Option<String>> {
+        let Some(file) = file.filter(|_| self.table_name != table) else {
+            self.table_name = table.to_string();
+            return Ok(None);
+        };
+        let named = std::mem::replace(&mut self.table_name, table.to_string());
+        if explicit {
+            return Ok(Some(format!(
+                "{} defines table {named:?}; creating {table:?} as --table says",
+                file.display()
+            )));
+        }
+        bail!(
+            "{} defines table {named:?}, but this run works on table {table:?} \
+             (DDB_MESSAGE_TABLE, default {DEFAULT_TABLE:?}): pass --table {named} to create the \
+             table the file names, or --table {table} to create {table:?} from this definition",
+            file.display()
+        )
     }
 
     fn validate(&self) -> Result<()> {
@@ -510,6 +543,30 @@ mod tests {
         let err = |json: &str| format!("{:#}", TableDefinition::parse(json).unwrap_err());
         assert!(err("{").contains("not valid JSON"));
         assert!(err(r#"{"TableName":"t"}"#).contains("AttributeDefinitions"));
+        // A file naming another table: an error unless --table was explicit.
+        let file = Path::new("other.json");
+        let mut def = TableDefinition::load(None).unwrap();
+        def.table_name = "from-file".into();
+        let refused = def
+            .clone()
+            .retarget(Some(file), "cruddur-messages", false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("other.json")
+                && refused.contains("\"from-file\"")
+                && refused.contains("\"cruddur-messages\""),
+            "{refused}"
+        );
+        let mut explicit = def.clone();
+        let note = explicit.retarget(Some(file), "mine", true).unwrap();
+        assert!(note.is_some_and(|n| n.contains("from-file") && n.contains("mine")));
+        assert_eq!(explicit.table_name, "mine");
+        let mut same = def.clone();
+        assert_eq!(same.retarget(Some(file), "from-file", false).unwrap(), None);
+        let mut shipped = TableDefinition::load(None).unwrap();
+        assert_eq!(shipped.retarget(None, "t", false).unwrap(), None);
+        assert_eq!(shipped.table_name, "t");
         let no_attr = r#"{"TableName":"t","AttributeDefinitions":[],
             "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}"#;
         assert!(err(no_attr).contains("\"pk\""));

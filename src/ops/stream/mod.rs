@@ -247,6 +247,38 @@ pub enum Planned {
     },
 }
 
+/// Checks a recorded event before it is replayed (`messaging-stream --event`): it must hold at
+/// least one record and no malformed one, so that a bad file writes nothing. (A live stream or a
+/// Lambda batch instead skips malformed records: there, stopping would block every later record.)
+pub fn check_replay(records: &[IncomingRecord]) -> Result<()> {
+    if records.is_empty() {
+        anyhow::bail!(
+            "the event holds no records (its \"Records\" array is empty): nothing to apply"
+        );
+    }
+    let bad: Vec<String> = plan_batch(records)
+        .into_iter()
+        .filter_map(|planned| match planned {
+            Planned::Done(outcome) if outcome.kind == OutcomeKind::Malformed => Some(format!(
+                "record #{}{}: {}",
+                outcome.index,
+                outcome.id.map(|id| format!(" ({id})")).unwrap_or_default(),
+                outcome.detail
+            )),
+            _ => None,
+        })
+        .collect();
+    if !bad.is_empty() {
+        anyhow::bail!(
+            "{} of {} records are malformed, so none was applied: {}",
+            bad.len(),
+            records.len(),
+            bad.join("; ")
+        );
+    }
+    Ok(())
+}
+
 /// Plans a batch: classifies every record and keeps only the newest message of each group.
 /// Pure: touches nothing.
 pub fn plan_batch(records: &[IncomingRecord]) -> Vec<Planned> {

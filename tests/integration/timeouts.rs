@@ -1,0 +1,321 @@
+//! Bounded waiting and honest errors: every tool against an endpoint that accepts the TCP
+//! connection and never answers (a listener this test owns) fails within the timeout, naming the
+//! endpoint and the operation; the "start the local stack" hint appears only when nothing
+//! answered at all; a server that is not the service shows its HTTP status.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use cruddur_ops::config::{Config, Target};
+
+use crate::common::*;
+
+/// A TCP server on a free loopback port; what it does with a connection is `serve`'s business.
+/// The accept loop stops when the guard goes.
+struct Server {
+    port: u16,
+    stop: Arc<AtomicBool>,
+}
+
+impl Server {
+    fn start(serve: fn(TcpStream, &mut Vec<TcpStream>)) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+        let port = listener.local_addr().expect("its address").port();
+        listener.set_nonblocking(true).expect("non-blocking accept");
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        thread::spawn(move || {
+            let mut held = Vec::new();
+            while !stopped.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((conn, _)) => {
+                        let _ = conn.set_nonblocking(false);
+                        serve(conn, &mut held)
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Server { port, stop }
+    }
+
+    /// Accepts every connection and never sends a byte (a paused or overloaded server).
+    fn silent() -> Server {
+        Server::start(|conn, held| held.push(conn))
+    }
+
+    /// Answers every request with an HTML 404, as a web server on the wrong port would.
+    fn not_found() -> Server {
+        Server::start(|mut conn, _| {
+            let _ = conn.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut buf = [0u8; 65536];
+            let _ = conn.read(&mut buf);
+            let body = "<html><body><h1>404 Not Found</h1></body></html>";
+            let _ = write!(
+                conn,
+                "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+        })
+    }
+
+    fn http(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn pg(&self) -> String {
+        format!(
+            "postgresql://postgres:password@127.0.0.1:{}/cruddur",
+            self.port
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port()
+    // dropped here: the port is free again
+}
+
+const HINT: &str = "just up";
+
+/// One tool run that must fail against a silent endpoint.
+struct Case {
+    name: &'static str,
+    cmd: Command,
+    /// Words the error must contain: the endpoint and the operation.
+    expect: Vec<String>,
+}
+
+/// Runs every case at once (each waits for its timeout) and checks each outcome.
+fn run_cases(cases: Vec<Case>, bound: Duration) {
+    let results: Vec<_> = thread::scope(|scope| {
+        let handles: Vec<_> = cases
+            .into_iter()
+            .map(|mut case| {
+                scope.spawn(move || {
+                    let started = Instant::now();
+                    let out = run(&mut case.cmd);
+                    (case.name, case.expect, out, started.elapsed())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (name, expect, out, took) in results {
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{name}: expected failure\n{err}");
+        assert_ne!(out.status.code(), Some(101), "{name}: panicked\n{err}");
+        assert!(
+            took < bound,
+            "{name}: took {took:?} (bound {bound:?})\n{err}"
+        );
+        for word in &expect {
+            assert!(
+                err.contains(word.as_str()),
+                "{name}: no {word:?} in:\n{err}"
+            );
+        }
+        assert!(
+            !err.contains(HINT),
+            "{name}: a server that accepted is not 'not running':\n{err}"
+        );
+    }
+}
+
+#[test]
+fn every_tool_gives_up_on_a_silent_endpoint() {
+    let silent = Server::silent();
+    let table = TestTable::created();
+    let db = block_on(TestDb::seeded());
+    let pool = block_on(async { TestPool::created(&clean_local_context().await).await });
+    let ddb_at = silent.http();
+    let no_answer = "no answer within 2 s".to_string();
+
+    // A tool with a 2 s timeout (the variable, or the flag on every other one).
+    let mut n = 0;
+    let mut tool = |name: &str| {
+        let mut cmd = bin(name);
+        n += 1;
+        if n % 2 == 0 {
+            cmd.env("CRUDDUR_OPS_TIMEOUT_SECS", "2");
+        } else {
+            cmd.args(["--timeout", "2"]);
+        }
+        cmd
+    };
+    let ddb = |mut cmd: Command| {
+        cmd.env("AWS_ENDPOINT_URL_DYNAMODB", &ddb_at);
+        cmd
+    };
+    let mut cases = vec![
+        Case {
+            name: "list-tables",
+            cmd: ddb(tool("list-tables")),
+            expect: vec![ddb_at.clone(), "listing tables".into(), no_answer.clone()],
+        },
+        Case {
+            name: "scan",
+            cmd: ddb(tool("scan")),
+            expect: vec![ddb_at.clone(), "scanning table".into(), no_answer.clone()],
+        },
+        Case {
+            name: "schema-load",
+            cmd: ddb(tool("schema-load")),
+            expect: vec![ddb_at.clone(), "cruddur-messages".into(), no_answer.clone()],
+        },
+        Case {
+            name: "get-conversations",
+            cmd: ddb(tool("get-conversations")),
+            expect: vec![ddb_at.clone(), "reading".into(), no_answer.clone()],
+        },
+    ];
+    // Cognito.
+    for name in ["list-users", "update-cognito-user-ids"] {
+        let mut cmd = tool(name);
+        cmd.args(["--user-pool-id", &pool.id])
+            .env("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", silent.http())
+            .env("CONNECTION_URL", &db.url);
+        cases.push(Case {
+            name,
+            cmd,
+            expect: vec![silent.http(), "Cognito".into(), no_answer.clone()],
+        });
+    }
+    // PostgreSQL (the other stores are the real local ones).
+    let pg_at = format!("127.0.0.1:{}", silent.port);
+    let mut sync = tool("update-cognito-user-ids");
+    sync.args(["--user-pool-id", &pool.id]);
+    let mut seed = tool("seed");
+    seed.args(["--table", &table.name]);
+    for (name, mut cmd) in [
+        ("db-setup", tool("db-setup")),
+        ("seed", seed),
+        ("update-cognito-user-ids (database)", sync),
+        ("summary", tool("summary")),
+    ] {
+        cmd.env("CONNECTION_URL", silent.pg());
+        cases.push(Case {
+            name,
+            cmd,
+            expect: vec![
+                pg_at.clone(),
+                "connecting to PostgreSQL".into(),
+                no_answer.clone(),
+            ],
+        });
+    }
+    // And once with the default timeout, which must stay under 30 s.
+    let mut default = bin("list-tables");
+    default.env("AWS_ENDPOINT_URL_DYNAMODB", &ddb_at);
+    cases.push(Case {
+        name: "list-tables, default timeout",
+        cmd: default,
+        expect: vec![ddb_at.clone(), "no answer within 20 s".into()],
+    });
+    run_cases(cases, Duration::from_secs(30));
+}
+
+#[test]
+fn a_statement_is_cancelled_after_the_timeout() {
+    let config =
+        Config::resolve(Target::Local, |_| None).with_timeout(Some(Duration::from_secs(1)));
+    let started = Instant::now();
+    let err = block_on(async {
+        let client = cruddur_ops::pg::connect_url(&admin_url(), &config)
+            .await
+            .expect("connect");
+        client.query("SELECT pg_sleep(30)", &[]).await.unwrap_err()
+    });
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(format!("{err:#}").contains("statement timeout"), "{err:#}");
+}
+
+#[test]
+fn the_start_the_stack_hint_only_when_nothing_answered() {
+    // Nothing listening: the hint, for DynamoDB and PostgreSQL alike.
+    let closed = format!("http://127.0.0.1:{}", closed_port());
+    let err = fails(run(
+        bin("list-tables").env("AWS_ENDPOINT_URL_DYNAMODB", &closed)
+    ));
+    assert!(err.contains(&closed) && err.contains(HINT), "{err}");
+    let closed_pg = format!(
+        "postgresql://postgres:password@127.0.0.1:{}/cruddur",
+        closed_port()
+    );
+    let err = fails(run(bin("summary").env("CONNECTION_URL", &closed_pg)));
+    assert!(
+        err.contains("connecting to PostgreSQL") && err.contains(HINT),
+        "{err}"
+    );
+
+    // A wrong password, a malformed URL: the server answered, or nothing was tried. No hint.
+    let wrong = "postgresql://postgres:not-the-password@127.0.0.1:5432/cruddur";
+    let err = fails(run(bin("summary").env("CONNECTION_URL", wrong)));
+    assert!(err.contains("password authentication failed"), "{err}");
+    assert!(!err.contains(HINT), "{err}");
+    let err = fails(run(
+        bin("summary").env("CONNECTION_URL", "postgresql://[::1")
+    ));
+    assert!(err.contains("not valid") && !err.contains(HINT), "{err}");
+
+    // A service error: the service's code, message and HTTP status, no hint.
+    let missing = TestTable::new();
+    let err = fails(run(
+        bin("get-conversations").args(["--table", &missing.name])
+    ));
+    assert!(
+        err.contains("ResourceNotFoundException") && err.contains("HTTP 400"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(HINT) && !err.contains("service error"),
+        "{err}"
+    );
+
+    // Something that is not DynamoDB (or Cognito) answering on the port: its HTTP status.
+    let web = Server::not_found();
+    let err = fails(run(
+        bin("list-tables").env("AWS_ENDPOINT_URL_DYNAMODB", web.http())
+    ));
+    assert!(
+        err.contains("HTTP 404") && err.contains("DynamoDB"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(HINT) && !err.contains("service error"),
+        "{err}"
+    );
+    let err = fails(run(bin("list-users")
+        .args(["--user-pool-id", "us-east-1_nothing"])
+        .env("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", web.http())));
+    assert!(err.contains("HTTP 404") && err.contains("Cognito"), "{err}");
+    assert!(!err.contains(HINT), "{err}");
+}
+
+#[test]
+fn a_bad_timeout_setting_is_refused() {
+    let err = fails(run(
+        bin("list-tables").env("CRUDDUR_OPS_TIMEOUT_SECS", "soon")
+    ));
+    assert!(
+        err.contains("CRUDDUR_OPS_TIMEOUT_SECS") && err.contains("soon"),
+        "{err}"
+    );
+    let err = fails(run(bin("list-tables").args(["--timeout", "0"])));
+    assert!(err.contains("--timeout"), "{err}");
+}
