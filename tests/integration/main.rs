@@ -7,6 +7,7 @@
 
 mod common;
 mod messages;
+mod safety;
 mod setup;
 mod stream;
 mod tables;
