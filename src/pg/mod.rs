@@ -9,7 +9,7 @@ pub mod rebuild;
 pub mod tls;
 pub mod users;
 
-pub use rebuild::{quote_ident, rebuild, Rebuilt, SCHEMA_SQL, SEED_SQL};
+pub use rebuild::{quote_ident, rebuild, rebuild_with, Rebuilt, MARK, SCHEMA_SQL, SEED_SQL};
 pub use users::{users_by_handle, User};
 
 use std::time::Duration;
