@@ -6,8 +6,10 @@
 #![allow(clippy::disallowed_methods)]
 
 mod common;
+mod faults;
 mod messages;
 mod safety;
+mod servers;
 mod setup;
 mod stream;
 mod tables;
