@@ -14,12 +14,14 @@ use cruddur_ops::{cli, pg};
 /// transaction.
 ///
 /// The database is CONNECTION_URL (local, default postgresql://postgres:password@localhost:5432/cruddur)
-/// or PROD_CONNECTION_URL (prod). The new database is built under a staging name and swapped in
-/// only once it is complete. On prod it refuses unless --yes.
+/// or PROD_CONNECTION_URL (prod). Its public schema is replaced in one transaction, so the
+/// database always holds the old data or the new, whenever it is interrupted (a missing database
+/// is built under a staging name and renamed into place). A database db-setup did not create
+/// that holds tables is refused unless --replace NAME. On prod it refuses unless --yes.
 #[derive(Parser, Debug)]
 #[command(
     version,
-    after_help = "Examples:\n  db-setup                                # rebuild the local cruddur database\n  db-setup --seed my-users.sql            # another seed file\n  db-setup prod --yes                     # destroys the production database"
+    after_help = "Examples:\n  db-setup                                # rebuild the local cruddur database\n  db-setup --seed my-users.sql            # another seed file\n  db-setup prod --yes                     # destroys the production database\n  db-setup --replace cruddur              # a database db-setup did not create"
 )]
 struct Args {
     #[command(flatten)]
@@ -32,6 +34,11 @@ struct Args {
     /// The seed to load instead of the shipped seeds/users.sql.
     #[arg(long, value_name = "FILE")]
     seed: Option<PathBuf>,
+
+    /// Replace the database NAME although db-setup did not create it (it has no db-setup mark
+    /// and holds tables). NAME must be the database's name, typed out.
+    #[arg(long, value_name = "NAME")]
+    replace: Option<String>,
 
     #[command(flatten)]
     confirm: Confirmation,
@@ -58,13 +65,14 @@ fn main() -> ExitCode {
             .context("the PostgreSQL connection URL is not valid")?;
         let place = pg::describe(&pg);
         eprintln!(
-            "db-setup: about to drop database {place} ({target}) with all its data, \
-             and recreate it from the schema and seed"
+            "db-setup: about to replace database {place} ({target}) with all its data \
+             (its public schema) by the schema and seed, in one transaction"
         );
         if target == Target::Prod && !args.confirm.yes {
             bail!("refusing to destroy the {target} database {place} without --yes");
         }
-        let rebuilt = pg::rebuild(url, &config, &schema, &seed).await?;
+        let rebuilt =
+            pg::rebuild_with(url, &config, &schema, &seed, args.replace.as_deref()).await?;
         eprintln!(
             "db-setup: rebuilt database {} ({target}): {} users loaded",
             rebuilt.database, rebuilt.users

@@ -19,7 +19,9 @@ use uuid::Uuid;
 ///
 /// Everything is validated before the first write. Re-running replaces what the previous seed of
 /// the same group wrote (same --now: overwritten in place; otherwise the old items are deleted
-/// first), so the table never holds two copies. On prod it asks first (--yes for CI).
+/// first), so the table never holds two copies; messages it did not write (send-message, the app)
+/// are never touched. Two seeds of one group at once: the second fails (a lock in the table).
+/// The table must have the messages table's keys (pk, sk). On prod it asks first (--yes for CI).
 #[derive(Parser, Debug)]
 #[command(
     version,
@@ -87,11 +89,13 @@ fn main() -> ExitCode {
         args.confirm.confirm(
             ctx.target(),
             &format!(
-                "write {} items of group {} to table {} (replacing {} items of an earlier seed)",
+                "write {} items of group {} to table {} (replacing {} items of an earlier seed, \
+                 keeping {} messages no seed wrote)",
                 plan.item_count(),
                 plan.group,
                 ctx.table(),
-                plan.stale_count() + plan.overwritten_count()
+                plan.stale_count() + plan.overwritten_count(),
+                plan.kept_count()
             ),
             ctx.table(),
         )?;

@@ -3,6 +3,8 @@
 
 pub mod batch;
 pub mod item;
+pub mod lock;
 pub mod query;
 pub mod scan;
+pub mod shape;
 pub mod table;

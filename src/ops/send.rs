@@ -56,7 +56,8 @@ pub struct Sent {
 
 /// Posts `text` as the user `from` (a handle in PostgreSQL) to `to`.
 ///
-/// Everything is checked (text, users, group membership) before the first write.
+/// Everything is checked (text, the table's keys, users, group membership) before the first
+/// write.
 pub async fn send(
     ctx: &Context,
     pg: &crate::pg::Client,
@@ -65,6 +66,7 @@ pub async fn send(
     text: &str,
 ) -> Result<Sent> {
     validate_text(text)?;
+    crate::ddb::shape::require_message_keys(ctx, ctx.table()).await?;
     match to {
         Destination::Group(group) => {
             let users = pg::users_by_handle(pg, &[from]).await?;

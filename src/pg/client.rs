@@ -74,6 +74,20 @@ impl Client {
         .await
     }
 
+    /// Runs a statement that returns at most one row.
+    pub async fn query_opt(
+        &self,
+        statement: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>> {
+        bounded(
+            &self.server,
+            self.timeout,
+            self.inner.query_opt(statement, params),
+        )
+        .await
+    }
+
     /// Runs a statement and returns the number of rows it changed.
     pub async fn execute(&self, statement: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         bounded(

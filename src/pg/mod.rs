@@ -11,7 +11,7 @@ pub mod tls;
 pub mod users;
 
 pub use client::{Client, Transaction};
-pub use rebuild::{quote_ident, rebuild, Rebuilt, SCHEMA_SQL, SEED_SQL};
+pub use rebuild::{quote_ident, rebuild, rebuild_with, Rebuilt, MARK, SCHEMA_SQL, SEED_SQL};
 pub use users::{users_by_handle, User};
 
 use std::time::Duration;

@@ -1,21 +1,43 @@
-//! Rebuilding a database from the schema and seed files: built under a staging name, swapped in
-//! only once complete.
+//! Rebuilding a database from the schema and seed files, so that the database always exists
+//! with complete data, the old or the new, whenever the process or the server is killed.
+//!
+//! - **The database exists** (the usual case): its `public` schema is dropped and recreated, and
+//!   the schema and seed are loaded, in **one transaction**. DDL is transactional in PostgreSQL,
+//!   so a kill at any moment (of this process, or of the server, which then recovers) leaves
+//!   either the old schema with its data or the new one, never a missing or half-loaded database.
+//!   Other schemas of the database are not touched.
+//! - **It does not exist**: it is built under a staging name and renamed into place once
+//!   complete (a single `ALTER DATABASE ... RENAME`, atomic, with nothing at the name to lose).
+//!   A staging database left by a killed run is dropped by the next one.
+//!
+//! Databases db-setup creates carry a mark (`COMMENT ON DATABASE ... IS 'created by cruddur-ops
+//! db-setup'`, set in the same transaction as the data). A database without the mark that holds
+//! any table is refused unless the caller names it in `replace`; an empty one is taken over.
 
-use anyhow::{Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 use tokio_postgres::Config as PgConfig;
 use uuid::Uuid;
 
-use super::connect_url;
+use super::{connect_url, Client};
 use crate::config::Config;
 
 /// The relational schema (`users`, `activities`).
 pub const SCHEMA_SQL: &str = include_str!("../../seeds/schema.sql");
 /// The seed users (and a couple of activities), with `cognito_user_id = 'MOCK'`.
 pub const SEED_SQL: &str = include_str!("../../seeds/users.sql");
+/// The comment db-setup puts on the databases it creates.
+pub const MARK: &str = "created by cruddur-ops db-setup";
+/// How long the rebuild waits for locks held by other sessions before giving up.
+const LOCK_TIMEOUT: &str = "30s";
 
 /// Quotes an SQL identifier.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Quotes an SQL string literal.
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// What [`rebuild`] made.
@@ -25,18 +47,32 @@ pub struct Rebuilt {
     pub database: String,
     /// Rows in `users` afterwards.
     pub users: i64,
+    /// Whether the database was created (it did not exist).
+    pub created: bool,
 }
 
-/// Drops and recreates the database `url` names, with the schema and seed loaded in one
-/// transaction.
-///
-/// The new database is built under a staging name first and only swapped in once it is complete,
-/// so a failure leaves the old database as it was.
+/// Rebuilds the database `url` names with the schema and seed, refusing a database db-setup did
+/// not create (see [`rebuild_with`]).
 pub async fn rebuild(
     url: &str,
     config: &Config,
     schema_sql: &str,
     seed_sql: &str,
+) -> Result<Rebuilt> {
+    rebuild_with(url, config, schema_sql, seed_sql, None).await
+}
+
+/// Rebuilds the database `url` names: creates it if missing, else replaces its `public` schema,
+/// loading `schema_sql` and `seed_sql` in one transaction (see the module doc).
+///
+/// A database without db-setup's mark that holds tables is refused unless `replace` is its
+/// name.
+pub async fn rebuild_with(
+    url: &str,
+    config: &Config,
+    schema_sql: &str,
+    seed_sql: &str,
+    replace: Option<&str>,
 ) -> Result<Rebuilt> {
     let pg: PgConfig = url
         .parse()
@@ -46,50 +82,136 @@ pub async fn rebuild(
         .context("the connection URL names no database")?
         .to_string();
     if name == "postgres" || name.starts_with("template") {
-        anyhow::bail!("refusing to rebuild the system database {name:?}");
+        bail!("refusing to rebuild the system database {name:?}");
     }
     if name.len() > MAX_IDENT_BYTES {
-        anyhow::bail!(
-            "database name {name:?} is longer than PostgreSQL's {MAX_IDENT_BYTES}-byte limit"
-        );
+        bail!("database name {name:?} is longer than PostgreSQL's {MAX_IDENT_BYTES}-byte limit");
     }
     let staging = staging_name(&name);
-    let admin_url = admin_url(url, &name)?;
-    let admin = connect_url(&admin_url, config).await?;
-    // Two statements, each on its own: a name may hold anything, "; " included.
-    for statement in [
-        format!(
+    let admin = connect_url(&admin_url(url, &name)?, config).await?;
+    // A staging database is only ever left by a run that was killed: remove it.
+    admin
+        .batch_execute(&format!(
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
             quote_ident(&staging)
-        ),
-        format!("CREATE DATABASE {}", quote_ident(&staging)),
-    ] {
-        admin
-            .batch_execute(&statement)
+        ))
+        .await
+        .with_context(|| format!("removing the leftover staging database {staging}"))?;
+    let existing = admin
+        .query_opt(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+            &[&name],
+        )
+        .await
+        .with_context(|| format!("looking for database {name}"))?;
+    let Some(row) = existing else {
+        let users = create(&admin, url, config, &name, &staging, schema_sql, seed_sql).await?;
+        return Ok(Rebuilt {
+            database: name,
+            users,
+            created: true,
+        });
+    };
+    let marked = row.get::<_, Option<String>>(0).as_deref() == Some(MARK);
+    let mut client = connect_url(url, config).await?;
+    if !marked && replace != Some(name.as_str()) {
+        let tables: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') \
+                 AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                 AND n.nspname NOT LIKE 'pg_toast%'",
+                &[],
+            )
             .await
-            .with_context(|| format!("preparing the staging database {staging}"))?;
-    }
-    let loaded = async {
-        let staging_url = admin_url_for(url, &name, &staging)?;
-        let mut client = connect_url(&staging_url, config).await?;
-        let tx = client
-            .transaction()
-            .await
-            .context("starting the load transaction")?;
-        tx.batch_execute(schema_sql)
-            .await
-            .context("loading the schema")?;
-        tx.batch_execute(seed_sql)
-            .await
-            .context("loading the seed users")?;
-        let users: i64 = tx
-            .query_one("SELECT count(*) FROM users", &[])
-            .await
-            .context("counting users")?
+            .with_context(|| format!("counting the tables of database {name}"))?
             .get(0);
-        tx.commit()
+        if tables > 0 {
+            bail!(
+                "database {name} was not created by db-setup (it has no {MARK:?} comment) and \
+                 holds {tables} tables: refusing to replace it; if it really is to be replaced, \
+                 name it: --replace {name}"
+            );
+        }
+    }
+    let users = load(&mut client, &name, schema_sql, seed_sql, true)
+        .await
+        .with_context(|| format!("database {name} was left as it was"))?;
+    Ok(Rebuilt {
+        database: name,
+        users,
+        created: false,
+    })
+}
+
+/// Loads the schema and seed into the database `client` is connected to, in one transaction:
+/// with `replace`, the `public` schema is dropped and recreated first. Marks the database.
+async fn load(
+    client: &mut Client,
+    name: &str,
+    schema_sql: &str,
+    seed_sql: &str,
+    replace: bool,
+) -> Result<i64> {
+    let tx = client
+        .transaction()
+        .await
+        .context("starting the load transaction")?;
+    tx.batch_execute(&format!("SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+        .await
+        .context("setting the lock timeout")?;
+    if replace {
+        tx.batch_execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
             .await
-            .context("committing the schema and seed")?;
+            .with_context(|| {
+                format!(
+                    "replacing the public schema (another session holding a lock on its \
+                     tables for more than {LOCK_TIMEOUT} makes this fail)"
+                )
+            })?;
+    }
+    tx.batch_execute(schema_sql)
+        .await
+        .context("loading the schema")?;
+    tx.batch_execute(seed_sql)
+        .await
+        .context("loading the seed users")?;
+    tx.batch_execute(&format!(
+        "COMMENT ON DATABASE {} IS {}",
+        quote_ident(name),
+        quote_literal(MARK)
+    ))
+    .await
+    .context("marking the database as db-setup's")?;
+    let users: i64 = tx
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .context("counting users")?
+        .get(0);
+    tx.commit()
+        .await
+        .context("committing the schema and seed")?;
+    Ok(users)
+}
+
+/// Creates the missing database `name`: built complete under `staging`, then renamed.
+async fn create(
+    admin: &Client,
+    url: &str,
+    config: &Config,
+    name: &str,
+    staging: &str,
+    schema_sql: &str,
+    seed_sql: &str,
+) -> Result<i64> {
+    admin
+        .batch_execute(&format!("CREATE DATABASE {}", quote_ident(staging)))
+        .await
+        .with_context(|| format!("creating the staging database {staging}"))?;
+    let loaded = async {
+        let mut client = connect_url(&admin_url_for(url, name, staging)?, config).await?;
+        let users = load(&mut client, staging, schema_sql, seed_sql, false).await?;
+        drop(client);
         anyhow::Ok(users)
     }
     .await;
@@ -99,31 +221,29 @@ pub async fn rebuild(
             let _ = admin
                 .batch_execute(&format!(
                     "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    quote_ident(&staging)
+                    quote_ident(staging)
                 ))
                 .await;
-            return Err(err.context(format!("database {name} was left as it was")));
+            return Err(err.context(format!("database {name} was not created")));
         }
     };
+    // Our own connection to the staging database may still be closing.
     admin
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            quote_ident(&name)
-        ))
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+            &[&staging],
+        )
         .await
-        .with_context(|| format!("dropping database {name}"))?;
+        .with_context(|| format!("closing connections to {staging}"))?;
     admin
         .batch_execute(&format!(
             "ALTER DATABASE {} RENAME TO {}",
-            quote_ident(&staging),
-            quote_ident(&name)
+            quote_ident(staging),
+            quote_ident(name)
         ))
         .await
         .with_context(|| format!("renaming {staging} to {name}"))?;
-    Ok(Rebuilt {
-        database: name,
-        users,
-    })
+    Ok(users)
 }
 
 /// PostgreSQL truncates identifiers longer than this (NAMEDATALEN - 1), silently.

@@ -7,7 +7,10 @@
 
 mod bad_input;
 mod common;
+mod faults;
 mod messages;
+mod safety;
+mod servers;
 mod setup;
 mod stack;
 mod stream;

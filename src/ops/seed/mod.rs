@@ -2,17 +2,30 @@
 //! the items of one message group, and writing them with concurrent, retried BatchWriteItem calls.
 //!
 //! A seed is done in two steps so that nothing is written before everything is known to be good:
-//! [`prepare`] validates the messages, looks both users up in PostgreSQL and reads (never writes)
-//! which items an earlier seed of the same group left; [`execute`] then replaces them:
+//! [`prepare`] checks the table's keys, validates the messages, looks both users up in PostgreSQL
+//! and reads (never writes) what the group holds; [`execute`] then takes the group's seed lock,
+//! reads the group again and replaces what an earlier seed wrote:
 //!
-//! 1. delete the group's old conversation (`GRP#`) rows that the new seed does not overwrite,
-//! 2. delete the group's old messages that the new seed does not overwrite,
+//! 1. delete the earlier seed's conversation (`GRP#`) rows that the new seed does not overwrite,
+//! 2. delete the earlier seed's messages that the new seed does not overwrite,
 //! 3. put every message,
-//! 4. put the two conversation rows last, so they never name a last message that is not there yet.
+//! 4. put the conversation rows last, so they never name a last message that is not there yet.
+//!
+//! **Only the seed's own items are ever deleted or overwritten.** A seeded message is recognised by
+//! its uuid, a UUID v5 of the group and its line index ([`message_uuid`]); every other message of
+//! the group (written by `send-message` or the app) is kept, and a seed whose message would land on
+//! the key of such a message is refused before anything is written. A conversation row is the
+//! seed's when its last message (its `sk`) is a seeded message; a row that carries an app message
+//! is kept, and the seed then writes no second row for that participant (the stream processor
+//! moves that row forward as usual). Conversation rows are put conditionally, so a row of another
+//! group that happens to share the key is never overwritten.
+//!
+//! **One seed of a group at a time**: [`execute`] holds a lease lock item in the table
+//! ([`crate::ddb::lock`]) while it writes, so a second seed of the same group started meanwhile
+//! fails at once, naming the holder, instead of leaving a second copy.
 //!
 //! Every step is idempotent and the plan is recomputed from the table on each run, so a run that
-//! fails half-way is repaired by running the seed again. Message uuids are derived from the group
-//! and the line index, and a re-seed at the same `--now` overwrites every item in place.
+//! fails half-way is repaired by running the seed again.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -25,10 +38,13 @@ use uuid::Uuid;
 mod conversation;
 
 use crate::context::Context;
+use crate::context::SdkResultExt;
 use crate::ddb::batch::{batch_write, delete_request, put_request, WriteOptions, MAX_CONCURRENCY};
-use crate::ddb::item::get_s;
+use crate::ddb::item::{get_s, opt_s, s};
+use crate::ddb::lock;
 use crate::ddb::query::{self, query_all};
-use crate::model::keys::{Pk, Sk, PK, SK};
+use crate::ddb::shape::require_message_keys;
+use crate::model::keys::{Pk, Sk, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK};
 use crate::model::messages::{Conversation, Message, Person};
 use crate::ops::conversations;
 use crate::pg;
@@ -95,12 +111,34 @@ pub struct Plan {
     pub end: DateTime<Utc>,
     lines: Vec<Line>,
     conversations: [Conversation; 2],
-    /// Sort keys of old messages of the group that this seed does not overwrite.
+    /// Sort keys of an earlier seed's messages that this seed does not overwrite.
     stale_messages: Vec<String>,
-    /// Keys (pk, sk) of old conversation rows of the group that this seed does not overwrite.
+    /// Keys (pk, sk) of an earlier seed's conversation rows that this seed does not overwrite.
     stale_conversations: Vec<(String, String)>,
-    /// Old messages this seed overwrites in place.
+    /// An earlier seed's messages this seed overwrites in place.
     overwritten: usize,
+    /// Messages of the group that no seed wrote (the app's): kept as they are.
+    kept_messages: usize,
+    /// Participants whose conversation row carries an app message: kept, no seeded row written.
+    kept_rows: HashSet<Uuid>,
+}
+
+/// A message the group already holds: its sort key and (when it has one) its uuid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingMessage {
+    /// The sort key.
+    pub sk: String,
+    /// `message_uuid`.
+    pub uuid: Option<String>,
+}
+
+/// A conversation row of the group already in the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingRow {
+    /// `GRP#<owner>`.
+    pub pk: String,
+    /// Time of the row's last message.
+    pub sk: String,
 }
 
 impl Plan {
@@ -139,6 +177,8 @@ impl Plan {
             stale_messages: Vec::new(),
             stale_conversations: Vec::new(),
             overwritten: 0,
+            kept_messages: 0,
+            kept_rows: HashSet::new(),
         })
     }
 
@@ -147,9 +187,22 @@ impl Plan {
         self.lines.len()
     }
 
-    /// Items this seed puts: every message and two conversation rows.
+    /// Items this seed puts: every message and the conversation rows (two, less those of
+    /// participants whose row carries an app message).
     pub fn item_count(&self) -> usize {
-        self.lines.len() + self.conversations.len()
+        self.lines.len() + self.rows_to_write().count()
+    }
+
+    /// Messages of the group that no seed wrote; they are kept.
+    pub fn kept_count(&self) -> usize {
+        self.kept_messages
+    }
+
+    /// The conversation rows this seed puts.
+    fn rows_to_write(&self) -> impl Iterator<Item = &Conversation> {
+        self.conversations
+            .iter()
+            .filter(|c| !self.kept_rows.contains(&c.owner))
     }
 
     /// Items of an earlier seed this one deletes (the rest it overwrites in place).
@@ -167,24 +220,65 @@ impl Plan {
         &self.conversations
     }
 
-    /// Notes the group's existing items (message sort keys, conversation row keys) and keeps
-    /// those this seed will not overwrite, to delete them first.
-    pub fn set_existing(&mut self, messages: Vec<String>, conversations: Vec<(String, String)>) {
+    /// Notes what the group holds and sorts it: an earlier seed's items (recognised by their
+    /// uuids) are overwritten in place or deleted; every other message, and every conversation
+    /// row that carries one, is kept.
+    ///
+    /// Fails, before anything is written, when a message of this seed would land on the key of a
+    /// message the seed did not write.
+    pub fn set_existing(
+        &mut self,
+        messages: Vec<ExistingMessage>,
+        rows: Vec<ExistingRow>,
+    ) -> Result<()> {
         let count = self.lines.len();
-        let (overwritten, stale): (Vec<String>, Vec<String>) = messages
-            .into_iter()
-            .partition(|sk| is_message_time(self.end, count, sk));
-        self.overwritten = overwritten.len();
+        // A seed of the group wrote at most as many messages as it had lines: every seeded
+        // message still there has an index below (messages there) + (lines now).
+        let seeded: HashSet<String> = (0..messages.len() + count)
+            .map(|i| message_uuid(self.group, i).to_string())
+            .collect();
+        let mut seeded_sks: HashSet<String> = HashSet::new();
+        let (mut overwritten, mut stale, mut kept) = (0, Vec::new(), 0);
+        for message in messages {
+            let ours = message.uuid.as_ref().is_some_and(|u| seeded.contains(u));
+            let lands_on = is_message_time(self.end, count, &message.sk);
+            match (ours, lands_on) {
+                (true, true) => overwritten += 1,
+                (true, false) => stale.push(message.sk.clone()),
+                (false, true) => bail!(
+                    "message {} of group {} (sk {}) was not written by a seed, and this seed \
+                     would overwrite it: nothing was written; seed with another --now",
+                    message.uuid.as_deref().unwrap_or("without a message_uuid"),
+                    self.group,
+                    message.sk
+                ),
+                (false, false) => kept += 1,
+            }
+            if ours {
+                seeded_sks.insert(message.sk);
+            }
+        }
+        self.overwritten = overwritten;
         self.stale_messages = stale;
+        self.kept_messages = kept;
         let new: HashSet<(String, String)> = self
             .conversations
             .iter()
             .map(|c| (Pk::Group(c.owner).to_string(), c.last_at.to_string()))
             .collect();
-        self.stale_conversations = conversations
-            .into_iter()
-            .filter(|key| !new.contains(key))
-            .collect();
+        self.kept_rows.clear();
+        self.stale_conversations.clear();
+        for row in rows {
+            if seeded_sks.contains(&row.sk) {
+                if !new.contains(&(row.pk.clone(), row.sk.clone())) {
+                    self.stale_conversations.push((row.pk, row.sk));
+                }
+            } else if let Ok(Pk::Group(owner)) = row.pk.parse::<Pk>() {
+                // The row carries a message no seed wrote (or none at all): never ours to touch.
+                self.kept_rows.insert(owner);
+            }
+        }
+        Ok(())
     }
 
     /// The messages, in order, built as they are consumed.
@@ -217,53 +311,73 @@ impl Plan {
     }
 }
 
-/// Validates `input` and reads what an earlier seed of the group left. Writes nothing.
+/// Validates `input` and reads what the group holds. Writes nothing.
 ///
-/// Errors: an unknown handle (named), the same user twice, PostgreSQL or DynamoDB unreachable.
+/// Errors: a table without the messages table's keys, an unknown handle (named), the same user
+/// twice, a seeded message that would overwrite an app message, PostgreSQL or DynamoDB
+/// unreachable.
 pub async fn prepare(ctx: &Context, input: SeedInput) -> Result<Plan> {
     if input.lines.is_empty() {
         bail!("nothing to seed: no messages");
     }
-    // The three reads do not depend on each other: run them at once. The PostgreSQL lookup (a
-    // connection with SCRAM authentication, then a query: ~5 ms locally) used to be followed by
-    // two DynamoDB queries (~2 ms); for the standard conversation (~20 ms in all) that was a
-    // tenth of the run. Nothing is written before all three are known to be good.
+    // The reads do not depend on each other: run them at once. Nothing is written before all of
+    // them are known to be good.
     let users = async {
         let client = pg::connect(&ctx.config).await?;
         pg::users_by_handle(&client, &[&input.from, &input.to])
             .await
             .context("looking up the two participants of the conversation")
     };
-    let rows = async {
-        conversations::group_rows(ctx, input.group)
-            .await?
-            .iter()
-            .filter(|row| matches!(get_s(row, PK).map(str::parse), Ok(Ok(Pk::Group(_)))))
-            .map(|row| Ok((get_s(row, PK)?.to_string(), get_s(row, SK)?.to_string())))
-            .collect::<Result<Vec<_>>>()
-            .context("reading the group's conversation rows")
-    };
-    let (users, messages, rows) =
-        tokio::try_join!(users, existing_message_keys(ctx, input.group), rows)?;
+    // The table's shape first: on a table of another shape the other reads fail obscurely.
+    require_message_keys(ctx, ctx.table()).await?;
+    let (users, (messages, rows)) = tokio::try_join!(users, read_existing(ctx, input.group))?;
     let people = [Person::from(&users[0]), Person::from(&users[1])];
     let end = input.now.map(|sk| sk.0).unwrap_or_else(Utc::now);
     let mut plan = Plan::new(input.group, people, input.lines, end)?;
-    plan.set_existing(messages, rows);
+    plan.set_existing(messages, rows)?;
     Ok(plan)
 }
 
-/// The sort keys of every message of `group` (keys only, all pages).
-async fn existing_message_keys(ctx: &Context, group: Uuid) -> Result<Vec<String>> {
+/// What `group` holds: its messages (keys and uuids) and its conversation rows (keys).
+async fn read_existing(
+    ctx: &Context,
+    group: Uuid,
+) -> Result<(Vec<ExistingMessage>, Vec<ExistingRow>)> {
+    let rows = async {
+        conversations::group_rows(ctx, group)
+            .await?
+            .iter()
+            .filter(|row| matches!(get_s(row, PK).map(str::parse), Ok(Ok(Pk::Group(_)))))
+            .map(|row| {
+                Ok(ExistingRow {
+                    pk: get_s(row, PK)?.to_string(),
+                    sk: get_s(row, SK)?.to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+            .context("reading the group's conversation rows")
+    };
+    tokio::try_join!(existing_messages(ctx, group), rows)
+}
+
+/// The sort keys and uuids of every message of `group` (all pages).
+async fn existing_messages(ctx: &Context, group: Uuid) -> Result<Vec<ExistingMessage>> {
     let pk = Pk::Message(group).to_string();
-    let request = query::partition(ctx, Pk::Message(group)).projection_expression("sk");
+    let request = query::partition(ctx, Pk::Message(group))
+        .projection_expression("#sk, #u")
+        .expression_attribute_names("#sk", SK)
+        .expression_attribute_names("#u", MESSAGE_UUID);
     let what = format!("reading the keys of {pk} in table {}", ctx.table());
     query_all(ctx, request, what)
         .await?
         .iter()
         .map(|item| {
-            get_s(item, SK)
-                .map(str::to_string)
-                .context("a message without a sort key")
+            Ok(ExistingMessage {
+                sk: get_s(item, SK)
+                    .context("a message without a sort key")?
+                    .to_string(),
+                uuid: opt_s(item, MESSAGE_UUID).map(str::to_string),
+            })
         })
         .collect()
 }
@@ -313,11 +427,18 @@ impl SeedReport {
     }
 }
 
-/// Carries out `plan`: deletes what it replaces, then writes every message, then the two
-/// conversation rows. `progress(phase, done, total)` is called as batches complete.
+/// How long the seed lock of a group lasts without renewal (it is renewed every third of it).
+pub const LOCK_LEASE: std::time::Duration = lock::DEFAULT_LEASE;
+
+/// Carries out `plan`: takes the group's seed lock, reads the group again (what another seed
+/// may have changed since [`prepare`]), deletes the earlier seed's items it replaces, then writes
+/// every message, then the conversation rows; releases the lock. `progress(phase, done, total)`
+/// is called as batches complete.
+///
+/// Fails at once, writing nothing, when another seed of the same group holds the lock.
 pub async fn execute(
     ctx: &Context,
-    plan: Plan,
+    mut plan: Plan,
     options: WriteOptions,
     mut progress: impl FnMut(Phase, u64, u64),
 ) -> Result<SeedReport> {
@@ -329,12 +450,46 @@ pub async fn execute(
     }
     let started = Instant::now();
     let table = ctx.table();
+    let group = plan.group;
+    let holder = format!(
+        "a seed of group {group} (pid {}, started {})",
+        std::process::id(),
+        Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
+    );
+    let lease = lock::acquire(ctx, table, &format!("seed#{group}"), &holder, LOCK_LEASE).await?;
+    let written = async {
+        let (messages, rows) = read_existing(ctx, group).await?;
+        plan.set_existing(messages, rows)?;
+        write_plan(ctx, plan, options, &lease, &mut progress).await
+    }
+    .await;
+    let released = lease.release().await;
+    let (messages, conversations, deleted) = written?;
+    released?;
+    Ok(SeedReport {
+        group,
+        messages,
+        conversations,
+        deleted,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The writes of [`execute`], under its lock: (messages, conversation rows, deleted).
+async fn write_plan(
+    ctx: &Context,
+    plan: Plan,
+    options: WriteOptions,
+    lease: &lock::Lease,
+    progress: &mut impl FnMut(Phase, u64, u64),
+) -> Result<(u64, u64, u64)> {
+    let table = ctx.table();
+    let rows: Vec<Conversation> = plan.rows_to_write().cloned().collect();
     let Plan {
         group,
         people,
         end,
         lines,
-        conversations,
         stale_messages,
         stale_conversations,
         ..
@@ -351,35 +506,86 @@ pub async fn execute(
         )
         .map(|(pk, sk)| delete_request(pk, sk));
     // Conversation rows first: a half-done run leaves no list entry pointing at missing messages.
-    let deleted = batch_write(ctx, table, deletes, options, |done| {
-        progress(Phase::Deleting, done, stale)
+    let done = std::cell::Cell::new(0u64);
+    let deleted = batch_write(ctx, table, deletes, options, |n| {
+        done.set(n);
+        progress(Phase::Deleting, n, stale)
     })
     .await
-    .with_context(|| format!("deleting the earlier seed of group {group} from table {table}"))?;
+    .with_context(|| {
+        format!(
+            "deleting the earlier seed of group {group} from table {table} \
+             ({} of {stale} deleted before the error; run the seed again to finish)",
+            done.get()
+        )
+    })?;
+    lease.check()?;
 
     let count = lines.len() as u64;
-    let total = count + conversations.len() as u64;
+    let total = count + rows.len() as u64;
     let puts = Plan::into_messages(lines, group, people, end).map(|m| put_request(m.into_item()));
-    let messages = batch_write(ctx, table, puts, options, |done| {
-        progress(Phase::Writing, done, total)
+    done.set(0);
+    let messages = batch_write(ctx, table, puts, options, |n| {
+        done.set(n);
+        progress(Phase::Writing, n, total)
     })
     .await
-    .with_context(|| format!("writing the messages of group {group} to table {table}"))?;
+    .with_context(|| {
+        format!(
+            "writing the messages of group {group} to table {table} \
+             ({} of {count} messages written before the error; run the seed again to finish)",
+            done.get()
+        )
+    })?;
+    lease.check()?;
 
-    let rows = conversations.iter().map(|c| put_request(c.to_item()));
-    let written = batch_write(ctx, table, rows, options, |done| {
-        progress(Phase::Writing, messages + done, total)
-    })
-    .await
-    .with_context(|| format!("writing the conversation rows of group {group} to table {table}"))?;
+    let mut written = 0;
+    for row in &rows {
+        put_conversation(ctx, row).await?;
+        written += 1;
+        progress(Phase::Writing, messages + written, total);
+    }
+    Ok((messages, written, deleted))
+}
 
-    Ok(SeedReport {
-        group,
-        messages,
-        conversations: written,
-        deleted,
-        elapsed: started.elapsed(),
-    })
+/// Puts a conversation row unless its key holds a row of another message group.
+async fn put_conversation(ctx: &Context, row: &Conversation) -> Result<()> {
+    let put = ctx
+        .dynamodb
+        .put_item()
+        .table_name(ctx.table())
+        .set_item(Some(row.to_item()))
+        .condition_expression("attribute_not_exists(#pk) OR #g = :g")
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#g", MESSAGE_GROUP_UUID)
+        .expression_attribute_values(":g", s(row.group.to_string()))
+        .send()
+        .await;
+    let key = || format!("{} {}", Pk::Group(row.owner), row.last_at);
+    match put {
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            bail!(
+                "conversation row {} in table {} belongs to another message group: not \
+                 overwritten; the messages of group {} are written, seed with another --now to \
+                 add the conversation row",
+                key(),
+                ctx.table(),
+                row.group
+            )
+        }
+        other => other.map(|_| ()).on(
+            &ctx.dynamodb_endpoint,
+            format_args!(
+                "writing conversation row {} to table {}",
+                key(),
+                ctx.table()
+            ),
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -548,22 +754,114 @@ mod tests {
         assert!(same.unwrap_err().to_string().contains("same user"));
     }
 
+    fn existing(
+        plan: &Plan,
+        end: DateTime<Utc>,
+        indexes: std::ops::Range<usize>,
+        count: usize,
+    ) -> Vec<ExistingMessage> {
+        indexes
+            .map(|i| ExistingMessage {
+                sk: Sk(message_time(end, count, i)).to_string(),
+                uuid: Some(message_uuid(plan.group, i).to_string()),
+            })
+            .collect()
+    }
+
+    fn row(owner: Uuid, sk: &str) -> ExistingRow {
+        ExistingRow {
+            pk: Pk::Group(owner).to_string(),
+            sk: sk.to_string(),
+        }
+    }
+
     #[test]
     fn existing_items_split_into_overwritten_and_stale() {
         let group = Uuid::new_v4();
         let people = [person("a"), person("b")];
         let mut plan = Plan::new(group, people.clone(), synthetic(4), end()).unwrap();
-        let same: Vec<String> = plan.messages().map(|m| m.created.to_string()).collect();
-        let older = Sk(end() - chrono::Duration::hours(1)).to_string();
+        // The same seed (4 messages, same end) and one message of an older, longer seed.
+        let older_end = end() - chrono::Duration::hours(1);
+        let mut messages = existing(&plan, end(), 0..4, 4);
+        messages.extend(existing(&plan, older_end, 4..5, 5));
+        let older = messages[4].sk.clone();
         let [ra, rb] = plan.conversations().clone();
-        let key = |c: &Conversation| (Pk::Group(c.owner).to_string(), c.last_at.to_string());
-        let old_row = (Pk::Group(people[0].uuid).to_string(), older.clone());
-        let mut existing = same.clone();
-        existing.push(older.clone());
-        plan.set_existing(existing, vec![key(&ra), key(&rb), old_row.clone()]);
+        let now = ra.last_at.to_string();
+        plan.set_existing(
+            messages,
+            vec![
+                row(ra.owner, &now),
+                row(rb.owner, &now),
+                row(people[0].uuid, &older),
+            ],
+        )
+        .unwrap();
         assert_eq!(plan.overwritten_count(), 4);
-        assert_eq!(plan.stale_messages, vec![older]);
-        assert_eq!(plan.stale_conversations, vec![old_row]);
+        assert_eq!(plan.stale_messages, vec![older.clone()]);
+        assert_eq!(
+            plan.stale_conversations,
+            vec![(Pk::Group(people[0].uuid).to_string(), older)]
+        );
         assert_eq!(plan.stale_count(), 2);
+        assert_eq!(plan.kept_count(), 0);
+        assert_eq!(plan.item_count(), 6);
+    }
+
+    #[test]
+    fn app_messages_and_their_rows_are_kept() {
+        let group = Uuid::new_v4();
+        let people = [person("a"), person("b")];
+        let mut plan = Plan::new(group, people.clone(), synthetic(3), end()).unwrap();
+        let earlier = end() - chrono::Duration::days(1);
+        let mut messages = existing(&plan, earlier, 0..3, 3);
+        let app_sk = Sk(earlier + chrono::Duration::seconds(7)).to_string();
+        messages.push(ExistingMessage {
+            sk: app_sk.clone(),
+            uuid: Some(Uuid::new_v4().to_string()),
+        });
+        let seeded_last = messages[2].sk.clone();
+        // Person 1's row moved on to the app message (the stream processor did it); Person 2's
+        // still carries the seeded one.
+        plan.set_existing(
+            messages,
+            vec![
+                row(people[0].uuid, &app_sk),
+                row(people[1].uuid, &seeded_last),
+            ],
+        )
+        .unwrap();
+        assert_eq!(plan.kept_count(), 1);
+        assert_eq!(plan.stale_messages.len(), 3);
+        assert!(!plan.stale_messages.contains(&app_sk));
+        assert_eq!(
+            plan.stale_conversations,
+            vec![(Pk::Group(people[1].uuid).to_string(), seeded_last)]
+        );
+        let owners: Vec<Uuid> = plan.rows_to_write().map(|c| c.owner).collect();
+        assert_eq!(owners, vec![people[1].uuid]);
+        assert_eq!(plan.item_count(), 4);
+    }
+
+    #[test]
+    fn a_seed_onto_an_app_message_is_refused() {
+        let group = Uuid::new_v4();
+        let mut plan = Plan::new(group, [person("a"), person("b")], synthetic(3), end()).unwrap();
+        let app = ExistingMessage {
+            sk: Sk(end()).to_string(),
+            uuid: Some(Uuid::new_v4().to_string()),
+        };
+        let err = plan
+            .set_existing(vec![app], vec![])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not written by a seed") && err.contains("--now"),
+            "{err}"
+        );
+        let bare = ExistingMessage {
+            sk: Sk(end()).to_string(),
+            uuid: None,
+        };
+        assert!(plan.set_existing(vec![bare], vec![]).is_err());
     }
 }
