@@ -61,7 +61,8 @@ pub struct Config {
     pub cognito_endpoint: Option<String>,
     /// The messages table.
     pub table: String,
-    /// PostgreSQL URL: `CONNECTION_URL` (local) or `PROD_CONNECTION_URL` (prod); `None` if unset on prod.
+    /// PostgreSQL URL: `CONNECTION_URL` (local) or `PROD_CONNECTION_URL` (prod), with
+    /// `PGSSLROOTCERT` as its `sslrootcert` unless it names one; `None` if unset on prod.
     database_url: Option<String>,
     /// Cognito user pool id from `AWS_COGNITO_USER_POOL_ID`.
     pub user_pool_id: Option<String>,
@@ -102,7 +103,12 @@ impl Config {
                     Some(var("CONNECTION_URL").unwrap_or_else(|| LOCAL_CONNECTION_URL.to_string()))
                 }
                 Target::Prod => var("PROD_CONNECTION_URL"),
-            },
+            }
+            .map(|url| match var("PGSSLROOTCERT") {
+                // As in libpq, `sslrootcert` in the URL wins over the environment.
+                Some(root) => crate::pg::conninfo::with_default_param(&url, "sslrootcert", &root),
+                None => url,
+            }),
             user_pool_id: var("AWS_COGNITO_USER_POOL_ID"),
         }
     }
@@ -129,7 +135,7 @@ impl Config {
             (Some(url), _) => Ok(url),
             (None, Target::Prod) => bail!(
                 "PROD_CONNECTION_URL is not set: the prod target needs the production database URL \
-                 (for example postgresql://USER:PASSWORD@HOST:5432/cruddur?sslmode=require)"
+                 (for example postgresql://USER:PASSWORD@HOST:5432/cruddur?sslmode=verify-full&sslrootcert=/path/to/global-bundle.pem)"
             ),
             (None, Target::Local) => unreachable!("the local database URL always has a default"),
         }
@@ -192,5 +198,37 @@ mod tests {
         assert_eq!(c.database_url().unwrap(), "postgresql://prod/db");
         assert_eq!(c.table, "other");
         assert_eq!(c.with_table(Some("t".into())).table, "t");
+    }
+
+    #[test]
+    fn pgsslrootcert_fills_in_the_url_without_overriding_it() {
+        let c = Config::resolve(
+            Target::Prod,
+            env(&[
+                (
+                    "PROD_CONNECTION_URL",
+                    "postgresql://prod/db?sslmode=verify-full",
+                ),
+                ("PGSSLROOTCERT", "/etc/rds/global-bundle.pem"),
+            ]),
+        );
+        assert_eq!(
+            c.database_url().unwrap(),
+            "postgresql://prod/db?sslmode=verify-full&sslrootcert=/etc/rds/global-bundle.pem"
+        );
+        let c = Config::resolve(
+            Target::Prod,
+            env(&[
+                (
+                    "PROD_CONNECTION_URL",
+                    "postgresql://prod/db?sslrootcert=/mine.pem",
+                ),
+                ("PGSSLROOTCERT", "/etc/rds/global-bundle.pem"),
+            ]),
+        );
+        assert_eq!(
+            c.database_url().unwrap(),
+            "postgresql://prod/db?sslrootcert=/mine.pem"
+        );
     }
 }

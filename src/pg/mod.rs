@@ -1,10 +1,11 @@
 //! PostgreSQL access: connecting (with TLS when the URL asks for it, [`tls`]), reading users
 //! ([`users`]) and rebuilding a database ([`rebuild`]).
 //!
-//! `sslmode=disable` connects in plain text; `prefer` (the default) and `require` use TLS the way
-//! libpq does for those modes: encrypted, the server certificate not verified (RDS certificates
-//! are signed by Amazon's own CA, which no public trust store carries).
+//! `sslmode` and `sslrootcert` mean what they mean to libpq ([`tls`]): `verify-full` with
+//! `sslrootcert=global-bundle.pem` checks an Amazon RDS server's certificate and host name; `require`
+//! without a root certificate encrypts without checking who answers (on prod, with a warning).
 
+pub mod conninfo;
 pub mod rebuild;
 pub mod tls;
 pub mod users;
@@ -15,10 +16,11 @@ pub use users::{users_by_handle, User};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::config::{Host, SslMode as PgSslMode};
 use tokio_postgres::{Client, Config as PgConfig, NoTls};
 
 use crate::config::{Config, Target};
+use tls::{Check, SslMode};
 
 /// How long to wait for PostgreSQL to accept a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -46,11 +48,10 @@ pub async fn connect(config: &Config) -> Result<Client> {
     connect_url(config.database_url()?, config.target).await
 }
 
-/// Connects to `url`; `target` only shapes the hint of a connection error.
+/// Connects to `url`; `target` shapes the hint of a connection error, and on prod a URL that does
+/// not check the server's identity gets one warning on stderr.
 pub async fn connect_url(url: &str, target: Target) -> Result<Client> {
-    let mut pg: PgConfig = url
-        .parse()
-        .context("the PostgreSQL connection URL is not valid (expected postgresql://USER:PASSWORD@HOST:PORT/DB)")?;
+    let (mut pg, settings) = conninfo::parse(url)?;
     if pg.get_connect_timeout().is_none() {
         pg.connect_timeout(CONNECT_TIMEOUT);
     }
@@ -58,29 +59,98 @@ pub async fn connect_url(url: &str, target: Target) -> Result<Client> {
         Target::Local => " (is the local stack running? start it with `just up`)",
         Target::Prod => "",
     };
-    let what = || {
-        format!(
-            "connecting to PostgreSQL {} ({target}){hint}",
-            describe(&pg)
-        )
+    let server = describe(&pg);
+    let what = || format!("connecting to PostgreSQL {server} ({target}){hint}");
+    // Settings that cannot work (verify-full without a root certificate, a missing file) are
+    // errors before anything is sent.
+    let check = settings.check().with_context(what)?;
+    if target == Target::Prod {
+        if let Some(warning) = settings.identity_warning(&server) {
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| eprintln!("{warning}"));
+        }
+    }
+    let (config, failure) = match settings.mode() {
+        SslMode::Disable => (None, None),
+        _ => {
+            let (config, failure) = tls::tls_config(&settings).with_context(what)?;
+            (Some(config), Some(failure))
+        }
     };
-    let client = if pg.get_ssl_mode() == SslMode::Disable {
-        let (client, connection) = pg.connect(NoTls).await.with_context(what)?;
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                eprintln!("warning: PostgreSQL connection ended: {err}");
+    let with_tls = |mode: PgSslMode| {
+        let mut pg = pg.clone();
+        pg.ssl_mode(mode);
+        let config = config.clone();
+        async move {
+            match config {
+                Some(config) => encrypted(&pg, config).await,
+                None => plain(&pg).await,
             }
-        });
-        client
-    } else {
-        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls::tls_config()?);
-        let (client, connection) = pg.connect(tls).await.with_context(what)?;
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                eprintln!("warning: PostgreSQL connection ended: {err}");
-            }
-        });
-        client
+        }
     };
+    let connected = match settings.mode() {
+        SslMode::Disable => plain(&pg).await,
+        // libpq's `allow`: TLS only when the server turns plain text down.
+        SslMode::Allow => match plain(&pg).await {
+            Err(err) if err.as_db_error().is_some() => with_tls(PgSslMode::Require).await,
+            other => other,
+        },
+        SslMode::Prefer => with_tls(PgSslMode::Prefer).await,
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
+            with_tls(PgSslMode::Require).await
+        }
+    };
+    match connected {
+        Ok(client) => Ok(client),
+        Err(err) => {
+            let failed = failure.and_then(|f| f.lock().ok().and_then(|mut f| f.take()));
+            let err = anyhow::Error::new(err);
+            Err(match failed {
+                Some(failed) => err.context(format!(
+                    "the TLS certificate of the server failed verification (sslmode={}, \
+                     sslrootcert={}, checking {}): {}",
+                    settings.mode(),
+                    settings
+                        .root_cert
+                        .as_ref()
+                        .map_or_else(|| "-".to_string(), ToString::to_string),
+                    match check {
+                        Check::ChainAndHostName => "the chain and the host name",
+                        _ => "the chain",
+                    },
+                    tls::describe_failure(&failed, settings.root_cert.as_ref())
+                )),
+                None => err,
+            }
+            .context(what()))
+        }
+    }
+}
+
+/// Connects without TLS, whatever `pg`'s `sslmode`.
+async fn plain(pg: &PgConfig) -> Result<Client, tokio_postgres::Error> {
+    let mut pg = pg.clone();
+    pg.ssl_mode(PgSslMode::Disable);
+    let (client, connection) = pg.connect(NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(err) = connection.await {
+            eprintln!("warning: PostgreSQL connection ended: {err}");
+        }
+    });
+    Ok(client)
+}
+
+/// Connects with TLS as `pg`'s `sslmode` says (`prefer` or `require`).
+async fn encrypted(
+    pg: &PgConfig,
+    config: rustls::ClientConfig,
+) -> Result<Client, tokio_postgres::Error> {
+    let tls = tokio_postgres_rustls::MakeRustlsConnect::new(config);
+    let (client, connection) = pg.connect(tls).await?;
+    tokio::spawn(async move {
+        if let Err(err) = connection.await {
+            eprintln!("warning: PostgreSQL connection ended: {err}");
+        }
+    });
     Ok(client)
 }

@@ -2,7 +2,6 @@
 //! only once complete.
 
 use anyhow::{Context as _, Result};
-use tokio_postgres::Config as PgConfig;
 use uuid::Uuid;
 
 use super::connect_url;
@@ -38,9 +37,7 @@ pub async fn rebuild(
     schema_sql: &str,
     seed_sql: &str,
 ) -> Result<Rebuilt> {
-    let pg: PgConfig = url
-        .parse()
-        .context("the PostgreSQL connection URL is not valid")?;
+    let (pg, _) = super::conninfo::parse(url)?;
     let name = pg
         .get_dbname()
         .context("the connection URL names no database")?
