@@ -53,9 +53,7 @@ fn main() -> ExitCode {
         let seed = read(&args.seed, pg::SEED_SQL, "seed")?;
         let config = Config::from_env(target);
         let url = config.database_url()?;
-        let pg: tokio_postgres::Config = url
-            .parse()
-            .context("the PostgreSQL connection URL is not valid")?;
+        let (pg, _) = pg::conninfo::parse(url)?;
         let place = pg::describe(&pg);
         eprintln!(
             "db-setup: about to drop database {place} ({target}) with all its data, \

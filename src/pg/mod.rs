@@ -60,7 +60,7 @@ pub async fn connect_url(url: &str, target: Target) -> Result<Client> {
         Target::Prod => "",
     };
     let server = describe(&pg);
-    let what = || format!("connecting to PostgreSQL {server} ({target}){hint}");
+    let what = || format!("connecting to PostgreSQL {server} ({target})");
     // Settings that cannot work (verify-full without a root certificate, a missing file) are
     // errors before anything is sent.
     let check = settings.check().with_context(what)?;
@@ -100,31 +100,30 @@ pub async fn connect_url(url: &str, target: Target) -> Result<Client> {
             with_tls(PgSslMode::Require).await
         }
     };
-    match connected {
-        Ok(client) => Ok(client),
-        Err(err) => {
-            let failed = failure.and_then(|f| f.lock().ok().and_then(|mut f| f.take()));
-            let err = anyhow::Error::new(err);
-            Err(match failed {
-                Some(failed) => err.context(format!(
-                    "the TLS certificate of the server failed verification (sslmode={}, \
-                     sslrootcert={}, checking {}): {}",
-                    settings.mode(),
-                    settings
-                        .root_cert
-                        .as_ref()
-                        .map_or_else(|| "-".to_string(), ToString::to_string),
-                    match check {
-                        Check::ChainAndHostName => "the chain and the host name",
-                        _ => "the chain",
-                    },
-                    tls::describe_failure(&failed, settings.root_cert.as_ref())
-                )),
-                None => err,
-            }
-            .context(what()))
-        }
-    }
+    let err = match connected {
+        Ok(client) => return Ok(client),
+        Err(err) => anyhow::Error::new(err),
+    };
+    let failed = failure.and_then(|f| f.lock().ok().and_then(|mut f| f.take()));
+    Err(match failed {
+        Some(failed) => err
+            .context(format!(
+                "the server's TLS certificate failed verification (sslmode={}, sslrootcert={}, \
+                 checking {}): {}",
+                settings.mode(),
+                settings
+                    .root_cert
+                    .as_ref()
+                    .map_or_else(|| "-".to_string(), ToString::to_string),
+                match check {
+                    Check::ChainAndHostName => "the chain and the host name",
+                    _ => "the chain",
+                },
+                tls::describe_failure(&failed, settings.root_cert.as_ref())
+            ))
+            .context(what()),
+        None => err.context(format!("{}{hint}", what())),
+    })
 }
 
 /// Connects without TLS, whatever `pg`'s `sslmode`.

@@ -95,10 +95,11 @@ pub enum RootCert {
 }
 
 impl fmt::Display for RootCert {
+    /// The value as written after `sslrootcert=`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RootCert::File(path) => write!(f, "{}", path.display()),
-            RootCert::System => f.write_str("the system trust store"),
+            RootCert::System => f.write_str("system"),
         }
     }
 }
@@ -269,7 +270,11 @@ pub fn load_roots(root_cert: &RootCert) -> Result<RootCertStore> {
 
 /// Says which check failed, for people: `unknown issuer: ...`, `host name mismatch: ...`.
 pub fn describe_failure(err: &rustls::Error, root_cert: Option<&RootCert>) -> String {
-    let roots = root_cert.map_or_else(|| "the root certificates".to_string(), |r| r.to_string());
+    let roots = match root_cert {
+        Some(RootCert::File(path)) => path.display().to_string(),
+        Some(RootCert::System) => "the system trust store".to_string(),
+        None => "the root certificates".to_string(),
+    };
     let rustls::Error::InvalidCertificate(cert) = err else {
         return err.to_string();
     };
@@ -300,6 +305,13 @@ pub fn describe_failure(err: &rustls::Error, root_cert: Option<&RootCert>) -> St
         CertificateError::Revoked => "revoked: the server's certificate has been revoked".into(),
         CertificateError::BadSignature => {
             "bad signature: the server's certificate is not correctly signed by its issuer".into()
+        }
+        // webpki's own error, which rustls passes on opaquely (webpki is not our dependency).
+        CertificateError::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+            format!(
+                "unknown issuer: the server presents a CA certificate as its own (a self-signed \
+                 certificate, probably), not one issued by a CA of {roots}"
+            )
         }
         other => format!("the server's certificate was rejected: {other:?}"),
     }

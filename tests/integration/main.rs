@@ -10,4 +10,5 @@ mod messages;
 mod setup;
 mod stream;
 mod tables;
+mod tls;
 mod users;
