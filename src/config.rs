@@ -61,6 +61,8 @@ pub struct Config {
     pub cognito_endpoint: Option<String>,
     /// The messages table.
     pub table: String,
+    /// Whether the table was given (`DDB_MESSAGE_TABLE` or `--table`) rather than the default.
+    pub table_given: bool,
     /// PostgreSQL URL: `CONNECTION_URL` (local) or `PROD_CONNECTION_URL` (prod), with
     /// `PGSSLROOTCERT` as its `sslrootcert` unless it names one; `None` if unset on prod.
     database_url: Option<String>,
@@ -98,6 +100,7 @@ impl Config {
                 LOCAL_COGNITO_ENDPOINT,
             ),
             table: var("DDB_MESSAGE_TABLE").unwrap_or_else(|| DEFAULT_TABLE.to_string()),
+            table_given: var("DDB_MESSAGE_TABLE").is_some(),
             database_url: match target {
                 Target::Local => {
                     Some(var("CONNECTION_URL").unwrap_or_else(|| LOCAL_CONNECTION_URL.to_string()))
@@ -117,6 +120,7 @@ impl Config {
     pub fn with_table(mut self, table: Option<String>) -> Config {
         if let Some(table) = table {
             self.table = table;
+            self.table_given = true;
         }
         self
     }

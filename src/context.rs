@@ -158,6 +158,13 @@ impl Context {
     pub fn table(&self) -> &str {
         &self.config.table
     }
+
+    /// The same context (the same clients) for another messages table.
+    pub fn for_table(&self, table: &str) -> Context {
+        let mut ctx = self.clone();
+        ctx.config.table = table.to_string();
+        ctx
+    }
 }
 
 async fn load_sdk_config(config: &Config) -> SdkConfig {

@@ -104,31 +104,29 @@ fn main() -> ExitCode {
             let records = stream::records_from_event_json(&event)
                 .with_context(|| format!("reading {}", path.display()))?;
             let ctx = cli::connect(&args.target, &args.table).await?;
-            let outcomes = stream::handle_batch(&ctx, &records).await?;
+            let report = stream::handle_event_records(&ctx, &records).await;
+            let outcomes = &report.outcomes;
             let mut out = io::stdout().lock();
             match args.output {
-                Format::Json => {
-                    let values: Vec<_> = outcomes.iter().map(RecordOutcome::to_json).collect();
-                    output::write_json(&mut out, Format::Json, &values)
-                }
-                format => write_outcomes(&mut out, format, &outcomes),
+                Format::Json => output::write_json_value(&mut out, Format::Json, &report.to_json()),
+                format => write_outcomes(&mut out, format, outcomes),
             }
             .context("writing the outcomes")?;
-            let malformed = count(&outcomes, OutcomeKind::Malformed);
+            let malformed = count(outcomes, OutcomeKind::Malformed);
             eprintln!(
                 "{} records: {} applied, {} stale, {} skipped, {malformed} malformed, {} conflict",
                 outcomes.len(),
-                count(&outcomes, OutcomeKind::Applied),
-                count(&outcomes, OutcomeKind::Stale),
-                count(&outcomes, OutcomeKind::SkippedRemove)
-                    + count(&outcomes, OutcomeKind::SkippedNotMessage)
-                    + count(&outcomes, OutcomeKind::NoConversation),
-                count(&outcomes, OutcomeKind::Conflict),
+                count(outcomes, OutcomeKind::Applied),
+                count(outcomes, OutcomeKind::Stale),
+                count(outcomes, OutcomeKind::SkippedRemove)
+                    + count(outcomes, OutcomeKind::SkippedNotMessage)
+                    + count(outcomes, OutcomeKind::NoConversation),
+                count(outcomes, OutcomeKind::Conflict),
             );
             if malformed > 0 {
                 eprintln!("warning: {malformed} malformed records were skipped (see above)");
             }
-            return Ok(());
+            return stream::check_batch_response(&report);
         }
 
         let ctx = cli::connect(&args.target, &args.table).await?;
