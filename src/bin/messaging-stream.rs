@@ -17,9 +17,12 @@ use cruddur_ops::ops::stream::{self, OutcomeKind, RecordOutcome};
 ///
 /// Prints one line per stream record on stdout: `#INDEX OUTCOME MSG#<group> <sk> [SEQUENCE]: detail`,
 /// where OUTCOME is applied, stale (already at this message or newer), skipped-remove,
-/// skipped-not-msg, no-conversation, malformed or conflict. Progress goes to stderr.
-/// A malformed record is reported and skipped (exit status 0); a file that is not a JSON stream
-/// event is an error. --follow stops cleanly on Ctrl-C or SIGTERM.
+/// skipped-not-msg, no-conversation, malformed, conflict, failed (a DynamoDB error: applying stops
+/// there) or pending (left for the retry). Progress goes to stderr.
+/// A malformed record is reported and skipped (exit status 0); with --event, a failed record makes
+/// the exit status non-zero, and `--output json` prints the outcomes with the Lambda's answer
+/// (`batchItemFailures`). A file that is not a JSON stream event is an error. --follow stops
+/// cleanly on Ctrl-C or SIGTERM.
 #[derive(Parser, Debug)]
 #[command(
     version,
@@ -46,7 +49,8 @@ struct Args {
     event: Option<PathBuf>,
 
     /// Output format: `table` prints one line per record, `jsonl` one JSON object per record;
-    /// `json` is a JSON array with --event (JSON lines with --follow).
+    /// `json` is `{"outcomes": [...], "batchItemFailures": [...]}` with --event (JSON lines with
+    /// --follow).
     #[arg(long, short, value_enum, default_value_t)]
     output: Format,
 }
