@@ -84,7 +84,10 @@ pub struct Config {
     pub cognito_endpoint: Option<String>,
     /// The messages table.
     pub table: String,
-    /// PostgreSQL URL: `CONNECTION_URL` (local) or `PROD_CONNECTION_URL` (prod); `None` if unset on prod.
+    /// Whether the table was given (`DDB_MESSAGE_TABLE` or `--table`) rather than the default.
+    pub table_given: bool,
+    /// PostgreSQL URL: `CONNECTION_URL` (local) or `PROD_CONNECTION_URL` (prod), with
+    /// `PGSSLROOTCERT` as its `sslrootcert` unless it names one; `None` if unset on prod.
     database_url: Option<String>,
     /// Cognito user pool id from `AWS_COGNITO_USER_POOL_ID`.
     pub user_pool_id: Option<String>,
@@ -144,12 +147,18 @@ impl Config {
                 ports.map(|p| local_endpoint(p.cognito)),
             ),
             table: var("DDB_MESSAGE_TABLE").unwrap_or_else(|| DEFAULT_TABLE.to_string()),
+            table_given: var("DDB_MESSAGE_TABLE").is_some(),
             database_url: match ports {
                 Some(p) => {
                     Some(var("CONNECTION_URL").unwrap_or_else(|| local_connection_url(p.postgres)))
                 }
                 None => var("PROD_CONNECTION_URL"),
-            },
+            }
+            .map(|url| match var("PGSSLROOTCERT") {
+                // As in libpq, `sslrootcert` in the URL wins over the environment.
+                Some(root) => crate::pg::conninfo::with_default_param(&url, "sslrootcert", &root),
+                None => url,
+            }),
             user_pool_id: var("AWS_COGNITO_USER_POOL_ID"),
             timeout_var: var(TIMEOUT_VAR),
             timeout_flag: None,
@@ -187,6 +196,7 @@ impl Config {
     pub fn with_table(mut self, table: Option<String>) -> Config {
         if let Some(table) = table {
             self.table = table;
+            self.table_given = true;
         }
         self
     }
@@ -205,7 +215,7 @@ impl Config {
             (Some(url), _) => Ok(url),
             (None, Target::Prod) => bail!(
                 "PROD_CONNECTION_URL is not set: the prod target needs the production database URL \
-                 (for example postgresql://USER:PASSWORD@HOST:5432/cruddur?sslmode=require)"
+                 (for example postgresql://USER:PASSWORD@HOST:5432/cruddur?sslmode=verify-full&sslrootcert=/path/to/global-bundle.pem)"
             ),
             (None, Target::Local) => unreachable!("the local database URL always has a default"),
         }
@@ -413,5 +423,37 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn pgsslrootcert_fills_in_the_url_without_overriding_it() {
+        let c = Config::resolve(
+            Target::Prod,
+            env(&[
+                (
+                    "PROD_CONNECTION_URL",
+                    "postgresql://prod/db?sslmode=verify-full",
+                ),
+                ("PGSSLROOTCERT", "/etc/rds/global-bundle.pem"),
+            ]),
+        );
+        assert_eq!(
+            c.database_url().unwrap(),
+            "postgresql://prod/db?sslmode=verify-full&sslrootcert=/etc/rds/global-bundle.pem"
+        );
+        let c = Config::resolve(
+            Target::Prod,
+            env(&[
+                (
+                    "PROD_CONNECTION_URL",
+                    "postgresql://prod/db?sslrootcert=/mine.pem",
+                ),
+                ("PGSSLROOTCERT", "/etc/rds/global-bundle.pem"),
+            ]),
+        );
+        assert_eq!(
+            c.database_url().unwrap(),
+            "postgresql://prod/db?sslrootcert=/mine.pem"
+        );
     }
 }

@@ -277,6 +277,13 @@ impl Context {
     pub fn table(&self) -> &str {
         &self.config.table
     }
+
+    /// The same context (the same clients) for another messages table.
+    pub fn for_table(&self, table: &str) -> Context {
+        let mut ctx = self.clone();
+        ctx.config.table = table.to_string();
+        ctx
+    }
 }
 
 /// The SDK's timeouts for a per-request bound of `timeout`: every operation (one API call, its

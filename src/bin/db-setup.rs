@@ -60,9 +60,7 @@ fn main() -> ExitCode {
         let seed = read(&args.seed, pg::SEED_SQL, "seed")?;
         let config = args.target.config();
         let url = config.database_url()?;
-        let pg: tokio_postgres::Config = url
-            .parse()
-            .context("the PostgreSQL connection URL is not valid")?;
+        let (pg, _) = pg::conninfo::parse(url)?;
         let place = pg::describe(&pg);
         eprintln!(
             "db-setup: about to replace database {place} ({target}) with all its data \

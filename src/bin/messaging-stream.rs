@@ -17,9 +17,12 @@ use cruddur_ops::ops::stream::{self, OutcomeKind, RecordOutcome};
 ///
 /// Prints one line per stream record on stdout: `#INDEX OUTCOME MSG#<group> <sk> [SEQUENCE]: detail`,
 /// where OUTCOME is applied, stale (already at this message or newer), skipped-remove,
-/// skipped-not-msg, no-conversation, malformed or conflict. Progress goes to stderr.
-/// A malformed record is reported and skipped (exit status 0); a file that is not a JSON stream
-/// event is an error. --follow stops cleanly on Ctrl-C or SIGTERM.
+/// skipped-not-msg, no-conversation, malformed, conflict, failed (a DynamoDB error: applying stops
+/// there) or pending (left for the retry). Progress goes to stderr.
+/// A malformed record is reported and skipped (exit status 0); with --event, a failed record makes
+/// the exit status non-zero, and `--output json` prints the outcomes with the Lambda's answer
+/// (`batchItemFailures`). A file that is not a JSON stream event is an error. --follow stops
+/// cleanly on Ctrl-C or SIGTERM.
 #[derive(Parser, Debug)]
 #[command(
     version,
@@ -52,7 +55,8 @@ struct Args {
     skip_malformed: bool,
 
     /// Output format: `table` prints one line per record, `jsonl` one JSON object per record;
-    /// `json` is a JSON array with --event (JSON lines with --follow).
+    /// `json` is `{"outcomes": [...], "batchItemFailures": [...]}` with --event (JSON lines with
+    /// --follow).
     #[arg(long, short, value_enum, default_value_t)]
     output: Format,
 }
@@ -116,31 +120,29 @@ fn main() -> ExitCode {
                 })
                 .with_context(|| format!("reading {}", path.display()))?;
             let ctx = cli::connect(&args.target, &args.table).await?;
-            let outcomes = stream::handle_batch(&ctx, &records).await?;
+            let report = stream::handle_event_records(&ctx, &records).await;
+            let outcomes = &report.outcomes;
             let mut out = io::stdout().lock();
             match args.output {
-                Format::Json => {
-                    let values: Vec<_> = outcomes.iter().map(RecordOutcome::to_json).collect();
-                    output::write_json(&mut out, Format::Json, &values)
-                }
-                format => write_outcomes(&mut out, format, &outcomes),
+                Format::Json => output::write_json_value(&mut out, Format::Json, &report.to_json()),
+                format => write_outcomes(&mut out, format, outcomes),
             }
             .context("writing the outcomes")?;
-            let malformed = count(&outcomes, OutcomeKind::Malformed);
+            let malformed = count(outcomes, OutcomeKind::Malformed);
             eprintln!(
                 "{} records: {} applied, {} stale, {} skipped, {malformed} malformed, {} conflict",
                 outcomes.len(),
-                count(&outcomes, OutcomeKind::Applied),
-                count(&outcomes, OutcomeKind::Stale),
-                count(&outcomes, OutcomeKind::SkippedRemove)
-                    + count(&outcomes, OutcomeKind::SkippedNotMessage)
-                    + count(&outcomes, OutcomeKind::NoConversation),
-                count(&outcomes, OutcomeKind::Conflict),
+                count(outcomes, OutcomeKind::Applied),
+                count(outcomes, OutcomeKind::Stale),
+                count(outcomes, OutcomeKind::SkippedRemove)
+                    + count(outcomes, OutcomeKind::SkippedNotMessage)
+                    + count(outcomes, OutcomeKind::NoConversation),
+                count(outcomes, OutcomeKind::Conflict),
             );
             if malformed > 0 {
                 eprintln!("warning: {malformed} malformed records were skipped (see above)");
             }
-            return Ok(());
+            return stream::check_batch_response(&report);
         }
 
         let ctx = cli::connect(&args.target, &args.table).await?;

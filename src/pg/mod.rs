@@ -1,11 +1,12 @@
 //! PostgreSQL access: connecting (with TLS when the URL asks for it, [`tls`]), reading users
 //! ([`users`]) and rebuilding a database ([`rebuild`]).
 //!
-//! `sslmode=disable` connects in plain text; `prefer` (the default) and `require` use TLS the way
-//! libpq does for those modes: encrypted, the server certificate not verified (RDS certificates
-//! are signed by Amazon's own CA, which no public trust store carries).
+//! `sslmode` and `sslrootcert` mean what they mean to libpq ([`tls`]): `verify-full` with
+//! `sslrootcert=global-bundle.pem` checks an Amazon RDS server's certificate and host name; `require`
+//! without a root certificate encrypts without checking who answers (on prod, with a warning).
 
 pub mod client;
+pub mod conninfo;
 pub mod rebuild;
 pub mod tls;
 pub mod users;
@@ -17,11 +18,12 @@ pub use users::{users_by_handle, User};
 use std::time::Duration;
 
 use anyhow::{anyhow, Context as _, Result};
-use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::config::{Host, SslMode as PgSslMode};
 use tokio_postgres::{Config as PgConfig, NoTls};
 
 use crate::config::{Config, Target};
 use crate::context::{no_answer, nothing_answered};
+use tls::{Check, SslMode};
 
 /// How long to wait for PostgreSQL to accept a TCP connection (or the per-request timeout, when
 /// that is shorter).
@@ -50,8 +52,8 @@ pub async fn connect(config: &Config) -> Result<Client> {
     connect_url(config.database_url()?, config).await
 }
 
-/// Connects to `url`, with `config`'s timeout; `config`'s target only shapes the hint of a
-/// connection error.
+/// Connects to `url`, with `config`'s timeout; `config`'s target shapes the hint of a connection
+/// error, and on prod a URL that does not check the server's identity gets one warning on stderr.
 ///
 /// Every wait is bounded by the timeout `T` ([`Config::timeout`]): the TCP connection (at most
 /// 5 s), the whole connection (TLS and authentication), and then every statement (see
@@ -61,9 +63,7 @@ pub async fn connect(config: &Config) -> Result<Client> {
 pub async fn connect_url(url: &str, config: &Config) -> Result<Client> {
     let target = config.target;
     let timeout = config.timeout()?;
-    let mut pg: PgConfig = url
-        .parse()
-        .context("the PostgreSQL connection URL is not valid (expected postgresql://USER:PASSWORD@HOST:PORT/DB)")?;
+    let (mut pg, settings) = conninfo::parse(url)?;
     if pg.get_connect_timeout().is_none() {
         pg.connect_timeout(CONNECT_TIMEOUT.min(timeout));
     }
@@ -80,46 +80,105 @@ pub async fn connect_url(url: &str, config: &Config) -> Result<Client> {
     pg.options(options);
     let server = describe(&pg);
     let what = || format!("connecting to PostgreSQL {server} ({target})");
-    let tls = match pg.get_ssl_mode() {
-        SslMode::Disable => None,
-        _ => Some(tokio_postgres_rustls::MakeRustlsConnect::new(
-            tls::tls_config()?,
-        )),
+    // Settings that cannot work (verify-full without a root certificate, a missing file) are
+    // errors before anything is sent.
+    let check = settings.check().with_context(what)?;
+    if target == Target::Prod {
+        if let Some(warning) = settings.identity_warning(&server) {
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| eprintln!("{warning}"));
+        }
+    }
+    let (config, failure) = match settings.mode() {
+        SslMode::Disable => (None, None),
+        _ => {
+            let (config, failure) = tls::tls_config(&settings).with_context(what)?;
+            (Some(config), Some(failure))
+        }
+    };
+    let with_tls = |mode: PgSslMode| {
+        let mut pg = pg.clone();
+        pg.ssl_mode(mode);
+        let config = config.clone();
+        async move {
+            match config {
+                Some(config) => encrypted(&pg, config).await,
+                None => plain(&pg).await,
+            }
+        }
     };
     let connecting = async {
-        let client = match tls {
-            None => {
-                let (client, connection) = pg.connect(NoTls).await?;
-                tokio::spawn(async move {
-                    if let Err(err) = connection.await {
-                        eprintln!("warning: PostgreSQL connection ended: {err}");
-                    }
-                });
-                client
+        match settings.mode() {
+            SslMode::Disable => plain(&pg).await,
+            // libpq's `allow`: TLS only when the server turns plain text down.
+            SslMode::Allow => match plain(&pg).await {
+                Err(err) if err.as_db_error().is_some() => with_tls(PgSslMode::Require).await,
+                other => other,
+            },
+            SslMode::Prefer => with_tls(PgSslMode::Prefer).await,
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
+                with_tls(PgSslMode::Require).await
             }
-            Some(tls) => {
-                let (client, connection) = pg.connect(tls).await?;
-                tokio::spawn(async move {
-                    if let Err(err) = connection.await {
-                        eprintln!("warning: PostgreSQL connection ended: {err}");
-                    }
-                });
-                client
-            }
-        };
-        Ok::<_, tokio_postgres::Error>(client)
-    };
-    match tokio::time::timeout(timeout + client::GRACE, connecting).await {
-        Ok(Ok(client)) => Ok(Client::new(client, server, timeout)),
-        Ok(Err(err)) => {
-            let hint = match target {
-                Target::Local if nothing_answered(&err) => {
-                    " (is the local stack running? start it with `just up`)"
-                }
-                _ => "",
-            };
-            Err(anyhow::Error::new(err).context(format!("{}{hint}", what())))
         }
-        Err(_) => Err(anyhow!(no_answer(timeout)).context(what())),
-    }
+    };
+    let err = match tokio::time::timeout(timeout + client::GRACE, connecting).await {
+        Ok(Ok(client)) => return Ok(Client::new(client, server, timeout)),
+        Ok(Err(err)) => err,
+        Err(_) => return Err(anyhow!(no_answer(timeout)).context(what())),
+    };
+    let hint = match target {
+        Target::Local if nothing_answered(&err) => {
+            " (is the local stack running? start it with `just up`)"
+        }
+        _ => "",
+    };
+    let err = anyhow::Error::new(err);
+    let failed = failure.and_then(|f| f.lock().ok().and_then(|mut f| f.take()));
+    Err(match failed {
+        Some(failed) => err
+            .context(format!(
+                "the server's TLS certificate failed verification (sslmode={}, sslrootcert={}, \
+                 checking {}): {}",
+                settings.mode(),
+                settings
+                    .root_cert
+                    .as_ref()
+                    .map_or_else(|| "-".to_string(), ToString::to_string),
+                match check {
+                    Check::ChainAndHostName => "the chain and the host name",
+                    _ => "the chain",
+                },
+                tls::describe_failure(&failed, settings.root_cert.as_ref())
+            ))
+            .context(what()),
+        None => err.context(format!("{}{hint}", what())),
+    })
+}
+
+/// Connects without TLS, whatever `pg`'s `sslmode`.
+async fn plain(pg: &PgConfig) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let mut pg = pg.clone();
+    pg.ssl_mode(PgSslMode::Disable);
+    let (client, connection) = pg.connect(NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(err) = connection.await {
+            eprintln!("warning: PostgreSQL connection ended: {err}");
+        }
+    });
+    Ok(client)
+}
+
+/// Connects with TLS as `pg`'s `sslmode` says (`prefer` or `require`).
+async fn encrypted(
+    pg: &PgConfig,
+    config: rustls::ClientConfig,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let tls = tokio_postgres_rustls::MakeRustlsConnect::new(config);
+    let (client, connection) = pg.connect(tls).await?;
+    tokio::spawn(async move {
+        if let Err(err) = connection.await {
+            eprintln!("warning: PostgreSQL connection ended: {err}");
+        }
+    });
+    Ok(client)
 }

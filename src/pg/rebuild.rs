@@ -15,7 +15,6 @@
 //! any table is refused unless the caller names it in `replace`; an empty one is taken over.
 
 use anyhow::{bail, Context as _, Result};
-use tokio_postgres::Config as PgConfig;
 use uuid::Uuid;
 
 use super::{connect_url, Client};
@@ -74,9 +73,7 @@ pub async fn rebuild_with(
     seed_sql: &str,
     replace: Option<&str>,
 ) -> Result<Rebuilt> {
-    let pg: PgConfig = url
-        .parse()
-        .context("the PostgreSQL connection URL is not valid")?;
+    let (pg, _) = super::conninfo::parse(url)?;
     let name = pg
         .get_dbname()
         .context("the connection URL names no database")?

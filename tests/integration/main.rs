@@ -16,4 +16,5 @@ mod stack;
 mod stream;
 mod tables;
 mod timeouts;
+mod tls;
 mod users;

@@ -339,8 +339,11 @@ fn apply(table: &TestTable, pg: &TestDb, file: &PathBuf) -> Vec<String> {
         .arg("--event")
         .arg(file)
         .args(["--skip-malformed", "--output", "json"])));
-    let outcomes: Vec<Value> = serde_json::from_str(&stdout(&out)).expect("a JSON array");
-    outcomes
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("a JSON document");
+    assert_eq!(report["batchItemFailures"], json!([]), "{report}");
+    report["outcomes"]
+        .as_array()
+        .expect("an outcomes array")
         .iter()
         .map(|o| o["outcome"].as_str().unwrap().to_string())
         .collect()
@@ -521,4 +524,117 @@ async fn send_message_refuses_bad_input_and_writes_nothing() {
         .unwrap_or_default();
     assert_eq!(msgs.len(), 1);
     assert_eq!(get_s(&msgs[0], MESSAGE).unwrap(), ok_text);
+}
+
+/// `record` with the `eventSourceARN` of `table`'s stream.
+fn from_table(mut record: Value, table: &str) -> Value {
+    record["eventSourceARN"] = json!(format!(
+        "arn:aws:dynamodb:ddblocal:000000000000:table/{table}/stream/2026-11-22T00:00:00.000"
+    ));
+    record
+}
+
+#[tokio::test]
+async fn a_failed_record_is_where_lambda_retries_from() {
+    let table = TestTable::created();
+    let pg = TestDb::seeded().await;
+    let ctx = local_context(&table.name).await;
+    let files = EventFiles::new();
+    let start = send(
+        &table,
+        &pg,
+        &["--from", "tomaslind", "--to", "inesokafor", "m0"],
+    );
+    let group = text(&start, "message_group_uuid");
+    let t0 = Sk::parse(&text(&start, "created_at")).unwrap();
+    let at = |secs: i64| Sk(t0.0 + chrono::Duration::seconds(secs)).to_string();
+    let missing = unique("no-such-table");
+    let other_group = Uuid::new_v4().to_string();
+    // The table comes from each record's eventSourceARN (no --table, no DDB_MESSAGE_TABLE).
+    let stream_tool = || {
+        let mut cmd = bin("messaging-stream");
+        cmd.env("CONNECTION_URL", &pg.url);
+        cmd
+    };
+    let report = |file: &PathBuf| {
+        let out = run(stream_tool()
+            .arg("--event")
+            .arg(file)
+            .args(["--output", "json"]));
+        let report: Value = serde_json::from_str(&stdout(&out))
+            .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
+        (out, report)
+    };
+    let words = |report: &Value| -> Vec<String> {
+        report["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["outcome"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // Every record goes to a table that does not exist: the first one is the retry point.
+    let gone = files.write(
+        "gone.json",
+        vec![
+            from_table(msg_record(1, &group, &at(1), "m1"), &missing),
+            from_table(msg_record(2, &group, &at(2), "m2"), &missing),
+        ],
+    );
+    let (out, doc) = report(&gone);
+    assert!(!out.status.success(), "must exit non-zero: {doc}");
+    assert_eq!(
+        doc["batchItemFailures"],
+        json!([{"itemIdentifier": format!("{:021}", 1)}]),
+        "{doc}"
+    );
+    // (The first is stale only because of the second, which failed: it is pending.)
+    assert_eq!(words(&doc), ["pending", "failed"], "{doc}");
+    assert!(
+        stderr(&out).contains("retry from record #0"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A stale record whose newer message comes after the failure is not done either; records
+    // after the failure are not applied.
+    let mixed = files.write(
+        "mixed.json",
+        vec![
+            from_table(msg_record(3, &group, &at(3), "m3"), &table.name),
+            from_table(msg_record(4, &other_group, &at(4), "x"), &missing),
+            from_table(msg_record(5, &group, &at(5), "m5"), &table.name),
+        ],
+    );
+    let (out, doc) = report(&mixed);
+    assert!(!out.status.success());
+    assert_eq!(words(&doc), ["pending", "failed", "pending"], "{doc}");
+    assert_eq!(
+        doc["batchItemFailures"],
+        json!([{"itemIdentifier": format!("{:021}", 3)}])
+    );
+    let users = [
+        pg.user("tomaslind").await.uuid,
+        pg.user("inesokafor").await.uuid,
+    ];
+    for user in users {
+        assert_eq!(the_row(&ctx, user, &group).await.1, "m0", "nothing moved");
+    }
+
+    // What Lambda sends next (from the retry point, the failed record now fixed): all done.
+    let retried = files.write(
+        "retried.json",
+        vec![
+            from_table(msg_record(3, &group, &at(3), "m3"), &table.name),
+            from_table(msg_record(5, &group, &at(5), "m5"), &table.name),
+        ],
+    );
+    let (out, doc) = report(&retried);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(doc["batchItemFailures"], json!([]));
+    assert_eq!(words(&doc), ["stale", "applied"]);
+    for user in users {
+        assert_eq!(the_row(&ctx, user, &group).await, (at(5), "m5".to_string()));
+    }
 }

@@ -20,8 +20,8 @@ pub mod follow;
 pub mod record;
 
 pub use record::{
-    record_from_event_json, record_from_sdk, records_from_event_json, IncomingRecord,
-    MalformedRecord, StreamRecord,
+    record_from_event_json, record_from_sdk, records_from_event_json, table_from_arn,
+    IncomingRecord, MalformedRecord, StreamRecord,
 };
 
 use std::collections::BTreeMap;
@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -57,6 +58,12 @@ pub enum OutcomeKind {
     Malformed,
     /// A conversation row kept changing under us; it was left as it was.
     Conflict,
+    /// Applying the record failed (DynamoDB answered with an error, or not at all): the batch
+    /// stopped here, and this record is where a retry starts.
+    Failed,
+    /// Not applied because an earlier record failed (or because the newer message of its group
+    /// that made it stale was not applied): left for the retry.
+    Pending,
 }
 
 impl OutcomeKind {
@@ -70,6 +77,8 @@ impl OutcomeKind {
             OutcomeKind::NoConversation => "no-conversation",
             OutcomeKind::Malformed => "malformed",
             OutcomeKind::Conflict => "conflict",
+            OutcomeKind::Failed => "failed",
+            OutcomeKind::Pending => "pending",
         }
     }
 }
@@ -279,12 +288,25 @@ pub fn check_replay(records: &[IncomingRecord]) -> Result<()> {
     Ok(())
 }
 
-/// Plans a batch: classifies every record and keeps only the newest message of each group.
-/// Pure: touches nothing.
+/// Plans a batch whose records without a table of their own go to the default table.
+/// See [`plan_batch_in`].
 pub fn plan_batch(records: &[IncomingRecord]) -> Vec<Planned> {
+    plan_batch_in(records, |table| {
+        table.unwrap_or(crate::config::DEFAULT_TABLE)
+    })
+}
+
+/// Plans a batch: classifies every record and keeps only the newest message of each group of
+/// each table (`table_of` maps a record's own table, if any, to the one it goes to).
+/// Pure: touches nothing.
+pub fn plan_batch_in<'a>(
+    records: &'a [IncomingRecord],
+    table_of: impl Fn(Option<&'a str>) -> &'a str,
+) -> Vec<Planned> {
     let mut plan = Vec::with_capacity(records.len());
-    // group -> index of its newest message so far
-    let mut newest: BTreeMap<Uuid, usize> = BTreeMap::new();
+    // (table, group) -> index of its newest message so far
+    let mut newest: BTreeMap<(&str, Uuid), usize> = BTreeMap::new();
+    let mut keys: BTreeMap<usize, (&str, Uuid)> = BTreeMap::new();
     let mut messages: BTreeMap<usize, NewMessage> = BTreeMap::new();
     for (index, record) in records.iter().enumerate() {
         let record = match record {
@@ -311,13 +333,15 @@ pub fn plan_batch(records: &[IncomingRecord]) -> Vec<Planned> {
             )),
             Classified::Malformed(reason) => plan.push(done(OutcomeKind::Malformed, reason)),
             Classified::Message(message) => {
-                let keep = match newest.get(&message.group) {
+                let key = (table_of(record.table.as_deref()), message.group);
+                let keep = match newest.get(&key) {
                     Some(&current) => message.at > messages[&current].at,
                     None => true,
                 };
                 if keep {
-                    newest.insert(message.group, index);
+                    newest.insert(key, index);
                 }
+                keys.insert(index, key);
                 messages.insert(index, message);
                 plan.push(None);
             }
@@ -331,7 +355,7 @@ pub fn plan_batch(records: &[IncomingRecord]) -> Vec<Planned> {
                 let message = messages.remove(&index).unwrap_or_else(|| {
                     unreachable!("every undecided record of the plan is a message")
                 });
-                let by = newest[&message.group];
+                let by = newest[&keys[&index]];
                 if by == index {
                     Planned::Apply(message)
                 } else {
@@ -343,38 +367,213 @@ pub fn plan_batch(records: &[IncomingRecord]) -> Vec<Planned> {
 }
 
 /// Handles one batch: every record gets an outcome, in order. A malformed record is reported and
-/// skipped; an error talking to DynamoDB fails the whole batch (which is safe to retry: applying a
-/// record twice changes nothing).
-pub async fn handle_batch(ctx: &Context, records: &[IncomingRecord]) -> Result<Vec<RecordOutcome>> {
-    let plan = plan_batch(records);
-    let mut outcomes = Vec::with_capacity(plan.len());
+/// skipped. Applying stops at the first record that fails (a DynamoDB error): that record is
+/// [`OutcomeKind::Failed`], every later record [`OutcomeKind::Pending`], and so is an earlier
+/// record that was skipped as stale only because a newer message of its group, at or after the
+/// failure, was going to be applied. [`batch_response`] turns the outcomes into Lambda's answer.
+pub async fn process_batch(ctx: &Context, records: &[IncomingRecord]) -> Vec<RecordOutcome> {
+    let plan = plan_batch_in(records, |table| target_table(ctx, table));
+    let mut outcomes: Vec<RecordOutcome> = Vec::with_capacity(plan.len());
+    // Contexts for the tables the records name (`eventSourceARN`), built once per table.
+    let mut tables: BTreeMap<String, Context> = BTreeMap::new();
+    let mut first_failure: Option<usize> = None;
+    // (record, the later record of a newer message of its group that made it stale)
+    let mut superseded: Vec<(usize, usize)> = Vec::new();
     for (index, planned) in plan.into_iter().enumerate() {
-        let id = match &records[index] {
-            Ok(r) => r.id.clone(),
-            Err(bad) => bad.id.clone(),
+        let (id, table) = match &records[index] {
+            Ok(r) => (r.id.clone(), r.table.clone()),
+            Err(bad) => (bad.id.clone(), None),
         };
-        outcomes.push(match planned {
-            Planned::Done(outcome) => outcome,
-            Planned::Superseded { message, by } => RecordOutcome::for_message(
+        if let Some(failed) = first_failure {
+            outcomes.push(RecordOutcome::new(
                 index,
                 id,
-                &message,
-                OutcomeKind::Stale,
-                format!("record #{by} of this batch carries a newer message of the group"),
-            ),
+                OutcomeKind::Pending,
+                format!("not applied: record #{failed} failed first"),
+            ));
+            continue;
+        }
+        outcomes.push(match planned {
+            Planned::Done(outcome) => outcome,
+            Planned::Superseded { message, by } => {
+                if by > index {
+                    superseded.push((index, by));
+                }
+                RecordOutcome::for_message(
+                    index,
+                    id,
+                    &message,
+                    OutcomeKind::Stale,
+                    format!("record #{by} of this batch carries a newer message of the group"),
+                )
+            }
             Planned::Apply(message) => {
-                let (kind, detail) = apply_message(ctx, &message).await?;
-                RecordOutcome::for_message(index, id, &message, kind, detail)
+                let name = target_table(ctx, table.as_deref());
+                let ctx = if name == ctx.table() {
+                    ctx
+                } else {
+                    tables
+                        .entry(name.to_string())
+                        .or_insert_with(|| ctx.for_table(name))
+                };
+                match apply_message(ctx, &message).await {
+                    Ok((kind, detail)) => {
+                        RecordOutcome::for_message(index, id, &message, kind, detail)
+                    }
+                    Err(err) => {
+                        first_failure = Some(index);
+                        RecordOutcome::for_message(
+                            index,
+                            id,
+                            &message,
+                            OutcomeKind::Failed,
+                            format!("{err:#}"),
+                        )
+                    }
+                }
             }
         });
+    }
+    if let Some(failed) = first_failure {
+        // A record made stale by a newer message that was not applied is not done either.
+        for (index, by) in superseded {
+            if by >= failed {
+                let outcome = &mut outcomes[index];
+                outcome.kind = OutcomeKind::Pending;
+                outcome.detail = format!(
+                    "not applied: record #{by}, the newer message of its group, was not applied"
+                );
+            }
+        }
+    }
+    outcomes
+}
+
+/// The table a record's message goes to: the context's when it was given explicitly (`--table`,
+/// `DDB_MESSAGE_TABLE`) or the record names none, else the one of its `eventSourceARN`.
+fn target_table<'a>(ctx: &'a Context, record_table: Option<&'a str>) -> &'a str {
+    match record_table {
+        Some(table) if !ctx.config.table_given => table,
+        _ => ctx.table(),
+    }
+}
+
+/// Handles one batch and fails if a record failed (what [`follow`] needs: it must not move past a
+/// record that was not applied). The error names the first failed record.
+pub async fn handle_batch(ctx: &Context, records: &[IncomingRecord]) -> Result<Vec<RecordOutcome>> {
+    let outcomes = process_batch(ctx, records).await;
+    if let Some(failed) = outcomes.iter().find(|o| o.kind == OutcomeKind::Failed) {
+        anyhow::bail!(
+            "record #{}{} failed: {}",
+            failed.index,
+            failed
+                .id
+                .as_ref()
+                .map(|id| format!(" ({id})"))
+                .unwrap_or_default(),
+            failed.detail
+        );
     }
     Ok(outcomes)
 }
 
-/// Reads a Lambda event (`{"Records": [...]}`) and handles its records as one batch.
-pub async fn handle_event_json(ctx: &Context, event: &Value) -> Result<Vec<RecordOutcome>> {
+/// A Lambda function's answer to a DynamoDB stream batch with `ReportBatchItemFailures`: the
+/// record to retry from, or nothing when every record is done.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResponse {
+    /// At most one entry: the first record that is not done.
+    pub batch_item_failures: Vec<BatchItemFailure>,
+}
+
+/// One entry of [`BatchResponse`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchItemFailure {
+    /// The record's `SequenceNumber`. Empty when the record carries none, which Lambda takes as
+    /// "retry the whole batch".
+    pub item_identifier: String,
+}
+
+/// The batch response for `outcomes`: the first record that failed or is pending (Lambda then
+/// retries from it, in order), or an empty list when all are done.
+pub fn batch_response(outcomes: &[RecordOutcome]) -> BatchResponse {
+    BatchResponse {
+        batch_item_failures: outcomes
+            .iter()
+            .filter(|o| matches!(o.kind, OutcomeKind::Failed | OutcomeKind::Pending))
+            .min_by_key(|o| o.index)
+            .map(|o| BatchItemFailure {
+                item_identifier: o.id.clone().unwrap_or_default(),
+            })
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// A handled Lambda event: every record's outcome, and the answer for Lambda.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventReport {
+    /// One per record, in order.
+    pub outcomes: Vec<RecordOutcome>,
+    /// What the Lambda function returns.
+    pub response: BatchResponse,
+}
+
+impl EventReport {
+    /// `{"outcomes": [...], "batchItemFailures": [...]}`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "outcomes": self.outcomes.iter().map(RecordOutcome::to_json).collect::<Vec<_>>(),
+            "batchItemFailures": self.response.batch_item_failures,
+        })
+    }
+}
+
+/// Handles the records of a Lambda event as one batch.
+pub async fn handle_event_records(ctx: &Context, records: &[IncomingRecord]) -> EventReport {
+    let outcomes = process_batch(ctx, records).await;
+    let response = batch_response(&outcomes);
+    EventReport { outcomes, response }
+}
+
+/// Ok when every record of the report is done; else an error naming the record Lambda would retry
+/// from (for `messaging-stream --event`, which then exits non-zero).
+pub fn check_batch_response(report: &EventReport) -> Result<()> {
+    let Some(first) = report
+        .outcomes
+        .iter()
+        .find(|o| matches!(o.kind, OutcomeKind::Failed | OutcomeKind::Pending))
+    else {
+        return Ok(());
+    };
+    let failed = report
+        .outcomes
+        .iter()
+        .filter(|o| o.kind == OutcomeKind::Failed)
+        .count();
+    let pending = report
+        .outcomes
+        .iter()
+        .filter(|o| o.kind == OutcomeKind::Pending)
+        .count();
+    anyhow::bail!(
+        "{failed} record(s) failed and {pending} were left pending; Lambda would retry from \
+         record #{}{}",
+        first.index,
+        first
+            .id
+            .as_ref()
+            .map(|id| format!(" (SequenceNumber {id})"))
+            .unwrap_or_default()
+    )
+}
+
+/// Reads a Lambda event (`{"Records": [...]}`) and handles its records as one batch. An event
+/// that is not a stream event is an error.
+pub async fn handle_event_json(ctx: &Context, event: &Value) -> Result<EventReport> {
     let records = records_from_event_json(event)?;
-    handle_batch(ctx, &records).await
+    Ok(handle_event_records(ctx, &records).await)
 }
 
 /// Pauses before asking the group index again when it shows no conversation rows.

@@ -20,6 +20,8 @@ pub struct StreamRecord {
     pub keys: Item,
     /// The item after the change (absent for `REMOVE`, or on a `KEYS_ONLY` stream).
     pub new_image: Option<Item>,
+    /// The table the record comes from, when it says (a Lambda event's `eventSourceARN`).
+    pub table: Option<String>,
 }
 
 /// A record that could not be read at all.
@@ -83,7 +85,20 @@ pub fn record_from_event_json(record: &Value) -> IncomingRecord {
         event_name,
         keys,
         new_image,
+        table: record
+            .get("eventSourceARN")
+            .and_then(Value::as_str)
+            .and_then(table_from_arn)
+            .map(str::to_string),
     })
+}
+
+/// The table name of a DynamoDB stream ARN
+/// (`arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL`; the label may hold `:`).
+pub fn table_from_arn(arn: &str) -> Option<&str> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let name = resource.strip_prefix("table/")?.split('/').next()?;
+    (!name.is_empty()).then_some(name)
 }
 
 /// Reads one record from the Streams API (`GetRecords`).
@@ -116,6 +131,7 @@ pub fn record_from_sdk(record: &aws_sdk_dynamodbstreams::types::Record) -> Incom
         event_name: event_name.as_str().to_string(),
         keys: change.keys().map(convert).unwrap_or_default(),
         new_image: change.new_image().map(convert),
+        table: None,
     })
 }
 

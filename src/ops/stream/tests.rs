@@ -162,6 +162,7 @@ fn classify_edge_cases() {
         event_name: "INSERT".into(),
         keys: [(PK.to_string(), s(format!("MSG#{GROUP_A}")))].into(),
         new_image: None,
+        table: None,
     };
     // A MSG# insert without an image (KEYS_ONLY stream) cannot be applied.
     assert!(matches!(classify(&record), Classified::Malformed(r) if r.contains("NewImage")));
@@ -396,4 +397,94 @@ fn summaries_name_the_outcome() {
         OutcomeKind::Stale
     );
     assert_eq!(summarize(&[current, conflict]).0, OutcomeKind::Conflict);
+}
+
+fn outcome(index: usize, kind: OutcomeKind) -> RecordOutcome {
+    RecordOutcome::new(index, Some(format!("seq{index}")), kind, String::new())
+}
+
+#[test]
+fn the_batch_response_names_the_first_record_not_done() {
+    use OutcomeKind::*;
+    let done = [
+        outcome(0, Applied),
+        outcome(1, Malformed),
+        outcome(2, Stale),
+    ];
+    assert_eq!(batch_response(&done), BatchResponse::default());
+    assert_eq!(
+        serde_json::to_value(batch_response(&done)).unwrap(),
+        json!({"batchItemFailures": []})
+    );
+
+    // A stale record left pending before the failure: the retry starts there.
+    let outcomes = [
+        outcome(0, Applied),
+        outcome(1, Pending),
+        outcome(2, Failed),
+        outcome(3, Pending),
+    ];
+    assert_eq!(
+        serde_json::to_value(batch_response(&outcomes)).unwrap(),
+        json!({"batchItemFailures": [{"itemIdentifier": "seq1"}]})
+    );
+    let outcomes = [
+        outcome(0, SkippedRemove),
+        outcome(1, Failed),
+        outcome(2, Pending),
+    ];
+    assert_eq!(
+        batch_response(&outcomes).batch_item_failures,
+        [BatchItemFailure {
+            item_identifier: "seq1".into()
+        }]
+    );
+    // No sequence number: an empty identifier, which Lambda takes as "retry the whole batch".
+    let mut no_id = outcome(0, Failed);
+    no_id.id = None;
+    assert_eq!(
+        batch_response(&[no_id]).batch_item_failures[0].item_identifier,
+        ""
+    );
+
+    let report = EventReport {
+        outcomes: outcomes.to_vec(),
+        response: batch_response(&outcomes),
+    };
+    let json = report.to_json();
+    assert_eq!(json["outcomes"][1]["outcome"], "failed");
+    assert_eq!(json["batchItemFailures"][0]["itemIdentifier"], "seq1");
+    let err = check_batch_response(&report).unwrap_err().to_string();
+    assert!(err.contains("record #1") && err.contains("seq1"), "{err}");
+    assert!(check_batch_response(&EventReport {
+        outcomes: done.to_vec(),
+        response: BatchResponse::default()
+    })
+    .is_ok());
+}
+
+#[test]
+fn the_table_comes_from_the_event_source_arn() {
+    assert_eq!(
+        table_from_arn(
+            "arn:aws:dynamodb:us-east-1:123456789012:table/cruddur-messages/stream/2026-11-22T00:00:00.000"
+        ),
+        Some("cruddur-messages")
+    );
+    assert_eq!(
+        table_from_arn("arn:aws:dynamodb:us-east-1:1:table/t"),
+        Some("t")
+    );
+    assert_eq!(table_from_arn("arn:aws:sqs:us-east-1:1:queue"), None);
+    assert_eq!(table_from_arn("not an arn"), None);
+
+    let mut a = msg_record("1", GROUP_A, "2026-11-22T10:00:00+00:00", "a");
+    a["eventSourceARN"] = json!("arn:aws:dynamodb:r:1:table/one/stream/x");
+    let mut b = msg_record("2", GROUP_A, "2026-11-22T11:00:00+00:00", "b");
+    b["eventSourceARN"] = json!("arn:aws:dynamodb:r:1:table/two/stream/x");
+    let records = records_from_event_json(&json!({ "Records": [a, b] })).unwrap();
+    assert_eq!(records[0].as_ref().unwrap().table.as_deref(), Some("one"));
+    // The same group in two tables: each is the newest of its own table.
+    let plan = plan_batch(&records);
+    assert_eq!(applied(&plan).len(), 2);
 }

@@ -1,0 +1,293 @@
+//! Connection strings: the TLS parameters tokio-postgres does not know, taken out before it parses.
+//!
+//! tokio-postgres understands `sslmode=disable|prefer|require` only, and rejects `allow`,
+//! `verify-ca`, `verify-full` and `sslrootcert`. [`parse`] removes `sslmode` and `sslrootcert`
+//! from either form of connection string (`postgresql://...?k=v&...` and `host=... k=v ...`),
+//! remembers them as [`TlsSettings`], and hands the rest to tokio-postgres.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _, Result};
+use tokio_postgres::Config as PgConfig;
+
+use super::tls::{RootCert, TlsSettings};
+
+/// The parameters this module takes out of a connection string.
+const OURS: [&str; 2] = ["sslmode", "sslrootcert"];
+
+/// Parses a connection string (URL or `key=value` form) into tokio-postgres's configuration and
+/// the TLS settings it cannot hold.
+pub fn parse(conninfo: &str) -> Result<(PgConfig, TlsSettings)> {
+    let (rest, params) = take_params(conninfo)?;
+    let mut settings = TlsSettings::default();
+    for (key, value) in params {
+        match key.as_str() {
+            "sslmode" => {
+                settings.mode = value.parse()?;
+                settings.mode_given = true;
+            }
+            "sslrootcert" => {
+                settings.root_cert = match value.as_str() {
+                    "" => None,
+                    "system" => Some(RootCert::System),
+                    path => Some(RootCert::File(PathBuf::from(path))),
+                }
+            }
+            _ => unreachable!("take_params returns only {OURS:?}"),
+        }
+    }
+    let pg: PgConfig = rest.parse().context(
+        "the PostgreSQL connection URL is not valid \
+         (expected postgresql://USER:PASSWORD@HOST:PORT/DB[?sslmode=...])",
+    )?;
+    Ok((pg, settings))
+}
+
+/// `conninfo` with `key=value` added, unless it already sets `key` (a parameter of the connection
+/// string wins over the environment, as in libpq).
+pub fn with_default_param(conninfo: &str, key: &str, value: &str) -> String {
+    let already = match take_params(conninfo) {
+        Ok((_, params)) => params.iter().any(|(k, _)| k == key),
+        // Left for `parse` to report.
+        Err(_) => return conninfo.to_string(),
+    };
+    if already {
+        return conninfo.to_string();
+    }
+    if is_url(conninfo) {
+        let separator = match conninfo.split_once('?') {
+            None => "?",
+            Some((_, "")) => "",
+            Some(_) => "&",
+        };
+        format!("{conninfo}{separator}{key}={}", percent_encode(value))
+    } else {
+        let quoted = value.replace('\\', "\\\\").replace('\'', "\\'");
+        format!("{} {key}='{quoted}'", conninfo.trim_end())
+    }
+}
+
+fn is_url(conninfo: &str) -> bool {
+    conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://")
+}
+
+/// Splits `conninfo` into the string without our parameters, and our parameters (decoded), in
+/// the order they appear.
+fn take_params(conninfo: &str) -> Result<(String, Vec<(String, String)>)> {
+    if is_url(conninfo) {
+        take_url_params(conninfo)
+    } else {
+        take_keyword_params(conninfo)
+    }
+}
+
+fn take_url_params(url: &str) -> Result<(String, Vec<(String, String)>)> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_string(), Vec::new()));
+    };
+    let mut kept = Vec::new();
+    let mut ours = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = percent_decode(key)?;
+        if OURS.contains(&key.as_str()) {
+            ours.push((key, percent_decode(value)?));
+        } else {
+            kept.push(pair);
+        }
+    }
+    let rest = if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    Ok((rest, ours))
+}
+
+/// The `key=value` form: values are bare words or single-quoted, `\` escapes the next character.
+fn take_keyword_params(conninfo: &str) -> Result<(String, Vec<(String, String)>)> {
+    let mut kept: Vec<&str> = Vec::new();
+    let mut ours = Vec::new();
+    let bytes = conninfo.as_bytes();
+    let mut i = 0;
+    let skip_space = |mut i: usize| {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    loop {
+        i = skip_space(i);
+        if i >= bytes.len() {
+            break;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i] != b'=' && !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let key = &conninfo[start..i];
+        i = skip_space(i);
+        if i >= bytes.len() || bytes[i] != b'=' {
+            // Not ours to judge: tokio-postgres reports it.
+            kept.push(&conninfo[start..]);
+            break;
+        }
+        i = skip_space(i + 1);
+        let mut value = String::new();
+        if i < bytes.len() && bytes[i] == b'\'' {
+            i += 1;
+            loop {
+                match bytes.get(i) {
+                    None => bail!("unterminated quoted value of {key} in the connection string"),
+                    Some(b'\'') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(b'\\') if i + 1 < bytes.len() => {
+                        let c = conninfo[i + 1..].chars().next().unwrap_or_default();
+                        value.push(c);
+                        i += 1 + c.len_utf8();
+                    }
+                    Some(_) => {
+                        let c = conninfo[i..].chars().next().unwrap_or_default();
+                        value.push(c);
+                        i += c.len_utf8().max(1);
+                    }
+                }
+            }
+        } else {
+            while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+                if bytes[i] == b'\\' && i + 1 < bytes.len() {
+                    let c = conninfo[i + 1..].chars().next().unwrap_or_default();
+                    value.push(c);
+                    i += 1 + c.len_utf8();
+                } else {
+                    let c = conninfo[i..].chars().next().unwrap_or_default();
+                    value.push(c);
+                    i += c.len_utf8().max(1);
+                }
+            }
+        }
+        if OURS.contains(&key) {
+            ours.push((key.to_string(), value));
+        } else {
+            kept.push(&conninfo[start..i]);
+        }
+    }
+    Ok((kept.join(" "), ours))
+}
+
+fn percent_decode(text: &str) -> Result<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .with_context(|| format!("bad percent-encoding in {text:?}"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).with_context(|| format!("{text:?} does not decode to UTF-8"))
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pg::tls::SslMode;
+
+    #[test]
+    fn url_params_are_taken_out_before_tokio_postgres_parses() {
+        let (pg, tls) = parse(
+            "postgresql://u:p@db.example:5432/cruddur?sslmode=verify-full&connect_timeout=3\
+             &sslrootcert=/etc/ssl/rds%20bundle.pem",
+        )
+        .unwrap();
+        assert_eq!(tls.mode, SslMode::VerifyFull);
+        assert!(tls.mode_given);
+        assert_eq!(
+            tls.root_cert,
+            Some(RootCert::File("/etc/ssl/rds bundle.pem".into()))
+        );
+        assert_eq!(pg.get_dbname(), Some("cruddur"));
+        assert_eq!(
+            pg.get_connect_timeout(),
+            Some(&std::time::Duration::from_secs(3))
+        );
+
+        let (rest, ours) = take_params("postgresql://h/db?sslmode=verify-ca").unwrap();
+        assert_eq!(rest, "postgresql://h/db");
+        assert_eq!(ours, vec![("sslmode".into(), "verify-ca".into())]);
+
+        let (_, tls) = parse("postgresql://h/db").unwrap();
+        assert_eq!(tls, TlsSettings::default());
+        assert_eq!(tls.mode, SslMode::Prefer);
+
+        let (_, tls) = parse("postgresql://h/db?sslrootcert=system").unwrap();
+        assert_eq!(tls.root_cert, Some(RootCert::System));
+    }
+
+    #[test]
+    fn keyword_params_are_taken_out_too() {
+        let (pg, tls) = parse(
+            "host=db.example  dbname=cruddur sslmode = verify-ca sslrootcert='/tmp/my ca\\'s.pem' user=u",
+        )
+        .unwrap();
+        assert_eq!(tls.mode, SslMode::VerifyCa);
+        assert_eq!(
+            tls.root_cert,
+            Some(RootCert::File("/tmp/my ca's.pem".into()))
+        );
+        assert_eq!(pg.get_dbname(), Some("cruddur"));
+        assert_eq!(pg.get_user(), Some("u"));
+        assert!(parse("host=h sslrootcert='/open").is_err());
+    }
+
+    #[test]
+    fn unknown_modes_are_errors() {
+        let err = parse("postgresql://h/db?sslmode=verify").unwrap_err();
+        assert!(format!("{err:#}").contains("verify"), "{err:#}");
+    }
+
+    #[test]
+    fn the_environment_root_cert_never_overrides_the_url() {
+        assert_eq!(
+            with_default_param("postgresql://h/db", "sslrootcert", "/a b.pem"),
+            "postgresql://h/db?sslrootcert=/a%20b.pem"
+        );
+        assert_eq!(
+            with_default_param("postgresql://h/db?sslmode=require", "sslrootcert", "/a.pem"),
+            "postgresql://h/db?sslmode=require&sslrootcert=/a.pem"
+        );
+        assert_eq!(
+            with_default_param(
+                "postgresql://h/db?sslrootcert=/b.pem",
+                "sslrootcert",
+                "/a.pem"
+            ),
+            "postgresql://h/db?sslrootcert=/b.pem"
+        );
+        let keyword = with_default_param("host=h dbname=db", "sslrootcert", "/it's.pem");
+        assert_eq!(keyword, "host=h dbname=db sslrootcert='/it\\'s.pem'");
+        let (_, tls) = parse(&keyword).unwrap();
+        assert_eq!(tls.root_cert, Some(RootCert::File("/it's.pem".into())));
+    }
+}
