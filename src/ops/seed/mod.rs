@@ -320,6 +320,8 @@ pub async fn prepare(ctx: &Context, input: SeedInput) -> Result<Plan> {
     if input.lines.is_empty() {
         bail!("nothing to seed: no messages");
     }
+    // Settings before any request: a missing database URL is not worth a round trip.
+    ctx.config.database_url()?;
     // The reads do not depend on each other: run them at once. Nothing is written before all of
     // them are known to be good.
     let users = async {
