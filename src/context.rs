@@ -247,3 +247,22 @@ async fn load_sdk_config(config: &Config) -> SdkConfig {
     }
     loader.load().await
 }
+
+#[cfg(test)]
+impl Context {
+    /// A local-target context whose DynamoDB client is `dynamodb` (one over `aws-smithy-mocks`);
+    /// the other clients point at a closed local port and are not meant to be called.
+    pub(crate) fn with_dynamodb(dynamodb: aws_sdk_dynamodb::Client) -> Context {
+        let config = Config::resolve(Target::Local, |name| {
+            (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:9".to_string())
+        });
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+        let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
+        Context::from_parts(config, sdk, dynamodb, cognito, streams)
+    }
+}

@@ -8,3 +8,6 @@ pub mod query;
 pub mod retry;
 pub mod scan;
 pub mod table;
+
+#[cfg(test)]
+mod tests;
