@@ -78,9 +78,11 @@ pub struct Config {
     pub target: Target,
     /// Region to sign for: always set locally; on prod `None` means "the SDK's standard chain".
     pub region: Option<String>,
-    /// DynamoDB endpoint override (always set locally).
+    /// DynamoDB (and DynamoDB Streams) endpoint, set locally only: on prod the SDK resolves
+    /// it, honouring `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL`.
     pub dynamodb_endpoint: Option<String>,
-    /// Cognito endpoint override (always set locally).
+    /// Cognito endpoint, set locally only (on prod the SDK resolves it, honouring
+    /// `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`).
     pub cognito_endpoint: Option<String>,
     /// The messages table.
     pub table: String,
@@ -125,11 +127,14 @@ impl Config {
             Target::Local => Some(LocalPorts::resolve(&var)?),
             Target::Prod => None,
         };
-        let shared_endpoint = var("AWS_ENDPOINT_URL");
-        let endpoint = |service_var: &str, local_default: Option<String>| {
-            var(service_var)
-                .or_else(|| shared_endpoint.clone())
-                .or(local_default)
+        // Endpoints: on prod the SDK reads AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> (and
+        // a profile's `services` section) itself, so nothing is resolved here. Locally they are
+        // set explicitly: the service's override, else the shared one, else the local stack.
+        let endpoint = |service_var: &str, local_default: Option<String>| match target {
+            Target::Local => var(service_var)
+                .or_else(|| var("AWS_ENDPOINT_URL"))
+                .or(local_default),
+            Target::Prod => None,
         };
         let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"));
         Ok(Config {
@@ -331,8 +336,9 @@ mod tests {
                 ("DDB_MESSAGE_TABLE", "other"),
             ]),
         );
-        assert_eq!(c.dynamodb_endpoint.as_deref(), Some("http://ddb:2"));
-        assert_eq!(c.cognito_endpoint.as_deref(), Some("http://shared:1"));
+        // The SDK reads the endpoint variables itself on prod (see context.rs).
+        assert_eq!(c.dynamodb_endpoint, None);
+        assert_eq!(c.cognito_endpoint, None);
         assert_eq!(c.database_url().unwrap(), "postgresql://prod/db");
         assert_eq!(c.table, "other");
         assert_eq!(c.with_table(Some("t".into())).table, "t");
@@ -455,5 +461,18 @@ mod tests {
             c.database_url().unwrap(),
             "postgresql://prod/db?sslrootcert=/mine.pem"
         );
+    }
+
+    #[test]
+    fn local_endpoint_overrides() {
+        let c = Config::resolve(
+            Target::Local,
+            env(&[
+                ("AWS_ENDPOINT_URL", "http://shared:1"),
+                ("AWS_ENDPOINT_URL_DYNAMODB", "http://ddb:2"),
+            ]),
+        );
+        assert_eq!(c.dynamodb_endpoint.as_deref(), Some("http://ddb:2"));
+        assert_eq!(c.cognito_endpoint.as_deref(), Some("http://shared:1"));
     }
 }

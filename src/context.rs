@@ -13,29 +13,51 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_types::service_config::ServiceConfigKey;
 
 use crate::config::{Config, Target, TIMEOUT_VAR};
 
-/// A service endpoint, for error messages.
+/// A service endpoint, for error messages: the URL when one is configured, else the region.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     service: &'static str,
     url: Option<String>,
+    region: Option<String>,
     target: Target,
     /// The per-request bound in force, for "no answer within" messages.
     timeout: Duration,
 }
 
 impl Endpoint {
+    /// The endpoint of `service` (named `service_id` by the SDK, e.g. `Cognito Identity
+    /// Provider`): the URL set explicitly (local), else the one the SDK itself takes from
+    /// `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL` or the profile (prod), else none: the
+    /// service's regional endpoint.
     fn new(
         service: &'static str,
-        url: Option<String>,
+        service_id: &str,
+        explicit: Option<&str>,
+        sdk: &SdkConfig,
         target: Target,
         timeout: Duration,
     ) -> Endpoint {
+        let configured = || {
+            let key = ServiceConfigKey::builder()
+                .service_id(service_id)
+                .env("AWS_ENDPOINT_URL")
+                .profile("endpoint_url")
+                .build()
+                .ok()?;
+            sdk.service_config()?.load_config(key)
+        };
+        let url = explicit
+            .map(str::to_string)
+            .or_else(configured)
+            .or_else(|| sdk.endpoint_url().map(str::to_string));
         Endpoint {
             service,
             url,
+            region: sdk.region().map(|r| r.to_string()),
             target,
             timeout,
         }
@@ -56,7 +78,10 @@ impl Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.url {
             Some(url) => write!(f, "{} at {url} ({})", self.service, self.target),
-            None => write!(f, "{} ({})", self.service, self.target),
+            None => match &self.region {
+                Some(region) => write!(f, "{} ({}, region {region})", self.service, self.target),
+                None => write!(f, "{} ({})", self.service, self.target),
+            },
         }
     }
 }
@@ -209,10 +234,13 @@ pub struct Context {
     pub dynamodb: aws_sdk_dynamodb::Client,
     /// The Cognito user pools client.
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
-    /// The DynamoDB Streams client (same endpoint as DynamoDB: DynamoDB Local serves both).
+    /// The DynamoDB Streams client (locally the DynamoDB endpoint: DynamoDB Local serves both;
+    /// on prod its own, `AWS_ENDPOINT_URL_DYNAMODB_STREAMS` or the regional one).
     pub dynamodb_streams: aws_sdk_dynamodbstreams::Client,
     /// Where DynamoDB requests go, for messages.
     pub dynamodb_endpoint: Endpoint,
+    /// Where DynamoDB Streams requests go, for messages.
+    pub dynamodb_streams_endpoint: Endpoint,
     /// Where Cognito requests go, for messages.
     pub cognito_endpoint: Endpoint,
 }
@@ -235,37 +263,70 @@ impl Context {
                 config.target
             );
         }
+        // Only the local endpoints are set here (config.rs resolves them, the Streams client
+        // shares DynamoDB Local's); on prod the SDK reads AWS_ENDPOINT_URL[_<SERVICE>] itself.
         let mut ddb = aws_sdk_dynamodb::config::Builder::from(&sdk);
-        if let Some(url) = &config.dynamodb_endpoint {
-            ddb = ddb.endpoint_url(url);
-        }
         let mut streams = aws_sdk_dynamodbstreams::config::Builder::from(&sdk);
         if let Some(url) = &config.dynamodb_endpoint {
+            ddb = ddb.endpoint_url(url);
             streams = streams.endpoint_url(url);
         }
         let mut cognito = aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk);
         if let Some(url) = &config.cognito_endpoint {
             cognito = cognito.endpoint_url(url);
         }
-        Ok(Context {
+        Ok(Context::from_parts(
+            config,
+            sdk,
+            aws_sdk_dynamodb::Client::from_conf(ddb.build()),
+            aws_sdk_cognitoidentityprovider::Client::from_conf(cognito.build()),
+            aws_sdk_dynamodbstreams::Client::from_conf(streams.build()),
+        ))
+    }
+
+    /// A context over clients built elsewhere (tests build them over `aws-smithy-mocks`).
+    /// `sdk` and `config` name the endpoints in error messages.
+    pub fn from_parts(
+        config: Config,
+        sdk: SdkConfig,
+        dynamodb: aws_sdk_dynamodb::Client,
+        cognito: aws_sdk_cognitoidentityprovider::Client,
+        dynamodb_streams: aws_sdk_dynamodbstreams::Client,
+    ) -> Context {
+        let ddb_url = config.dynamodb_endpoint.as_deref();
+        // Context::new has checked the setting; a context built otherwise gets the default.
+        let timeout = config.timeout().unwrap_or(crate::config::DEFAULT_TIMEOUT);
+        Context {
             dynamodb_endpoint: Endpoint::new(
                 "DynamoDB",
-                config.dynamodb_endpoint.clone(),
+                "DynamoDB",
+                ddb_url,
+                &sdk,
+                config.target,
+                timeout,
+            ),
+            dynamodb_streams_endpoint: Endpoint::new(
+                "DynamoDB Streams",
+                "DynamoDB Streams",
+                ddb_url,
+                &sdk,
                 config.target,
                 timeout,
             ),
             cognito_endpoint: Endpoint::new(
                 "Cognito",
-                config.cognito_endpoint.clone(),
+                "Cognito Identity Provider",
+                config.cognito_endpoint.as_deref(),
+                &sdk,
                 config.target,
                 timeout,
             ),
-            dynamodb: aws_sdk_dynamodb::Client::from_conf(ddb.build()),
-            dynamodb_streams: aws_sdk_dynamodbstreams::Client::from_conf(streams.build()),
-            cognito: aws_sdk_cognitoidentityprovider::Client::from_conf(cognito.build()),
+            dynamodb,
+            dynamodb_streams,
+            cognito,
             config,
             sdk,
-        })
+        }
     }
 
     /// The target this context talks to.
@@ -327,4 +388,23 @@ async fn load_sdk_config(config: &Config, timeout: Duration) -> SdkConfig {
         }
     }
     loader.load().await
+}
+
+#[cfg(test)]
+impl Context {
+    /// A local-target context whose DynamoDB client is `dynamodb` (one over `aws-smithy-mocks`);
+    /// the other clients point at a closed local port and are not meant to be called.
+    pub(crate) fn with_dynamodb(dynamodb: aws_sdk_dynamodb::Client) -> Context {
+        let config = Config::resolve(Target::Local, |name| {
+            (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:9".to_string())
+        });
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+        let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
+        Context::from_parts(config, sdk, dynamodb, cognito, streams)
+    }
 }

@@ -51,26 +51,20 @@ pub async fn resolve_user_pool_id(ctx: &Context, pool_name: &str) -> Result<Stri
 /// error when several pools share the name.
 pub async fn find_pool_by_name(ctx: &Context, name: &str) -> Result<Option<String>> {
     let mut ids = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = ctx
-            .cognito
-            .list_user_pools()
-            .max_results(LIST_POOLS_PAGE_SIZE)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .on(&ctx.cognito_endpoint, "listing user pools")?;
+    let mut pages = ctx
+        .cognito
+        .list_user_pools()
+        .max_results(LIST_POOLS_PAGE_SIZE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.on(&ctx.cognito_endpoint, "listing user pools")?;
         ids.extend(
             page.user_pools()
                 .iter()
                 .filter(|p| p.name() == Some(name))
                 .filter_map(|p| p.id().map(str::to_string)),
         );
-        match page.next_token {
-            Some(next) if !next.is_empty() => token = Some(next),
-            _ => break,
-        }
     }
     match ids.len() {
         0 => Ok(None),
@@ -126,31 +120,27 @@ pub struct UserListing {
 /// `preferred_username` and `sub`.
 pub async fn list_users(ctx: &Context, pool_id: &str) -> Result<UserListing> {
     let mut listing = UserListing::default();
-    let mut token: Option<String> = None;
-    loop {
-        let page = ctx
-            .cognito
-            .list_users()
-            .user_pool_id(pool_id)
-            .attributes_to_get(PREFERRED_USERNAME)
-            .attributes_to_get(SUB)
-            .limit(LIST_USERS_PAGE_SIZE)
-            .set_pagination_token(token.take())
-            .send()
-            .await
-            .on(
-                &ctx.cognito_endpoint,
-                format_args!("listing the users of user pool {pool_id}"),
-            )?;
+    // The paginator stops at a missing or empty PaginationToken, as moto sends on the last page.
+    let mut pages = ctx
+        .cognito
+        .list_users()
+        .user_pool_id(pool_id)
+        .attributes_to_get(PREFERRED_USERNAME)
+        .attributes_to_get(SUB)
+        .limit(LIST_USERS_PAGE_SIZE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.on(
+            &ctx.cognito_endpoint,
+            format_args!("listing the users of user pool {pool_id}"),
+        )?;
         listing.pages += 1;
         listing
             .users
             .extend(page.users().iter().map(CognitoUser::from_sdk));
-        match page.pagination_token {
-            Some(next) if !next.is_empty() => token = Some(next),
-            _ => return Ok(listing),
-        }
     }
+    Ok(listing)
 }
 
 /// A user to create in Cognito.

@@ -2,18 +2,18 @@
 //!
 //! Requests go as BatchWriteItem calls of [`BATCH_SIZE`] with several in flight. DynamoDB answers
 //! a throttled batch with a 200 carrying `UnprocessedItems`, so retrying those is ours: one loop,
-//! exponential backoff with jitter, capped ([`backoff`]).
+//! exponential backoff with jitter, capped ([`crate::ddb::retry`]).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{bail, Result};
 use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use tokio::task::JoinSet;
-use uuid::Uuid;
 
 use crate::context::{Context, Endpoint, SdkResultExt};
 use crate::ddb::item::{s, Item};
+use crate::ddb::retry;
+pub use crate::ddb::retry::backoff;
 use crate::model::keys::{PK, SK};
 
 /// Items per BatchWriteItem request (DynamoDB's maximum).
@@ -152,31 +152,10 @@ async fn write_batch(
                 unprocessed.len()
             );
         }
-        tokio::time::sleep(backoff(attempt, jitter())).await;
+        retry::pause(attempt).await;
         attempt += 1;
         batch = unprocessed;
     }
-}
-
-/// First retry delay, before jitter.
-const BACKOFF_BASE: Duration = Duration::from_millis(50);
-/// Longest retry delay, before jitter.
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
-
-/// The delay before retry `attempt` (1 for the first retry): exponential from
-/// [`BACKOFF_BASE`], capped at [`BACKOFF_MAX`], "equal jitter": half fixed, half from `random`.
-pub fn backoff(attempt: u32, random: u64) -> Duration {
-    let exp = BACKOFF_BASE
-        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
-        .min(BACKOFF_MAX);
-    let half = exp / 2;
-    let span = half.as_micros().max(1) as u64;
-    half + Duration::from_micros(random % span)
-}
-
-/// A cheap random number for jitter (no RNG crate: the random bits of a v4 uuid).
-fn jitter() -> u64 {
-    Uuid::new_v4().as_u64_pair().1
 }
 
 #[cfg(test)]
@@ -191,21 +170,5 @@ mod tests {
         assert_eq!(all, (0..101).collect::<Vec<_>>());
         assert_eq!(batches(0..0, BATCH_SIZE).count(), 0);
         assert_eq!(batches(0..25, BATCH_SIZE).count(), 1);
-    }
-
-    #[test]
-    fn backoff_grows_with_jitter_and_a_cap() {
-        for attempt in 1..20 {
-            let exp = BACKOFF_BASE
-                .saturating_mul(1 << (attempt - 1).min(16))
-                .min(BACKOFF_MAX);
-            for random in [0, 1, 12_345, u64::MAX] {
-                let d = backoff(attempt, random);
-                assert!(d >= exp / 2 && d <= exp, "{attempt} {random} {d:?}");
-            }
-        }
-        assert!(backoff(1, 0) < backoff(3, 0));
-        assert!(backoff(30, u64::MAX) <= BACKOFF_MAX);
-        assert_ne!(backoff(4, 1), backoff(4, 99_999));
     }
 }

@@ -6,7 +6,17 @@ use std::collections::HashMap;
 use anyhow::{anyhow, bail, Context as _, Result};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
+use base64::alphabet::STANDARD;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
 use serde_json::{Map, Number, Value};
+
+/// Standard alphabet; writes padding, reads input with or without it.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// A DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;
@@ -33,17 +43,57 @@ pub fn to_typed_json(item: &Item) -> Value {
     )
 }
 
+/// A DynamoDB number as a JSON number with every digit kept (serde_json's `arbitrary_precision`:
+/// a `Number` holds its decimal text, never an f64), or as a string in the unlikely case the
+/// text is not a JSON number.
 fn number(n: &str) -> Value {
-    n.parse::<i64>()
-        .map(Value::from)
-        .ok()
-        .or_else(|| {
-            n.parse::<f64>()
-                .ok()
-                .and_then(Number::from_f64)
-                .map(Value::Number)
-        })
-        .unwrap_or_else(|| Value::String(n.to_string()))
+    n.parse::<Number>()
+        .map(Value::Number)
+        .unwrap_or_else(|_| Value::String(n.to_string()))
+}
+
+/// The most significant digits a DynamoDB number has.
+const MAX_DIGITS: usize = 38;
+
+/// Checks that `text` is a number DynamoDB stores: decimal, optional sign and exponent, at most
+/// 38 significant digits, magnitude between 1E-130 and 9.99...E+125 (or zero).
+pub fn check_number(text: &str) -> Result<()> {
+    let fail = |why: &str| -> Result<()> { bail!("{text:?} is not a DynamoDB number: {why}") };
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e)),
+        None => (unsigned, None),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() && frac.is_empty() || !all_digits(int) || !all_digits(frac) {
+        return fail("expected digits with an optional sign, decimal point and exponent");
+    }
+    let exponent: i64 = match exponent {
+        None => 0,
+        Some(e) => match e.parse() {
+            Ok(e) if (-1_000_000..=1_000_000).contains(&e) => e,
+            _ => return fail("bad exponent"),
+        },
+    };
+    let digits = format!("{int}{frac}");
+    let significant = digits.trim_start_matches('0');
+    let trimmed = significant.trim_end_matches('0');
+    if trimmed.is_empty() {
+        return Ok(()); // zero
+    }
+    if trimmed.len() > MAX_DIGITS {
+        return fail("more than 38 significant digits");
+    }
+    // The value is `significant` x 10^(exponent - frac.len()); its decimal magnitude is:
+    let magnitude = significant.len() as i64 + exponent - frac.len() as i64; // 10^(m-1) <= |v| < 10^m
+    if magnitude > 126 {
+        return fail("larger than 9.9999999999999999999999999999999999999E+125");
+    }
+    if magnitude - 1 < -130 {
+        return fail("smaller than 1E-130");
+    }
+    Ok(())
 }
 
 fn plain_value(v: &AttributeValue) -> Value {
@@ -98,26 +148,9 @@ fn typed_value(v: &AttributeValue) -> Value {
     Value::Object(obj)
 }
 
-/// Standard base64 with padding (how DynamoDB's JSON carries binary values).
+/// Standard base64 with padding, as DynamoDB's JSON carries binary values.
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    BASE64.encode(bytes)
 }
 
 /// A string attribute value.
@@ -177,9 +210,12 @@ pub fn attribute_from_typed_json(value: &Value) -> Result<AttributeValue> {
     };
     let number = |v: &Value| -> Result<String> {
         match v {
-            Value::String(s) if s.parse::<f64>().is_ok() => Ok(s.clone()),
-            Value::Number(n) => Ok(n.to_string()),
-            other => bail!("{tag} expects a number as a string, got {other}"),
+            Value::String(s) => check_number(s).map(|()| s.clone()),
+            Value::Number(n) => {
+                let text = n.to_string();
+                check_number(&text).map(|()| text)
+            }
+            other => bail!("{tag} expects a number as a string, got {}", kind(other)),
         }
     };
     let array = |v: &Value| -> Result<Vec<Value>> {
@@ -232,28 +268,11 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// Standard base64 (padding optional), as DynamoDB's JSON carries binary values.
+/// Decodes standard base64 (padding optional, as the AWS CLI also accepts it).
 fn base64_decode(text: &str) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in text.trim_end_matches('=').bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => bail!("{text:?} is not base64"),
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Ok(out)
+    BASE64
+        .decode(text)
+        .map_err(|e| anyhow!("{text:?} is not base64: {e}"))
 }
 
 #[cfg(test)]
@@ -312,5 +331,108 @@ mod tests {
         assert_eq!(base64_decode("Zm8=").unwrap(), b"fo");
         assert_eq!(base64_decode("Zm9vYg==").unwrap(), b"foob");
         assert!(base64_decode("Zm9v!").is_err());
+    }
+
+    #[test]
+    fn base64_rejects_garbage_and_accepts_missing_padding() {
+        assert_eq!(base64_decode("Zg").unwrap(), b"f");
+        assert_eq!(base64_decode("Zm9vYg").unwrap(), b"foob");
+        let err = base64_decode("Zm9v!").unwrap_err().to_string();
+        assert!(err.contains("not base64"), "{err}");
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(base64_decode(&base64(&bytes)).unwrap(), bytes);
+    }
+
+    /// 38-digit values: every digit survives item -> JSON text -> item, plain and typed.
+    const BIG: [&str; 8] = [
+        "12345678901234567890123456789012345678",
+        "-99999999999999999999999999999999999999",
+        "1234567890123456789.0123456789012345678",
+        "-0.00000000000000000012345678901234567890123456789012345678",
+        "9.9999999999999999999999999999999999999E+125",
+        "1E-130",
+        "-1.2345678901234567890123456789012345678e-100",
+        "0",
+    ];
+
+    #[test]
+    fn numbers_keep_all_38_digits_in_plain_json() {
+        for n in BIG {
+            let item: Item = [("n".to_string(), AttributeValue::N(n.to_string()))].into();
+            let text = serde_json::to_string(&to_plain_json(&item)).unwrap();
+            // Every digit kept; serde_json writes the exponent marker in lower case.
+            let n = n.replace('E', "e");
+            assert_eq!(text, format!("{{\"n\":{n}}}"));
+            let back: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(back["n"].to_string(), n);
+            assert!(back["n"].is_number(), "{n} stays a JSON number");
+        }
+        // In a list and a number set too.
+        let item: Item = [(
+            "l".to_string(),
+            AttributeValue::L(vec![AttributeValue::Ns(vec![BIG[0].to_string()])]),
+        )]
+        .into();
+        let text = serde_json::to_string(&to_plain_json(&item)).unwrap();
+        assert_eq!(text, format!("{{\"l\":[[{}]]}}", BIG[0]));
+    }
+
+    #[test]
+    fn numbers_keep_all_38_digits_in_typed_json() {
+        for n in BIG {
+            let item: Item = [
+                ("n".to_string(), AttributeValue::N(n.to_string())),
+                ("ns".to_string(), AttributeValue::Ns(vec![n.to_string()])),
+            ]
+            .into();
+            let text = serde_json::to_string(&to_typed_json(&item)).unwrap();
+            let back = item_from_typed_json(&serde_json::from_str(&text).unwrap()).unwrap();
+            assert_eq!(back, item, "{n}");
+            // A bare JSON number in the typed form keeps its digits too.
+            let bare: Value = serde_json::from_str(&format!("{{\"N\": {n}}}")).unwrap();
+            assert_eq!(
+                attribute_from_typed_json(&bare).unwrap(),
+                AttributeValue::N(n.replace('E', "e"))
+            );
+        }
+    }
+
+    #[test]
+    fn typed_numbers_are_checked_like_dynamodb_does() {
+        let n = |text: &str| attribute_from_typed_json(&json!({ "N": text }));
+        for good in [
+            "42", "-0", "+7", ".5", "5.", "1e5", "1E+125", "0.000", "00012",
+        ] {
+            assert!(n(good).is_ok(), "{good}");
+        }
+        let err = |text: &str| format!("{:#}", n(text).unwrap_err());
+        assert!(err("123456789012345678901234567890123456789").contains("38 significant digits"));
+        assert!(err("1E+126").contains("larger than"));
+        assert!(err("1E-131").contains("smaller than"));
+        for bad in [
+            "",
+            "-",
+            "abc",
+            "NaN",
+            "inf",
+            "1e",
+            "1.2.3",
+            "0x10",
+            " 1",
+            "1e99999999999",
+        ] {
+            assert!(
+                err(bad).contains("not a DynamoDB number"),
+                "{bad}: {}",
+                err(bad)
+            );
+        }
+        // 38 digits followed by zeros are still 38 significant digits.
+        assert!(n("12345678901234567890123456789012345678000").is_ok());
+        let err = format!(
+            "{:#}",
+            attribute_from_typed_json(&json!({"N": true})).unwrap_err()
+        );
+        assert!(err.contains("N expects a number as a string"), "{err}");
     }
 }

@@ -1,10 +1,15 @@
-//! DynamoDB access: items and their JSON codecs, batch writes with retries, queries, scans, and
+//! DynamoDB access: items and their JSON codecs, batch writes with retries, the
+//! one backoff policy of our own retry loops, queries, scans, and
 //! table-level calls (describe, list, drop, waiters). Nothing here knows what a message is.
 
 pub mod batch;
 pub mod item;
 pub mod lock;
 pub mod query;
+pub mod retry;
 pub mod scan;
 pub mod shape;
 pub mod table;
+
+#[cfg(test)]
+mod tests;

@@ -1,4 +1,5 @@
-//! Paging through DynamoDB queries: the one loop every query of the toolkit runs through.
+//! Paging through DynamoDB queries: every query of the toolkit runs through [`query_pages`],
+//! over the SDK's paginator.
 
 use std::fmt::Display;
 
@@ -9,30 +10,23 @@ use crate::context::{Context, SdkResultExt};
 use crate::ddb::item::{s, Item};
 use crate::model::keys::{Pk, PK};
 
-/// Sends `request` and then every following page, handing each page's items to `on_page` until
-/// it returns `false` or the pages run out. `what` names the query in errors.
+/// Sends `request` and then every following page (the SDK's paginator follows
+/// `LastEvaluatedKey`), handing each page's items to `on_page` until it returns `false` or the
+/// pages run out. `what` names the query in errors.
 pub async fn query_pages(
     ctx: &Context,
     request: QueryFluentBuilder,
     what: impl Display,
     mut on_page: impl FnMut(Vec<Item>) -> Result<bool>,
 ) -> Result<()> {
-    let mut start = None;
-    loop {
-        let page = request
-            .clone()
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .on(&ctx.dynamodb_endpoint, &what)?;
+    let mut pages = request.into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.on(&ctx.dynamodb_endpoint, &what)?;
         if !on_page(page.items.unwrap_or_default())? {
-            return Ok(());
-        }
-        match page.last_evaluated_key {
-            Some(key) => start = Some(key),
-            None => return Ok(()),
+            break;
         }
     }
+    Ok(())
 }
 
 /// Every item `request` returns, across all pages.

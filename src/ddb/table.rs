@@ -1,10 +1,13 @@
-//! Table-level calls: describing a table, listing every table, dropping one, and waiting until a
-//! table is ACTIVE or gone.
+//! Table-level calls: describing a table, listing every table (the SDK's paginator), dropping
+//! one, and waiting until a table is ACTIVE or gone (the SDK's waiters).
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _, Result};
-use aws_sdk_dynamodb::types::{TableDescription, TableStatus};
+use anyhow::{anyhow, bail, Context as _, Result};
+use aws_sdk_dynamodb::client::Waiters as _;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{IndexStatus, TableDescription};
+use aws_smithy_runtime_api::client::waiters::error::WaiterError;
 
 use crate::context::{Context, SdkResultExt};
 
@@ -26,24 +29,16 @@ pub async fn describe(ctx: &Context, table: &str) -> Result<Option<TableDescript
     }
 }
 
-/// Every table name, across all ListTables pages.
+/// Every table name, across all ListTables pages (the SDK's paginator).
 pub async fn list(ctx: &Context) -> Result<Vec<String>> {
-    let mut names = Vec::new();
-    let mut start: Option<String> = None;
-    loop {
-        let page = ctx
-            .dynamodb
-            .list_tables()
-            .set_exclusive_start_table_name(start.take())
-            .send()
-            .await
-            .on(&ctx.dynamodb_endpoint, "listing tables")?;
-        names.extend(page.table_names.unwrap_or_default());
-        match page.last_evaluated_table_name {
-            Some(last) => start = Some(last),
-            None => return Ok(names),
-        }
-    }
+    ctx.dynamodb
+        .list_tables()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .on(&ctx.dynamodb_endpoint, "listing tables")
 }
 
 /// What `drop` did.
@@ -84,7 +79,8 @@ pub async fn drop(ctx: &Context, table: &str, if_exists: bool) -> Result<DropOut
     Ok(DropOutcome::Dropped)
 }
 
-/// How often to poll while waiting on a table.
+/// How often to poll while waiting for a table's indexes (the SDK waiters have their own
+/// delays: 20 s at first, then growing, as the AWS CLI).
 fn poll_interval(ctx: &Context) -> Duration {
     match ctx.target() {
         crate::config::Target::Local => Duration::from_millis(100),
@@ -95,39 +91,86 @@ fn poll_interval(ctx: &Context) -> Duration {
 /// How long to wait for a table to become ACTIVE or to disappear.
 const TABLE_WAIT: Duration = Duration::from_secs(600);
 
-/// Waits until the table and all its indexes are ACTIVE.
-pub async fn wait_until_active(ctx: &Context, name: &str) -> Result<TableDescription> {
-    let started = Instant::now();
-    loop {
-        let table = describe(ctx, name).await?.with_context(|| {
-            format!("table {name} disappeared while waiting for it to become ACTIVE")
-        })?;
-        let active = table.table_status() == Some(&TableStatus::Active)
-            && table
-                .global_secondary_indexes()
-                .iter()
-                .all(|g| g.index_status().is_some_and(|s| s.as_str() == "ACTIVE"));
-        if active {
-            return Ok(table);
+/// A waiter's error as ours: the SDK error of a failed DescribeTable with its context, or what
+/// `timed_out` says when the wait ran out.
+fn waiter_error<O, E>(
+    err: WaiterError<O, E>,
+    ctx: &Context,
+    what: &str,
+    timed_out: String,
+) -> anyhow::Error
+where
+    O: std::fmt::Debug + Send + Sync + 'static,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+{
+    match err {
+        WaiterError::OperationFailed(failed) => {
+            match Err::<(), _>(failed.into_error()).on(&ctx.dynamodb_endpoint, what) {
+                Err(err) => err,
+                Ok(()) => unreachable!("an Err stays an Err"),
+            }
         }
-        if started.elapsed() > TABLE_WAIT {
-            bail!(
-                "table {name} is still not ACTIVE after {} s",
-                TABLE_WAIT.as_secs()
-            );
-        }
-        tokio::time::sleep(poll_interval(ctx)).await;
+        WaiterError::ExceededMaxWait(_) => anyhow!(timed_out),
+        other => anyhow::Error::new(other).context(format!("{what} on {}", ctx.dynamodb_endpoint)),
     }
 }
 
-/// Waits until the table no longer exists.
-pub async fn wait_until_gone(ctx: &Context, name: &str) -> Result<()> {
+/// Waits until the table and all its indexes are ACTIVE.
+///
+/// The SDK's `TableExists` waiter looks at `Table.TableStatus` only, not at the indexes'
+/// `IndexStatus`; an index created with the table (or added later) may still be CREATING when
+/// the table is ACTIVE. So the waiter first, then a poll until every index is ACTIVE too.
+pub async fn wait_until_active(ctx: &Context, name: &str) -> Result<TableDescription> {
     let started = Instant::now();
-    while describe(ctx, name).await?.is_some() {
+    let timed_out = || {
+        format!(
+            "table {name} is still not ACTIVE after {} s",
+            TABLE_WAIT.as_secs()
+        )
+    };
+    let what = format!("waiting for table {name} to become ACTIVE");
+    let polled = ctx
+        .dynamodb
+        .wait_until_table_exists()
+        .table_name(name)
+        .wait(TABLE_WAIT)
+        .await
+        .map_err(|e| waiter_error(e, ctx, &what, timed_out()))?;
+    let mut table = polled
+        .into_result()
+        .ok()
+        .and_then(|out| out.table)
+        .with_context(|| format!("{what}: the final DescribeTable carries no table"))?;
+    while !table
+        .global_secondary_indexes()
+        .iter()
+        .all(|g| g.index_status() == Some(&IndexStatus::Active))
+    {
         if started.elapsed() > TABLE_WAIT {
-            bail!("table {name} still exists after {} s", TABLE_WAIT.as_secs());
+            bail!("{}: an index is not ACTIVE yet", timed_out());
         }
         tokio::time::sleep(poll_interval(ctx)).await;
+        table = describe(ctx, name).await?.with_context(|| {
+            format!("table {name} disappeared while waiting for it to become ACTIVE")
+        })?;
     }
+    Ok(table)
+}
+
+/// Waits until the table no longer exists (the SDK's `TableNotExists` waiter).
+pub async fn wait_until_gone(ctx: &Context, name: &str) -> Result<()> {
+    ctx.dynamodb
+        .wait_until_table_not_exists()
+        .table_name(name)
+        .wait(TABLE_WAIT)
+        .await
+        .map_err(|e| {
+            waiter_error(
+                e,
+                ctx,
+                &format!("waiting for table {name} to be deleted"),
+                format!("table {name} still exists after {} s", TABLE_WAIT.as_secs()),
+            )
+        })?;
     Ok(())
 }

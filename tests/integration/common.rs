@@ -40,14 +40,24 @@ pub fn unique(prefix: &str) -> String {
 /// A command for one of the toolkit's binaries, with a clean AWS environment pointing at
 /// nothing in particular (tests add what they need).
 pub fn bin(name: &str) -> Command {
-    // Cargo builds every binary before the integration tests, next to the test's deps/ folder.
-    let exe = std::env::current_exe().expect("test executable path");
-    let path = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target directory")
-        .join(name);
-    assert!(path.exists(), "no binary {name} at {}", path.display());
+    // Cargo builds every binary before the integration tests and names each one at compile time.
+    let path = match name {
+        "cognito-setup" => env!("CARGO_BIN_EXE_cognito-setup"),
+        "db-setup" => env!("CARGO_BIN_EXE_db-setup"),
+        "drop" => env!("CARGO_BIN_EXE_drop"),
+        "get-conversations" => env!("CARGO_BIN_EXE_get-conversations"),
+        "list-conversations" => env!("CARGO_BIN_EXE_list-conversations"),
+        "list-tables" => env!("CARGO_BIN_EXE_list-tables"),
+        "list-users" => env!("CARGO_BIN_EXE_list-users"),
+        "messaging-stream" => env!("CARGO_BIN_EXE_messaging-stream"),
+        "scan" => env!("CARGO_BIN_EXE_scan"),
+        "schema-load" => env!("CARGO_BIN_EXE_schema-load"),
+        "seed" => env!("CARGO_BIN_EXE_seed"),
+        "send-message" => env!("CARGO_BIN_EXE_send-message"),
+        "summary" => env!("CARGO_BIN_EXE_summary"),
+        "update-cognito-user-ids" => env!("CARGO_BIN_EXE_update-cognito-user-ids"),
+        other => panic!("no binary {other}: add it to bin() in tests/integration/common.rs"),
+    };
     let mut cmd = Command::new(path);
     for (key, _) in std::env::vars() {
         if key.starts_with("AWS_")

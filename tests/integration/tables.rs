@@ -329,6 +329,30 @@ fn a_dead_endpoint_fails_fast_and_says_where() {
 }
 
 #[test]
+fn prod_errors_name_the_endpoint_the_sdk_resolved() {
+    // AWS_ENDPOINT_URL_DYNAMODB is read by the SDK itself on prod; the error names it.
+    let err = fails(run(prod_pointed_at_local(&mut bin("list-tables"))
+        .env("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")
+        .arg("prod")));
+    assert!(
+        err.contains("listing tables on DynamoDB at http://127.0.0.1:9 (prod)"),
+        "{err}"
+    );
+    // No override: the service and region. No credentials either (and no instance metadata), so
+    // the request fails before anything is sent.
+    let err = fails(run(bin("list-tables")
+        .arg("prod")
+        .env("AWS_REGION", "eu-west-3")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")));
+    assert!(
+        err.contains("listing tables on DynamoDB (prod, region eu-west-3)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn prod_without_a_region_is_a_clear_error() {
     let err = fails(run(bin("list-tables")
         .arg("prod")

@@ -7,13 +7,14 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ProvisionedThroughput, ScalarAttributeType, StreamSpecification,
-    StreamViewType, TableDescription,
+    self as sdk, AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, Projection,
+    ProvisionedThroughput, ScalarAttributeType, StreamSpecification, TableDescription,
 };
-use serde_json::Value;
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+use serde_json::error::Category;
 
 use crate::config::DEFAULT_TABLE;
 use crate::context::{Context, SdkResultExt};
@@ -23,44 +24,166 @@ use crate::ddb::table::{describe, wait_until_active};
 pub const MESSAGES_TABLE_JSON: &str = include_str!("../../../seeds/messages-table.json");
 
 /// Read and write capacity units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Throughput {
     /// Read capacity units.
+    #[serde(rename = "ReadCapacityUnits")]
     pub read: i64,
     /// Write capacity units.
+    #[serde(rename = "WriteCapacityUnits")]
     pub write: i64,
 }
 
+/// The definition's enumerations, each with the words DynamoDB uses.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $word:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+        pub enum $name {
+            $(#[doc = $word] #[serde(rename = $word)] $variant),+
+        }
+
+        impl $name {
+            /// The word DynamoDB uses.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word),+
+                }
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// A key attribute's type.
+    AttributeType { S = "S", N = "N", B = "B" }
+);
+wire_enum!(
+    /// A key's role.
+    KeyType { Hash = "HASH", Range = "RANGE" }
+);
+wire_enum!(
+    /// Which attributes an index holds.
+    ProjectionType { All = "ALL", KeysOnly = "KEYS_ONLY", Include = "INCLUDE" }
+);
+wire_enum!(
+    /// How the table is paid for.
+    BillingMode { Provisioned = "PROVISIONED", PayPerRequest = "PAY_PER_REQUEST" }
+);
+wire_enum!(
+    /// What a stream record carries.
+    StreamViewType {
+        NewImage = "NEW_IMAGE",
+        OldImage = "OLD_IMAGE",
+        NewAndOldImages = "NEW_AND_OLD_IMAGES",
+        KeysOnly = "KEYS_ONLY",
+    }
+);
+
+impl Default for BillingMode {
+    /// What DynamoDB assumes when `BillingMode` is left out.
+    fn default() -> BillingMode {
+        BillingMode::Provisioned
+    }
+}
+
+/// An entry of `AttributeDefinitions`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct AttributeDef {
+    /// The attribute.
+    pub attribute_name: String,
+    /// `S`, `N` or `B`.
+    pub attribute_type: AttributeType,
+}
+
+/// An entry of a `KeySchema`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct KeyDef {
+    /// The attribute.
+    pub attribute_name: String,
+    /// `HASH` or `RANGE`.
+    pub key_type: KeyType,
+}
+
+/// An index's `Projection`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ProjectionDef {
+    /// `ALL`, `KEYS_ONLY` or `INCLUDE`.
+    pub projection_type: ProjectionType,
+    /// With `INCLUDE`: the other attributes the index holds.
+    #[serde(default)]
+    pub non_key_attributes: Vec<String>,
+}
+
 /// A global secondary index.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct IndexDefinition {
     /// Index name.
+    #[serde(rename = "IndexName")]
     pub name: String,
-    /// `(attribute, HASH|RANGE)`, in order.
-    pub key_schema: Vec<(String, String)>,
-    /// `ALL`, `KEYS_ONLY` or `INCLUDE`.
-    pub projection: String,
+    /// The index's keys, in order.
+    pub key_schema: Vec<KeyDef>,
+    /// Which attributes the index holds.
+    pub projection: ProjectionDef,
     /// Provisioned capacity (provisioned tables only).
+    #[serde(default, rename = "ProvisionedThroughput")]
     pub throughput: Option<Throughput>,
 }
 
-/// A table definition, as `create-table --cli-input-json` describes one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A table definition, in the JSON shape `aws dynamodb create-table --cli-input-json` takes
+/// (the fields this toolkit supports; any other field is an error, never silently ignored).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct TableDefinition {
     /// Table name (`--table` overrides it).
     pub table_name: String,
-    /// `(attribute, S|N|B)`.
-    pub attributes: Vec<(String, String)>,
-    /// `(attribute, HASH|RANGE)`, in order.
-    pub key_schema: Vec<(String, String)>,
+    /// The key attributes' types.
+    #[serde(rename = "AttributeDefinitions")]
+    pub attributes: Vec<AttributeDef>,
+    /// The table's keys, in order.
+    pub key_schema: Vec<KeyDef>,
     /// Global secondary indexes.
+    #[serde(default, rename = "GlobalSecondaryIndexes")]
     pub indexes: Vec<IndexDefinition>,
-    /// `PROVISIONED` or `PAY_PER_REQUEST`.
-    pub billing_mode: String,
+    /// `PROVISIONED` (the default) or `PAY_PER_REQUEST`.
+    #[serde(default)]
+    pub billing_mode: BillingMode,
     /// Provisioned capacity (provisioned tables only).
+    #[serde(default, rename = "ProvisionedThroughput")]
     pub throughput: Option<Throughput>,
-    /// Stream view type when the stream is enabled.
-    pub stream: Option<String>,
+    /// Stream view type when the stream is enabled (from `StreamSpecification`).
+    #[serde(
+        default,
+        rename = "StreamSpecification",
+        deserialize_with = "stream_view"
+    )]
+    pub stream: Option<StreamViewType>,
+}
+
+/// `StreamSpecification` as written in the definition.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct StreamSpec {
+    stream_enabled: bool,
+    #[serde(default)]
+    stream_view_type: Option<StreamViewType>,
+}
+
+/// The view type of an enabled stream, `None` for a disabled one.
+fn stream_view<'de, D: Deserializer<'de>>(d: D) -> Result<Option<StreamViewType>, D::Error> {
+    let spec = StreamSpec::deserialize(d)?;
+    match (spec.stream_enabled, spec.stream_view_type) {
+        (true, None) => Err(de::Error::custom(
+            "StreamSpecification: an enabled stream needs a StreamViewType",
+        )),
+        (true, view) => Ok(view),
+        (false, _) => Ok(None),
+    }
 }
 
 /// What `schema-load` did.
@@ -74,126 +197,13 @@ pub enum LoadOutcome {
     Differs(Vec<String>),
 }
 
-fn field<'a>(v: &'a Value, name: &str, at: &str) -> Result<&'a Value> {
-    v.get(name)
-        .with_context(|| format!("{at}: missing field {name:?}"))
-}
-
-fn str_field(v: &Value, name: &str, at: &str) -> Result<String> {
-    field(v, name, at)?
-        .as_str()
-        .map(str::to_string)
-        .with_context(|| format!("{at}: field {name:?} must be a string"))
-}
-
-fn array_field<'a>(v: &'a Value, name: &str, at: &str) -> Result<&'a Vec<Value>> {
-    field(v, name, at)?
-        .as_array()
-        .with_context(|| format!("{at}: field {name:?} must be a list"))
-}
-
-fn one_of(value: String, allowed: &[&str], what: &str) -> Result<String> {
-    if allowed.contains(&value.as_str()) {
-        Ok(value)
-    } else {
-        bail!("{what} {value:?} is not one of {}", allowed.join(", "))
-    }
-}
-
-fn key_schema(v: &Value, at: &str) -> Result<Vec<(String, String)>> {
-    array_field(v, "KeySchema", at)?
-        .iter()
-        .map(|k| {
-            Ok((
-                str_field(k, "AttributeName", at)?,
-                one_of(str_field(k, "KeyType", at)?, &["HASH", "RANGE"], "key type")?,
-            ))
-        })
-        .collect()
-}
-
-fn throughput(v: &Value, at: &str) -> Result<Option<Throughput>> {
-    let Some(t) = v.get("ProvisionedThroughput") else {
-        return Ok(None);
-    };
-    let units = |name| {
-        field(t, name, at)?
-            .as_i64()
-            .filter(|n| *n > 0)
-            .with_context(|| format!("{at}: {name} must be a positive whole number"))
-    };
-    Ok(Some(Throughput {
-        read: units("ReadCapacityUnits")?,
-        write: units("WriteCapacityUnits")?,
-    }))
-}
-
 impl TableDefinition {
     /// Parses a definition in `create-table --cli-input-json` form.
     pub fn parse(json: &str) -> Result<TableDefinition> {
-        let v: Value =
-            serde_json::from_str(json).context("the table definition is not valid JSON")?;
-        let at = "table definition";
-        let attributes = array_field(&v, "AttributeDefinitions", at)?
-            .iter()
-            .map(|a| {
-                Ok((
-                    str_field(a, "AttributeName", at)?,
-                    one_of(
-                        str_field(a, "AttributeType", at)?,
-                        &["S", "N", "B"],
-                        "attribute type",
-                    )?,
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let indexes = match v.get("GlobalSecondaryIndexes") {
-            None => Vec::new(),
-            Some(_) => array_field(&v, "GlobalSecondaryIndexes", at)?
-                .iter()
-                .map(|g| {
-                    let name = str_field(g, "IndexName", at)?;
-                    let at = format!("index {name}");
-                    Ok(IndexDefinition {
-                        key_schema: key_schema(g, &at)?,
-                        projection: one_of(
-                            str_field(field(g, "Projection", &at)?, "ProjectionType", &at)?,
-                            &["ALL", "KEYS_ONLY", "INCLUDE"],
-                            "projection type",
-                        )?,
-                        throughput: throughput(g, &at)?,
-                        name,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
-        };
-        let billing_mode = match v.get("BillingMode") {
-            None => "PROVISIONED".to_string(),
-            Some(_) => one_of(
-                str_field(&v, "BillingMode", at)?,
-                &["PROVISIONED", "PAY_PER_REQUEST"],
-                "billing mode",
-            )?,
-        };
-        let stream = match v.get("StreamSpecification") {
-            Some(spec) if spec.get("StreamEnabled").and_then(Value::as_bool) == Some(true) => {
-                Some(one_of(
-                    str_field(spec, "StreamViewType", "stream specification")?,
-                    &["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"],
-                    "stream view type",
-                )?)
-            }
-            _ => None,
-        };
-        let def = TableDefinition {
-            table_name: str_field(&v, "TableName", at)?,
-            attributes,
-            key_schema: key_schema(&v, at)?,
-            indexes,
-            throughput: throughput(&v, at)?,
-            billing_mode,
-            stream,
-        };
+        let def: TableDefinition = serde_json::from_str(json).map_err(|e| match e.classify() {
+            Category::Data => anyhow!("not a valid table definition: {e}"),
+            _ => anyhow!("the table definition is not valid JSON: {e}"),
+        })?;
         def.validate()?;
         Ok(def)
     }
@@ -245,17 +255,39 @@ impl TableDefinition {
     }
 
     fn validate(&self) -> Result<()> {
-        let defined: BTreeSet<&str> = self.attributes.iter().map(|(n, _)| n.as_str()).collect();
+        let defined: BTreeSet<&str> = self
+            .attributes
+            .iter()
+            .map(|a| a.attribute_name.as_str())
+            .collect();
         let keys = self
             .key_schema
             .iter()
             .chain(self.indexes.iter().flat_map(|i| &i.key_schema));
-        for (name, _) in keys {
+        for KeyDef {
+            attribute_name: name,
+            ..
+        } in keys
+        {
             if !defined.contains(name.as_str()) {
                 bail!("key attribute {name:?} has no entry in AttributeDefinitions");
             }
         }
-        let provisioned = self.billing_mode == "PROVISIONED";
+        let throughputs = std::iter::once(("the table".to_string(), self.throughput)).chain(
+            self.indexes
+                .iter()
+                .map(|i| (format!("index {}", i.name), i.throughput)),
+        );
+        for (what, t) in throughputs {
+            if let Some(t) = t.filter(|t| t.read <= 0 || t.write <= 0) {
+                bail!(
+                    "{what}: capacity units must be positive whole numbers, not {}/{}",
+                    t.read,
+                    t.write
+                );
+            }
+        }
+        let provisioned = self.billing_mode == BillingMode::Provisioned;
         if provisioned && self.throughput.is_none() {
             bail!("a PROVISIONED table needs ProvisionedThroughput");
         }
@@ -286,9 +318,9 @@ impl TableDefinition {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let our_keys = |ks: &[(String, String)]| {
+        let our_keys = |ks: &[KeyDef]| {
             ks.iter()
-                .map(|(n, t)| format!("{n} {t}"))
+                .map(|k| format!("{} {}", k.attribute_name, k.key_type.as_str()))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -306,7 +338,7 @@ impl TableDefinition {
         let want: BTreeSet<String> = self
             .attributes
             .iter()
-            .map(|(n, t)| format!("{n} {t}"))
+            .map(|a| format!("{} {}", a.attribute_name, a.attribute_type.as_str()))
             .collect();
         let found: BTreeSet<String> = table
             .attribute_definitions()
@@ -327,10 +359,10 @@ impl TableDefinition {
         check(
             &mut diffs,
             "billing mode".into(),
-            self.billing_mode.clone(),
+            self.billing_mode.as_str().to_string(),
             billing.to_string(),
         );
-        if self.billing_mode == "PROVISIONED" {
+        if self.billing_mode == BillingMode::Provisioned {
             let found = table.provisioned_throughput().map(|t| Throughput {
                 read: t.read_capacity_units().unwrap_or(0),
                 write: t.write_capacity_units().unwrap_or(0),
@@ -352,7 +384,7 @@ impl TableDefinition {
         check(
             &mut diffs,
             "stream".into(),
-            show_stream(self.stream.clone()),
+            show_stream(self.stream.map(|v| v.as_str().to_string())),
             show_stream(stream),
         );
 
@@ -372,16 +404,29 @@ impl TableDefinition {
                 our_keys(&index.key_schema),
                 keys(found.key_schema()),
             );
+            let show_projection = |kind: &str, attrs: &[String]| {
+                let mut attrs = attrs.to_vec();
+                attrs.sort();
+                match attrs.is_empty() {
+                    true => kind.to_string(),
+                    false => format!("{kind} ({})", attrs.join(", ")),
+                }
+            };
             check(
                 &mut diffs,
                 format!("index {name} projection"),
-                index.projection.clone(),
-                found
-                    .projection()
-                    .and_then(|p| p.projection_type())
-                    .map_or("none".to_string(), |p| p.as_str().to_string()),
+                show_projection(
+                    index.projection.projection_type.as_str(),
+                    &index.projection.non_key_attributes,
+                ),
+                found.projection().map_or("none".to_string(), |p| {
+                    show_projection(
+                        p.projection_type().map_or("none", |t| t.as_str()),
+                        p.non_key_attributes(),
+                    )
+                }),
             );
-            if self.billing_mode == "PROVISIONED" {
+            if self.billing_mode == BillingMode::Provisioned {
                 let t = found.provisioned_throughput().map(|t| Throughput {
                     read: t.read_capacity_units().unwrap_or(0),
                     write: t.write_capacity_units().unwrap_or(0),
@@ -404,12 +449,12 @@ impl TableDefinition {
     }
 }
 
-fn sdk_keys(keys: &[(String, String)]) -> Result<Vec<KeySchemaElement>> {
+fn sdk_keys(keys: &[KeyDef]) -> Result<Vec<KeySchemaElement>> {
     keys.iter()
-        .map(|(name, kind)| {
+        .map(|k| {
             KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(KeyType::from(kind.as_str()))
+                .attribute_name(&k.attribute_name)
+                .key_type(sdk::KeyType::from(k.key_type.as_str()))
                 .build()
                 .context("building a key schema")
         })
@@ -435,10 +480,10 @@ pub async fn load(ctx: &Context, def: &TableDefinition) -> Result<LoadOutcome> {
         let attributes = def
             .attributes
             .iter()
-            .map(|(n, t)| {
+            .map(|a| {
                 AttributeDefinition::builder()
-                    .attribute_name(n)
-                    .attribute_type(ScalarAttributeType::from(t.as_str()))
+                    .attribute_name(&a.attribute_name)
+                    .attribute_type(ScalarAttributeType::from(a.attribute_type.as_str()))
                     .build()
                     .context("building an attribute definition")
             })
@@ -452,7 +497,13 @@ pub async fn load(ctx: &Context, def: &TableDefinition) -> Result<LoadOutcome> {
                     .set_key_schema(Some(sdk_keys(&i.key_schema)?))
                     .projection(
                         Projection::builder()
-                            .projection_type(ProjectionType::from(i.projection.as_str()))
+                            .projection_type(sdk::ProjectionType::from(
+                                i.projection.projection_type.as_str(),
+                            ))
+                            .set_non_key_attributes(
+                                (!i.projection.non_key_attributes.is_empty())
+                                    .then(|| i.projection.non_key_attributes.clone()),
+                            )
                             .build(),
                     )
                     .set_provisioned_throughput(sdk_throughput(i.throughput)?)
@@ -462,11 +513,10 @@ pub async fn load(ctx: &Context, def: &TableDefinition) -> Result<LoadOutcome> {
             .collect::<Result<Vec<_>>>()?;
         let stream = def
             .stream
-            .as_deref()
             .map(|view| {
                 StreamSpecification::builder()
                     .stream_enabled(true)
-                    .stream_view_type(StreamViewType::from(view))
+                    .stream_view_type(sdk::StreamViewType::from(view.as_str()))
                     .build()
                     .context("building the stream specification")
             })
@@ -478,7 +528,7 @@ pub async fn load(ctx: &Context, def: &TableDefinition) -> Result<LoadOutcome> {
             .set_attribute_definitions(Some(attributes))
             .set_key_schema(Some(sdk_keys(&def.key_schema)?))
             .set_global_secondary_indexes((!indexes.is_empty()).then_some(indexes))
-            .billing_mode(BillingMode::from(def.billing_mode.as_str()))
+            .billing_mode(sdk::BillingMode::from(def.billing_mode.as_str()))
             .set_provisioned_throughput(sdk_throughput(def.throughput)?)
             .set_stream_specification(stream)
             .send()
@@ -514,13 +564,20 @@ pub async fn load(ctx: &Context, def: &TableDefinition) -> Result<LoadOutcome> {
 mod tests {
     use super::*;
 
+    fn key(name: &str, key_type: KeyType) -> KeyDef {
+        KeyDef {
+            attribute_name: name.into(),
+            key_type,
+        }
+    }
+
     #[test]
     fn shipped_definition_is_what_the_app_needs() {
         let def = TableDefinition::load(None).unwrap();
         assert_eq!(def.table_name, "cruddur-messages");
         assert_eq!(
             def.key_schema,
-            vec![("pk".into(), "HASH".into()), ("sk".into(), "RANGE".into())]
+            vec![key("pk", KeyType::Hash), key("sk", KeyType::Range)]
         );
         assert_eq!(def.indexes.len(), 1);
         let gsi = &def.indexes[0];
@@ -528,21 +585,43 @@ mod tests {
         assert_eq!(
             gsi.key_schema,
             vec![
-                ("message_group_uuid".into(), "HASH".into()),
-                ("sk".into(), "RANGE".into())
+                key("message_group_uuid", KeyType::Hash),
+                key("sk", KeyType::Range)
             ]
         );
-        assert_eq!(gsi.projection, "ALL");
+        assert_eq!(gsi.projection.projection_type, ProjectionType::All);
         assert_eq!(gsi.throughput, Some(Throughput { read: 5, write: 5 }));
+        assert_eq!(def.billing_mode, BillingMode::Provisioned);
         assert_eq!(def.throughput, Some(Throughput { read: 5, write: 5 }));
-        assert_eq!(def.stream.as_deref(), Some("NEW_IMAGE"));
+        assert_eq!(def.stream, Some(StreamViewType::NewImage));
+    }
+
+    const MINIMAL: &str = r#"{"TableName":"t","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
+        "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}"#;
+
+    #[test]
+    fn defaults_of_a_minimal_definition() {
+        let def = TableDefinition::parse(MINIMAL).unwrap();
+        assert_eq!(def.billing_mode, BillingMode::PayPerRequest);
+        assert!(def.indexes.is_empty());
+        assert_eq!(def.stream, None);
+        assert_eq!(def.throughput, None);
+        let disabled = MINIMAL.replace(
+            r#""BillingMode""#,
+            r#""StreamSpecification":{"StreamEnabled":false},"BillingMode""#,
+        );
+        assert_eq!(TableDefinition::parse(&disabled).unwrap().stream, None);
     }
 
     #[test]
     fn bad_definitions_are_rejected_with_the_reason() {
         let err = |json: &str| format!("{:#}", TableDefinition::parse(json).unwrap_err());
         assert!(err("{").contains("not valid JSON"));
-        assert!(err(r#"{"TableName":"t"}"#).contains("AttributeDefinitions"));
+        let missing = err(r#"{"TableName":"t"}"#);
+        assert!(
+            missing.contains("missing field `AttributeDefinitions`"),
+            "{missing}"
+        );
         // A file naming another table: an error unless --table was explicit.
         let file = Path::new("other.json");
         let mut def = TableDefinition::load(None).unwrap();
@@ -570,8 +649,30 @@ mod tests {
         let no_attr = r#"{"TableName":"t","AttributeDefinitions":[],
             "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}"#;
         assert!(err(no_attr).contains("\"pk\""));
-        let bad_type = r#"{"TableName":"t","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"X"}],
-            "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}"#;
-        assert!(err(bad_type).contains("attribute type"));
+        let bad_type = MINIMAL.replace(r#""AttributeType":"S""#, r#""AttributeType":"X""#);
+        let bad_type = err(&bad_type);
+        assert!(
+            bad_type.contains("unknown variant `X`, expected one of `S`, `N`, `B`")
+                && bad_type.contains("line 1"),
+            "{bad_type}"
+        );
+        // A field this toolkit does not support is an error, not silently dropped.
+        let unknown = MINIMAL.replace(r#""BillingMode""#, r#""Tags":[],"BillingMode""#);
+        let unknown = err(&unknown);
+        assert!(unknown.contains("unknown field `Tags`"), "{unknown}");
+        let no_view = MINIMAL.replace(
+            r#""BillingMode""#,
+            r#""StreamSpecification":{"StreamEnabled":true},"BillingMode""#,
+        );
+        assert!(err(&no_view).contains("needs a StreamViewType"));
+        let provisioned = MINIMAL.replace("PAY_PER_REQUEST", "PROVISIONED");
+        assert!(err(&provisioned).contains("needs ProvisionedThroughput"));
+        let zero = provisioned.replace(
+            r#""BillingMode""#,
+            r#""ProvisionedThroughput":{"ReadCapacityUnits":0,"WriteCapacityUnits":5},"BillingMode""#,
+        );
+        assert!(err(&zero).contains("must be positive"), "{}", err(&zero));
+        let fraction = zero.replace(r#""ReadCapacityUnits":0"#, r#""ReadCapacityUnits":1.5"#);
+        assert!(err(&fraction).contains("not a valid table definition"));
     }
 }

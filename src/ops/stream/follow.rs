@@ -192,7 +192,7 @@ pub async fn follow(
                         continue;
                     }
                     return Err(err).on(
-                        &ctx.dynamodb_endpoint,
+                        &ctx.dynamodb_streams_endpoint,
                         format_args!("reading records of shard {id} of {stream_arn}"),
                     );
                 }
@@ -251,7 +251,8 @@ pub async fn follow(
     }
 }
 
-/// Every shard of the stream (all DescribeStream pages).
+/// Every shard of the stream (all DescribeStream pages). Hand-paged: the DynamoDB Streams SDK
+/// has no paginator for DescribeStream (its token sits inside `StreamDescription`).
 async fn list_shards(ctx: &Context, stream_arn: &str) -> Result<Vec<Shard>> {
     let mut shards = Vec::new();
     let mut start: Option<String> = None;
@@ -264,7 +265,7 @@ async fn list_shards(ctx: &Context, stream_arn: &str) -> Result<Vec<Shard>> {
             .send()
             .await
             .on(
-                &ctx.dynamodb_endpoint,
+                &ctx.dynamodb_streams_endpoint,
                 format_args!("describing stream {stream_arn}"),
             )?;
         let Some(description) = page.stream_description else {
@@ -355,7 +356,7 @@ async fn shard_iterator(
         .send()
         .await
         .on(
-            &ctx.dynamodb_endpoint,
+            &ctx.dynamodb_streams_endpoint,
             format_args!("getting a {kind} iterator for shard {shard_id} of {stream_arn}"),
         )?;
     Ok(response.shard_iterator)

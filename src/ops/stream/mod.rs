@@ -37,6 +37,7 @@ use uuid::Uuid;
 use crate::context::{Context, SdkResultExt};
 use crate::ddb::item::{get_s, opt_s, s, Item};
 use crate::ddb::query::{self, query_all};
+use crate::ddb::retry;
 use crate::model::keys::{Pk, Sk, MESSAGE, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK};
 use crate::ops::conversations::group_rows;
 
@@ -722,8 +723,9 @@ async fn move_row(
                         || e.is_transaction_in_progress_exception()
                 }) =>
             {
-                // Someone moved the row (or is moving it): read it again and decide again.
-                tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+                // Someone moved the row (or is moving it): read it again and decide again,
+                // after the shared jittered backoff (several processors may collide again).
+                retry::pause(attempt + 1).await;
                 match consistent_row(ctx, &owner, message.group).await? {
                     Some(fresh) => row = fresh,
                     None => return Ok(RowResult::Vanished { owner }),

@@ -1,0 +1,309 @@
+//! The failure branches of the DynamoDB layer, hermetically: each test runs the real library
+//! functions over an SDK client whose responses come from `aws-smithy-mocks` rules (the SDK's
+//! own test tooling, as the AWS SDK examples use it), so throttling, partial batches and server
+//! errors are asserted on every run without a live fault.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput;
+use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
+use aws_sdk_dynamodb::operation::list_tables::ListTablesOutput;
+use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::operation::scan::ScanOutput;
+use aws_sdk_dynamodb::types::{
+    GlobalSecondaryIndexDescription, IndexStatus, TableDescription, TableStatus, WriteRequest,
+};
+use aws_sdk_dynamodb::Client;
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+
+use crate::context::Context;
+use crate::ddb::batch::{batch_write, put_request, WriteOptions};
+use crate::ddb::item::{get_s, s, Item};
+use crate::ddb::scan::{scan_pages, ScanOptions};
+use crate::ddb::{query, table};
+
+/// A context whose DynamoDB client answers from `rules`, with the SDK's standard retries
+/// (3 attempts) and short backoffs, as on prod but quick.
+fn mocked(mode: RuleMode, rules: &[&Rule]) -> Context {
+    let client: Client = mock_client!(aws_sdk_dynamodb, mode, rules, |c| c.retry_config(
+        RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(Duration::from_millis(1))
+    ));
+    Context::with_dynamodb(client)
+}
+
+fn item(pk: &str) -> Item {
+    [("pk".to_string(), s(pk)), ("sk".to_string(), s("x"))].into()
+}
+
+fn pk_of(request: &WriteRequest) -> String {
+    let item = request.put_request().expect("a put").item();
+    get_s(item, "pk").expect("a pk").to_string()
+}
+
+/// A throttling error as DynamoDB sends it: HTTP 400 with the exception's name in `__type`.
+fn throttled() -> Option<String> {
+    Some(
+        r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#
+            .to_string(),
+    )
+}
+
+#[tokio::test]
+async fn unprocessed_items_twice_then_accepted_writes_every_item() {
+    // Each of the first two calls leaves all but 5 of its items unprocessed; later calls take
+    // everything. Record what the "server" accepted.
+    let calls = Arc::new(Mutex::new(0usize));
+    let written = Arc::new(Mutex::new(Vec::<String>::new()));
+    let rule = {
+        let (calls, written) = (calls.clone(), written.clone());
+        mock!(Client::batch_write_item).then_compute_output(move |input| {
+            let requests = input.request_items().expect("items")["t"].clone();
+            let mut n = calls.lock().unwrap();
+            *n += 1;
+            let keep = if *n <= 2 { 5 } else { requests.len() };
+            let (accepted, rest) = requests.split_at(keep.min(requests.len()));
+            written.lock().unwrap().extend(accepted.iter().map(pk_of));
+            let mut out = BatchWriteItemOutput::builder();
+            if !rest.is_empty() {
+                out = out.unprocessed_items("t", rest.to_vec());
+            }
+            out.build()
+        })
+    };
+    let ctx = mocked(RuleMode::MatchAny, &[&rule]);
+    let requests: Vec<_> = (0..30)
+        .map(|i| put_request(item(&format!("p{i:02}"))))
+        .collect();
+    let mut progress = Vec::new();
+    let options = WriteOptions {
+        concurrency: 1,
+        ..WriteOptions::default()
+    };
+    let done = batch_write(&ctx, "t", requests, options, |n| progress.push(n))
+        .await
+        .expect("every item is written in the end");
+
+    assert_eq!(done, 30);
+    // Progress counts whole batches, once each, after all of a batch's retries.
+    assert_eq!(progress, vec![25, 30]);
+    // 25 items: 5 + 5 + 15 (three calls); then 5 items in one call.
+    assert_eq!(rule.num_calls(), 4);
+    let mut got = written.lock().unwrap().clone();
+    got.sort();
+    let want: Vec<String> = (0..30).map(|i| format!("p{i:02}")).collect();
+    assert_eq!(got, want, "each item written exactly once");
+}
+
+#[tokio::test]
+async fn unprocessed_items_that_never_clear_are_an_error_naming_the_table() {
+    let rule = mock!(Client::batch_write_item).then_compute_output(|input| {
+        let requests = input.request_items().expect("items")["t"].clone();
+        BatchWriteItemOutput::builder()
+            .unprocessed_items("t", requests)
+            .build()
+    });
+    let ctx = mocked(RuleMode::MatchAny, &[&rule]);
+    let requests: Vec<_> = (0..3)
+        .map(|i| put_request(item(&format!("p{i}"))))
+        .collect();
+    let mut progress = Vec::new();
+    let options = WriteOptions {
+        concurrency: 1,
+        max_attempts: 3,
+    };
+    let err = batch_write(&ctx, "t", requests, options, |n| progress.push(n))
+        .await
+        .expect_err("never-processed items fail the write");
+    let err = format!("{err:#}");
+    assert!(
+        err.contains("3 of 3 items") && err.contains("after 3 attempts") && err.contains("table t"),
+        "{err}"
+    );
+    assert_eq!(rule.num_calls(), 3);
+    assert!(
+        progress.is_empty(),
+        "no progress reported for a failed batch"
+    );
+}
+
+#[tokio::test]
+async fn throttling_is_retried_by_the_sdk() {
+    let rule = mock!(Client::batch_write_item)
+        .sequence()
+        .http_status(400, throttled())
+        .times(2)
+        .output(|| BatchWriteItemOutput::builder().build())
+        .build();
+    let ctx = mocked(RuleMode::Sequential, &[&rule]);
+    let done = batch_write(
+        &ctx,
+        "t",
+        vec![put_request(item("p"))],
+        WriteOptions::default(),
+        |_| {},
+    )
+    .await
+    .expect("the third attempt succeeds");
+    assert_eq!(done, 1);
+    assert_eq!(rule.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn throttling_that_outlasts_the_retries_is_a_clear_error() {
+    let rule = mock!(Client::batch_write_item)
+        .sequence()
+        .http_status(400, throttled())
+        .repeatedly()
+        .build();
+    let ctx = mocked(RuleMode::Sequential, &[&rule]);
+    let err = batch_write(
+        &ctx,
+        "t",
+        vec![put_request(item("p"))],
+        WriteOptions::default(),
+        |_| {},
+    )
+    .await
+    .expect_err("throttled on every attempt");
+    let err = format!("{err:#}");
+    assert!(
+        err.contains("ProvisionedThroughputExceededException")
+            && err.contains("writing a batch of 1 items to table t")
+            && err.contains("DynamoDB at http://127.0.0.1:9"),
+        "{err}"
+    );
+    assert_eq!(rule.num_calls(), 3, "the SDK's 3 attempts, no more");
+}
+
+#[tokio::test]
+async fn a_server_error_mid_scan_stops_the_scan_with_an_error() {
+    let first = ScanOutput::builder()
+        .items(item("a"))
+        .items(item("b"))
+        .scanned_count(2)
+        .last_evaluated_key("pk", s("b"))
+        .last_evaluated_key("sk", s("x"))
+        .build();
+    let rule = mock!(Client::scan)
+        .sequence()
+        .output(move || first.clone())
+        .http_status(500, None)
+        .repeatedly()
+        .build();
+    let ctx = mocked(RuleMode::Sequential, &[&rule]);
+    let mut seen = Vec::new();
+    let err = scan_pages(&ctx, "t", ScanOptions::default(), |page| {
+        seen.extend(page.iter().map(|i| get_s(i, "pk").unwrap().to_string()));
+        Ok(())
+    })
+    .await
+    .expect_err("a 500 that outlasts the retries fails the scan");
+    let err = format!("{err:#}");
+    assert!(
+        err.contains("scanning table t (segment 0 of 1)") && err.contains("127.0.0.1:9"),
+        "{err}"
+    );
+    assert_eq!(
+        seen,
+        ["a", "b"],
+        "the first page was handed on before the error"
+    );
+    assert_eq!(
+        rule.num_calls(),
+        1 + 3,
+        "one page, then the SDK's 3 attempts"
+    );
+}
+
+#[tokio::test]
+async fn a_server_error_on_a_later_query_page_is_an_error() {
+    let first = QueryOutput::builder()
+        .items(item("a"))
+        .last_evaluated_key("pk", s("a"))
+        .build();
+    let rule = mock!(Client::query)
+        .sequence()
+        .output(move || first.clone())
+        .http_status(500, None)
+        .repeatedly()
+        .build();
+    let ctx = mocked(RuleMode::Sequential, &[&rule]);
+    let request = ctx.dynamodb.query().table_name("t");
+    let err = query::query_all(&ctx, request, "reading conversation x")
+        .await
+        .expect_err("the second page fails");
+    assert!(format!("{err:#}").contains("reading conversation x on DynamoDB"));
+}
+
+#[tokio::test]
+async fn paginators_follow_every_page() {
+    let tables = mock!(Client::list_tables)
+        .sequence()
+        .output(|| {
+            ListTablesOutput::builder()
+                .table_names("a")
+                .table_names("b")
+                .last_evaluated_table_name("b")
+                .build()
+        })
+        .output(|| ListTablesOutput::builder().table_names("c").build())
+        .build();
+    let pages = mock!(Client::query)
+        .sequence()
+        .output(|| {
+            QueryOutput::builder()
+                .items(item("1"))
+                .last_evaluated_key("pk", s("1"))
+                .build()
+        })
+        .output(|| QueryOutput::builder().items(item("2")).build())
+        .build();
+    let ctx = mocked(RuleMode::MatchAny, &[&tables, &pages]);
+    assert_eq!(table::list(&ctx).await.unwrap(), ["a", "b", "c"]);
+    let request = ctx.dynamodb.query().table_name("t");
+    let items = query::query_all(&ctx, request, "q").await.unwrap();
+    let pks: Vec<_> = items.iter().map(|i| get_s(i, "pk").unwrap()).collect();
+    assert_eq!(pks, ["1", "2"]);
+    assert_eq!((tables.num_calls(), pages.num_calls()), (2, 2));
+}
+
+fn described(index: IndexStatus) -> DescribeTableOutput {
+    let gsi = GlobalSecondaryIndexDescription::builder()
+        .index_name("g")
+        .index_status(index)
+        .build();
+    DescribeTableOutput::builder()
+        .table(
+            TableDescription::builder()
+                .table_name("t")
+                .table_status(TableStatus::Active)
+                .global_secondary_indexes(gsi)
+                .build(),
+        )
+        .build()
+}
+
+#[tokio::test]
+async fn wait_until_active_also_waits_for_the_indexes() {
+    // The SDK's waiter is satisfied by an ACTIVE table; its index is still being created.
+    let rule = mock!(Client::describe_table)
+        .sequence()
+        .output(|| described(IndexStatus::Creating))
+        .times(2)
+        .output(|| described(IndexStatus::Active))
+        .build();
+    let ctx = mocked(RuleMode::Sequential, &[&rule]);
+    let table = table::wait_until_active(&ctx, "t").await.unwrap();
+    let statuses: BTreeMap<_, _> = table
+        .global_secondary_indexes()
+        .iter()
+        .map(|g| (g.index_name().unwrap(), g.index_status().cloned()))
+        .collect();
+    assert_eq!(statuses["g"], Some(IndexStatus::Active));
+    assert_eq!(rule.num_calls(), 3);
+}
