@@ -120,56 +120,89 @@ pub fn write_table<W: Write + ?Sized>(
     writeln!(out, "{table}")
 }
 
-/// Writes `values` as one JSON array (`Json`) or one value per line (`Jsonl`/`Table`).
-pub fn write_json<W: Write + ?Sized>(
-    out: &mut W,
-    format: Format,
-    values: &[Value],
-) -> io::Result<()> {
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, values)?;
-            writeln!(out)
+/// JSON values written as they come: one per line (`jsonl`), or the elements of one JSON array
+/// (`json`) whose brackets [`JsonStream::finish`] closes. Holds nothing but a count.
+struct JsonStream {
+    array: bool,
+    written: u64,
+}
+
+impl JsonStream {
+    fn new(format: Format) -> JsonStream {
+        JsonStream {
+            array: format == Format::Json,
+            written: 0,
         }
-        Format::Jsonl | Format::Table => {
-            for value in values {
-                serde_json::to_writer(&mut *out, value)?;
-                writeln!(out)?;
+    }
+
+    fn write<W: Write, T: Serialize + ?Sized>(&mut self, out: &mut W, value: &T) -> io::Result<()> {
+        if self.array {
+            out.write_all(if self.written == 0 {
+                b"[\n  "
+            } else {
+                b",\n  "
+            })?;
+            serde_json::to_writer(&mut *out, value)?;
+        } else {
+            serde_json::to_writer(&mut *out, value)?;
+            out.write_all(b"\n")?;
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    fn finish<W: Write>(&self, out: &mut W) -> io::Result<()> {
+        if self.array {
+            out.write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+        }
+        Ok(())
+    }
+}
+
+/// Prints [`Row`]s as they arrive, a batch at a time (a stream processor's outcomes, say): a
+/// table per batch, JSON lines, or one JSON array closed by [`RowWriter::finish`].
+pub struct RowWriter<W: Write> {
+    out: W,
+    format: Format,
+    json: JsonStream,
+}
+
+impl<W: Write> RowWriter<W> {
+    /// A writer of `format` on `out`.
+    pub fn new(out: W, format: Format) -> RowWriter<W> {
+        RowWriter {
+            out,
+            format,
+            json: JsonStream::new(format),
+        }
+    }
+
+    /// Writes one batch of rows and flushes, so the output follows the work.
+    pub fn write<R: Row>(&mut self, rows: &[R]) -> io::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match self.format {
+            Format::Table => write_report(&mut self.out, rows, Format::Table)?,
+            Format::Json | Format::Jsonl => {
+                for row in rows {
+                    self.json.write(&mut self.out, row)?;
+                }
             }
-            Ok(())
         }
+        self.out.flush()
+    }
+
+    /// Closes the output (the JSON array's bracket).
+    pub fn finish(mut self) -> io::Result<()> {
+        self.json.finish(&mut self.out)?;
+        self.out.flush()
     }
 }
 
-/// Writes one JSON document (a report, say), pretty for `Json`, on one line otherwise.
-pub fn write_json_value<W: Write + ?Sized>(
-    out: &mut W,
-    format: Format,
-    value: &Value,
-) -> io::Result<()> {
-    match format {
-        Format::Json => serde_json::to_writer_pretty(&mut *out, value)?,
-        _ => serde_json::to_writer(&mut *out, value)?,
-    }
-    writeln!(out)
-}
-
-/// Writes `items` as a table (`header`, one `row` per item) or as plain JSON.
-pub fn write_items<W: Write>(
-    out: &mut W,
-    format: Format,
-    header: &[&str],
-    items: &[Item],
-    row: impl Fn(&Item) -> Vec<String>,
-) -> io::Result<()> {
-    match format {
-        Format::Table => write_table(out, header, items.iter().map(row)),
-        format => {
-            let mut writer = ItemWriter::new(&mut *out, format, false);
-            writer.write_page(items)?;
-            writer.finish().map(|_| ())
-        }
-    }
+/// Stdout, buffered for output that comes in many pieces (a scan's pages).
+pub fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
+    io::BufWriter::with_capacity(64 * 1024, io::stdout().lock())
 }
 
 /// Cuts `text` to at most `max` characters, ending with `...` when it was longer.
@@ -182,12 +215,13 @@ pub fn truncate(text: &str, max: usize) -> String {
     cut
 }
 
-/// Prints DynamoDB items as they arrive, a page at a time, holding no more than one page.
+/// Prints DynamoDB items as they arrive, a page at a time, holding no more than one page: JSON
+/// lines, one JSON array, or a table per page whose columns are the page's attributes.
 pub struct ItemWriter<W: Write> {
     out: W,
     format: Format,
     raw: bool,
-    written: u64,
+    json: JsonStream,
 }
 
 impl<W: Write> ItemWriter<W> {
@@ -197,7 +231,7 @@ impl<W: Write> ItemWriter<W> {
             out,
             format,
             raw,
-            written: 0,
+            json: JsonStream::new(format),
         }
     }
 
@@ -215,24 +249,10 @@ impl<W: Write> ItemWriter<W> {
             return Ok(());
         }
         match self.format {
-            Format::Jsonl => {
+            Format::Json | Format::Jsonl => {
                 for item in items {
                     let value = self.json(item);
-                    serde_json::to_writer(&mut self.out, &value)?;
-                    self.out.write_all(b"\n")?;
-                }
-            }
-            Format::Json => {
-                for item in items {
-                    let sep: &[u8] = if self.written == 0 {
-                        b"[\n  "
-                    } else {
-                        b",\n  "
-                    };
-                    let value = self.json(item);
-                    self.out.write_all(sep)?;
-                    serde_json::to_writer(&mut self.out, &value)?;
-                    self.written += 1;
+                    self.json.write(&mut self.out, &value)?;
                 }
             }
             Format::Table => {
@@ -256,22 +276,17 @@ impl<W: Write> ItemWriter<W> {
                         .collect()
                 });
                 write_table(&mut self.out, &columns, cells)?;
+                self.json.written += items.len() as u64;
             }
-        }
-        if self.format != Format::Json {
-            self.written += items.len() as u64;
         }
         self.out.flush()
     }
 
     /// Closes the output (the JSON array's bracket) and returns how many items were written.
     pub fn finish(mut self) -> io::Result<u64> {
-        if self.format == Format::Json {
-            let end: &[u8] = if self.written == 0 { b"[]\n" } else { b"\n]\n" };
-            self.out.write_all(end)?;
-        }
+        self.json.finish(&mut self.out)?;
         self.out.flush()?;
-        Ok(self.written)
+        Ok(self.json.written)
     }
 }
 
