@@ -29,10 +29,16 @@ pub enum Format {
 /// A result a tool prints: it serializes (serde) for `json`/`jsonl` and knows its table.
 pub trait Report: Serialize {
     /// The table's column headers.
-    fn columns(&self) -> Vec<&'static str>;
+    const COLUMNS: &'static [&'static str];
 
     /// The table's rows, one cell per column.
     fn rows(&self) -> Vec<Vec<String>>;
+
+    /// Writes the report as JSON lines: the whole report on one line (a list: one row a line).
+    fn write_jsonl<W: Write + ?Sized>(&self, out: &mut W) -> io::Result<()> {
+        serde_json::to_writer(&mut *out, self)?;
+        writeln!(out)
+    }
 }
 
 /// One row of a list: a list of rows (`Vec<R>` or `[R]`) is a [`Report`] whose JSON is an array
@@ -46,51 +52,47 @@ pub trait Row: Serialize {
 }
 
 impl<R: Row> Report for [R] {
-    fn columns(&self) -> Vec<&'static str> {
-        R::COLUMNS.to_vec()
-    }
+    const COLUMNS: &'static [&'static str] = R::COLUMNS;
 
     fn rows(&self) -> Vec<Vec<String>> {
         self.iter().map(Row::cells).collect()
+    }
+
+    fn write_jsonl<W: Write + ?Sized>(&self, out: &mut W) -> io::Result<()> {
+        for row in self.iter() {
+            serde_json::to_writer(&mut *out, row)?;
+            writeln!(out)?;
+        }
+        Ok(())
     }
 }
 
 impl<R: Row> Report for Vec<R> {
-    fn columns(&self) -> Vec<&'static str> {
-        R::COLUMNS.to_vec()
-    }
+    const COLUMNS: &'static [&'static str] = R::COLUMNS;
 
     fn rows(&self) -> Vec<Vec<String>> {
-        self.iter().map(Row::cells).collect()
+        self.as_slice().rows()
+    }
+
+    fn write_jsonl<W: Write + ?Sized>(&self, out: &mut W) -> io::Result<()> {
+        self.as_slice().write_jsonl(out)
     }
 }
 
 /// Writes `report` to `out` as `format`: a table; one pretty JSON document; or JSON lines (one
-/// line per element when the report serializes to an array, else the report on one line).
+/// line per row of a list, else the report on one line). Fields keep their declared order.
 pub fn write_report<W: Write + ?Sized, R: Report + ?Sized>(
     out: &mut W,
     report: &R,
     format: Format,
 ) -> io::Result<()> {
     match format {
-        Format::Table => write_table(out, &report.columns(), report.rows()),
+        Format::Table => write_table(out, R::COLUMNS, report.rows()),
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, report)?;
             writeln!(out)
         }
-        Format::Jsonl => match serde_json::to_value(report)? {
-            Value::Array(values) => {
-                for value in values {
-                    serde_json::to_writer(&mut *out, &value)?;
-                    writeln!(out)?;
-                }
-                Ok(())
-            }
-            value => {
-                serde_json::to_writer(&mut *out, &value)?;
-                writeln!(out)
-            }
-        },
+        Format::Jsonl => report.write_jsonl(out),
     }
 }
 
@@ -327,6 +329,63 @@ mod tests {
         let lines: Vec<_> = text.lines().collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0], r#"{"pk":{"S":"a"},"sk":{"S":"t"}}"#);
+    }
+
+    #[derive(Serialize)]
+    struct Pair {
+        name: &'static str,
+        n: u32,
+    }
+
+    impl Row for Pair {
+        const COLUMNS: &'static [&'static str] = &["Name", "N"];
+
+        fn cells(&self) -> Vec<String> {
+            vec![self.name.to_string(), self.n.to_string()]
+        }
+    }
+
+    fn pairs() -> Vec<Pair> {
+        vec![Pair { name: "a", n: 1 }, Pair { name: "b", n: 2 }]
+    }
+
+    #[test]
+    fn rows_render_in_every_format() {
+        let render = |format| {
+            let mut buf = Vec::new();
+            write_report(&mut buf, &pairs(), format).unwrap();
+            String::from_utf8(buf).unwrap()
+        };
+        assert_eq!(
+            render(Format::Jsonl),
+            "{\"name\":\"a\",\"n\":1}\n{\"name\":\"b\",\"n\":2}\n"
+        );
+        let json: Value = serde_json::from_str(&render(Format::Json)).unwrap();
+        assert_eq!(json[1]["name"], "b");
+        let table = render(Format::Table);
+        assert!(table.contains("Name") && table.contains("│ b "), "{table}");
+    }
+
+    #[test]
+    fn a_row_stream_is_one_array_or_one_line_per_row() {
+        for (format, batches) in [(Format::Json, 0), (Format::Json, 2), (Format::Jsonl, 2)] {
+            let mut buf = Vec::new();
+            let mut writer = RowWriter::new(&mut buf, format);
+            for _ in 0..batches {
+                writer.write(&pairs()).unwrap();
+                writer.write::<Pair>(&[]).unwrap();
+            }
+            writer.finish().unwrap();
+            let text = String::from_utf8(buf).unwrap();
+            let values: Vec<Value> = if format == Format::Json {
+                serde_json::from_str(&text).unwrap()
+            } else {
+                text.lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect()
+            };
+            assert_eq!(values.len(), batches * 2, "{text}");
+        }
     }
 
     #[test]

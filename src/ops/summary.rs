@@ -102,3 +102,24 @@ pub async fn collect(ctx: &Context, pool_name: &str) -> Result<Summary> {
     .await?;
     Ok(summary)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_grouped_by_store() {
+        let v = serde_json::to_value(Summary {
+            cognito: PoolCounts {
+                pool_id: "pool".into(),
+                users: 3,
+            },
+            ..Summary::default()
+        })
+        .unwrap();
+        assert_eq!(v["cognito"]["user_pool_id"], "pool");
+        assert_eq!(v["cognito"]["users"], 3);
+        assert_eq!(v["postgres"]["users_with_cognito_id"], 0);
+        assert_eq!(v["dynamodb"]["other_items"], 0);
+    }
+}

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context as _, Result};
+use serde::ser::SerializeMap as _;
 use serde::{Serialize, Serializer};
 use tokio_postgres::Client;
 
@@ -114,36 +115,24 @@ pub struct SyncReport {
     pub ambiguous: Vec<Ambiguous>,
 }
 
-/// A list with its length: `{"count": N, "<key>": [...]}`.
-#[derive(Serialize)]
-struct Counted<T> {
-    count: usize,
-    #[serde(flatten)]
-    list: T,
+/// A list with its length, as `{"count": N, "<key>": [...]}`.
+fn counted<S: Serializer, T: Serialize>(
+    key: &'static str,
+    list: &[T],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(2))?;
+    map.serialize_entry("count", &list.len())?;
+    map.serialize_entry(key, list)?;
+    map.end()
 }
 
 fn counted_users<S: Serializer>(users: &[Change], s: S) -> Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    struct Users<'a> {
-        users: &'a [Change],
-    }
-    Counted {
-        count: users.len(),
-        list: Users { users },
-    }
-    .serialize(s)
+    counted("users", users, s)
 }
 
 fn counted_handles<S: Serializer>(handles: &[String], s: S) -> Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    struct Handles<'a> {
-        handles: &'a [String],
-    }
-    Counted {
-        count: handles.len(),
-        list: Handles { handles },
-    }
-    .serialize(s)
+    counted("handles", handles, s)
 }
 
 /// Matches Cognito users to rows (pure): what would change, what is already right, and what

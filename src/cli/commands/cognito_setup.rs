@@ -35,9 +35,7 @@ pub struct Args {
 }
 
 impl Report for SetupReport {
-    fn columns(&self) -> Vec<&'static str> {
-        vec!["What", "Name", "Status"]
-    }
+    const COLUMNS: &'static [&'static str] = &["What", "Name", "Status"];
 
     fn rows(&self) -> Vec<Vec<String>> {
         let status = |created: bool| if created { "created" } else { "found" }.to_string();

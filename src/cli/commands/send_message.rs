@@ -48,16 +48,14 @@ pub struct Args {
 }
 
 impl Report for Sent {
-    fn columns(&self) -> Vec<&'static str> {
-        vec![
-            "message_uuid",
-            "message_group_uuid",
-            "created_at",
-            "from",
-            "to",
-            "new_group",
-        ]
-    }
+    const COLUMNS: &'static [&'static str] = &[
+        "message_uuid",
+        "message_group_uuid",
+        "created_at",
+        "from",
+        "to",
+        "new_group",
+    ];
 
     fn rows(&self) -> Vec<Vec<String>> {
         vec![vec![

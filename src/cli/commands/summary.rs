@@ -32,9 +32,7 @@ pub struct Args {
 }
 
 impl Report for Summary {
-    fn columns(&self) -> Vec<&'static str> {
-        vec!["Store", "What", "Count"]
-    }
+    const COLUMNS: &'static [&'static str] = &["Store", "What", "Count"];
 
     fn rows(&self) -> Vec<Vec<String>> {
         let (pg, pool, table) = (&self.postgres, &self.cognito, &self.dynamodb);

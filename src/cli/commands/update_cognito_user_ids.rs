@@ -37,9 +37,7 @@ pub struct Args {
 }
 
 impl Report for SyncReport {
-    fn columns(&self) -> Vec<&'static str> {
-        vec!["What", "Count", "Who"]
-    }
+    const COLUMNS: &'static [&'static str] = &["What", "Count", "Who"];
 
     fn rows(&self) -> Vec<Vec<String>> {
         let row = |what: &str, names: Vec<String>| {
