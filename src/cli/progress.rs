@@ -15,9 +15,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// With a known total: the phase, a bar, how many of how many, the rate and the ETA.
 const BAR: &str =
-    "{msg:>18} [{bar:30.cyan/blue}] {human_pos}/{human_len} ({percent}%) {per_sec} ETA {eta}";
+    "{msg} [{bar:25.cyan/blue}] {human_pos}/{human_len} ({percent}%) {per_sec:0} ETA {eta}";
 /// Without a total: a spinner, how many so far and the rate.
-const SPINNER: &str = "{spinner} {msg}: {human_pos} {per_sec} ({elapsed})";
+const SPINNER: &str = "{spinner} {msg}: {human_pos} {per_sec:0} ({elapsed})";
 
 /// A progress bar on stderr, drawn only when stderr is a terminal.
 pub struct Progress {
@@ -100,6 +100,13 @@ impl Drop for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_templates_parse() {
+        for template in [BAR, SPINNER] {
+            assert!(ProgressStyle::with_template(template).is_ok(), "{template}");
+        }
+    }
 
     #[test]
     fn a_bar_follows_phases_and_totals() {
