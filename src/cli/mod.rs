@@ -1,19 +1,90 @@
-//! What every binary shares at its edge: running the async body on a runtime, printing an error's
-//! whole cause chain once, and the exit code. A closed stdout (`scan | head`) is not an error.
+//! What every binary shares at its edge: parsing its arguments, building the context one way,
+//! running the async body on a runtime, printing an error's whole cause chain once, and the exit
+//! code. A closed stdout (`scan | head`) is not an error.
 //!
 //! Below it: [`args`] (the options every tool shares), [`confirm`] (asking before destroying),
-//! [`output`] (rendering reports), [`progress`] (progress on stderr).
+//! [`output`] (rendering reports), [`progress`] (progress bars on stderr) and [`commands`] (one
+//! module per tool: its arguments and its body).
+//!
+//! Exit codes, the same for every tool:
+//!
+//! | code | meaning |
+//! |---|---|
+//! | [`EXIT_SUCCESS`] (0) | success, also when stdout was closed early (`scan \| head -1`) |
+//! | [`EXIT_FAILURE`] (1) | failure: an error, printed once on stderr with its causes |
+//! | [`EXIT_USAGE`] (2) | usage error: bad arguments (clap's own code) |
+//! | [`EXIT_DRIFT`] (3) | `schema-load`: the table exists but differs from the definition |
 
 pub mod args;
+pub mod commands;
 pub mod confirm;
 pub mod output;
 pub mod progress;
 
+use std::fmt;
 use std::future::Future;
 use std::io;
 use std::process::ExitCode;
 
+use clap::Parser;
+
+use crate::config::Config;
 use crate::context::Context;
+
+/// Success, also when stdout was closed early (`scan | head -1`).
+pub const EXIT_SUCCESS: u8 = 0;
+/// Failure: an error, printed once on stderr with its causes.
+pub const EXIT_FAILURE: u8 = 1;
+/// Bad arguments: clap exits with this code on a usage error.
+pub const EXIT_USAGE: u8 = 2;
+/// `schema-load`: the table exists but differs from the definition (nothing was changed).
+pub const EXIT_DRIFT: u8 = 3;
+
+/// The exit codes as a `--help` note, shared by every tool (`after_help`).
+pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success (also when stdout is closed early, as in `| head`), 1 failure, 2 usage error, 3 schema-load: the table differs from the definition.";
+
+/// A tool's `--help` epilogue: its `text` (examples, output fields), then the exit codes.
+pub fn after_help(text: &str) -> String {
+    format!("{text}\n\n{EXIT_CODES_HELP}")
+}
+
+/// An error that ends the process with a given exit code instead of [`EXIT_FAILURE`].
+#[derive(Debug)]
+pub struct Exit {
+    /// The exit code.
+    pub code: u8,
+    /// What happened (printed like any error).
+    pub message: String,
+}
+
+impl Exit {
+    /// An error ending the process with `code`.
+    pub fn new(code: u8, message: impl Into<String>) -> Exit {
+        Exit {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+/// A binary's whole `main`: parses `A` (clap exits with [`EXIT_USAGE`] on bad arguments), runs
+/// `body` with it on a runtime, and turns the outcome into the exit code.
+pub fn main<A, F>(body: impl FnOnce(A) -> F) -> ExitCode
+where
+    A: Parser,
+    F: Future<Output = anyhow::Result<()>>,
+{
+    let args = A::parse();
+    run(body(args))
+}
 
 /// Runs `body` on a Tokio runtime and turns its outcome into an exit code.
 ///
@@ -30,7 +101,7 @@ where
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("error: could not start the async runtime: {err}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(EXIT_FAILURE);
         }
     };
     let outcome = runtime.block_on(body);
@@ -39,14 +110,21 @@ where
     exit_code(outcome)
 }
 
-/// Prints `outcome`'s error, if any, and returns the matching exit code.
+/// Prints `outcome`'s error, if any, and returns the matching exit code: [`EXIT_SUCCESS`] for
+/// success and a closed stdout, the code of an [`Exit`] in the chain, else [`EXIT_FAILURE`].
 pub fn exit_code(outcome: anyhow::Result<()>) -> ExitCode {
+    ExitCode::from(code_of(outcome))
+}
+
+fn code_of(outcome: anyhow::Result<()>) -> u8 {
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Ok(()) => EXIT_SUCCESS,
+        Err(err) if is_broken_pipe(&err) => EXIT_SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            err.chain()
+                .find_map(|cause| cause.downcast_ref::<Exit>())
+                .map_or(EXIT_FAILURE, |exit| exit.code)
         }
     }
 }
@@ -59,12 +137,27 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// Builds the context for a command from its target and `--table` arguments.
+/// Builds the context of a command, the one way every tool does: the target, the `--table`
+/// and the user pool options (`TableArgs::default()` / `UserPoolArgs::default()` for a tool
+/// without them) over the environment.
 pub async fn connect(
     target: &args::TargetArgs,
     table: &args::TableArgs,
+    pool: &args::UserPoolArgs,
 ) -> anyhow::Result<Context> {
-    Context::new(target.config().with_table(table.table.clone())).await
+    Context::new(config(target, table, pool)).await
+}
+
+/// The configuration [`connect`] builds its context from.
+pub fn config(
+    target: &args::TargetArgs,
+    table: &args::TableArgs,
+    pool: &args::UserPoolArgs,
+) -> Config {
+    target
+        .config()
+        .with_table(table.table.clone())
+        .with_user_pool_id(pool.user_pool_id.clone())
 }
 
 #[cfg(test)]
@@ -75,7 +168,13 @@ mod tests {
     #[test]
     fn broken_pipe_is_success() {
         let err = Err::<(), _>(io::Error::from(io::ErrorKind::BrokenPipe)).context("writing");
-        assert_eq!(exit_code(err), ExitCode::SUCCESS);
-        assert_eq!(exit_code(Err(anyhow::anyhow!("boom"))), ExitCode::FAILURE);
+        assert_eq!(code_of(err), EXIT_SUCCESS);
+        assert_eq!(code_of(Err(anyhow::anyhow!("boom"))), EXIT_FAILURE);
+    }
+
+    #[test]
+    fn an_exit_in_the_chain_sets_the_code() {
+        let err = Err::<(), _>(Exit::new(EXIT_DRIFT, "differs")).context("loading the schema");
+        assert_eq!(code_of(err), EXIT_DRIFT);
     }
 }

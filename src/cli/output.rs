@@ -29,10 +29,16 @@ pub enum Format {
 /// A result a tool prints: it serializes (serde) for `json`/`jsonl` and knows its table.
 pub trait Report: Serialize {
     /// The table's column headers.
-    fn columns(&self) -> Vec<&'static str>;
+    const COLUMNS: &'static [&'static str];
 
     /// The table's rows, one cell per column.
     fn rows(&self) -> Vec<Vec<String>>;
+
+    /// Writes the report as JSON lines: the whole report on one line (a list: one row a line).
+    fn write_jsonl<W: Write + ?Sized>(&self, out: &mut W) -> io::Result<()> {
+        serde_json::to_writer(&mut *out, self)?;
+        writeln!(out)
+    }
 }
 
 /// One row of a list: a list of rows (`Vec<R>` or `[R]`) is a [`Report`] whose JSON is an array
@@ -46,51 +52,47 @@ pub trait Row: Serialize {
 }
 
 impl<R: Row> Report for [R] {
-    fn columns(&self) -> Vec<&'static str> {
-        R::COLUMNS.to_vec()
-    }
+    const COLUMNS: &'static [&'static str] = R::COLUMNS;
 
     fn rows(&self) -> Vec<Vec<String>> {
         self.iter().map(Row::cells).collect()
+    }
+
+    fn write_jsonl<W: Write + ?Sized>(&self, out: &mut W) -> io::Result<()> {
+        for row in self.iter() {
+            serde_json::to_writer(&mut *out, row)?;
+            writeln!(out)?;
+        }
+        Ok(())
     }
 }
 
 impl<R: Row> Report for Vec<R> {
-    fn columns(&self) -> Vec<&'static str> {
-        R::COLUMNS.to_vec()
-    }
+    const COLUMNS: &'static [&'static str] = R::COLUMNS;
 
     fn rows(&self) -> Vec<Vec<String>> {
-        self.iter().map(Row::cells).collect()
+        self.as_slice().rows()
+    }
+
+    fn write_jsonl<W: Write + ?Sized>(&self, out: &mut W) -> io::Result<()> {
+        self.as_slice().write_jsonl(out)
     }
 }
 
 /// Writes `report` to `out` as `format`: a table; one pretty JSON document; or JSON lines (one
-/// line per element when the report serializes to an array, else the report on one line).
+/// line per row of a list, else the report on one line). Fields keep their declared order.
 pub fn write_report<W: Write + ?Sized, R: Report + ?Sized>(
     out: &mut W,
     report: &R,
     format: Format,
 ) -> io::Result<()> {
     match format {
-        Format::Table => write_table(out, &report.columns(), report.rows()),
+        Format::Table => write_table(out, R::COLUMNS, report.rows()),
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, report)?;
             writeln!(out)
         }
-        Format::Jsonl => match serde_json::to_value(report)? {
-            Value::Array(values) => {
-                for value in values {
-                    serde_json::to_writer(&mut *out, &value)?;
-                    writeln!(out)?;
-                }
-                Ok(())
-            }
-            value => {
-                serde_json::to_writer(&mut *out, &value)?;
-                writeln!(out)
-            }
-        },
+        Format::Jsonl => report.write_jsonl(out),
     }
 }
 
@@ -120,56 +122,89 @@ pub fn write_table<W: Write + ?Sized>(
     writeln!(out, "{table}")
 }
 
-/// Writes `values` as one JSON array (`Json`) or one value per line (`Jsonl`/`Table`).
-pub fn write_json<W: Write + ?Sized>(
-    out: &mut W,
-    format: Format,
-    values: &[Value],
-) -> io::Result<()> {
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, values)?;
-            writeln!(out)
+/// JSON values written as they come: one per line (`jsonl`), or the elements of one JSON array
+/// (`json`) whose brackets [`JsonStream::finish`] closes. Holds nothing but a count.
+struct JsonStream {
+    array: bool,
+    written: u64,
+}
+
+impl JsonStream {
+    fn new(format: Format) -> JsonStream {
+        JsonStream {
+            array: format == Format::Json,
+            written: 0,
         }
-        Format::Jsonl | Format::Table => {
-            for value in values {
-                serde_json::to_writer(&mut *out, value)?;
-                writeln!(out)?;
+    }
+
+    fn write<W: Write, T: Serialize + ?Sized>(&mut self, out: &mut W, value: &T) -> io::Result<()> {
+        if self.array {
+            out.write_all(if self.written == 0 {
+                b"[\n  "
+            } else {
+                b",\n  "
+            })?;
+            serde_json::to_writer(&mut *out, value)?;
+        } else {
+            serde_json::to_writer(&mut *out, value)?;
+            out.write_all(b"\n")?;
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    fn finish<W: Write>(&self, out: &mut W) -> io::Result<()> {
+        if self.array {
+            out.write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+        }
+        Ok(())
+    }
+}
+
+/// Prints [`Row`]s as they arrive, a batch at a time (a stream processor's outcomes, say): a
+/// table per batch, JSON lines, or one JSON array closed by [`RowWriter::finish`].
+pub struct RowWriter<W: Write> {
+    out: W,
+    format: Format,
+    json: JsonStream,
+}
+
+impl<W: Write> RowWriter<W> {
+    /// A writer of `format` on `out`.
+    pub fn new(out: W, format: Format) -> RowWriter<W> {
+        RowWriter {
+            out,
+            format,
+            json: JsonStream::new(format),
+        }
+    }
+
+    /// Writes one batch of rows and flushes, so the output follows the work.
+    pub fn write<R: Row>(&mut self, rows: &[R]) -> io::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match self.format {
+            Format::Table => write_report(&mut self.out, rows, Format::Table)?,
+            Format::Json | Format::Jsonl => {
+                for row in rows {
+                    self.json.write(&mut self.out, row)?;
+                }
             }
-            Ok(())
         }
+        self.out.flush()
+    }
+
+    /// Closes the output (the JSON array's bracket).
+    pub fn finish(mut self) -> io::Result<()> {
+        self.json.finish(&mut self.out)?;
+        self.out.flush()
     }
 }
 
-/// Writes one JSON document (a report, say), pretty for `Json`, on one line otherwise.
-pub fn write_json_value<W: Write + ?Sized>(
-    out: &mut W,
-    format: Format,
-    value: &Value,
-) -> io::Result<()> {
-    match format {
-        Format::Json => serde_json::to_writer_pretty(&mut *out, value)?,
-        _ => serde_json::to_writer(&mut *out, value)?,
-    }
-    writeln!(out)
-}
-
-/// Writes `items` as a table (`header`, one `row` per item) or as plain JSON.
-pub fn write_items<W: Write>(
-    out: &mut W,
-    format: Format,
-    header: &[&str],
-    items: &[Item],
-    row: impl Fn(&Item) -> Vec<String>,
-) -> io::Result<()> {
-    match format {
-        Format::Table => write_table(out, header, items.iter().map(row)),
-        format => {
-            let mut writer = ItemWriter::new(&mut *out, format, false);
-            writer.write_page(items)?;
-            writer.finish().map(|_| ())
-        }
-    }
+/// Stdout, buffered for output that comes in many pieces (a scan's pages).
+pub fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
+    io::BufWriter::with_capacity(64 * 1024, io::stdout().lock())
 }
 
 /// Cuts `text` to at most `max` characters, ending with `...` when it was longer.
@@ -182,12 +217,13 @@ pub fn truncate(text: &str, max: usize) -> String {
     cut
 }
 
-/// Prints DynamoDB items as they arrive, a page at a time, holding no more than one page.
+/// Prints DynamoDB items as they arrive, a page at a time, holding no more than one page: JSON
+/// lines, one JSON array, or a table per page whose columns are the page's attributes.
 pub struct ItemWriter<W: Write> {
     out: W,
     format: Format,
     raw: bool,
-    written: u64,
+    json: JsonStream,
 }
 
 impl<W: Write> ItemWriter<W> {
@@ -197,7 +233,7 @@ impl<W: Write> ItemWriter<W> {
             out,
             format,
             raw,
-            written: 0,
+            json: JsonStream::new(format),
         }
     }
 
@@ -215,24 +251,10 @@ impl<W: Write> ItemWriter<W> {
             return Ok(());
         }
         match self.format {
-            Format::Jsonl => {
+            Format::Json | Format::Jsonl => {
                 for item in items {
                     let value = self.json(item);
-                    serde_json::to_writer(&mut self.out, &value)?;
-                    self.out.write_all(b"\n")?;
-                }
-            }
-            Format::Json => {
-                for item in items {
-                    let sep: &[u8] = if self.written == 0 {
-                        b"[\n  "
-                    } else {
-                        b",\n  "
-                    };
-                    let value = self.json(item);
-                    self.out.write_all(sep)?;
-                    serde_json::to_writer(&mut self.out, &value)?;
-                    self.written += 1;
+                    self.json.write(&mut self.out, &value)?;
                 }
             }
             Format::Table => {
@@ -256,22 +278,17 @@ impl<W: Write> ItemWriter<W> {
                         .collect()
                 });
                 write_table(&mut self.out, &columns, cells)?;
+                self.json.written += items.len() as u64;
             }
-        }
-        if self.format != Format::Json {
-            self.written += items.len() as u64;
         }
         self.out.flush()
     }
 
     /// Closes the output (the JSON array's bracket) and returns how many items were written.
     pub fn finish(mut self) -> io::Result<u64> {
-        if self.format == Format::Json {
-            let end: &[u8] = if self.written == 0 { b"[]\n" } else { b"\n]\n" };
-            self.out.write_all(end)?;
-        }
+        self.json.finish(&mut self.out)?;
         self.out.flush()?;
-        Ok(self.written)
+        Ok(self.json.written)
     }
 }
 
@@ -312,6 +329,63 @@ mod tests {
         let lines: Vec<_> = text.lines().collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0], r#"{"pk":{"S":"a"},"sk":{"S":"t"}}"#);
+    }
+
+    #[derive(Serialize)]
+    struct Pair {
+        name: &'static str,
+        n: u32,
+    }
+
+    impl Row for Pair {
+        const COLUMNS: &'static [&'static str] = &["Name", "N"];
+
+        fn cells(&self) -> Vec<String> {
+            vec![self.name.to_string(), self.n.to_string()]
+        }
+    }
+
+    fn pairs() -> Vec<Pair> {
+        vec![Pair { name: "a", n: 1 }, Pair { name: "b", n: 2 }]
+    }
+
+    #[test]
+    fn rows_render_in_every_format() {
+        let render = |format| {
+            let mut buf = Vec::new();
+            write_report(&mut buf, &pairs(), format).unwrap();
+            String::from_utf8(buf).unwrap()
+        };
+        assert_eq!(
+            render(Format::Jsonl),
+            "{\"name\":\"a\",\"n\":1}\n{\"name\":\"b\",\"n\":2}\n"
+        );
+        let json: Value = serde_json::from_str(&render(Format::Json)).unwrap();
+        assert_eq!(json[1]["name"], "b");
+        let table = render(Format::Table);
+        assert!(table.contains("Name") && table.contains("│ b "), "{table}");
+    }
+
+    #[test]
+    fn a_row_stream_is_one_array_or_one_line_per_row() {
+        for (format, batches) in [(Format::Json, 0), (Format::Json, 2), (Format::Jsonl, 2)] {
+            let mut buf = Vec::new();
+            let mut writer = RowWriter::new(&mut buf, format);
+            for _ in 0..batches {
+                writer.write(&pairs()).unwrap();
+                writer.write::<Pair>(&[]).unwrap();
+            }
+            writer.finish().unwrap();
+            let text = String::from_utf8(buf).unwrap();
+            let values: Vec<Value> = if format == Format::Json {
+                serde_json::from_str(&text).unwrap()
+            } else {
+                text.lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect()
+            };
+            assert_eq!(values.len(), batches * 2, "{text}");
+        }
     }
 
     #[test]

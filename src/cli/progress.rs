@@ -1,72 +1,123 @@
-//! Progress on stderr for long operations, drawn only when stderr is a terminal.
+//! Progress on stderr for long operations (seed, a whole-table scan, a Cognito listing):
+//! indicatif bars with the rate and, when the total is known, the ETA. Drawn only when stderr is
+//! a terminal, never into stdout; without a terminal a [`Progress`] draws nothing, and the tool
+//! prints one summary line when it is done.
+//!
+//! Library operations do not draw: they report through callbacks (`FnMut(done, total)`, say),
+//! which the command wires to a [`Progress`]. The bar's colours go through `console`, which
+//! turns them off when `NO_COLOR` is set (or stderr is not a terminal).
 
 use std::fmt::Display;
-use std::io::{self, IsTerminal, Write};
-use std::time::{Duration, Instant};
+use std::io::{self, IsTerminal};
+use std::time::Duration;
 
-/// A one-line progress indicator on stderr, drawn only when stderr is a terminal.
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// With a known total: the phase, a bar, how many of how many, the rate and the ETA.
+const BAR: &str =
+    "{msg} [{bar:25.cyan/blue}] {human_pos}/{human_len} ({percent}%) {per_sec:0} ETA {eta}";
+/// Without a total: a spinner, how many so far and the rate.
+const SPINNER: &str = "{spinner} {msg}: {human_pos} {per_sec:0} ({elapsed})";
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
 pub struct Progress {
-    enabled: bool,
-    started: Instant,
-    last: Option<Instant>,
-    drawn: bool,
-}
-
-impl Default for Progress {
-    fn default() -> Progress {
-        Progress::new()
-    }
+    bar: ProgressBar,
+    phase: String,
 }
 
 impl Progress {
-    const EVERY: Duration = Duration::from_millis(100);
+    /// A bar for `phase`, out of `total` when it is known (a spinner otherwise).
+    pub fn new(phase: impl Display, total: Option<u64>) -> Progress {
+        let bar = if Progress::drawn() {
+            ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr())
+        } else {
+            ProgressBar::hidden()
+        };
+        let progress = Progress {
+            bar,
+            phase: phase.to_string(),
+        };
+        progress.style(total);
+        progress.bar.set_message(progress.phase.clone());
+        if Progress::drawn() {
+            progress.bar.enable_steady_tick(Duration::from_millis(100));
+        }
+        progress
+    }
 
-    /// A bar on stderr, drawn only when stderr is a terminal.
-    pub fn new() -> Progress {
-        Progress {
-            enabled: io::stderr().is_terminal(),
-            started: Instant::now(),
-            last: None,
-            drawn: false,
+    /// Whether bars are drawn: stderr is a terminal.
+    pub fn drawn() -> bool {
+        io::stderr().is_terminal()
+    }
+
+    fn style(&self, total: Option<u64>) {
+        let template = if total.is_some() { BAR } else { SPINNER };
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            self.bar.set_style(style.progress_chars("=> "));
         }
     }
 
-    /// Shows `done` of `total` in `phase`.
-    pub fn show(&mut self, phase: impl Display, done: u64, total: u64, with_rate: bool) {
-        if !self.enabled || total == 0 {
-            return;
+    /// Shows `done` of `total` in `phase`; a new phase starts a new bar (rate and ETA afresh).
+    pub fn show(&mut self, phase: impl Display, done: u64, total: u64) {
+        let phase = phase.to_string();
+        if phase != self.phase || self.bar.length() != Some(total) {
+            if phase != self.phase {
+                self.bar.reset();
+            }
+            self.style(Some(total));
+            self.bar.set_length(total);
+            self.bar.set_message(phase.clone());
+            self.phase = phase;
         }
-        let now = Instant::now();
-        if done < total && self.last.is_some_and(|t| now - t < Self::EVERY) {
-            return;
+        self.bar.set_position(done);
+    }
+
+    /// Shows `done` so far (of the total given to [`Progress::new`], if any).
+    pub fn set(&self, done: u64) {
+        self.bar.set_position(done);
+    }
+
+    /// Adds `n` to what is done.
+    pub fn add(&self, n: u64) {
+        self.bar.inc(n);
+    }
+
+    /// Removes the bar from the terminal.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        // An error ends the operation early: leave no bar behind the error message.
+        if !self.bar.is_finished() {
+            self.bar.finish_and_clear();
         }
-        self.last = Some(now);
-        const WIDTH: u64 = 30;
-        let filled = (done.min(total) * WIDTH / total) as usize;
-        let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
-        let mut err = io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r{phase:>18} [{}{}] {done}/{total} ({:.0}%)",
-            "#".repeat(filled),
-            " ".repeat(WIDTH as usize - filled),
-            done as f64 * 100.0 / total as f64,
-        );
-        if with_rate {
-            let _ = write!(err, " {rate:.0}/s ");
-        }
-        let _ = err.flush();
-        self.drawn = true;
-        if done >= total {
-            self.started = Instant::now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_templates_parse() {
+        for template in [BAR, SPINNER] {
+            assert!(ProgressStyle::with_template(template).is_ok(), "{template}");
         }
     }
 
-    /// Ends the line the bar was drawn on.
-    pub fn finish(&mut self) {
-        if self.drawn {
-            let _ = writeln!(io::stderr());
-            self.drawn = false;
-        }
+    #[test]
+    fn a_bar_follows_phases_and_totals() {
+        let mut bar = Progress::new("writing", None);
+        bar.show("deleting", 5, 10);
+        assert_eq!((bar.bar.position(), bar.bar.length()), (5, Some(10)));
+        bar.show("writing", 3, 100);
+        assert_eq!((bar.bar.position(), bar.bar.length()), (3, Some(100)));
+        bar.add(2);
+        assert_eq!(bar.bar.position(), 5);
+        bar.finish();
+        assert!(bar.bar.is_finished());
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserType};
+use serde::{Serialize, Serializer};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -78,15 +79,21 @@ pub async fn find_pool_by_name(ctx: &Context, name: &str) -> Result<Option<Strin
     }
 }
 
-/// A Cognito user as the toolkit sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A Cognito user as the toolkit sees it. In JSON: `{"username", "handle", "sub"}`, with an
+/// empty `handle` when there is none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CognitoUser {
     /// Cognito's user name (unique in the pool).
     pub username: String,
     /// `preferred_username`: the Cruddur handle. `None` when missing or empty.
+    #[serde(serialize_with = "empty_if_none")]
     pub handle: Option<String>,
     /// `sub`: the user's immutable id. `None` when missing.
     pub sub: Option<String>,
+}
+
+fn empty_if_none<S: Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(value.as_deref().unwrap_or_default())
 }
 
 impl CognitoUser {
@@ -119,6 +126,15 @@ pub struct UserListing {
 /// Every user of `pool_id`: all ListUsers pages of at most 60, asking only for
 /// `preferred_username` and `sub`.
 pub async fn list_users(ctx: &Context, pool_id: &str) -> Result<UserListing> {
+    list_users_with_progress(ctx, pool_id, |_| {}).await
+}
+
+/// [`list_users`], calling `on_page(users read so far)` after each page.
+pub async fn list_users_with_progress(
+    ctx: &Context,
+    pool_id: &str,
+    mut on_page: impl FnMut(usize),
+) -> Result<UserListing> {
     let mut listing = UserListing::default();
     // The paginator stops at a missing or empty PaginationToken, as moto sends on the last page.
     let mut pages = ctx
@@ -139,8 +155,29 @@ pub async fn list_users(ctx: &Context, pool_id: &str) -> Result<UserListing> {
         listing
             .users
             .extend(page.users().iter().map(CognitoUser::from_sdk));
+        on_page(listing.users.len());
     }
     Ok(listing)
+}
+
+/// Cognito's estimate of how many users `pool_id` holds (for progress bars); `None` when it
+/// gives none.
+pub async fn estimated_users(ctx: &Context, pool_id: &str) -> Result<Option<u64>> {
+    let described = ctx
+        .cognito
+        .describe_user_pool()
+        .user_pool_id(pool_id)
+        .send()
+        .await
+        .on(
+            &ctx.cognito_endpoint,
+            format_args!("describing user pool {pool_id}"),
+        )?;
+    Ok(described
+        .user_pool()
+        .map(|p| p.estimated_number_of_users())
+        .and_then(|n| u64::try_from(n).ok())
+        .filter(|&n| n > 0))
 }
 
 /// A user to create in Cognito.
@@ -153,8 +190,10 @@ pub struct NewUser {
 }
 
 /// What [`setup_local_pool`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SetupReport {
+    /// The pool's name.
+    pub pool_name: String,
     /// The pool's id.
     pub pool_id: String,
     /// Whether the pool was created now (false: it existed).
@@ -180,7 +219,10 @@ pub async fn setup_local_pool(
             ctx.target()
         );
     }
-    let mut report = SetupReport::default();
+    let mut report = SetupReport {
+        pool_name: pool_name.to_string(),
+        ..SetupReport::default()
+    };
     report.pool_id = match find_pool_by_name(ctx, pool_name).await? {
         Some(id) => id,
         None => {

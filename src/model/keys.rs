@@ -99,6 +99,13 @@ impl fmt::Display for Sk {
     }
 }
 
+impl serde::Serialize for Sk {
+    /// As its string, the way it is written to the table.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl FromStr for Sk {
     type Err = anyhow::Error;
 

@@ -5,9 +5,9 @@ use anyhow::{Context as _, Result};
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::cli::output::truncate;
+use crate::cli::output::{truncate, Row};
 use crate::context::Context;
-use crate::ddb::item::{opt_s, s, Item};
+use crate::ddb::item::{opt_s, s, to_plain_json, Item};
 use crate::ddb::query::{self, query_all, query_pages};
 use crate::model::keys::{
     Pk, Sk, GROUP_INDEX, MESSAGE, MESSAGE_GROUP_UUID, SK, USER_DISPLAY_NAME, USER_HANDLE,
@@ -138,6 +138,44 @@ pub fn conversation_row(item: &Item) -> Vec<String> {
             .unwrap_or_default()
             .to_string(),
     ]
+}
+
+/// A message item as a row of `get-conversations`: in JSON every attribute as a plain value; in
+/// a table [`MESSAGE_HEADER`].
+#[derive(Debug, Clone)]
+pub struct MessageRow(pub Item);
+
+/// A conversation row of `list-conversations`: in JSON every attribute as a plain value; in a
+/// table [`CONVERSATION_HEADER`].
+#[derive(Debug, Clone)]
+pub struct ConversationRow(pub Item);
+
+impl serde::Serialize for MessageRow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        to_plain_json(&self.0).serialize(s)
+    }
+}
+
+impl serde::Serialize for ConversationRow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        to_plain_json(&self.0).serialize(s)
+    }
+}
+
+impl Row for MessageRow {
+    const COLUMNS: &'static [&'static str] = &MESSAGE_HEADER;
+
+    fn cells(&self) -> Vec<String> {
+        message_row(&self.0)
+    }
+}
+
+impl Row for ConversationRow {
+    const COLUMNS: &'static [&'static str] = &CONVERSATION_HEADER;
+
+    fn cells(&self) -> Vec<String> {
+        conversation_row(&self.0)
+    }
 }
 
 #[cfg(test)]

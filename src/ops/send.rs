@@ -9,6 +9,7 @@
 
 use anyhow::{bail, Context as _, Result};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::context::{Context, SdkResultExt};
@@ -43,8 +44,10 @@ pub enum Destination {
     NewGroupWith(String),
 }
 
-/// What [`send`] wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What [`send`] wrote. In JSON: `{"message_uuid", "message_group_uuid", "created_at", "from",
+/// "to", "new_group"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "SentReport")]
 pub struct Sent {
     /// The message as written.
     pub message: Message,
@@ -52,6 +55,36 @@ pub struct Sent {
     pub recipient: Person,
     /// Whether a new group was created for it.
     pub new_group: bool,
+}
+
+/// [`Sent`] as it is reported: the message's ids, time and both handles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SentReport {
+    /// The message's uuid.
+    pub message_uuid: Uuid,
+    /// The message group's uuid.
+    pub message_group_uuid: Uuid,
+    /// The message's time (its sort key).
+    pub created_at: Sk,
+    /// The sender's handle.
+    pub from: String,
+    /// The recipient's handle.
+    pub to: String,
+    /// Whether a new group was created for it.
+    pub new_group: bool,
+}
+
+impl From<Sent> for SentReport {
+    fn from(sent: Sent) -> SentReport {
+        SentReport {
+            message_uuid: sent.message.uuid,
+            message_group_uuid: sent.message.group,
+            created_at: sent.message.created,
+            from: sent.message.sender.handle,
+            to: sent.recipient.handle,
+            new_group: sent.new_group,
+        }
+    }
 }
 
 /// Posts `text` as the user `from` (a handle in PostgreSQL) to `to`.

@@ -1,7 +1,7 @@
 //! What each store holds: the counts `just setup` ends with.
 
 use anyhow::{Context as _, Result};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::cognito;
 use crate::context::Context;
@@ -10,19 +10,41 @@ use crate::ddb::scan::{self, ScanOptions};
 use crate::model::keys::{Pk, PK};
 use crate::pg;
 
-/// Counts per store.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Counts per store. In JSON: `{"postgres": {...}, "cognito": {...}, "dynamodb": {...}}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    /// The database.
+    pub postgres: DatabaseCounts,
+    /// The user pool.
+    pub cognito: PoolCounts,
+    /// The messages table.
+    pub dynamodb: TableCounts,
+}
+
+/// What the database holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DatabaseCounts {
     /// Rows in `users`.
     pub users: i64,
     /// Users whose `cognito_user_id` is a real Cognito sub (not `MOCK`).
     pub users_with_cognito_id: i64,
     /// Rows in `activities`.
     pub activities: i64,
+}
+
+/// What the user pool holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PoolCounts {
     /// The Cognito user pool.
+    #[serde(rename = "user_pool_id")]
     pub pool_id: String,
     /// Users in the pool.
-    pub cognito_users: usize,
+    pub users: usize,
+}
+
+/// What the messages table holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TableCounts {
     /// The messages table.
     pub table: String,
     /// `MSG#` items.
@@ -31,26 +53,6 @@ pub struct Summary {
     pub conversations: u64,
     /// Items with any other key.
     pub other_items: u64,
-}
-
-impl Summary {
-    /// The summary as one JSON object.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "postgres": {
-                "users": self.users,
-                "users_with_cognito_id": self.users_with_cognito_id,
-                "activities": self.activities,
-            },
-            "cognito": { "user_pool_id": self.pool_id, "users": self.cognito_users },
-            "dynamodb": {
-                "table": self.table,
-                "messages": self.messages,
-                "conversations": self.conversations,
-                "other_items": self.other_items,
-            },
-        })
-    }
 }
 
 /// Counts what the database, the user pool (`pool_name` when no id is configured) and the
@@ -69,13 +71,19 @@ pub async fn collect(ctx: &Context, pool_name: &str) -> Result<Summary> {
     let pool_id = cognito::resolve_user_pool_id(ctx, pool_name).await?;
     let cognito_users = cognito::list_users(ctx, &pool_id).await?.users.len();
     let mut summary = Summary {
-        users: row.get(0),
-        users_with_cognito_id: row.get(1),
-        activities: row.get(2),
-        pool_id,
-        cognito_users,
-        table: ctx.table().to_string(),
-        ..Summary::default()
+        postgres: DatabaseCounts {
+            users: row.get(0),
+            users_with_cognito_id: row.get(1),
+            activities: row.get(2),
+        },
+        cognito: PoolCounts {
+            pool_id,
+            users: cognito_users,
+        },
+        dynamodb: TableCounts {
+            table: ctx.table().to_string(),
+            ..TableCounts::default()
+        },
     };
     let options = ScanOptions {
         keys_only: true,
@@ -84,13 +92,34 @@ pub async fn collect(ctx: &Context, pool_name: &str) -> Result<Summary> {
     scan::scan_pages(ctx, ctx.table(), options, |page| {
         for item in page {
             match opt_s(item, PK).and_then(|pk| pk.parse::<Pk>().ok()) {
-                Some(Pk::Message(_)) => summary.messages += 1,
-                Some(Pk::Group(_)) => summary.conversations += 1,
-                None => summary.other_items += 1,
+                Some(Pk::Message(_)) => summary.dynamodb.messages += 1,
+                Some(Pk::Group(_)) => summary.dynamodb.conversations += 1,
+                None => summary.dynamodb.other_items += 1,
             }
         }
         Ok(())
     })
     .await?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_grouped_by_store() {
+        let v = serde_json::to_value(Summary {
+            cognito: PoolCounts {
+                pool_id: "pool".into(),
+                users: 3,
+            },
+            ..Summary::default()
+        })
+        .unwrap();
+        assert_eq!(v["cognito"]["user_pool_id"], "pool");
+        assert_eq!(v["cognito"]["users"], 3);
+        assert_eq!(v["postgres"]["users_with_cognito_id"], 0);
+        assert_eq!(v["dynamodb"]["other_items"], 0);
+    }
 }

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::pg::Client;
 use anyhow::{Context as _, Result};
-use serde_json::{json, Value};
+use serde::ser::SerializeMap as _;
+use serde::{Serialize, Serializer};
 
 use crate::cognito::{self, CognitoUser, NewUser};
 use crate::context::Context;
@@ -57,7 +58,7 @@ pub fn new_users(users: &[DbUser]) -> Vec<NewUser> {
 }
 
 /// One `cognito_user_id` to change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
     /// The row's handle.
     pub handle: String,
@@ -68,7 +69,7 @@ pub struct Change {
 }
 
 /// A Cognito user whose handle has no row in `users`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unmatched {
     /// `preferred_username`.
     pub handle: String,
@@ -77,7 +78,7 @@ pub struct Unmatched {
 }
 
 /// A `preferred_username` carried by several Cognito users: none of them is applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ambiguous {
     /// The shared `preferred_username`.
     pub handle: String,
@@ -85,8 +86,9 @@ pub struct Ambiguous {
     pub usernames: Vec<String>,
 }
 
-/// What a sync found and did. Every list is sorted.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What a sync found and did. Every list is sorted. In JSON, `updated` is
+/// `{"count", "users": [{"handle", "from", "to"}]}` and `already_correct` is `{"count", "handles"}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SyncReport {
     /// True when nothing was written (`--dry-run`).
     pub dry_run: bool,
@@ -95,14 +97,17 @@ pub struct SyncReport {
     /// How many ListUsers pages that took.
     pub pages: usize,
     /// Rows whose `cognito_user_id` changed (or would change, in a dry run).
+    #[serde(serialize_with = "counted_users")]
     pub updated: Vec<Change>,
     /// Handles whose `cognito_user_id` already held the right `sub`.
+    #[serde(serialize_with = "counted_handles")]
     pub already_correct: Vec<String>,
     /// Cognito users with a handle no row has.
     pub unmatched_cognito: Vec<Unmatched>,
     /// Handles of rows no Cognito user carries.
     pub missing_in_cognito: Vec<String>,
     /// Cognito users without `preferred_username`, by user name (skipped).
+    #[serde(rename = "without_preferred_username")]
     pub without_handle: Vec<String>,
     /// Cognito users without `sub`, by user name (skipped).
     pub without_sub: Vec<String>,
@@ -110,34 +115,24 @@ pub struct SyncReport {
     pub ambiguous: Vec<Ambiguous>,
 }
 
-impl SyncReport {
-    /// The report as one JSON object.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "dry_run": self.dry_run,
-            "cognito_users": self.cognito_users,
-            "pages": self.pages,
-            "updated": {
-                "count": self.updated.len(),
-                "users": self.updated.iter().map(|c| json!({
-                    "handle": c.handle, "from": c.from, "to": c.to,
-                })).collect::<Vec<_>>(),
-            },
-            "already_correct": {
-                "count": self.already_correct.len(),
-                "handles": self.already_correct,
-            },
-            "unmatched_cognito": self.unmatched_cognito.iter().map(|u| json!({
-                "handle": u.handle, "username": u.username,
-            })).collect::<Vec<_>>(),
-            "missing_in_cognito": self.missing_in_cognito,
-            "without_preferred_username": self.without_handle,
-            "without_sub": self.without_sub,
-            "ambiguous": self.ambiguous.iter().map(|a| json!({
-                "handle": a.handle, "usernames": a.usernames,
-            })).collect::<Vec<_>>(),
-        })
-    }
+/// A list with its length, as `{"count": N, "<key>": [...]}`.
+fn counted<S: Serializer, T: Serialize>(
+    key: &'static str,
+    list: &[T],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(2))?;
+    map.serialize_entry("count", &list.len())?;
+    map.serialize_entry(key, list)?;
+    map.end()
+}
+
+fn counted_users<S: Serializer>(users: &[Change], s: S) -> Result<S::Ok, S::Error> {
+    counted("users", users, s)
+}
+
+fn counted_handles<S: Serializer>(handles: &[String], s: S) -> Result<S::Ok, S::Error> {
+    counted("handles", handles, s)
 }
 
 /// Matches Cognito users to rows (pure): what would change, what is already right, and what
@@ -257,9 +252,21 @@ pub async fn sync_cognito_user_ids(
     pool_id: &str,
     dry_run: bool,
 ) -> Result<SyncReport> {
+    sync_cognito_user_ids_with_progress(ctx, pool_id, dry_run, |_| {}).await
+}
+
+/// [`sync_cognito_user_ids`], calling `on_page(users read so far)` after each ListUsers page.
+pub async fn sync_cognito_user_ids_with_progress(
+    ctx: &Context,
+    pool_id: &str,
+    dry_run: bool,
+    on_page: impl FnMut(usize),
+) -> Result<SyncReport> {
     // Connect to the database while Cognito is listed: the listing is most of the time.
-    let (listing, mut client) =
-        tokio::try_join!(cognito::list_users(ctx, pool_id), pg::connect(&ctx.config))?;
+    let (listing, mut client) = tokio::try_join!(
+        cognito::list_users_with_progress(ctx, pool_id, on_page),
+        pg::connect(&ctx.config)
+    )?;
     let mut report = apply(&mut client, &listing.users, dry_run).await?;
     report.pages = listing.pages;
     Ok(report)
@@ -360,7 +367,7 @@ mod tests {
             ],
             &[row("bayko", "MOCK"), row("mei", "MOCK")],
         );
-        let v = r.to_json();
+        let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v["updated"]["count"], 1);
         assert_eq!(v["updated"]["users"][0]["handle"], "bayko");
         assert_eq!(v["missing_in_cognito"][0], "mei");

@@ -306,8 +306,19 @@ fn get_conversations_shows_the_newest_oldest_first() {
     }
     assert_eq!(str_of(&shown[19], "message"), seed::synthetic(47)[46].text);
 
+    // Piped without --output: JSON lines, one message object per line.
     let out = ok(run(
         tool("get-conversations", &table, &db).args(["--limit", "3"])
+    ));
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", stdout(&out));
+    assert_eq!(str_of(&lines[2], "sk"), now().to_string());
+
+    let out = ok(run(
+        tool("get-conversations", &table, &db).args(["--limit", "3", "--output", "table"])
     ));
     let text = stdout(&out);
     let rows: Vec<&str> = text
@@ -373,7 +384,9 @@ fn get_conversations_all_pages_through_every_message() {
         tool("get-conversations", &table, &db).args(["--all", "--output", "jsonl"])
     ));
     assert_eq!(stdout(&out).lines().count(), 90);
-    let out = ok(run(tool("get-conversations", &table, &db).arg("--all")));
+    let out = ok(run(
+        tool("get-conversations", &table, &db).args(["--all", "--output", "table"])
+    ));
     let text = stdout(&out);
     let rows = text.lines().filter(|l| l.contains("long message")).count();
     assert_eq!(rows, 90);
@@ -423,9 +436,23 @@ fn list_conversations_shows_the_other_participant_newest_first() {
         shipped_lines().last().unwrap().text
     );
 
+    // Piped without --output: JSON lines, one conversation row per line.
     let out = ok(run(
         tool("list-conversations", &table, &db).args(["--handle", "bayko"])
     ));
+    let piped: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    let as_json = json(&ok(run(
+        tool("list-conversations", &table, &db).args(["--handle", "bayko", "--output", "json"])
+    )));
+    assert_eq!(piped.len(), 1);
+    assert_eq!(piped, as_json, "the same objects as --output json");
+
+    let out =
+        ok(run(tool("list-conversations", &table, &db)
+            .args(["--handle", "bayko", "--output", "table"])));
     let text = stdout(&out);
     assert!(
         text.contains("everlygrandest") && text.contains("Everly Grandest"),

@@ -1,6 +1,7 @@
 //! schema-load, list-tables, drop, scan, and what every binary does with bad input.
 
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Instant;
 
@@ -107,7 +108,10 @@ async fn schema_load_reports_drift_and_changes_nothing() {
     schema_load::load(&ctx, &def).await.unwrap();
     let before = table::describe(&ctx, &table.name).await.unwrap().unwrap();
 
-    let err = fails(run(bin("schema-load").args(["--table", &table.name])));
+    let out = run(bin("schema-load").args(["--table", &table.name]));
+    // Drift has its own exit code, so a script can tell it from an outage (1).
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = fails(out);
     assert!(
         err.contains("stream: expected NEW_IMAGE, found disabled"),
         "{err}"
@@ -155,12 +159,19 @@ fn list_tables_shows_every_table() {
     for t in &tables {
         assert!(names.contains(&t.name), "{} not in {names:?}", t.name);
     }
-    let out = ok(run(&mut bin("list-tables")));
-    assert!(stdout(&out).contains(&tables[0].name));
+    let out = ok(run(bin("list-tables").args(["--output", "table"])));
+    assert!(stdout(&out).contains(&format!("│ {} ", tables[0].name)));
     let out = ok(run(bin("list-tables").args(["--output", "jsonl"])));
     assert!(stdout(&out)
         .lines()
         .any(|l| l == format!("\"{}\"", tables[1].name)));
+    // Piped without --output: JSON lines, the same as --output jsonl.
+    let piped = ok(run(&mut bin("list-tables")));
+    let lines: Vec<String> = stdout(&piped)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is a JSON string"))
+        .collect();
+    assert!(lines.contains(&tables[0].name), "{lines:?}");
 }
 
 #[test]
@@ -285,6 +296,45 @@ async fn scan_reads_every_page_and_segments_agree() {
     let items: Vec<Value> = serde_json::from_slice(&out.stdout).expect("one JSON array");
     assert_eq!(items.len(), 3);
     assert!(items[0]["pk"]["S"].as_str().unwrap().starts_with("MSG#"));
+}
+
+#[tokio::test]
+async fn scan_piped_prints_json_lines_and_stops_quietly_when_the_pipe_closes() {
+    let table = TestTable::created();
+    // 400 items of ~4 KB: 1.6 MB of output, far more than a pipe holds.
+    fill(&table.name, 400, 4000).await;
+
+    // Without --output and piped: one plain JSON object per line, a summary on stderr.
+    let out = ok(run(bin("scan").args([
+        "--table",
+        &table.name,
+        "--limit",
+        "5",
+    ])));
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert!(lines.iter().all(|v| v["pk"].is_string()), "{lines:?}");
+    assert!(stderr(&out).contains("scanned 5 items"), "{}", stderr(&out));
+
+    // `scan | head -1`: the reader goes away after one line.
+    let mut child = bin("scan")
+        .args(["--table", &table.name])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawning scan");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with('{'), "{first}");
+    // The reader is dropped here: the pipe is closed with most of the output unwritten.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "nothing on stderr after a closed pipe");
 }
 
 #[test]

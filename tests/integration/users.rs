@@ -146,10 +146,20 @@ async fn sync_reads_every_page_and_reports_every_case() {
     assert!(stderr(&out).contains("cog-nameless"), "{}", stderr(&out));
     let user7 = listed.iter().find(|u| u["handle"] == "user007").unwrap();
     assert_eq!(user7["sub"], sub_of["cog-user007"].as_str());
-    let table = stdout(&ok(run(
-        bin("list-users").args(["--user-pool-id", &pool.id])
-    )));
+    let table = stdout(&ok(run(bin("list-users").args([
+        "--user-pool-id",
+        &pool.id,
+        "--output",
+        "table",
+    ]))));
     assert!(table.contains("user129") && table.contains(&sub_of["cog-user129"]));
+    // Piped without --output: JSON lines with the same objects (`list-users | jq -r .handle`).
+    let piped = ok(run(bin("list-users").args(["--user-pool-id", &pool.id])));
+    let lines: Vec<Value> = stdout(&piped)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(&lines, listed);
 
     // --dry-run: the full report, nothing written.
     let before = ids(&db).await;
@@ -177,8 +187,12 @@ async fn sync_reads_every_page_and_reports_every_case() {
     assert_eq!(ids(&db).await, before, "--dry-run wrote something");
 
     // The real run: every matched row gets its sub, nothing else changes.
-    let text = stdout(&ok(sync(&db, &pool, &[])));
-    assert!(text.contains("updated: 130"), "{text}");
+    let text = stdout(&ok(sync(&db, &pool, &["--output", "table"])));
+    assert!(
+        text.lines()
+            .any(|l| l.contains(" updated ") && l.contains(" 130 ")),
+        "{text}"
+    );
     assert!(text.contains("ghost (Cognito user cog-ghost)"), "{text}");
     assert!(text.contains("cog-nameless"), "{text}");
     assert!(
@@ -312,19 +326,21 @@ async fn cognito_setup_then_sync_finds_the_pool_by_name() {
             .args(["--pool-name", &pool.name])
             .env("CONNECTION_URL", &db.url))
     };
-    let first = stdout(&ok(setup()));
-    assert!(first.contains(": created"), "{first}");
-    assert!(first.contains("users created: 5"), "{first}");
+    let report = |out: std::process::Output| -> Value {
+        serde_json::from_slice(&out.stdout).expect("cognito-setup prints one JSON object")
+    };
+    let first = report(ok(setup()));
+    assert_eq!(first["pool_name"], pool.name.as_str(), "{first}");
+    assert_eq!(first["pool_created"], true, "{first}");
+    let created = strings(&first["created"]);
+    assert_eq!(created.len(), 5, "{first}");
     assert!(
-        first.contains("+ everlygrandest") && first.contains("+ bayko"),
-        "{first}"
+        created.contains(&"everlygrandest".to_string()) && created.contains(&"bayko".to_string())
     );
-    let second = stdout(&ok(setup()));
-    assert!(second.contains(": found"), "{second}");
-    assert!(
-        second.contains("users created: 0") && second.contains("users found: 5"),
-        "{second}"
-    );
+    let second = report(ok(setup()));
+    assert_eq!(second["pool_created"], false, "{second}");
+    assert_eq!(strings(&second["created"]).len(), 0, "{second}");
+    assert_eq!(strings(&second["found"]).len(), 5, "{second}");
 
     let ctx = clean_local_context().await;
     let id = cognito::find_pool_by_name(&ctx, &pool.name)

@@ -31,9 +31,10 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
+use crate::cli::output::{Report, Row};
 use crate::context::{Context, SdkResultExt};
 use crate::ddb::item::{get_s, opt_s, s, Item};
 use crate::ddb::query::{self, query_all};
@@ -41,8 +42,9 @@ use crate::ddb::retry;
 use crate::model::keys::{Pk, Sk, MESSAGE, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK};
 use crate::ops::conversations::group_rows;
 
-/// What happened to one record of a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What happened to one record of a batch (in JSON, the word of [`OutcomeKind::as_str`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum OutcomeKind {
     /// At least one conversation row was moved to this message.
     Applied,
@@ -52,6 +54,7 @@ pub enum OutcomeKind {
     /// A `REMOVE` event: nothing to do.
     SkippedRemove,
     /// Not a `MSG#` item (a conversation row, say): nothing to do.
+    #[serde(rename = "skipped-not-msg")]
     SkippedNotMessage,
     /// The message's group has no conversation rows.
     NoConversation,
@@ -91,17 +94,20 @@ impl fmt::Display for OutcomeKind {
 }
 
 /// The outcome of one record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecordOutcome {
     /// Position in the batch (from 0).
     pub index: usize,
     /// The record's sequence number or event id.
     pub id: Option<String>,
     /// What happened.
+    #[serde(rename = "outcome")]
     pub kind: OutcomeKind,
     /// The message's group (for `MSG#` records).
+    #[serde(rename = "message_group_uuid")]
     pub group: Option<Uuid>,
     /// The message's time (for `MSG#` records).
+    #[serde(rename = "sk")]
     pub at: Option<Sk>,
     /// The message's uuid, when the record carries one.
     pub message_uuid: Option<Uuid>,
@@ -139,18 +145,21 @@ impl RecordOutcome {
             detail,
         }
     }
+}
 
-    /// The outcome as a JSON object.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "index": self.index,
-            "id": self.id,
-            "outcome": self.kind.as_str(),
-            "message_group_uuid": self.group.map(|g| g.to_string()),
-            "sk": self.at.map(|t| t.to_string()),
-            "message_uuid": self.message_uuid.map(|u| u.to_string()),
-            "detail": self.detail,
-        })
+impl Row for RecordOutcome {
+    const COLUMNS: &'static [&'static str] = &["#", "Outcome", "Group", "Time", "Id", "Detail"];
+
+    fn cells(&self) -> Vec<String> {
+        let text = |v: Option<String>| v.unwrap_or_default();
+        vec![
+            self.index.to_string(),
+            self.kind.as_str().to_string(),
+            text(self.group.map(|g| Pk::Message(g).to_string())),
+            text(self.at.map(|t| t.to_string())),
+            text(self.id.clone()),
+            self.detail.clone(),
+        ]
     }
 }
 
@@ -512,22 +521,27 @@ pub fn batch_response(outcomes: &[RecordOutcome]) -> BatchResponse {
     }
 }
 
-/// A handled Lambda event: every record's outcome, and the answer for Lambda.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A handled Lambda event: every record's outcome, and the answer for Lambda. Serializes as
+/// `{"outcomes": [...], "batchItemFailures": [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EventReport {
     /// One per record, in order.
     pub outcomes: Vec<RecordOutcome>,
     /// What the Lambda function returns.
+    #[serde(flatten)]
     pub response: BatchResponse,
 }
 
-impl EventReport {
-    /// `{"outcomes": [...], "batchItemFailures": [...]}`.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "outcomes": self.outcomes.iter().map(RecordOutcome::to_json).collect::<Vec<_>>(),
-            "batchItemFailures": self.response.batch_item_failures,
-        })
+/// A table and JSON lines show the outcomes; JSON is the whole document, with the Lambda's answer.
+impl Report for EventReport {
+    const COLUMNS: &'static [&'static str] = RecordOutcome::COLUMNS;
+
+    fn rows(&self) -> Vec<Vec<String>> {
+        self.outcomes.rows()
+    }
+
+    fn write_jsonl<W: std::io::Write + ?Sized>(&self, out: &mut W) -> std::io::Result<()> {
+        self.outcomes.write_jsonl(out)
     }
 }
 

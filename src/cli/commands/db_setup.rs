@@ -1,0 +1,83 @@
+//! `db-setup`: replace the database's schema and seed users in one transaction.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _};
+use clap::Parser;
+
+use crate::cli::args::{TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::confirm::Confirmation;
+use crate::cli::{self};
+use crate::config::Target;
+use crate::pg;
+
+/// Rebuild the Cruddur database: its schema and seed users, loaded in one transaction.
+///
+/// The database is CONNECTION_URL (local, default postgresql://postgres:password@localhost:5432/cruddur)
+/// or PROD_CONNECTION_URL (prod). Its public schema is replaced in one transaction, so the
+/// database always holds the old data or the new, whenever it is interrupted (a missing database
+/// is built under a staging name and renamed into place). A database db-setup did not create
+/// that holds tables is refused unless --replace NAME. On prod it refuses unless --yes. It prints
+/// only messages, on stderr.
+#[derive(Parser, Debug)]
+#[command(
+    name = "db-setup",
+    version,
+    after_help = cli::after_help("Examples:\n  db-setup                                # rebuild the local cruddur database\n  db-setup --seed my-users.sql            # another seed file\n  db-setup prod --yes                     # destroys the production database\n  db-setup --replace cruddur              # a database db-setup did not create")
+)]
+pub struct Args {
+    #[command(flatten)]
+    target: TargetArgs,
+
+    /// The schema to load instead of the shipped seeds/schema.sql.
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
+
+    /// The seed to load instead of the shipped seeds/users.sql.
+    #[arg(long, value_name = "FILE")]
+    seed: Option<PathBuf>,
+
+    /// Replace the database NAME although db-setup did not create it (it has no db-setup mark
+    /// and holds tables). NAME must be the database's name, typed out.
+    #[arg(long, value_name = "NAME")]
+    replace: Option<String>,
+
+    #[command(flatten)]
+    confirm: Confirmation,
+}
+
+fn read(path: &Option<PathBuf>, shipped: &'static str, what: &str) -> anyhow::Result<String> {
+    match path {
+        None => Ok(shipped.to_string()),
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading the {what} file {}", path.display())),
+    }
+}
+
+/// Reads the files, says what it will destroy, and rebuilds the database.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let target = args.target.target();
+    let schema = read(&args.schema, pg::SCHEMA_SQL, "schema")?;
+    let seed = read(&args.seed, pg::SEED_SQL, "seed")?;
+    let config = cli::config(
+        &args.target,
+        &TableArgs::default(),
+        &UserPoolArgs::default(),
+    );
+    let url = config.database_url()?;
+    let (pg, _) = pg::conninfo::parse(url)?;
+    let place = pg::describe(&pg);
+    eprintln!(
+        "db-setup: about to replace database {place} ({target}) with all its data \
+         (its public schema) by the schema and seed, in one transaction"
+    );
+    if target == Target::Prod && !args.confirm.yes {
+        bail!("refusing to destroy the {target} database {place} without --yes");
+    }
+    let rebuilt = pg::rebuild_with(url, &config, &schema, &seed, args.replace.as_deref()).await?;
+    eprintln!(
+        "db-setup: rebuilt database {} ({target}): {} users loaded",
+        rebuilt.database, rebuilt.users
+    );
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! `drop`: delete a table and wait until it is gone.
+
+use clap::Parser;
+
+use crate::cli::args::{TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::confirm::Confirmation;
+use crate::cli::{self};
+use crate::ddb::table::{self, DropOutcome};
+
+/// Delete a DynamoDB table and wait until it is gone.
+///
+/// On prod it asks you to type the table name; without a terminal it refuses unless --yes.
+/// It prints only messages, on stderr.
+#[derive(Parser, Debug)]
+#[command(
+    name = "drop",
+    version,
+    after_help = cli::after_help("Examples:\n  drop cruddur-messages                  # local\n  drop cruddur-messages prod             # asks you to type the name\n  drop cruddur-messages --if-exists      # no error when it is missing")
+)]
+pub struct Args {
+    /// The table to delete.
+    table: String,
+
+    #[command(flatten)]
+    target: TargetArgs,
+
+    /// A missing table is not an error.
+    #[arg(long)]
+    if_exists: bool,
+
+    #[command(flatten)]
+    confirm: Confirmation,
+}
+
+/// Asks on prod, then deletes the table.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    args.confirm.confirm(
+        args.target.target(),
+        &format!("delete table {}", args.table),
+        &args.table,
+    )?;
+    let ctx = cli::connect(
+        &args.target,
+        &TableArgs::default(),
+        &UserPoolArgs::default(),
+    )
+    .await?;
+    match table::drop(&ctx, &args.table, args.if_exists).await? {
+        DropOutcome::Dropped => {
+            eprintln!("dropped table {} on {}", args.table, ctx.dynamodb_endpoint)
+        }
+        DropOutcome::Missing => eprintln!(
+            "table {} does not exist on {}: nothing to do",
+            args.table, ctx.dynamodb_endpoint
+        ),
+    }
+    Ok(())
+}

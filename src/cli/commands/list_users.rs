@@ -1,0 +1,69 @@
+//! `list-users`: every user of the Cognito user pool.
+
+use std::time::Instant;
+
+use clap::Parser;
+
+use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::output::{self, Row};
+use crate::cli::{self};
+use crate::cognito::{self, CognitoUser};
+
+/// List every user of the Cognito user pool (all pages): user name, handle
+/// (preferred_username) and sub.
+///
+/// A user without preferred_username is listed with an empty handle and a warning on stderr.
+/// A bar on stderr shows the listing's progress when stderr is a terminal.
+#[derive(Parser, Debug)]
+#[command(
+    name = "list-users",
+    version,
+    after_help = cli::after_help("Output fields (json, jsonl): username, handle, sub.\n\nExamples:\n  list-users                              # the local pool cruddur-user-pool\n  list-users | jq -r .handle\n  list-users --output json | jq length\n  list-users prod --user-pool-id us-east-1_AbCdEfGhI")
+)]
+pub struct Args {
+    #[command(flatten)]
+    target: TargetArgs,
+
+    #[command(flatten)]
+    pool: UserPoolArgs,
+
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+impl Row for CognitoUser {
+    const COLUMNS: &'static [&'static str] = &["Username", "Handle", "Sub"];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.username.clone(),
+            self.handle.clone().unwrap_or_default(),
+            self.sub.clone().unwrap_or_default(),
+        ]
+    }
+}
+
+/// Lists the pool's users and prints them.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let ctx = cli::connect(&args.target, &TableArgs::default(), &args.pool).await?;
+    let pool_id = cognito::resolve_user_pool_id(&ctx, &args.pool.pool_name).await?;
+    let started = Instant::now();
+    let bar = super::users_bar(&ctx, &pool_id).await;
+    let listing = cognito::list_users_with_progress(&ctx, &pool_id, |n| bar.set(n as u64)).await?;
+    bar.finish();
+    eprintln!(
+        "listed {} users of user pool {pool_id} in {} ListUsers pages ({:.2} s)",
+        listing.users.len(),
+        listing.pages,
+        started.elapsed().as_secs_f64()
+    );
+    for user in &listing.users {
+        if user.handle.is_none() {
+            eprintln!(
+                "warning: Cognito user {} has no preferred_username",
+                user.username
+            );
+        }
+    }
+    output::emit(&listing.users, args.output.format())
+}

@@ -1,0 +1,82 @@
+//! `scan`: print every item of the messages table as it arrives.
+
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::Parser;
+
+use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::output::{self, ItemWriter};
+use crate::cli::progress::Progress;
+use crate::cli::{self};
+use crate::ddb::scan::{self, ScanOptions};
+use crate::ddb::table;
+
+/// Print every item of the messages table (all pages), as the pages arrive: memory stays flat
+/// however large the table. A whole-table scan shows a bar on stderr when stderr is a terminal,
+/// and ends with a one-line summary on stderr.
+#[derive(Parser, Debug)]
+#[command(
+    name = "scan",
+    version,
+    after_help = cli::after_help("Output fields (json, jsonl): every attribute of each item (pk, sk, message, ...), as plain values, or DynamoDB's typed JSON with --raw. A table shows each page's attributes as columns.\n\nExamples:\n  scan\n  scan | jq -r .message\n  scan | head -1                           # stops quietly\n  scan prod --limit 10 --output json\n  scan --segments 4 --raw                  # parallel scan, DynamoDB's typed JSON")
+)]
+pub struct Args {
+    #[command(flatten)]
+    target: TargetArgs,
+
+    #[command(flatten)]
+    table: TableArgs,
+
+    #[command(flatten)]
+    output: OutputArgs,
+
+    /// Keep DynamoDB's typed JSON ({"S": "..."}) instead of plain values.
+    #[arg(long)]
+    raw: bool,
+
+    /// Stop after N items (at least 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    limit: Option<u64>,
+
+    /// Scan in N parallel segments (1 to 64); items then arrive in no particular order.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    segments: u32,
+}
+
+/// Scans the table and prints its items page by page.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
+    let options = ScanOptions {
+        limit: args.limit,
+        segments: args.segments,
+        ..ScanOptions::default()
+    };
+    // The bar's total: DynamoDB's item count estimate, asked only when a bar is drawn.
+    let total = match args.limit {
+        None if Progress::drawn() => table::describe(&ctx, ctx.table())
+            .await
+            .ok()
+            .flatten()
+            .and_then(|t| t.item_count())
+            .and_then(|n| u64::try_from(n).ok())
+            .filter(|&n| n > 0),
+        _ => None,
+    };
+    let bar = Progress::new("scanning", total);
+    let started = Instant::now();
+    let mut writer = ItemWriter::new(output::stdout(), args.output.format(), args.raw);
+    scan::scan_pages(&ctx, ctx.table(), options, |page| {
+        bar.add(page.len() as u64);
+        writer.write_page(page).context("writing items")
+    })
+    .await?;
+    let written = writer.finish().context("writing items")?;
+    bar.finish();
+    eprintln!(
+        "scanned {written} items of table {} in {:.2} s",
+        ctx.table(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! `seed`: write one conversation between two users into the messages table.
+
+use std::path::PathBuf;
+
+use clap::builder::TypedValueParser as _;
+use clap::Parser;
+use uuid::Uuid;
+
+use crate::cli::args::{TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::confirm::Confirmation;
+use crate::cli::progress::Progress;
+use crate::cli::{self};
+use crate::ddb::batch::{self, WriteOptions};
+use crate::model::keys::{Sk, DEFAULT_GROUP};
+use crate::ops::seed::{self, Phase, SeedInput};
+
+/// Write one conversation between two users (read from PostgreSQL by handle) into the messages
+/// table: one MSG# item per message, one minute apart and ending now, and a GRP# row for each
+/// participant naming the other one and carrying the last message.
+///
+/// Everything is validated before the first write. Re-running replaces what the previous seed of
+/// the same group wrote (same --now: overwritten in place; otherwise the old items are deleted
+/// first), so the table never holds two copies; messages it did not write (send-message, the app)
+/// are never touched. Two seeds of one group at once: the second fails (a lock in the table).
+/// The table must have the messages table's keys (pk, sk). On prod it asks first (--yes for CI).
+///
+/// A bar with the rate and ETA shows on stderr when it is a terminal; the tool ends with one
+/// summary line on stderr and prints nothing on stdout.
+#[derive(Parser, Debug)]
+#[command(
+    name = "seed",
+    version,
+    after_help = cli::after_help("Examples:\n  seed                                   # the built-in conversation, local\n  seed --now 2026-11-22T10:00:00+00:00    # reproducible times\n  seed --file my-chat.txt --from alice --to bob\n  seed --messages 50000 --concurrency 16  # synthetic load\n  seed prod --yes")
+)]
+pub struct Args {
+    #[command(flatten)]
+    target: TargetArgs,
+
+    #[command(flatten)]
+    table: TableArgs,
+
+    /// Handle of Person 1 (the users table in PostgreSQL).
+    #[arg(long, value_name = "HANDLE", default_value = "everlygrandest")]
+    from: String,
+
+    /// Handle of Person 2.
+    #[arg(long, value_name = "HANDLE", default_value = "bayko")]
+    to: String,
+
+    /// The message group's uuid.
+    #[arg(long, value_name = "UUID", default_value = DEFAULT_GROUP)]
+    group: Uuid,
+
+    /// A conversation file, one `Person 1: <text>` or `Person 2: <text>` per line
+    /// [default: the built-in seeds/conversation.txt].
+    #[arg(long, value_name = "PATH", conflicts_with = "messages")]
+    file: Option<PathBuf>,
+
+    /// Time of the last message, ISO-8601 with an offset (e.g. 2026-11-22T10:00:00+00:00)
+    /// [default: now].
+    #[arg(long, value_name = "TIME")]
+    now: Option<Sk>,
+
+    /// Write N synthetic messages (alternating senders) instead of a conversation file.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    messages: Option<u64>,
+
+    /// BatchWriteItem requests (of 25 items) in flight, 1 to 64.
+    #[arg(long, value_name = "N", default_value_t = batch::DEFAULT_CONCURRENCY,
+          value_parser = clap::value_parser!(u16).range(1..=64).map(usize::from))]
+    concurrency: usize,
+
+    #[command(flatten)]
+    confirm: Confirmation,
+}
+
+/// Validates everything, asks on prod, then writes with a progress bar.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let lines = match (&args.file, args.messages) {
+        (_, Some(n)) => seed::synthetic(n as usize),
+        (Some(path), None) => seed::read_file(path)?,
+        (None, None) => seed::parse(seed::SHIPPED_NAME, seed::SHIPPED_CONVERSATION)?,
+    };
+    let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
+    let input = SeedInput {
+        group: args.group,
+        from: args.from,
+        to: args.to,
+        lines,
+        now: args.now,
+    };
+    let plan = seed::prepare(&ctx, input).await?;
+    args.confirm.confirm(
+        ctx.target(),
+        &format!(
+            "write {} items of group {} to table {} (replacing {} items of an earlier seed, \
+             keeping {} messages no seed wrote)",
+            plan.item_count(),
+            plan.group,
+            ctx.table(),
+            plan.stale_count() + plan.overwritten_count(),
+            plan.kept_count()
+        ),
+        ctx.table(),
+    )?;
+    let options = WriteOptions {
+        concurrency: args.concurrency,
+        ..WriteOptions::default()
+    };
+    let mut bar = Progress::new(Phase::Writing, None);
+    let report = seed::execute(&ctx, plan, options, |phase, done, total| {
+        bar.show(phase, done, total)
+    })
+    .await?;
+    bar.finish();
+    eprintln!(
+        "seeded group {} in table {} on {}: {} messages + {} conversation rows written, {} old items deleted, in {:.2} s ({:.0} writes/s)",
+        report.group,
+        ctx.table(),
+        ctx.dynamodb_endpoint,
+        report.messages,
+        report.conversations,
+        report.deleted,
+        report.elapsed.as_secs_f64(),
+        report.rate()
+    );
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! `send-message`: post a message as a user, into an existing group or a new one.
+
+use clap::{ArgGroup, Parser};
+use uuid::Uuid;
+
+use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::output::{self, Report};
+use crate::cli::{self};
+use crate::ops::send::{self, Destination, Sent};
+use crate::pg;
+
+/// Post a message as a user (looked up in PostgreSQL): into an existing message group
+/// (--group), or into a new group with another user (--to).
+///
+/// Only the message (and, for a new group, both conversation rows) is written; the stream
+/// processor (`messaging-stream`) moves the conversation rows to the latest message.
+#[derive(Parser, Debug)]
+#[command(
+    name = "send-message",
+    version,
+    group(ArgGroup::new("destination").required(true).args(["group", "to"])),
+    after_help = cli::after_help("Output fields (json, jsonl): message_uuid, message_group_uuid, created_at, from, to, new_group.\n\nExamples:\n  send-message --from andrewbrown --to bayko 'Hi Andrew!'\n  send-message --from bayko --group 5ae290ed-55d1-47a0-bc6d-fe2bc2700399 'Hello again'\n  send-message --from bayko --group 5ae290ed-55d1-47a0-bc6d-fe2bc2700399 'From prod' prod\n  send-message --from bayko --to andrewbrown 'Hi' | jq -r .message_uuid")
+)]
+pub struct Args {
+    /// The message (1 to 1,024 characters).
+    text: String,
+
+    #[command(flatten)]
+    target: TargetArgs,
+
+    #[command(flatten)]
+    table: TableArgs,
+
+    /// The sender's handle.
+    #[arg(long, value_name = "HANDLE")]
+    from: String,
+
+    /// An existing message group the sender takes part in.
+    #[arg(long, value_name = "UUID")]
+    group: Option<Uuid>,
+
+    /// Start a new group with this user.
+    #[arg(long, value_name = "HANDLE")]
+    to: Option<String>,
+
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+impl Report for Sent {
+    const COLUMNS: &'static [&'static str] = &[
+        "message_uuid",
+        "message_group_uuid",
+        "created_at",
+        "from",
+        "to",
+        "new_group",
+    ];
+
+    fn rows(&self) -> Vec<Vec<String>> {
+        vec![vec![
+            self.message.uuid.to_string(),
+            self.message.group.to_string(),
+            self.message.created.to_string(),
+            self.message.sender.handle.clone(),
+            self.recipient.handle.clone(),
+            self.new_group.to_string(),
+        ]]
+    }
+}
+
+/// Checks the text, sends the message and prints what was written.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    // Refuse bad text before connecting to anything.
+    send::validate_text(&args.text)?;
+    let to = match (args.group, args.to) {
+        (Some(group), _) => Destination::Group(group),
+        (None, Some(handle)) => Destination::NewGroupWith(handle),
+        (None, None) => anyhow::bail!("give --group UUID or --to HANDLE"),
+    };
+    let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
+    let pg = pg::connect(&ctx.config).await?;
+    let sent = send::send(&ctx, &pg, &args.from, &to, &args.text).await?;
+    output::emit(&sent, args.output.format())
+}
