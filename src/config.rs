@@ -102,27 +102,17 @@ pub struct Config {
 impl Config {
     /// Resolves the configuration for `target` from the process environment.
     ///
-    /// A malformed port variable on the local target is a usage error, like a bad argument: it is
-    /// printed and the process exits with status 2 (as clap's `parse` does); see [`Config::try_resolve`].
+    /// A malformed port variable on the local target is an error naming the variable.
     #[allow(clippy::disallowed_methods)] // the one place that reads the environment
-    pub fn from_env(target: Target) -> Config {
+    pub fn from_env(target: Target) -> Result<Config> {
         Config::resolve(target, |name| {
             std::env::var(name).ok().filter(|v| !v.trim().is_empty())
         })
     }
 
-    /// [`Config::try_resolve`], exiting with status 2 and the error on stderr when a local port
-    /// variable is malformed.
-    pub fn resolve(target: Target, var: impl Fn(&str) -> Option<String>) -> Config {
-        Config::try_resolve(target, var).unwrap_or_else(|err| {
-            eprintln!("error: {err:#}");
-            std::process::exit(2)
-        })
-    }
-
     /// Resolves the configuration for `target`, reading variables through `var`. Fails only when
     /// a local port variable is not a number from 1 to 65535 (prod ignores them).
-    pub fn try_resolve(target: Target, var: impl Fn(&str) -> Option<String>) -> Result<Config> {
+    pub fn resolve(target: Target, var: impl Fn(&str) -> Option<String>) -> Result<Config> {
         let ports = match target {
             Target::Local => Some(LocalPorts::resolve(&var)?),
             Target::Prod => None,
@@ -306,7 +296,7 @@ mod tests {
 
     #[test]
     fn local_defaults_never_use_real_aws() {
-        let c = Config::resolve(Target::Local, env(&[]));
+        let c = Config::resolve(Target::Local, env(&[])).unwrap();
         assert_eq!(
             c.dynamodb_endpoint.as_deref(),
             Some(LOCAL_DYNAMODB_ENDPOINT)
@@ -319,7 +309,7 @@ mod tests {
 
     #[test]
     fn prod_uses_the_standard_chain_unless_overridden() {
-        let c = Config::resolve(Target::Prod, env(&[]));
+        let c = Config::resolve(Target::Prod, env(&[])).unwrap();
         assert_eq!(c.dynamodb_endpoint, None);
         assert_eq!(c.cognito_endpoint, None);
         assert_eq!(c.region, None);
@@ -335,7 +325,8 @@ mod tests {
                 ("CONNECTION_URL", "postgresql://local/db"),
                 ("DDB_MESSAGE_TABLE", "other"),
             ]),
-        );
+        )
+        .unwrap();
         // The SDK reads the endpoint variables itself on prod (see context.rs).
         assert_eq!(c.dynamodb_endpoint, None);
         assert_eq!(c.cognito_endpoint, None);
@@ -353,7 +344,8 @@ mod tests {
                 ("CRUDDUR_OPS_COGNITO_PORT", "19229"),
                 ("CRUDDUR_OPS_PG_PORT", " 15432 "),
             ]),
-        );
+        )
+        .unwrap();
         assert_eq!(
             c.dynamodb_endpoint.as_deref(),
             Some("http://localhost:18000")
@@ -376,7 +368,8 @@ mod tests {
                 ("AWS_ENDPOINT_URL_DYNAMODB", "http://ddb:2"),
                 ("CONNECTION_URL", "postgresql://local/db"),
             ]),
-        );
+        )
+        .unwrap();
         assert_eq!(c.dynamodb_endpoint.as_deref(), Some("http://ddb:2"));
         assert_eq!(c.cognito_endpoint.as_deref(), Some(LOCAL_COGNITO_ENDPOINT));
         assert_eq!(c.database_url().unwrap(), "postgresql://local/db");
@@ -397,7 +390,7 @@ mod tests {
             "0", "65536", "99999", "123456", "abc", "80a", "-1", "+80", "8 0", "0x50",
         ] {
             for name in [DDB_PORT_VAR, COGNITO_PORT_VAR, PG_PORT_VAR] {
-                let err = Config::try_resolve(Target::Local, env(&[(name, bad)])).unwrap_err();
+                let err = Config::resolve(Target::Local, env(&[(name, bad)])).unwrap_err();
                 let msg = format!("{err:#}");
                 assert!(
                     msg.contains(name) && msg.contains("1 to 65535"),
@@ -409,20 +402,20 @@ mod tests {
             assert_eq!(parse_port(good).unwrap(), want, "{good}");
         }
         // prod never looks at them
-        let c = Config::try_resolve(Target::Prod, env(&[(DDB_PORT_VAR, "abc")])).unwrap();
+        let c = Config::resolve(Target::Prod, env(&[(DDB_PORT_VAR, "abc")])).unwrap();
         assert_eq!(c.dynamodb_endpoint, None);
     }
 
     #[test]
     fn timeout_comes_from_the_flag_then_the_variable() {
-        let c = Config::resolve(Target::Local, env(&[]));
+        let c = Config::resolve(Target::Local, env(&[])).unwrap();
         assert_eq!(c.timeout().unwrap(), DEFAULT_TIMEOUT);
-        let c = Config::resolve(Target::Prod, env(&[(TIMEOUT_VAR, "90")]));
+        let c = Config::resolve(Target::Prod, env(&[(TIMEOUT_VAR, "90")])).unwrap();
         assert_eq!(c.timeout().unwrap(), Duration::from_secs(90));
         let c = c.with_timeout(Some(Duration::from_secs(5)));
         assert_eq!(c.timeout().unwrap(), Duration::from_secs(5));
         for bad in ["0", "-1", "1.5", "ten", "86401"] {
-            let c = Config::resolve(Target::Local, env(&[(TIMEOUT_VAR, bad)]));
+            let c = Config::resolve(Target::Local, env(&[(TIMEOUT_VAR, bad)])).unwrap();
             let err = c.timeout().unwrap_err().to_string();
             assert!(
                 err.contains(TIMEOUT_VAR) && err.contains(bad),
@@ -442,7 +435,8 @@ mod tests {
                 ),
                 ("PGSSLROOTCERT", "/etc/rds/global-bundle.pem"),
             ]),
-        );
+        )
+        .unwrap();
         assert_eq!(
             c.database_url().unwrap(),
             "postgresql://prod/db?sslmode=verify-full&sslrootcert=/etc/rds/global-bundle.pem"
@@ -456,7 +450,8 @@ mod tests {
                 ),
                 ("PGSSLROOTCERT", "/etc/rds/global-bundle.pem"),
             ]),
-        );
+        )
+        .unwrap();
         assert_eq!(
             c.database_url().unwrap(),
             "postgresql://prod/db?sslrootcert=/mine.pem"
@@ -471,7 +466,8 @@ mod tests {
                 ("AWS_ENDPOINT_URL", "http://shared:1"),
                 ("AWS_ENDPOINT_URL_DYNAMODB", "http://ddb:2"),
             ]),
-        );
+        )
+        .unwrap();
         assert_eq!(c.dynamodb_endpoint.as_deref(), Some("http://ddb:2"));
         assert_eq!(c.cognito_endpoint.as_deref(), Some("http://shared:1"));
     }

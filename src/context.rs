@@ -397,7 +397,8 @@ impl Context {
     pub(crate) fn with_dynamodb(dynamodb: aws_sdk_dynamodb::Client) -> Context {
         let config = Config::resolve(Target::Local, |name| {
             (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:9".to_string())
-        });
+        })
+        .expect("a local configuration without port variables");
         let sdk = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))

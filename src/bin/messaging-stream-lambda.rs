@@ -42,7 +42,7 @@ async fn handle(ctx: &Context, event: LambdaEvent<Value>) -> Result<BatchRespons
 
 fn main() -> ExitCode {
     cruddur_ops::cli::run(async move {
-        let ctx = Context::new(Config::from_env(Target::Prod)).await?;
+        let ctx = Context::new(Config::from_env(Target::Prod)?).await?;
         let ctx = &ctx;
         lambda_runtime::run(service_fn(move |event| handle(ctx, event)))
             .await

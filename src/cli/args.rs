@@ -40,8 +40,15 @@ impl TargetArgs {
     }
 
     /// The configuration for the chosen target, from the environment and `--timeout`.
-    pub fn config(&self) -> Config {
-        Config::from_env(self.target()).with_timeout(self.timeout.map(Duration::from_secs))
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let config = Config::from_env(self.target()).map_err(|err| {
+            // A malformed setting is a usage error, like a bad argument.
+            anyhow::Error::new(crate::cli::Exit::new(
+                crate::cli::EXIT_USAGE,
+                format!("{err:#}"),
+            ))
+        })?;
+        Ok(config.with_timeout(self.timeout.map(Duration::from_secs)))
     }
 }
 

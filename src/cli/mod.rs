@@ -145,7 +145,7 @@ pub async fn connect(
     table: &args::TableArgs,
     pool: &args::UserPoolArgs,
 ) -> anyhow::Result<Context> {
-    Context::new(config(target, table, pool)).await
+    Context::new(config(target, table, pool)?).await
 }
 
 /// The configuration [`connect`] builds its context from.
@@ -153,11 +153,11 @@ pub fn config(
     target: &args::TargetArgs,
     table: &args::TableArgs,
     pool: &args::UserPoolArgs,
-) -> Config {
-    target
-        .config()
+) -> anyhow::Result<Config> {
+    Ok(target
+        .config()?
         .with_table(table.table.clone())
-        .with_user_pool_id(pool.user_pool_id.clone())
+        .with_user_pool_id(pool.user_pool_id.clone()))
 }
 
 #[cfg(test)]

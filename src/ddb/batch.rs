@@ -12,9 +12,9 @@ use tokio::task::JoinSet;
 
 use crate::context::{Context, Endpoint, SdkResultExt};
 use crate::ddb::item::{s, Item};
+use crate::ddb::item::{PK, SK};
 use crate::ddb::retry;
 pub use crate::ddb::retry::backoff;
-use crate::model::keys::{PK, SK};
 
 /// Items per BatchWriteItem request (DynamoDB's maximum).
 pub const BATCH_SIZE: usize = 25;

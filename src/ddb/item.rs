@@ -18,6 +18,11 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
+/// The partition key attribute of the toolkit's tables.
+pub const PK: &str = "pk";
+/// The sort key attribute of the toolkit's tables.
+pub const SK: &str = "sk";
+
 /// A DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;
 

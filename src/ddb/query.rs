@@ -1,14 +1,13 @@
 //! Paging through DynamoDB queries: every query of the toolkit runs through [`query_pages`],
 //! over the SDK's paginator.
 
-use std::fmt::Display;
+use std::fmt::{self, Display};
 
 use anyhow::Result;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 
 use crate::context::{Context, SdkResultExt};
-use crate::ddb::item::{s, Item};
-use crate::model::keys::{Pk, PK};
+use crate::ddb::item::{s, Item, PK};
 
 /// Sends `request` and then every following page (the SDK's paginator follows
 /// `LastEvaluatedKey`), handing each page's items to `on_page` until it returns `false` or the
@@ -44,8 +43,8 @@ pub async fn query_all(
     Ok(items)
 }
 
-/// A query for every item of the partition `pk` of the messages table (oldest first).
-pub fn partition(ctx: &Context, pk: Pk) -> QueryFluentBuilder {
+/// A query for every item of the partition `pk` of the context's table (oldest first).
+pub fn partition(ctx: &Context, pk: impl fmt::Display) -> QueryFluentBuilder {
     ctx.dynamodb
         .query()
         .table_name(ctx.table())

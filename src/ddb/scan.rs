@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use crate::context::{Context, SdkResultExt};
 use crate::ddb::item::Item;
-use crate::model::keys::{PK, SK};
+use crate::ddb::item::{PK, SK};
 
 /// How to scan.
 #[derive(Debug, Clone, Copy)]

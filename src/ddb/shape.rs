@@ -9,8 +9,8 @@ use anyhow::{bail, Result};
 use aws_sdk_dynamodb::types::{KeyType, ScalarAttributeType, TableDescription};
 
 use crate::context::Context;
+use crate::ddb::item::{PK, SK};
 use crate::ddb::table::describe;
-use crate::model::keys::{PK, SK};
 
 /// Fails unless `table` exists and its key schema is `pk` (HASH, S) and `sk` (RANGE, S).
 pub async fn require_message_keys(ctx: &Context, table: &str) -> Result<()> {

@@ -13,10 +13,8 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use uuid::Uuid;
 
-/// Partition key attribute.
-pub const PK: &str = "pk";
-/// Sort key attribute.
-pub const SK: &str = "sk";
+pub use crate::ddb::item::{PK, SK};
+
 /// The message group of a row (the GSI's hash key).
 pub const MESSAGE_GROUP_UUID: &str = "message_group_uuid";
 /// A message's own uuid.

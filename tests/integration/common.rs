@@ -114,9 +114,13 @@ pub fn fails(out: Output) -> String {
 
 /// A context on the local stack for `table`.
 pub async fn local_context(table: &str) -> Context {
-    Context::new(Config::from_env(Target::Local).with_table(Some(table.to_string())))
-        .await
-        .expect("local context")
+    Context::new(
+        Config::from_env(Target::Local)
+            .unwrap()
+            .with_table(Some(table.to_string())),
+    )
+    .await
+    .expect("local context")
 }
 
 /// A uniquely named messages table, dropped (if it exists) when the guard goes.
@@ -266,6 +270,7 @@ pub fn local_config() -> Config {
             .flatten()
             .filter(|v| !v.trim().is_empty())
     })
+    .expect("the stack's port variables are valid")
 }
 
 /// A context on the local stack built from [`local_config`].

@@ -56,6 +56,7 @@ async fn context(ddb: &Server) -> Context {
         "AWS_ENDPOINT_URL_DYNAMODB" => Some(ddb.url("")),
         _ => None,
     })
+    .expect("a local configuration")
     .with_table(Some(TABLE.to_string()));
     Context::new(config).await.expect("a context")
 }

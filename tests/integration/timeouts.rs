@@ -231,8 +231,9 @@ fn every_tool_gives_up_on_a_silent_endpoint() {
 
 #[test]
 fn a_statement_is_cancelled_after_the_timeout() {
-    let config =
-        Config::resolve(Target::Local, |_| None).with_timeout(Some(Duration::from_secs(1)));
+    let config = Config::resolve(Target::Local, |_| None)
+        .unwrap()
+        .with_timeout(Some(Duration::from_secs(1)));
     let started = Instant::now();
     let err = block_on(async {
         let client = cruddur_ops::pg::connect_url(&admin_url(), &config)

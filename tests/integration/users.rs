@@ -477,7 +477,7 @@ async fn uses_tls(client: &cruddur_ops::pg::Client) -> bool {
 async fn postgres_tls_follows_sslmode() {
     use cruddur_ops::config::{Config, Target};
     use cruddur_ops::pg::connect_url;
-    let prod = Config::resolve(Target::Prod, |_| None);
+    let prod = Config::resolve(Target::Prod, |_| None).unwrap();
     let require = connect_url(&format!("{}?sslmode=require", admin_url()), &prod)
         .await
         .expect("sslmode=require connects (the local stack serves TLS)");

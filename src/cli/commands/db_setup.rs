@@ -63,7 +63,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         &args.target,
         &TableArgs::default(),
         &UserPoolArgs::default(),
-    );
+    )?;
     let url = config.database_url()?;
     let (pg, _) = pg::conninfo::parse(url)?;
     let place = pg::describe(&pg);

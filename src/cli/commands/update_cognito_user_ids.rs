@@ -103,7 +103,7 @@ impl Report for SyncReport {
 
 /// Syncs the ids and prints the report.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let config = cli::config(&args.target, &TableArgs::default(), &args.pool);
+    let config = cli::config(&args.target, &TableArgs::default(), &args.pool)?;
     // Fail on a missing database URL before reading Cognito.
     config.database_url()?;
     let ctx = crate::context::Context::new(config).await?;
