@@ -24,7 +24,7 @@ use cruddur_ops::ops::stream::{self, OutcomeKind, RecordOutcome};
 #[command(
     version,
     group(ArgGroup::new("mode").required(true).args(["follow", "event"])),
-    after_help = "Examples:\n  messaging-stream --follow                     # local, new records only\n  messaging-stream --follow --from-start        # every record the stream still holds\n  messaging-stream prod --follow --output jsonl\n  messaging-stream --event event.json           # replay what a Lambda received\n  messaging-stream --event event.json --output json"
+    after_help = "Examples:\n  messaging-stream --follow                     # local, new records only\n  messaging-stream --follow --from-start        # every record the stream still holds\n  messaging-stream --follow --checkpoint follow.json   # resume where it stopped\n  messaging-stream prod --follow --output jsonl\n  messaging-stream --event event.json           # replay what a Lambda received\n  messaging-stream --event event.json --output json"
 )]
 struct Args {
     #[command(flatten)]
@@ -40,6 +40,12 @@ struct Args {
     /// With --follow: start at each shard's oldest record instead of only new records.
     #[arg(long, requires = "follow")]
     from_start: bool,
+
+    /// With --follow: keep the last handled sequence number of each shard in FILE (JSON, replaced
+    /// atomically after every batch) and, when FILE exists, resume each shard it names right
+    /// after that record: what was written while the follower was stopped is handled on restart.
+    #[arg(long, requires = "follow", value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
 
     /// Apply a recorded DynamoDB stream event (the JSON a Lambda receives) and exit. A file with
     /// no records or a malformed one is refused and nothing is written (see --skip-malformed).
@@ -146,11 +152,12 @@ fn main() -> ExitCode {
         let ctx = cli::connect(&args.target, &args.table).await?;
         let options = FollowOptions {
             from_start: args.from_start,
+            checkpoint: args.checkpoint.clone(),
             ..FollowOptions::default()
         };
         let format = args.output;
         let summary =
-            follow::follow(&ctx, options, shutdown_signal(), |event| {
+            follow::follow(&ctx, &options, shutdown_signal(), |event| {
                 match event {
                     FollowEvent::Following { stream_arn, shards } => {
                         eprintln!(
@@ -161,6 +168,13 @@ fn main() -> ExitCode {
                     }
                     FollowEvent::ShardStarted { shard_id, from } => {
                         eprintln!("reading shard {shard_id} from {from}")
+                    }
+                    FollowEvent::ShardReopened {
+                        shard_id,
+                        from,
+                        why,
+                    } => {
+                        eprintln!("reopening shard {shard_id} {from}: {why}")
                     }
                     FollowEvent::ShardFinished { shard_id } => {
                         eprintln!("shard {shard_id} is closed and read to its end")

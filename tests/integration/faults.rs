@@ -205,9 +205,10 @@ fn users(url: &str) -> Result<i64, String> {
 
 fn databases(pg: &Server) -> Vec<String> {
     block_on(async {
-        let client = cruddur_ops::pg::connect_url(&pg.url("postgres"), &crate::common::local_config())
-            .await
-            .expect("connect");
+        let client =
+            cruddur_ops::pg::connect_url(&pg.url("postgres"), &crate::common::local_config())
+                .await
+                .expect("connect");
         client
             .query("SELECT datname FROM pg_database ORDER BY 1", &[])
             .await
