@@ -334,7 +334,8 @@ async fn a_follower_with_a_checkpoint_handles_what_was_sent_while_it_was_stopped
     let mut follower = Follower::start(&table, &pg, &["--checkpoint", &checkpoint_arg]);
     let wanted = (second_at.clone(), "while stopped".to_string());
     let deadline = Instant::now() + Duration::from_secs(15);
-    while the_row(&ctx, everly, &group).await != wanted || the_row(&ctx, bayko, &group).await != wanted
+    while the_row(&ctx, everly, &group).await != wanted
+        || the_row(&ctx, bayko, &group).await != wanted
     {
         assert!(
             Instant::now() < deadline,
@@ -349,14 +350,20 @@ async fn a_follower_with_a_checkpoint_handles_what_was_sent_while_it_was_stopped
 
     // The checkpoint belongs to this table's stream: another table's follower refuses it.
     let other = TestTable::created();
-    let refused = fails(run(tool("messaging-stream", &other, &pg)
-        .args(["--follow", "--checkpoint", &checkpoint_arg])));
+    let refused = fails(run(tool("messaging-stream", &other, &pg).args([
+        "--follow",
+        "--checkpoint",
+        &checkpoint_arg,
+    ])));
     assert!(
         refused.contains(&table.name) && refused.contains(&other.name),
         "names both tables: {refused}"
     );
     let arn = recorded["stream_arn"].as_str().unwrap();
-    assert!(refused.contains(arn), "names the checkpoint's stream: {refused}");
+    assert!(
+        refused.contains(arn),
+        "names the checkpoint's stream: {refused}"
+    );
 }
 
 /// The message partition key of `group`.
