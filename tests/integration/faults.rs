@@ -430,6 +430,7 @@ fn follower_exits_clearly_when_dynamodb_restarts_and_loses_the_stream() {
         "the follower after the restart",
     );
     let err = fails(out);
+    eprintln!("the follower after the restart: {err}");
     assert!(err.contains(&ddb.url("")), "names the endpoint: {err}");
     assert!(err.contains("stream"), "names the stream: {err}");
     assert!(err.lines().count() < 20, "no flood of messages: {err}");
@@ -608,6 +609,10 @@ fn postgres_killed_or_paused_during_a_user_sync_keeps_all_or_nothing() {
         let out = finish_within(running, Duration::from_secs(30), "the sync after the kill");
         pg.restart();
         let now = synced(&url);
+        eprintln!(
+            "sync killed after {delay:?}: exit {:?}, {now} of {all} synced",
+            out.status.code()
+        );
         whole(now, &format!("killed after {delay:?}"));
         if out.status.success() {
             assert_eq!(now, all, "a sync that succeeded wrote everything");
