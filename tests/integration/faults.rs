@@ -421,16 +421,35 @@ fn follower_exits_clearly_when_dynamodb_restarts_and_loses_the_stream() {
     let mut ddb = Server::dynamodb();
     let db = block_on(TestDb::seeded());
     ok(run(&mut on(&ddb, &db, "schema-load")));
-    let follower = follower(&ddb, &db);
+    let first = follower(&ddb, &db);
     // In memory: the restarted server has neither the table nor its stream.
     ddb.restart();
     let out = finish_within(
-        follower,
+        first,
         Duration::from_secs(30),
         "the follower after the restart",
     );
     let err = fails(out);
     eprintln!("the follower after the restart: {err}");
+    assert!(err.contains(&ddb.url("")), "names the endpoint: {err}");
+    assert!(err.contains("stream"), "names the stream: {err}");
+    assert!(err.lines().count() < 20, "no flood of messages: {err}");
+
+    // The same with the follower stopped (SIGSTOP) across the restart, so that its next request
+    // reaches the new, empty server rather than a closed port.
+    ok(run(&mut on(&ddb, &db, "schema-load")));
+    let second = follower(&ddb, &db);
+    let pid = second.child.id().to_string();
+    ok(run(Command::new("kill").args(["-STOP", &pid])));
+    ddb.restart();
+    ok(run(Command::new("kill").args(["-CONT", &pid])));
+    let out = finish_within(
+        second,
+        Duration::from_secs(30),
+        "the follower on the new server",
+    );
+    let err = fails(out);
+    eprintln!("the follower on the restarted server: {err}");
     assert!(err.contains(&ddb.url("")), "names the endpoint: {err}");
     assert!(err.contains("stream"), "names the stream: {err}");
     assert!(err.lines().count() < 20, "no flood of messages: {err}");

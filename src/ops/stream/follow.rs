@@ -333,9 +333,12 @@ pub async fn follow(
                         continue;
                     }
                     if service.is_some_and(|e| e.is_resource_not_found_exception()) {
-                        // The shard is gone: look at the stream again (below), which fails
-                        // clearly when the stream itself is gone.
-                        finish_shard(&id, &mut shards, &mut on_event)?;
+                        // The shard is gone (not "read to its end"): look at the stream again
+                        // (below), which fails clearly when the stream itself is gone.
+                        if let Some(state) = shards.get_mut(&id) {
+                            state.finished = true;
+                            state.iterator = None;
+                        }
                         shard_ended = true;
                         continue;
                     }
