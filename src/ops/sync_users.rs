@@ -236,9 +236,10 @@ pub async fn apply(
                 handles.len()
             )
         })?;
-    tx.commit()
-        .await
-        .context("committing the cognito_user_id updates (nothing was changed)")?;
+    tx.commit().await.context(
+        "committing the cognito_user_id updates (with no answer to the commit, the server \
+             applies all of them or none: run the sync again, it is idempotent)",
+    )?;
     // The rows were locked (FOR UPDATE), so this is the plan; report what was written anyway.
     let written: std::collections::HashSet<String> = written.iter().map(|r| r.get(0)).collect();
     report.updated.retain(|c| written.contains(&c.handle));

@@ -1,5 +1,5 @@
-//! Private server instances for fault tests: DynamoDB Local and a PostgreSQL cluster, each on a
-//! free loopback port of its own (never the shared stack's), with kill (SIGKILL), pause
+//! Private server instances for fault tests: DynamoDB Local, moto's Cognito server and a
+//! PostgreSQL cluster, each on a free loopback port of its own (never the shared stack's), with kill (SIGKILL), pause
 //! (SIGSTOP), resume (SIGCONT) and restart, and removed (processes and files) on drop.
 
 #![allow(dead_code)]
@@ -44,6 +44,7 @@ fn signal(pid: u32, sig: &str, group: bool) {
 enum Kind {
     DynamoDb,
     Postgres,
+    Moto,
 }
 
 /// A server process of its own, on its own port.
@@ -84,6 +85,20 @@ impl Server {
         std::fs::create_dir_all(&dir).expect("a state dir");
         let mut server = Server {
             kind: Kind::DynamoDb,
+            port: free_port(),
+            dir,
+            child: None,
+        };
+        server.start();
+        server
+    }
+
+    /// moto's server (Cognito user pools, in memory), from the stack's cached venv.
+    pub fn moto() -> Server {
+        let dir = std::env::temp_dir().join(crate::common::unique("fault-moto"));
+        std::fs::create_dir_all(&dir).expect("a state dir");
+        let mut server = Server {
+            kind: Kind::Moto,
             port: free_port(),
             dir,
             child: None,
@@ -135,10 +150,10 @@ impl Server {
         server
     }
 
-    /// The endpoint URL (DynamoDB) or connection URL of `database` (PostgreSQL).
+    /// The endpoint URL (DynamoDB, moto) or connection URL of `database` (PostgreSQL).
     pub fn url(&self, database: &str) -> String {
         match self.kind {
-            Kind::DynamoDb => format!("http://127.0.0.1:{}", self.port),
+            Kind::DynamoDb | Kind::Moto => format!("http://127.0.0.1:{}", self.port),
             Kind::Postgres => format!(
                 "postgresql://postgres:password@127.0.0.1:{}/{database}?sslmode=disable",
                 self.port
@@ -160,6 +175,19 @@ impl Server {
                     .arg(jar.join("DynamoDBLocal.jar"))
                     .args(["-inMemory", "-disableTelemetry", "-port"])
                     .arg(self.port.to_string())
+                    .current_dir(&self.dir);
+                cmd
+            }
+            Kind::Moto => {
+                let home = std::env::var("HOME").expect("HOME");
+                let moto = Path::new(&home).join(".cache/cruddur-ops/venv/bin/moto_server");
+                assert!(
+                    moto.exists(),
+                    "moto is cached at {} (run `just up` once)",
+                    moto.display()
+                );
+                let mut cmd = Command::new(moto);
+                cmd.args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
                     .current_dir(&self.dir);
                 cmd
             }
@@ -195,7 +223,7 @@ impl Server {
                 }
             }
             let up = match self.kind {
-                Kind::DynamoDb => TcpStream::connect(("127.0.0.1", self.port)).is_ok(),
+                Kind::DynamoDb | Kind::Moto => TcpStream::connect(("127.0.0.1", self.port)).is_ok(),
                 Kind::Postgres => crate::common::block_on(async {
                     match cruddur_ops::pg::connect_url(
                         &self.url("postgres"),

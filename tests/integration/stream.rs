@@ -284,6 +284,88 @@ async fn follower_from_start_catches_up_on_earlier_messages() {
     );
 }
 
+#[tokio::test]
+async fn a_follower_with_a_checkpoint_handles_what_was_sent_while_it_was_stopped() {
+    let table = TestTable::created();
+    let pg = TestDb::seeded().await;
+    let ctx = local_context(&table.name).await;
+    let files = EventFiles::new();
+    let checkpoint = files.dir.join("follow.json");
+    let checkpoint_arg = checkpoint.to_str().unwrap().to_string();
+    let everly = pg.user("everlygrandest").await.uuid;
+    let bayko = pg.user("bayko").await.uuid;
+
+    let mut follower = Follower::start(&table, &pg, &["--checkpoint", &checkpoint_arg]);
+    let first = send(
+        &table,
+        &pg,
+        &["--from", "everlygrandest", "--to", "bayko", "before"],
+    );
+    let group = text(&first, "message_group_uuid");
+    // The follower saw the first message: the checkpoint names the shard and its record.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let recorded = loop {
+        if let Ok(text) = std::fs::read_to_string(&checkpoint) {
+            let v: Value = serde_json::from_str(&text).expect("the checkpoint is JSON");
+            if v["shards"].as_object().is_some_and(|m| !m.is_empty()) {
+                break v;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no checkpoint after 15 s; stderr:\n{}",
+            follower.stderr.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(recorded["table"], table.name.as_str());
+    assert!(follower.terminate().success());
+
+    // Sent while nothing follows the stream: the rows stay on the first message.
+    let second = send(
+        &table,
+        &pg,
+        &["--from", "bayko", "--group", &group, "while stopped"],
+    );
+    let second_at = text(&second, "created_at");
+    assert_eq!(the_row(&ctx, everly, &group).await.1, "before");
+
+    // Back with the same checkpoint (no --from-start): the missed message is applied.
+    let mut follower = Follower::start(&table, &pg, &["--checkpoint", &checkpoint_arg]);
+    let wanted = (second_at.clone(), "while stopped".to_string());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while the_row(&ctx, everly, &group).await != wanted
+        || the_row(&ctx, bayko, &group).await != wanted
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the message sent while stopped was not applied after 15 s; stderr:\n{}",
+            follower.stderr.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(follower.terminate().success());
+    let err = follower.stderr.lock().unwrap().clone();
+    assert!(err.contains("after sequence number"), "resumed: {err}");
+
+    // The checkpoint belongs to this table's stream: another table's follower refuses it.
+    let other = TestTable::created();
+    let refused = fails(run(tool("messaging-stream", &other, &pg).args([
+        "--follow",
+        "--checkpoint",
+        &checkpoint_arg,
+    ])));
+    assert!(
+        refused.contains(&table.name) && refused.contains(&other.name),
+        "names both tables: {refused}"
+    );
+    let arn = recorded["stream_arn"].as_str().unwrap();
+    assert!(
+        refused.contains(arn),
+        "names the checkpoint's stream: {refused}"
+    );
+}
+
 /// The message partition key of `group`.
 fn msg_pk(group: &str) -> String {
     Pk::Message(Uuid::parse_str(group).unwrap()).to_string()

@@ -27,7 +27,7 @@ use crate::ops::stream::{self, OutcomeKind, RecordOutcome};
     name = "messaging-stream",
     version,
     group(ArgGroup::new("mode").required(true).args(["follow", "event"])),
-    after_help = cli::after_help("Output fields (jsonl, and json with --follow): index, id, outcome, message_group_uuid, sk, message_uuid, detail; json with --event: {\"outcomes\": [...], \"batchItemFailures\": [{\"itemIdentifier\": SEQ}]}.\n\nExamples:\n  messaging-stream --follow                     # local, new records only\n  messaging-stream --follow --from-start        # every record the stream still holds\n  messaging-stream prod --follow --output jsonl\n  messaging-stream --event event.json           # replay what a Lambda received\n  messaging-stream --event event.json --output json")
+    after_help = cli::after_help("Output fields (jsonl, and json with --follow): index, id, outcome, message_group_uuid, sk, message_uuid, detail; json with --event: {\"outcomes\": [...], \"batchItemFailures\": [{\"itemIdentifier\": SEQ}]}.\n\nExamples:\n  messaging-stream --follow                     # local, new records only\n  messaging-stream --follow --from-start        # every record the stream still holds\n  messaging-stream --follow --checkpoint follow.json   # resume where it stopped\n  messaging-stream prod --follow --output jsonl\n  messaging-stream --event event.json           # replay what a Lambda received\n  messaging-stream --event event.json --output json")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -43,6 +43,12 @@ pub struct Args {
     /// With --follow: start at each shard's oldest record instead of only new records.
     #[arg(long, requires = "follow")]
     from_start: bool,
+
+    /// With --follow: keep the last handled sequence number of each shard in FILE (JSON, replaced
+    /// atomically after every batch) and, when FILE exists, resume each shard it names right
+    /// after that record: what was written while the follower was stopped is handled on restart.
+    #[arg(long, requires = "follow", value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
 
     /// Apply a recorded DynamoDB stream event (the JSON a Lambda receives) and exit. A file with
     /// no records or a malformed one is refused and nothing is written (see --skip-malformed).
@@ -117,9 +123,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
     let options = FollowOptions {
         from_start: args.from_start,
+        checkpoint: args.checkpoint.clone(),
         ..FollowOptions::default()
     };
-    let summary = follow::follow(&ctx, options, shutdown_signal(), |event| {
+    let summary = follow::follow(&ctx, &options, shutdown_signal(), |event| {
         match event {
             FollowEvent::Following { stream_arn, shards } => eprintln!(
                 "following {stream_arn} ({shards} shards, from {}) on {}; Ctrl-C to stop",
@@ -133,6 +140,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             FollowEvent::ShardStarted { shard_id, from } => {
                 eprintln!("reading shard {shard_id} from {from}")
             }
+            FollowEvent::ShardReopened {
+                shard_id,
+                from,
+                why,
+            } => eprintln!("reopening shard {shard_id} {from}: {why}"),
             FollowEvent::ShardFinished { shard_id } => {
                 eprintln!("shard {shard_id} is closed and read to its end")
             }

@@ -1,22 +1,34 @@
 //! Following a table's stream through the Streams API: every shard, new shards as they appear
 //! (children only once their parent has been read to its end), each batch handed to
 //! [`handle_batch`](super::handle_batch). Works against DynamoDB Local's stream API as well as AWS.
+//!
+//! With a checkpoint file ([`super::checkpoint`]) the follower records, after every handled batch,
+//! the last sequence number of each shard, and on start resumes each recorded shard right after
+//! it: records written while it was stopped are handled when it comes back. An expired iterator
+//! is reopened where reading stood ([`reopen_position`]), never silently at the shard's oldest
+//! record. Any other error (the server gone, the stream deleted, no answer within the timeout)
+//! stops the follower with an error naming the endpoint and the stream.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use aws_sdk_dynamodbstreams::types::{Shard, ShardIteratorType};
 
+use super::checkpoint::Checkpoint;
 use super::{handle_batch, record_from_sdk, IncomingRecord, RecordOutcome};
 use crate::context::{Context, SdkResultExt};
 
 /// How to follow.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct FollowOptions {
     /// Read every shard from its oldest record (TRIM_HORIZON) instead of only new records (LATEST).
+    /// Shards the checkpoint knows resume after their recorded record either way.
     pub from_start: bool,
+    /// The checkpoint file: read on start (when it exists), replaced after every handled batch.
+    pub checkpoint: Option<PathBuf>,
     /// Pause between rounds of GetRecords when no shard had anything new.
     pub idle_pause: Duration,
     /// How often to look for new shards.
@@ -27,6 +39,7 @@ impl Default for FollowOptions {
     fn default() -> FollowOptions {
         FollowOptions {
             from_start: false,
+            checkpoint: None,
             idle_pause: Duration::from_millis(250),
             rescan_every: Duration::from_secs(10),
         }
@@ -47,8 +60,17 @@ pub enum FollowEvent<'a> {
     ShardStarted {
         /// The shard.
         shard_id: &'a str,
-        /// Where reading starts (`TRIM_HORIZON`, `LATEST`...).
+        /// Where reading starts (`TRIM_HORIZON`, `LATEST`, `after sequence number N`).
         from: &'a str,
+    },
+    /// A shard's iterator expired or its records were trimmed: reading goes on from `from`.
+    ShardReopened {
+        /// The shard.
+        shard_id: &'a str,
+        /// Where reading goes on.
+        from: &'a str,
+        /// Why, and what it means for the records in between.
+        why: &'a str,
     },
     /// A closed shard was read to its end.
     ShardFinished {
@@ -78,7 +100,85 @@ struct ShardState {
     iterator: Option<String>,
     started: bool,
     finished: bool,
+    /// Where reading started (set when started).
+    start: Position,
     last_sequence: Option<String>,
+}
+
+/// Where a shard is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Position {
+    /// The shard's oldest record still held.
+    TrimHorizon,
+    /// Only records written from now on.
+    Latest,
+    /// Right after the record with this sequence number.
+    After(String),
+}
+
+impl Position {
+    fn iterator_type(&self) -> ShardIteratorType {
+        match self {
+            Position::TrimHorizon => ShardIteratorType::TrimHorizon,
+            Position::Latest => ShardIteratorType::Latest,
+            Position::After(_) => ShardIteratorType::AfterSequenceNumber,
+        }
+    }
+
+    fn sequence(&self) -> Option<&str> {
+        match self {
+            Position::After(seq) => Some(seq),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Position::TrimHorizon => f.write_str("TRIM_HORIZON (its oldest record)"),
+            Position::Latest => f.write_str("LATEST (new records only)"),
+            Position::After(seq) => write!(f, "after sequence number {seq}"),
+        }
+    }
+}
+
+/// Why a shard's iterator has to be replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReopenCause {
+    /// The iterator expired (unused for 15 minutes: a stalled or suspended follower).
+    Expired,
+    /// The records at the iterator's position are gone (older than the stream's 24 hours).
+    Trimmed,
+}
+
+/// Where to go on reading a shard whose iterator must be replaced (pure): right after the last
+/// record handled when there is one; when nothing was read yet, where reading started (after the
+/// checkpoint's record, or the oldest record when that was asked for), or at LATEST for a shard
+/// that was read from LATEST: never silently back to the shard's oldest record, which would
+/// replay up to 24 hours. Returns the position and, when records may have been missed, why.
+pub fn reopen_position(
+    cause: ReopenCause,
+    last_read: Option<&str>,
+    started: &Position,
+) -> (Position, Option<&'static str>) {
+    match (cause, last_read, started) {
+        (ReopenCause::Trimmed, _, _) => (
+            Position::TrimHorizon,
+            Some(
+                "the records after the last one handled are no longer on the stream (older than                  24 hours); going on from the oldest record still held: records in between were                  missed",
+            ),
+        ),
+        (ReopenCause::Expired, Some(seq), _) => (Position::After(seq.to_string()), None),
+        (ReopenCause::Expired, None, Position::After(seq)) => (Position::After(seq.clone()), None),
+        (ReopenCause::Expired, None, Position::TrimHorizon) => (Position::TrimHorizon, None),
+        (ReopenCause::Expired, None, Position::Latest) => (
+            Position::Latest,
+            Some(
+                "the iterator expired before any record was read; going on from LATEST: records                  written while this shard was not read may be missed (use --checkpoint to resume                  exactly)",
+            ),
+        ),
+    }
 }
 
 /// The ARN of `table`'s current stream.
@@ -108,7 +208,7 @@ pub async fn latest_stream_arn(ctx: &Context, table: &str) -> Result<String> {
 /// stream processor and each event to `on_event`.
 pub async fn follow(
     ctx: &Context,
-    options: FollowOptions,
+    options: &FollowOptions,
     stop: impl Future<Output = ()>,
     mut on_event: impl FnMut(FollowEvent<'_>) -> Result<()>,
 ) -> Result<FollowSummary> {
@@ -117,6 +217,19 @@ pub async fn follow(
     let stream_arn = tokio::select! {
         _ = &mut stop => return Ok(FollowSummary::default()),
         arn = latest_stream_arn(ctx, &table) => arn?,
+    };
+    let mut checkpoint = match &options.checkpoint {
+        None => None,
+        Some(path) => {
+            let loaded = Checkpoint::load(path)?;
+            if let Some(c) = &loaded {
+                c.check_matches(path, &table, &stream_arn)?;
+            }
+            Some((
+                path.clone(),
+                loaded.unwrap_or_else(|| Checkpoint::new(&table, &stream_arn)),
+            ))
+        }
     };
     let mut shards: BTreeMap<String, ShardState> = BTreeMap::new();
     let mut summary = FollowSummary::default();
@@ -127,9 +240,27 @@ pub async fn follow(
     };
     let initial = listed.len();
     add_shards(&mut shards, listed);
+    // Shards the checkpoint knows resume after their record; their descendants wait for them and
+    // then start at their oldest record; every other shard follows --from-start.
+    let recorded: BTreeMap<String, String> = checkpoint
+        .as_mut()
+        .map(|(_, c)| {
+            c.shards.retain(|id, _| shards.contains_key(id));
+            c.shards.clone()
+        })
+        .unwrap_or_default();
+    let resumed = resumed_lineage(&shards, &recorded);
+    for (id, seq) in &recorded {
+        let position = Position::After(seq.clone());
+        start_shard(ctx, &stream_arn, id, &mut shards, position, &mut on_event).await?;
+    }
     if !options.from_start {
         // Only what is written from now on: open shards at LATEST; closed ones hold only the past.
-        let ids: Vec<String> = shards.keys().cloned().collect();
+        let ids: Vec<String> = shards
+            .keys()
+            .filter(|id| !resumed.contains(*id))
+            .cloned()
+            .collect();
         for id in ids {
             let closed = shards[&id].closed;
             if closed {
@@ -143,7 +274,7 @@ pub async fn follow(
                     &stream_arn,
                     &id,
                     &mut shards,
-                    ShardIteratorType::Latest,
+                    Position::Latest,
                     &mut on_event,
                 )
                 .await?;
@@ -178,16 +309,36 @@ pub async fn follow(
                 Err(err) => {
                     let service = err.as_service_error();
                     if service.is_some_and(|e| e.is_expired_iterator_exception()) {
-                        // Restart right after the last record handled.
-                        reopen_shard(ctx, &stream_arn, &id, &mut shards, false).await?;
+                        reopen_shard(
+                            ctx,
+                            &stream_arn,
+                            &id,
+                            &mut shards,
+                            ReopenCause::Expired,
+                            &mut on_event,
+                        )
+                        .await?;
                         continue;
                     }
                     if service.is_some_and(|e| e.is_trimmed_data_access_exception()) {
-                        reopen_shard(ctx, &stream_arn, &id, &mut shards, true).await?;
+                        reopen_shard(
+                            ctx,
+                            &stream_arn,
+                            &id,
+                            &mut shards,
+                            ReopenCause::Trimmed,
+                            &mut on_event,
+                        )
+                        .await?;
                         continue;
                     }
                     if service.is_some_and(|e| e.is_resource_not_found_exception()) {
-                        finish_shard(&id, &mut shards, &mut on_event)?;
+                        // The shard is gone (not "read to its end"): look at the stream again
+                        // (below), which fails clearly when the stream itself is gone.
+                        if let Some(state) = shards.get_mut(&id) {
+                            state.finished = true;
+                            state.iterator = None;
+                        }
                         shard_ended = true;
                         continue;
                     }
@@ -211,15 +362,19 @@ pub async fn follow(
                     .iter()
                     .filter(|o| o.kind == super::OutcomeKind::Malformed)
                     .count() as u64;
-                on_event(FollowEvent::Batch(&outcomes))?;
+                let last = records
+                    .iter()
+                    .rev()
+                    .find_map(|r| r.dynamodb().and_then(|d| d.sequence_number()))
+                    .map(str::to_string);
                 if let Some(state) = shards.get_mut(&id) {
-                    state.last_sequence = records
-                        .iter()
-                        .rev()
-                        .find_map(|r| r.dynamodb().and_then(|d| d.sequence_number()))
-                        .map(str::to_string)
-                        .or(state.last_sequence.take());
+                    state.last_sequence = last.or(state.last_sequence.take());
+                    if let (Some((path, c)), Some(seq)) = (&mut checkpoint, &state.last_sequence) {
+                        c.shards.insert(id.clone(), seq.clone());
+                        c.save(path)?;
+                    }
                 }
+                on_event(FollowEvent::Batch(&outcomes))?;
             }
             match response.next_shard_iterator {
                 Some(next) => {
@@ -248,6 +403,29 @@ pub async fn follow(
                 _ = tokio::time::sleep(options.idle_pause) => {}
             }
         }
+    }
+}
+
+/// The shards whose reading is resumed from the checkpoint `recorded`: those it names and, among
+/// the rest, the descendants of those (read from their oldest record once their parent is done,
+/// so nothing written while the follower was stopped is skipped).
+fn resumed_lineage(
+    shards: &BTreeMap<String, ShardState>,
+    recorded: &BTreeMap<String, String>,
+) -> BTreeSet<String> {
+    let mut resumed: BTreeSet<String> = recorded.keys().cloned().collect();
+    loop {
+        let more: Vec<String> = shards
+            .iter()
+            .filter(|(id, s)| {
+                !resumed.contains(*id) && s.parent.as_ref().is_some_and(|p| resumed.contains(p))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        if more.is_empty() {
+            return resumed;
+        }
+        resumed.extend(more);
     }
 }
 
@@ -297,6 +475,7 @@ fn add_shards(known: &mut BTreeMap<String, ShardState>, listed: Vec<Shard>) {
                         iterator: None,
                         started: false,
                         finished: false,
+                        start: Position::TrimHorizon,
                         last_sequence: None,
                     },
                 );
@@ -331,7 +510,7 @@ async fn start_ready_shards(
                 stream_arn,
                 &id,
                 shards,
-                ShardIteratorType::TrimHorizon,
+                Position::TrimHorizon,
                 on_event,
             )
             .await?;
@@ -339,27 +518,54 @@ async fn start_ready_shards(
     }
 }
 
+/// What GetShardIterator said.
+enum Opened {
+    /// An iterator (`None`: the shard has nothing more to read).
+    Iterator(Option<String>),
+    /// The records at that position are gone (TrimmedDataAccessException).
+    Trimmed,
+    /// The shard is gone (ResourceNotFoundException).
+    Gone,
+}
+
 async fn shard_iterator(
     ctx: &Context,
     stream_arn: &str,
     shard_id: &str,
-    kind: ShardIteratorType,
-    after: Option<&str>,
-) -> Result<Option<String>> {
+    position: &Position,
+) -> Result<Opened> {
+    let kind = position.iterator_type();
     let response = ctx
         .dynamodb_streams
         .get_shard_iterator()
         .stream_arn(stream_arn)
         .shard_id(shard_id)
         .shard_iterator_type(kind.clone())
-        .set_sequence_number(after.map(str::to_string))
+        .set_sequence_number(position.sequence().map(str::to_string))
         .send()
-        .await
-        .on(
+        .await;
+    match response {
+        Ok(r) => Ok(Opened::Iterator(r.shard_iterator)),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_trimmed_data_access_exception()) =>
+        {
+            Ok(Opened::Trimmed)
+        }
+        Err(err)
+            if position.sequence().is_some()
+                && err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Ok(Opened::Gone)
+        }
+        Err(err) => Err(err).on(
             &ctx.dynamodb_streams_endpoint,
             format_args!("getting a {kind} iterator for shard {shard_id} of {stream_arn}"),
-        )?;
-    Ok(response.shard_iterator)
+        ),
+    }
 }
 
 async fn start_shard(
@@ -367,10 +573,27 @@ async fn start_shard(
     stream_arn: &str,
     id: &str,
     shards: &mut BTreeMap<String, ShardState>,
-    kind: ShardIteratorType,
+    position: Position,
     on_event: &mut impl FnMut(FollowEvent<'_>) -> Result<()>,
 ) -> Result<()> {
-    let iterator = shard_iterator(ctx, stream_arn, id, kind.clone(), None).await?;
+    let (iterator, position) = match shard_iterator(ctx, stream_arn, id, &position).await? {
+        Opened::Iterator(iterator) => (iterator, position),
+        Opened::Gone => (None, position),
+        Opened::Trimmed => {
+            // The checkpoint's record is older than the stream holds.
+            let (position, why) = reopen_position(ReopenCause::Trimmed, None, &position);
+            let iterator = match shard_iterator(ctx, stream_arn, id, &position).await? {
+                Opened::Iterator(iterator) => iterator,
+                Opened::Gone | Opened::Trimmed => None,
+            };
+            on_event(FollowEvent::ShardReopened {
+                shard_id: id,
+                from: &position.to_string(),
+                why: why.unwrap_or_default(),
+            })?;
+            (iterator, position)
+        }
+    };
     let Some(state) = shards.get_mut(id) else {
         return Ok(());
     };
@@ -381,34 +604,46 @@ async fn start_shard(
     } else {
         on_event(FollowEvent::ShardStarted {
             shard_id: id,
-            from: kind.as_str(),
+            from: &position.to_string(),
         })?;
     }
+    state.start = position;
     Ok(())
 }
 
-/// Gets a fresh iterator for a shard: after its last handled record, or from its oldest record.
+/// Gets a fresh iterator for a shard (see [`reopen_position`]).
 async fn reopen_shard(
     ctx: &Context,
     stream_arn: &str,
     id: &str,
     shards: &mut BTreeMap<String, ShardState>,
-    trimmed: bool,
+    cause: ReopenCause,
+    on_event: &mut impl FnMut(FollowEvent<'_>) -> Result<()>,
 ) -> Result<()> {
-    let last = shards.get(id).and_then(|s| s.last_sequence.clone());
-    let iterator = match (&last, trimmed) {
-        (Some(seq), false) => {
-            shard_iterator(
-                ctx,
-                stream_arn,
-                id,
-                ShardIteratorType::AfterSequenceNumber,
-                Some(seq),
-            )
-            .await?
-        }
-        _ => shard_iterator(ctx, stream_arn, id, ShardIteratorType::TrimHorizon, None).await?,
+    let Some(state) = shards.get(id) else {
+        return Ok(());
     };
+    let (mut position, mut why) =
+        reopen_position(cause, state.last_sequence.as_deref(), &state.start);
+    let iterator = match shard_iterator(ctx, stream_arn, id, &position).await? {
+        Opened::Iterator(iterator) => iterator,
+        Opened::Gone => None,
+        Opened::Trimmed => {
+            (position, why) = reopen_position(ReopenCause::Trimmed, None, &position);
+            match shard_iterator(ctx, stream_arn, id, &position).await? {
+                Opened::Iterator(iterator) => iterator,
+                Opened::Gone | Opened::Trimmed => None,
+            }
+        }
+    };
+    on_event(FollowEvent::ShardReopened {
+        shard_id: id,
+        from: &position.to_string(),
+        why: why.unwrap_or(match cause {
+            ReopenCause::Expired => "the iterator expired; going on after the last record handled",
+            ReopenCause::Trimmed => "records were trimmed",
+        }),
+    })?;
     if let Some(state) = shards.get_mut(id) {
         state.finished = iterator.is_none();
         state.iterator = iterator;
@@ -426,4 +661,82 @@ fn finish_shard(
         state.iterator = None;
     }
     on_event(FollowEvent::ShardFinished { shard_id: id })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_expired_iterator_goes_on_after_the_last_record_read() {
+        for started in [
+            Position::Latest,
+            Position::TrimHorizon,
+            Position::After("100".into()),
+        ] {
+            assert_eq!(
+                reopen_position(ReopenCause::Expired, Some("205"), &started),
+                (Position::After("205".into()), None)
+            );
+        }
+    }
+
+    #[test]
+    fn an_expired_iterator_with_nothing_read_never_falls_back_to_the_oldest_record() {
+        // Started at LATEST: LATEST again, and the caller is told records may be missed.
+        let (position, why) = reopen_position(ReopenCause::Expired, None, &Position::Latest);
+        assert_eq!(position, Position::Latest);
+        assert!(why.is_some_and(|w| w.contains("may be missed")));
+        // Started at a checkpoint: the checkpoint again, nothing missed.
+        assert_eq!(
+            reopen_position(ReopenCause::Expired, None, &Position::After("42".into())),
+            (Position::After("42".into()), None)
+        );
+        // Asked for the oldest record (--from-start) and read nothing yet: the same request.
+        assert_eq!(
+            reopen_position(ReopenCause::Expired, None, &Position::TrimHorizon),
+            (Position::TrimHorizon, None)
+        );
+    }
+
+    #[test]
+    fn trimmed_records_go_on_from_the_oldest_record_and_say_so() {
+        for last in [None, Some("7")] {
+            let (position, why) =
+                reopen_position(ReopenCause::Trimmed, last, &Position::After("1".into()));
+            assert_eq!(position, Position::TrimHorizon);
+            assert!(why.is_some_and(|w| w.contains("missed")));
+        }
+    }
+
+    fn shard(parent: Option<&str>) -> ShardState {
+        ShardState {
+            parent: parent.map(str::to_string),
+            closed: false,
+            iterator: None,
+            started: false,
+            finished: false,
+            start: Position::TrimHorizon,
+            last_sequence: None,
+        }
+    }
+
+    #[test]
+    fn descendants_of_checkpointed_shards_are_resumed_too() {
+        let shards: BTreeMap<String, ShardState> = [
+            ("a".to_string(), shard(None)),
+            ("a1".to_string(), shard(Some("a"))),
+            ("a11".to_string(), shard(Some("a1"))),
+            ("b".to_string(), shard(None)),
+            ("b1".to_string(), shard(Some("b"))),
+        ]
+        .into_iter()
+        .collect();
+        let recorded = [("a".to_string(), "9".to_string())].into_iter().collect();
+        let resumed = resumed_lineage(&shards, &recorded);
+        assert_eq!(
+            resumed.into_iter().collect::<Vec<_>>(),
+            vec!["a", "a1", "a11"]
+        );
+    }
 }

@@ -16,6 +16,7 @@
 //! `GetRecords` ([`record_from_sdk`], used by [`follow`]) and the JSON event a Lambda function
 //! receives ([`records_from_event_json`], DynamoDB's typed JSON).
 
+pub mod checkpoint;
 pub mod follow;
 pub mod record;
 
