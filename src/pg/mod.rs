@@ -10,7 +10,7 @@ pub mod tls;
 pub mod users;
 
 pub use rebuild::{quote_ident, rebuild, Rebuilt, SCHEMA_SQL, SEED_SQL};
-pub use users::{users_by_handle, User};
+pub use users::{accounts_by, all_accounts, users_by_handle, Account, AccountKey, User};
 
 use std::time::Duration;
 

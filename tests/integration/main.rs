@@ -5,6 +5,7 @@
 // Tests may look at the environment to give each child process a clean one.
 #![allow(clippy::disallowed_methods)]
 
+mod check;
 mod common;
 mod messages;
 mod setup;
