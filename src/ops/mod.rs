@@ -3,6 +3,8 @@
 
 pub mod check;
 pub mod conversations;
+pub mod export;
+pub mod import;
 pub mod schema_load;
 pub mod seed;
 pub mod send;

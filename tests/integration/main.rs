@@ -7,6 +7,7 @@
 
 mod check;
 mod common;
+mod export_import;
 mod messages;
 mod setup;
 mod stream;
