@@ -4,6 +4,7 @@
 pub mod check;
 pub mod conversations;
 pub mod export;
+pub mod find_user;
 pub mod import;
 pub mod schema_load;
 pub mod seed;

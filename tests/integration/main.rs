@@ -8,6 +8,7 @@
 mod check;
 mod common;
 mod export_import;
+mod find_user;
 mod messages;
 mod setup;
 mod stream;
