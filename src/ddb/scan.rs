@@ -20,7 +20,22 @@ pub struct ScanOptions {
     pub segments: u32,
     /// Read only the key attributes (`pk`, `sk`): for counting.
     pub keys_only: bool,
+    /// Scan only segment `index` of `total` (one worker): for splitting one scan over several
+    /// processes or machines. `segments` must then be 1.
+    pub part: Option<Part>,
 }
+
+/// One segment of a parallel scan split over several processes: `index` of `total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    /// The segment, from 0.
+    pub index: u32,
+    /// How many segments the whole scan has.
+    pub total: u32,
+}
+
+/// The most segments a scan may be split into (DynamoDB's own limit).
+pub const MAX_TOTAL_SEGMENTS: u32 = 1_000_000;
 
 impl Default for ScanOptions {
     fn default() -> ScanOptions {
@@ -28,6 +43,7 @@ impl Default for ScanOptions {
             limit: None,
             segments: 1,
             keys_only: false,
+            part: None,
         }
     }
 }
@@ -70,6 +86,24 @@ pub async fn scan_pages(
             options.segments
         );
     }
+    // The segments this process scans, and how many the whole scan has.
+    let (first, count, total) = match options.part {
+        None => (0, options.segments, options.segments),
+        Some(part) => {
+            if options.segments != 1 {
+                bail!("a scan of one segment of several (--segment) runs with one worker");
+            }
+            if part.total == 0 || part.total > MAX_TOTAL_SEGMENTS || part.index >= part.total {
+                bail!(
+                    "segment {} of {} does not exist: --total-segments must be between 1 and \
+                     {MAX_TOTAL_SEGMENTS}, and --segment between 0 and --total-segments - 1",
+                    part.index,
+                    part.total
+                );
+            }
+            (part.index, 1, part.total)
+        }
+    };
     if options.limit == Some(0) {
         return Ok(0);
     }
@@ -83,15 +117,14 @@ pub async fn scan_pages(
     local
         .run_until(async move {
             // A few pages in flight per segment at most: memory does not grow with the table.
-            let (tx, mut rx) = mpsc::channel::<Result<Vec<Item>>>(options.segments as usize);
+            let (tx, mut rx) = mpsc::channel::<Result<Vec<Item>>>(count as usize);
             let remaining = Arc::new(AtomicU64::new(options.limit.unwrap_or(u64::MAX)));
-            for segment in 0..options.segments {
+            for segment in first..first + count {
                 let tx = tx.clone();
                 let client = ctx.dynamodb.clone();
                 let endpoint = ctx.dynamodb_endpoint.clone();
                 let table = table.to_string();
                 let remaining = remaining.clone();
-                let total = options.segments;
                 tokio::task::spawn_local(async move {
                     let mut start = None;
                     let mut page_limit = FIRST_PAGE_LIMIT;

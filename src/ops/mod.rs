@@ -1,7 +1,11 @@
 //! One module per operation of the toolkit. An operation takes the [`Context`](crate::context::Context)
 //! and its input, does its work through the access layers, and returns a report; it never prints.
 
+pub mod check;
 pub mod conversations;
+pub mod export;
+pub mod find_user;
+pub mod import;
 pub mod schema_load;
 pub mod seed;
 pub mod send;

@@ -13,7 +13,7 @@ pub mod users;
 
 pub use client::{Client, Transaction};
 pub use rebuild::{quote_ident, rebuild, rebuild_with, Rebuilt, MARK, SCHEMA_SQL, SEED_SQL};
-pub use users::{users_by_handle, User};
+pub use users::{accounts_by, all_accounts, users_by_handle, Account, AccountKey, User};
 
 use std::time::Duration;
 

@@ -45,3 +45,97 @@ pub async fn users_by_handle(client: &Client, handles: &[&str]) -> Result<Vec<Us
         })
         .collect()
 }
+
+/// A whole row of `users` as `check` and `find-user` show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The user's uuid.
+    pub uuid: Uuid,
+    /// Handle (Cognito's `preferred_username`).
+    pub handle: String,
+    /// Display name.
+    pub display_name: String,
+    /// Email address.
+    pub email: String,
+    /// The Cognito `sub` (`MOCK` until `update-cognito-user-ids` ran).
+    pub cognito_user_id: String,
+}
+
+/// How to find one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountKey {
+    /// By `cognito_user_id` (several rows may match: `MOCK`).
+    CognitoUserId(String),
+    /// By handle (unique).
+    Handle(String),
+    /// By uuid.
+    Uuid(Uuid),
+}
+
+impl std::fmt::Display for AccountKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AccountKey::CognitoUserId(id) => write!(f, "cognito_user_id {id:?}"),
+            AccountKey::Handle(handle) => write!(f, "handle {handle:?}"),
+            AccountKey::Uuid(uuid) => write!(f, "uuid {uuid}"),
+        }
+    }
+}
+
+const ACCOUNT_COLUMNS: &str = "uuid, handle, display_name, email, cognito_user_id";
+
+fn account(row: &tokio_postgres::Row) -> Account {
+    Account {
+        uuid: row.get(0),
+        handle: row.get(1),
+        display_name: row.get(2),
+        email: row.get(3),
+        cognito_user_id: row.get(4),
+    }
+}
+
+/// Every row of `users`, by handle.
+pub async fn all_accounts(client: &Client) -> Result<Vec<Account>> {
+    let rows = client
+        .query(
+            &format!("SELECT {ACCOUNT_COLUMNS} FROM users ORDER BY handle"),
+            &[],
+        )
+        .await
+        .context("reading the users table")?;
+    Ok(rows.iter().map(account).collect())
+}
+
+/// The rows matching `key`, by handle (none is not an error here).
+pub async fn accounts_by(client: &Client, key: &AccountKey) -> Result<Vec<Account>> {
+    let rows = match key {
+        AccountKey::CognitoUserId(id) => {
+            client
+                .query(
+                    &format!(
+                        "SELECT {ACCOUNT_COLUMNS} FROM users WHERE cognito_user_id = $1 ORDER BY handle"
+                    ),
+                    &[id],
+                )
+                .await
+        }
+        AccountKey::Handle(handle) => {
+            client
+                .query(
+                    &format!("SELECT {ACCOUNT_COLUMNS} FROM users WHERE handle = $1"),
+                    &[handle],
+                )
+                .await
+        }
+        AccountKey::Uuid(uuid) => {
+            client
+                .query(
+                    &format!("SELECT {ACCOUNT_COLUMNS} FROM users WHERE uuid = $1"),
+                    &[uuid],
+                )
+                .await
+        }
+    }
+    .with_context(|| format!("looking up the user with {key}"))?;
+    Ok(rows.iter().map(account).collect())
+}

@@ -42,10 +42,14 @@ pub fn unique(prefix: &str) -> String {
 pub fn bin(name: &str) -> Command {
     // Cargo builds every binary before the integration tests and names each one at compile time.
     let path = match name {
+        "check" => env!("CARGO_BIN_EXE_check"),
         "cognito-setup" => env!("CARGO_BIN_EXE_cognito-setup"),
         "db-setup" => env!("CARGO_BIN_EXE_db-setup"),
         "drop" => env!("CARGO_BIN_EXE_drop"),
+        "export" => env!("CARGO_BIN_EXE_export"),
+        "find-user" => env!("CARGO_BIN_EXE_find-user"),
         "get-conversations" => env!("CARGO_BIN_EXE_get-conversations"),
+        "import" => env!("CARGO_BIN_EXE_import"),
         "list-conversations" => env!("CARGO_BIN_EXE_list-conversations"),
         "list-tables" => env!("CARGO_BIN_EXE_list-tables"),
         "list-users" => env!("CARGO_BIN_EXE_list-users"),

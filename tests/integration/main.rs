@@ -6,8 +6,11 @@
 #![allow(clippy::disallowed_methods)]
 
 mod bad_input;
+mod check;
 mod common;
+mod export_import;
 mod faults;
+mod find_user;
 mod messages;
 mod safety;
 mod servers;

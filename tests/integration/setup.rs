@@ -1,4 +1,4 @@
-//! The `just setup` chain, run twice on its own database, pool and table: the same data both times.
+//! The `just setup` chain (ending with `check`), run twice on its own database, pool and table: the same data both times.
 
 use serde_json::Value;
 
@@ -29,6 +29,8 @@ fn setup(table: &TestTable, db: &TestDb, pool: &TestPool) -> (Value, Vec<Value>)
     let summary = ok(run(tool("summary", table, db)
         .args(["local", "--output", "json"])
         .args(pool_args)));
+    // `just setup` ends with `check`: the stores it built agree
+    ok(run(tool("check", table, db).arg("local").args(pool_args)));
     let items = ok(run(bin("scan").args([
         "--table",
         &table.name,

@@ -4,10 +4,14 @@
 //!
 //! [`all`] lists every tool's clap command, for shell completions and man pages.
 
+pub mod check;
 pub mod cognito_setup;
 pub mod db_setup;
 pub mod drop;
+pub mod export;
+pub mod find_user;
 pub mod get_conversations;
+pub mod import;
 pub mod list_conversations;
 pub mod list_tables;
 pub mod list_users;
@@ -29,10 +33,14 @@ use crate::context::Context;
 /// Lambda function (`messaging-stream-lambda`) takes no arguments and is not listed.
 pub fn all() -> Vec<clap::Command> {
     vec![
+        check::Args::command(),
         cognito_setup::Args::command(),
         db_setup::Args::command(),
         drop::Args::command(),
+        export::Args::command(),
+        find_user::Args::command(),
         get_conversations::Args::command(),
+        import::Args::command(),
         list_conversations::Args::command(),
         list_tables::Args::command(),
         list_users::Args::command(),
@@ -64,7 +72,7 @@ mod tests {
     #[test]
     fn every_command_is_named_after_its_binary_and_valid() {
         let names: Vec<String> = all().iter().map(|c| c.get_name().to_string()).collect();
-        assert_eq!(names.len(), 14);
+        assert_eq!(names.len(), 18);
         for command in all() {
             command.clone().debug_assert();
             let bin = format!("src/bin/{}.rs", command.get_name());

@@ -1,0 +1,5 @@
+//! `check`: see [`cruddur_ops::cli::commands::check`].
+
+fn main() -> std::process::ExitCode {
+    cruddur_ops::cli::main(cruddur_ops::cli::commands::check::run)
+}

@@ -1,0 +1,73 @@
+//! `check`: are PostgreSQL, the Cognito user pool and the messages table consistent?
+
+use crate::cli;
+use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::output::emit;
+use crate::cognito;
+use crate::context::Context;
+use crate::ops::check;
+use anyhow::bail;
+use clap::Parser;
+
+/// Check that the three stores agree, reading only: every message and conversation row names a
+/// PostgreSQL user with the same handle and display name; every PostgreSQL user carries the sub of
+/// the pool user with its handle (not MOCK, not empty), and every pool user has a PostgreSQL user;
+/// every conversation row names its group's newest message and has its partner row.
+///
+/// Prints one row per problem (kind, store, key, detail) and exits 1 when there is any, 0 when
+/// there is none; a summary goes to stderr. Scans the whole table (a page at a time): mind that on
+/// prod.
+#[derive(Parser, Debug)]
+#[command(
+    name = "check",
+    version,
+    after_help = cli::after_help("Kinds: unknown-user, user-mismatch, malformed-item, empty-group, stale-conversation,\n  missing-partner (dynamodb); mock-cognito-id, empty-cognito-id, no-pool-user,\n  wrong-cognito-id (postgres); pool-user-without-db-user (cognito).\n\nExamples:\n  check                     # the local stack, as `just setup` ends\n  check --output jsonl | jq -r .kind | sort | uniq -c\n  check prod --user-pool-id us-east-1_AbCdEfGhI --segments 8")
+)]
+pub struct Args {
+    #[command(flatten)]
+    target: TargetArgs,
+
+    #[command(flatten)]
+    table: TableArgs,
+
+    #[command(flatten)]
+    pool: UserPoolArgs,
+
+    /// Scan the table in N parallel segments (1 to 64).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    segments: u32,
+
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Runs the tool.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let config = args
+        .target
+        .config()?
+        .with_table(args.table.table)
+        .with_user_pool_id(args.pool.user_pool_id);
+    let ctx = Context::new(config).await?;
+    let pool_id = cognito::resolve_user_pool_id(&ctx, &args.pool.pool_name).await?;
+    let report = check::check(&ctx, &pool_id, args.segments).await?;
+    emit(&report.problems, args.output.format())?;
+    let c = &report.checked;
+    eprintln!(
+        "checked {} PostgreSQL users, {} users of pool {pool_id}, {} messages in {} groups and {} conversation rows of table {}: {} problems",
+        c.users,
+        c.pool_users,
+        c.messages,
+        c.groups,
+        c.conversations,
+        ctx.table(),
+        report.problems.len()
+    );
+    if !report.problems.is_empty() {
+        bail!(
+            "the stores are not consistent ({} problems)",
+            report.problems.len()
+        );
+    }
+    Ok(())
+}

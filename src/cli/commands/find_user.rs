@@ -1,0 +1,72 @@
+//! `find-user`: one user from PostgreSQL (and, with `--cognito`, its pool user).
+
+use crate::cli;
+use crate::cli::args::{OutputArgs, TargetArgs, UserPoolArgs};
+use crate::cli::output::emit;
+use crate::cognito;
+use crate::context::Context;
+use crate::ops::find_user;
+use crate::pg::AccountKey;
+use clap::{ArgGroup, Parser};
+use uuid::Uuid;
+
+/// Print one user from PostgreSQL: uuid, handle, display name, email and Cognito id, found by
+/// exactly one of --cognito-user-id, --handle or --uuid. With --cognito, also the user pool's
+/// users whose preferred_username is that handle.
+///
+/// An unknown key is an error naming it. Several users share a Cognito id only while it is MOCK
+/// (not synced yet): then every one is printed.
+#[derive(Parser, Debug)]
+#[command(
+    name = "find-user",
+    version,
+    group(ArgGroup::new("key").required(true).args(["cognito_user_id", "handle", "uuid"])),
+    after_help = cli::after_help("Examples:\n  find-user --handle bayko\n  find-user --cognito-user-id 8c1f2a4e-... --cognito\n  find-user prod --uuid 1f0c... --output json\n  find-user --handle bayko --cognito --user-pool-id us-east-1_AbCdEfGhI")
+)]
+pub struct Args {
+    #[command(flatten)]
+    target: TargetArgs,
+
+    /// Find the user whose users.cognito_user_id is SUB (a Cognito sub).
+    #[arg(long, value_name = "SUB")]
+    cognito_user_id: Option<String>,
+
+    /// Find the user with this handle.
+    #[arg(long, value_name = "HANDLE")]
+    handle: Option<String>,
+
+    /// Find the user with this uuid.
+    #[arg(long, value_name = "UUID")]
+    uuid: Option<Uuid>,
+
+    /// Also show the pool users whose preferred_username is the user's handle.
+    #[arg(long)]
+    cognito: bool,
+
+    #[command(flatten)]
+    pool: UserPoolArgs,
+
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Runs the tool.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let key = match (args.cognito_user_id, args.handle, args.uuid) {
+        (Some(sub), _, _) => AccountKey::CognitoUserId(sub),
+        (_, Some(handle), _) => AccountKey::Handle(handle),
+        (_, _, Some(uuid)) => AccountKey::Uuid(uuid),
+        _ => unreachable!("clap requires one of the keys"),
+    };
+    let config = args
+        .target
+        .config()?
+        .with_user_pool_id(args.pool.user_pool_id);
+    let ctx = Context::new(config).await?;
+    let pool_id = match args.cognito {
+        true => Some(cognito::resolve_user_pool_id(&ctx, &args.pool.pool_name).await?),
+        false => None,
+    };
+    let report = find_user::find_user(&ctx, &key, pool_id.as_deref()).await?;
+    emit(&report, args.output.format())
+}

@@ -1,0 +1,97 @@
+//! `import`: load DynamoDB JSON lines (from `export`, an Export to S3, or `scan --raw`) into the
+//! messages table.
+
+use std::path::PathBuf;
+
+use clap::builder::TypedValueParser as _;
+use clap::Parser;
+
+use crate::cli::args::{TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::confirm::Confirmation;
+use crate::cli::{self, progress};
+use crate::ddb::batch::{self, WriteOptions};
+use crate::ops::import::{self, Source};
+
+/// Load items into the messages table from DynamoDB JSON lines: what `export` writes
+/// ({"Item":{...}}), the data files of DynamoDB's native Export to S3 (DYNAMODB_JSON, gzipped;
+/// give the files or the downloaded folder), or `scan --raw --output jsonl` lines. Gzip is
+/// recognised by its magic bytes.
+///
+/// The table must have the messages table's key (pk HASH, sk RANGE). Every line of the files is
+/// checked before the first write: a bad line is an error naming the file and line, and nothing
+/// is written. Standard input is checked a batch at a time, each batch before it is sent; the
+/// error then says how many items were written. Puts overwrite, so a re-run leaves the same
+/// table; within one batch the last line of a key wins. On prod it asks first (--yes for CI).
+#[derive(Parser, Debug)]
+#[command(
+    name = "import",
+    version,
+    after_help = cli::after_help("Examples:\n  import --file messages.jsonl --table restored-messages\n  export | import --file - --table copy-of-messages\n  import prod --file ./AWSDynamoDB/01700000000000-abcdef12/data --yes\n  scan --raw --output jsonl | import --file - --table other")
+)]
+pub struct Args {
+    #[command(flatten)]
+    target: TargetArgs,
+
+    #[command(flatten)]
+    table: TableArgs,
+
+    /// Where to read: a file (plain or gzip), a folder of *.json.gz files, or - for standard
+    /// input. Repeat for several.
+    #[arg(long, short, value_name = "PATH", required = true)]
+    file: Vec<PathBuf>,
+
+    /// BatchWriteItem requests (of 25 items) in flight, 1 to 64.
+    #[arg(long, value_name = "N", default_value_t = batch::DEFAULT_CONCURRENCY,
+          value_parser = clap::value_parser!(u16).range(1..=64).map(usize::from))]
+    concurrency: usize,
+
+    #[command(flatten)]
+    confirm: Confirmation,
+}
+
+/// Runs the tool.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let stdin = args.file.iter().any(|f| f.as_os_str() == "-");
+    if stdin && args.file.len() > 1 {
+        anyhow::bail!("--file - (standard input) cannot be combined with other files");
+    }
+    let source = if stdin {
+        Source::Stdin
+    } else {
+        Source::Files(args.file.clone())
+    };
+    let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
+    let plan = import::prepare(&ctx, source).await?;
+    let what = match plan.items {
+        Some(n) => format!("write {n} items to table {}", ctx.table()),
+        None => format!("write the items of standard input to table {}", ctx.table()),
+    };
+    args.confirm.confirm(ctx.target(), &what, ctx.table())?;
+    let total = plan.items.unwrap_or(0);
+    let mut bar = progress::Progress::new("writing", plan.items);
+    let options = WriteOptions {
+        concurrency: args.concurrency,
+        ..WriteOptions::default()
+    };
+    let report =
+        import::execute(&ctx, plan, options, |done| bar.show("writing", done, total)).await;
+    bar.finish();
+    let report = report?;
+    eprintln!(
+        "imported {} items into table {} on {} in {:.2} s ({:.0} items/s){}",
+        report.written,
+        ctx.table(),
+        ctx.dynamodb_endpoint,
+        report.elapsed.as_secs_f64(),
+        report.written as f64 / report.elapsed.as_secs_f64().max(1e-9),
+        if report.duplicates > 0 {
+            format!(
+                "; {} lines repeated a key of their batch (the later line won)",
+                report.duplicates
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! `export`: every item of the messages table as DynamoDB JSON lines, in the shape DynamoDB's own
+//! Export to S3 writes (`{"Item":{"pk":{"S":"..."},...}}`), optionally gzipped.
+//!
+//! Items are written as the scan's pages arrive ([`scan_pages`](crate::ddb::scan::scan_pages)),
+//! so memory stays flat. A file is written under a temporary name beside it and renamed only once
+//! complete ([`ExportFile`]), so a failed export never leaves a truncated file under the name asked for.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use serde_json::Value;
+
+use crate::context::Context;
+use crate::ddb::item::{to_typed_json, Item};
+use crate::ddb::scan::{self, ScanOptions};
+
+/// Writes `item` as one line of an Export to S3 data file: `{"Item":{...typed JSON...}}`.
+pub fn write_line<W: Write + ?Sized>(out: &mut W, item: &Item) -> io::Result<()> {
+    out.write_all(b"{\"Item\":")?;
+    let typed: Value = to_typed_json(item);
+    serde_json::to_writer(&mut *out, &typed)?;
+    out.write_all(b"}\n")
+}
+
+/// What an export did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportReport {
+    /// Items written.
+    pub items: u64,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+/// Scans the table with `options` and writes every item to `out` as a line of DynamoDB JSON;
+/// flushes at the end.
+pub async fn export<W: Write>(
+    ctx: &Context,
+    options: ScanOptions,
+    out: &mut W,
+) -> Result<ExportReport> {
+    let started = Instant::now();
+    let items = scan::scan_pages(ctx, ctx.table(), options, |page| {
+        for item in page {
+            write_line(out, item).context("writing the export")?;
+        }
+        Ok(())
+    })
+    .await?;
+    out.flush().context("writing the export")?;
+    Ok(ExportReport {
+        items,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// A writer that is either plain or gzip (`--gzip`).
+pub enum MaybeGzip<W: Write> {
+    /// Bytes as they are.
+    Plain(W),
+    /// Gzip-compressed ([`flate2`]).
+    Gzip(GzEncoder<W>),
+}
+
+impl<W: Write> MaybeGzip<W> {
+    /// Wraps `out`, compressing when `gzip`.
+    pub fn new(out: W, gzip: bool) -> MaybeGzip<W> {
+        if gzip {
+            MaybeGzip::Gzip(GzEncoder::new(out, Compression::default()))
+        } else {
+            MaybeGzip::Plain(out)
+        }
+    }
+
+    /// Ends the gzip stream (its trailer) and returns the inner writer.
+    pub fn finish(self) -> io::Result<W> {
+        match self {
+            MaybeGzip::Plain(out) => Ok(out),
+            MaybeGzip::Gzip(gz) => gz.finish(),
+        }
+    }
+}
+
+impl<W: Write> Write for MaybeGzip<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            MaybeGzip::Plain(out) => out.write(buf),
+            MaybeGzip::Gzip(gz) => gz.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            MaybeGzip::Plain(out) => out.write_all(buf),
+            MaybeGzip::Gzip(gz) => gz.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            MaybeGzip::Plain(out) => out.flush(),
+            MaybeGzip::Gzip(gz) => gz.flush(),
+        }
+    }
+}
+
+/// A file being written under a temporary name in the same directory (`.NAME.partial-PID`),
+/// renamed to its name by [`ExportFile::commit`]. Dropped without a commit, it removes the
+/// temporary file.
+pub struct ExportFile {
+    path: PathBuf,
+    temp: PathBuf,
+    out: Option<MaybeGzip<BufWriter<File>>>,
+}
+
+impl ExportFile {
+    /// Creates the temporary file for `path`.
+    pub fn create(path: &Path, gzip: bool) -> Result<ExportFile> {
+        let name = path
+            .file_name()
+            .with_context(|| format!("{} is not a file name", path.display()))?;
+        let temp = path.with_file_name(format!(
+            ".{}.partial-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let file = File::create(&temp)
+            .with_context(|| format!("creating {} (for {})", temp.display(), path.display()))?;
+        Ok(ExportFile {
+            path: path.to_path_buf(),
+            temp,
+            out: Some(MaybeGzip::new(
+                BufWriter::with_capacity(256 * 1024, file),
+                gzip,
+            )),
+        })
+    }
+
+    /// The writer.
+    pub fn writer(&mut self) -> &mut MaybeGzip<BufWriter<File>> {
+        match &mut self.out {
+            Some(out) => out,
+            None => unreachable!("the writer is only taken by commit, which consumes self"),
+        }
+    }
+
+    /// Finishes the file (gzip trailer, flush, fsync) and renames it to its name.
+    pub fn commit(mut self) -> Result<PathBuf> {
+        let what = || format!("finishing {}", self.temp.display());
+        if let Some(out) = self.out.take() {
+            let file = out
+                .finish()
+                .and_then(|buf| buf.into_inner().map_err(|e| e.into_error()))
+                .with_context(what)?;
+            file.sync_all().with_context(what)?;
+        }
+        fs::rename(&self.temp, &self.path).with_context(|| {
+            format!(
+                "renaming {} to {}",
+                self.temp.display(),
+                self.path.display()
+            )
+        })?;
+        Ok(self.path.clone())
+    }
+}
+
+impl Drop for ExportFile {
+    fn drop(&mut self) {
+        if self.out.is_some() {
+            self.out = None;
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ddb::item::{item_from_typed_json, s};
+    use std::io::Read;
+
+    #[test]
+    fn lines_have_the_export_shape() {
+        let item: Item = [("pk".to_string(), s("MSG#1")), ("sk".to_string(), s("t"))].into();
+        let mut buf = Vec::new();
+        write_line(&mut buf, &item).unwrap();
+        assert_eq!(
+            String::from_utf8(buf.clone()).unwrap(),
+            "{\"Item\":{\"pk\":{\"S\":\"MSG#1\"},\"sk\":{\"S\":\"t\"}}}\n"
+        );
+        let v: Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(item_from_typed_json(&v["Item"]).unwrap(), item);
+    }
+
+    #[test]
+    fn a_file_appears_only_when_committed() {
+        let dir = std::env::temp_dir().join(format!("export-test-{}", uuid::Uuid::new_v4()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.json.gz");
+        // dropped without commit: nothing left, not even the temporary file
+        let mut file = ExportFile::create(&path, true).unwrap();
+        file.writer().write_all(b"half").unwrap();
+        drop(file);
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+        // committed: the whole gzip stream under its name
+        let mut file = ExportFile::create(&path, true).unwrap();
+        file.writer().write_all(b"line 1\nline 2\n").unwrap();
+        assert!(!path.exists());
+        file.commit().unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(File::open(&path).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "line 1\nline 2\n");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
