@@ -7,6 +7,7 @@
 
 mod bad_input;
 mod common;
+mod dry_run;
 mod faults;
 mod messages;
 mod safety;
