@@ -13,8 +13,8 @@ pub mod users;
 
 pub use client::{Client, Transaction};
 pub use rebuild::{
-    plan as plan_rebuild, quote_ident, rebuild, rebuild_with, RebuildPlan, Rebuilt, MARK, SCHEMA_SQL,
-    SEED_SQL,
+    plan as plan_rebuild, quote_ident, rebuild, rebuild_with, RebuildPlan, Rebuilt, MARK,
+    SCHEMA_SQL, SEED_SQL,
 };
 pub use users::{users_by_handle, User};
 

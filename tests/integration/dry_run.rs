@@ -15,7 +15,12 @@ const NOTE: &str = "dry run: nothing written";
 
 /// Every item of `table`, as JSON lines, sorted.
 fn items(table: &TestTable) -> Vec<String> {
-    let out = ok(run(bin("scan").args(["--table", &table.name, "--output", "jsonl"])));
+    let out = ok(run(bin("scan").args([
+        "--table",
+        &table.name,
+        "--output",
+        "jsonl",
+    ])));
     let mut lines: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
     lines.sort();
     lines
@@ -33,7 +38,11 @@ async fn rows(db: &TestDb) -> Vec<String> {
             )
             .await
             .expect("read the table");
-        all.extend(found.iter().map(|r| format!("{table}: {}", r.get::<_, String>(0))));
+        all.extend(
+            found
+                .iter()
+                .map(|r| format!("{table}: {}", r.get::<_, String>(0))),
+        );
     }
     let comment: Option<String> = client
         .query_one(
@@ -74,7 +83,11 @@ async fn schema_load_and_drop_dry_runs_create_and_delete_nothing() {
     let ctx = clean_local_context().await;
 
     // A missing table: schema-load would create it (keys, GSI, stream); drop has nothing to do.
-    let out = ok(run(bin("schema-load").args(["--table", &table.name, "--dry-run"])));
+    let out = ok(run(bin("schema-load").args([
+        "--table",
+        &table.name,
+        "--dry-run",
+    ])));
     says(
         &out,
         &[
@@ -86,7 +99,11 @@ async fn schema_load_and_drop_dry_runs_create_and_delete_nothing() {
     );
     let err = fails(run(bin("drop").args([&table.name, "--dry-run"])));
     assert!(err.contains("does not exist"), "{err}");
-    let out = ok(run(bin("drop").args([&table.name, "--dry-run", "--if-exists"])));
+    let out = ok(run(bin("drop").args([
+        &table.name,
+        "--dry-run",
+        "--if-exists",
+    ])));
     says(&out, &["does not exist"]);
     assert!(describe(&ctx, &table.name).await.unwrap().is_none());
 
@@ -95,12 +112,18 @@ async fn schema_load_and_drop_dry_runs_create_and_delete_nothing() {
     let db = TestDb::seeded().await;
     ok(run(&mut tool("seed", &table, &db)));
     let before = items(&table);
-    let out = ok(run(bin("schema-load").args(["--table", &table.name, "--dry-run"])));
+    let out = ok(run(bin("schema-load").args([
+        "--table",
+        &table.name,
+        "--dry-run",
+    ])));
     says(&out, &["already exists", "exactly as defined"]);
-    // Prod asks for confirmation without --dry-run; the dry run asks nothing (and on local the
-    // endpoint is the same): no terminal, no --yes, still fine.
+    // No --yes and no terminal: a dry run asks nothing.
     let out = ok(run(bin("drop").args([&table.name, "--dry-run"])));
-    says(&out, &[&format!("would delete table {}", table.name), "items"]);
+    says(
+        &out,
+        &[&format!("would delete table {}", table.name), "items"],
+    );
     assert!(describe(&ctx, &table.name).await.unwrap().is_some());
     assert_eq!(items(&table), before);
 }
@@ -128,7 +151,11 @@ async fn seed_send_and_stream_dry_runs_write_nothing() {
         ],
     );
     // Validation still applies.
-    let err = fails(run(tool("seed", &table, &db).args(["--dry-run", "--to", "nobody-here"])));
+    let err = fails(run(tool("seed", &table, &db).args([
+        "--dry-run",
+        "--to",
+        "nobody-here",
+    ])));
     assert!(err.contains("nobody-here"), "{err}");
     assert_eq!(items(&table), before);
 
@@ -163,7 +190,12 @@ async fn seed_send_and_stream_dry_runs_write_nothing() {
     // Unknown group and a sender outside the group are errors, as in a real run.
     let unknown = Uuid::new_v4().to_string();
     let err = fails(run(tool("send-message", &table, &db).args([
-        "--from", "bayko", "--group", &unknown, "--dry-run", "x",
+        "--from",
+        "bayko",
+        "--group",
+        &unknown,
+        "--dry-run",
+        "x",
     ])));
     assert!(err.contains("no conversation rows"), "{err}");
     let err = fails(run(tool("send-message", &table, &db).args([
@@ -214,7 +246,9 @@ async fn seed_send_and_stream_dry_runs_write_nothing() {
         "{report}"
     );
     says(&out, &["1 applied"]);
-    let err = fails(run(tool("messaging-stream", &table, &db).args(["--follow", "--dry-run"])));
+    let err = fails(run(
+        tool("messaging-stream", &table, &db).args(["--follow", "--dry-run"])
+    ));
     assert!(err.contains("--event only"), "{err}");
     assert_eq!(items(&table), before);
 }
@@ -288,7 +322,13 @@ async fn db_setup_dry_run_changes_no_database() {
 async fn cognito_dry_runs_create_and_change_nothing() {
     let ctx = clean_local_context().await;
     let db = TestDb::seeded().await;
-    let handles = ["bayko", "everlygrandest", "inesokafor", "meitanaka", "tomaslind"];
+    let handles = [
+        "bayko",
+        "everlygrandest",
+        "inesokafor",
+        "meitanaka",
+        "tomaslind",
+    ];
 
     // No pool: the pool and every user would be created; nothing is.
     let named = TestPool::named();

@@ -108,11 +108,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let ctx = crate::context::Context::new(config).await?;
     let pool_id = cognito::resolve_user_pool_id(&ctx, &args.pool.pool_name).await?;
     let bar = super::users_bar(&ctx, &pool_id).await;
-    let report =
-        sync_users::sync_cognito_user_ids_with_progress(&ctx, &pool_id, args.dry_run.dry_run, |n| {
-            bar.set(n as u64)
-        })
-        .await?;
+    let report = sync_users::sync_cognito_user_ids_with_progress(
+        &ctx,
+        &pool_id,
+        args.dry_run.dry_run,
+        |n| bar.set(n as u64),
+    )
+    .await?;
     bar.finish();
     output::emit(&report, args.output.format())?;
     args.dry_run.note();

@@ -676,7 +676,13 @@ async fn apply_message(
     }
     let (kind, detail) = summarize(&results);
     Ok(if dry_run {
-        (kind, format!("dry run: {}", detail.replace(" moved from ", " would move from ")))
+        (
+            kind,
+            format!(
+                "dry run: {}",
+                detail.replace(" moved from ", " would move from ")
+            ),
+        )
     } else {
         (kind, detail)
     })
