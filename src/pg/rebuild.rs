@@ -167,6 +167,21 @@ pub fn count_seed_users(sql: &str) -> usize {
     let mut words: Vec<String> = Vec::new();
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
+        let in_word = c.is_alphanumeric() || c == '_' || c == '.';
+        if !in_word && !word.is_empty() {
+            // A word ends here: before this character counts (as `VALUES(`).
+            let w = std::mem::take(&mut word).to_ascii_lowercase();
+            if depth == 0 && w == "values" {
+                let n = words.len();
+                in_users_values = n >= 3
+                    && words[0] == "insert"
+                    && words[1] == "into"
+                    && (words[2] == "users" || words[2] == "public.users");
+            }
+            if depth == 0 {
+                words.push(w);
+            }
+        }
         match c {
             '\'' => {
                 // A string literal ('' inside is an escaped quote).
@@ -198,21 +213,8 @@ pub fn count_seed_users(sql: &str) -> usize {
                 in_users_values = false;
                 words.clear();
             }
-            c if c.is_alphanumeric() || c == '_' || c == '.' => word.push(c),
+            c if in_word => word.push(c),
             _ => {}
-        }
-        if !(c.is_alphanumeric() || c == '_' || c == '.') && !word.is_empty() {
-            let w = std::mem::take(&mut word).to_ascii_lowercase();
-            if depth == 0 && w == "values" {
-                let n = words.len();
-                in_users_values = n >= 3
-                    && words[0] == "insert"
-                    && words[1] == "into"
-                    && (words[2] == "users" || words[2] == "public.users");
-            }
-            if depth == 0 {
-                words.push(w);
-            }
         }
     }
     rows
@@ -460,7 +462,7 @@ mod tests {
         assert_eq!(count_seed_users(SEED_SQL), 5);
         let sql = "-- users (a, b)\nINSERT INTO users (handle) VALUES ('a(b'), ('it''s; (x)');\n\
                    INSERT INTO public.activities (m) VALUES ('no'), ('no');\n\
-                   insert into public.users (h, n) values ('c', (select 1));";
+                   insert into public.users (h, n) values('c', (select 1));";
         assert_eq!(count_seed_users(sql), 3);
         assert_eq!(count_seed_users(""), 0);
     }
