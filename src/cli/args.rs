@@ -1,5 +1,5 @@
 //! The options every tool shares, as `#[derive(Args)]` structs flattened into each binary's
-//! arguments: the target, the table, the user pool and the output format.
+//! arguments: the target, the table, the user pool, the output format and `--dry-run`.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -99,6 +99,27 @@ impl OutputArgs {
                 Format::Jsonl
             }
         })
+    }
+}
+
+/// The `--dry-run` flag of every tool that writes.
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct DryRun {
+    /// Say exactly what would be created, deleted or changed (the same report as a real run) and
+    /// write nothing; no confirmation is asked, not even on prod.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl DryRun {
+    /// The message a dry run ends with, on stderr.
+    pub const NOTE: &'static str = "dry run: nothing written";
+
+    /// Prints [`DryRun::NOTE`] on stderr when this is a dry run.
+    pub fn note(&self) {
+        if self.dry_run {
+            eprintln!("{}", Self::NOTE);
+        }
     }
 }
 

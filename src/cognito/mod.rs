@@ -283,6 +283,9 @@ pub struct SetupReport {
     pub created: Vec<String>,
     /// Handles of the users that already existed.
     pub found: Vec<String>,
+    /// A dry run ([`plan_local_pool`]): `pool_created` and `created` say what would be created,
+    /// and nothing was.
+    pub dry_run: bool,
 }
 
 /// On the local emulator only: creates the pool `pool_name` if absent and one user per entry of
@@ -293,6 +296,25 @@ pub async fn setup_local_pool(
     pool_name: &str,
     users: &[NewUser],
 ) -> Result<SetupReport> {
+    setup(ctx, pool_name, users, false).await
+}
+
+/// What [`setup_local_pool`] would do, from reads only (the pool's existence and its users):
+/// the report of `cognito-setup --dry-run`, with `dry_run` set. Creates nothing.
+pub async fn plan_local_pool(
+    ctx: &Context,
+    pool_name: &str,
+    users: &[NewUser],
+) -> Result<SetupReport> {
+    setup(ctx, pool_name, users, true).await
+}
+
+async fn setup(
+    ctx: &Context,
+    pool_name: &str,
+    users: &[NewUser],
+    dry_run: bool,
+) -> Result<SetupReport> {
     if ctx.target() != Target::Local {
         bail!(
             "cognito-setup only works on the local Cognito emulator, not on {}: \
@@ -302,10 +324,18 @@ pub async fn setup_local_pool(
     }
     let mut report = SetupReport {
         pool_name: pool_name.to_string(),
+        dry_run,
         ..SetupReport::default()
     };
     report.pool_id = match find_pool_by_name(ctx, pool_name).await? {
         Some(id) => id,
+        None if dry_run => {
+            // A new pool has no users: every one would be created.
+            report.pool_created = true;
+            report.created = users.iter().map(|u| u.handle.clone()).collect();
+            report.created.sort();
+            return Ok(report);
+        }
         None => {
             report.pool_created = true;
             create_pool(ctx, pool_name).await?
@@ -320,6 +350,12 @@ pub async fn setup_local_pool(
     let (found, missing): (Vec<&NewUser>, Vec<&NewUser>) =
         users.iter().partition(|u| known.contains(&u.handle));
     report.found = found.iter().map(|u| u.handle.clone()).collect();
+    if dry_run {
+        report.created = missing.iter().map(|u| u.handle.clone()).collect();
+        report.created.sort();
+        report.found.sort();
+        return Ok(report);
+    }
     for (handle, created) in create_users(ctx, &report.pool_id, missing).await? {
         if created {
             report.created.push(handle);

@@ -98,6 +98,29 @@ pub async fn send(
     to: &Destination,
     text: &str,
 ) -> Result<Sent> {
+    send_or_plan(ctx, pg, from, to, text, false).await
+}
+
+/// What [`send`] would write (the report of `send-message --dry-run`), after the same checks,
+/// writing nothing: the message's uuid and time are chosen as [`send`] would choose them.
+pub async fn plan(
+    ctx: &Context,
+    pg: &crate::pg::Client,
+    from: &str,
+    to: &Destination,
+    text: &str,
+) -> Result<Sent> {
+    send_or_plan(ctx, pg, from, to, text, true).await
+}
+
+async fn send_or_plan(
+    ctx: &Context,
+    pg: &crate::pg::Client,
+    from: &str,
+    to: &Destination,
+    text: &str,
+    dry_run: bool,
+) -> Result<Sent> {
     validate_text(text)?;
     crate::ddb::shape::require_message_keys(ctx, ctx.table()).await?;
     match to {
@@ -126,7 +149,9 @@ pub async fn send(
                 );
             };
             let message = new_message(*group, text, &sender);
-            put_message(ctx, &message).await?;
+            if !dry_run {
+                put_message(ctx, &message).await?;
+            }
             Ok(Sent {
                 message,
                 recipient: own.other,
@@ -140,7 +165,9 @@ pub async fn send(
             let users = pg::users_by_handle(pg, &[from, handle]).await?;
             let (sender, recipient) = (Person::from(&users[0]), Person::from(&users[1]));
             let message = new_message(Uuid::new_v4(), text, &sender);
-            create_group(ctx, &message, &sender, &recipient).await?;
+            if !dry_run {
+                create_group(ctx, &message, &sender, &recipient).await?;
+            }
             Ok(Sent {
                 message,
                 recipient,

@@ -12,7 +12,10 @@ pub mod tls;
 pub mod users;
 
 pub use client::{Client, Transaction};
-pub use rebuild::{quote_ident, rebuild, rebuild_with, Rebuilt, MARK, SCHEMA_SQL, SEED_SQL};
+pub use rebuild::{
+    plan as plan_rebuild, quote_ident, rebuild, rebuild_with, RebuildPlan, Rebuilt, MARK,
+    SCHEMA_SQL, SEED_SQL,
+};
 pub use users::{accounts_by, all_accounts, users_by_handle, Account, AccountKey, User};
 
 use std::time::Duration;

@@ -50,6 +50,176 @@ pub struct Rebuilt {
     pub created: bool,
 }
 
+/// What [`rebuild_with`] would do (the report of `db-setup --dry-run`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebuildPlan {
+    /// The database that would be replaced or created.
+    pub database: String,
+    /// Whether it exists (false: it would be created).
+    pub exists: bool,
+    /// Whether it carries db-setup's mark.
+    pub marked: bool,
+    /// Tables (and views) it holds now.
+    pub tables: i64,
+    /// Rows of its `users` table now (`None`: no such table).
+    pub users_now: Option<i64>,
+    /// Users the seed inserts, counted from its `INSERT INTO users` statements.
+    pub seed_users: usize,
+}
+
+/// What [`rebuild_with`] would do, from reads only: the same checks (system database, name
+/// length, the mark, `replace`), so a rebuild that would be refused is refused here with the same
+/// error, and nothing is created, dropped or changed (not even a leftover staging database).
+pub async fn plan(
+    url: &str,
+    config: &Config,
+    seed_sql: &str,
+    replace: Option<&str>,
+) -> Result<RebuildPlan> {
+    let (pg, _) = super::conninfo::parse(url)?;
+    let name = pg
+        .get_dbname()
+        .context("the connection URL names no database")?
+        .to_string();
+    if name == "postgres" || name.starts_with("template") {
+        bail!("refusing to rebuild the system database {name:?}");
+    }
+    if name.len() > MAX_IDENT_BYTES {
+        bail!("database name {name:?} is longer than PostgreSQL's {MAX_IDENT_BYTES}-byte limit");
+    }
+    let seed_users = count_seed_users(seed_sql);
+    let admin = connect_url(&admin_url(url, &name)?, config).await?;
+    let existing = admin
+        .query_opt(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+            &[&name],
+        )
+        .await
+        .with_context(|| format!("looking for database {name}"))?;
+    let Some(row) = existing else {
+        return Ok(RebuildPlan {
+            database: name,
+            exists: false,
+            marked: false,
+            tables: 0,
+            users_now: None,
+            seed_users,
+        });
+    };
+    let marked = row.get::<_, Option<String>>(0).as_deref() == Some(MARK);
+    let client = connect_url(url, config).await?;
+    let tables = count_tables(&client, &name).await?;
+    if !marked && replace != Some(name.as_str()) && tables > 0 {
+        bail!(
+            "database {name} was not created by db-setup (it has no {MARK:?} comment) and \
+             holds {tables} tables: refusing to replace it; if it really is to be replaced, \
+             name it: --replace {name}"
+        );
+    }
+    let has_users: bool = client
+        .query_one("SELECT to_regclass('public.users') IS NOT NULL", &[])
+        .await
+        .context("looking for the users table")?
+        .get(0);
+    let users_now = if has_users {
+        Some(
+            client
+                .query_one("SELECT count(*) FROM public.users", &[])
+                .await
+                .context("counting users")?
+                .get(0),
+        )
+    } else {
+        None
+    };
+    Ok(RebuildPlan {
+        database: name,
+        exists: true,
+        marked,
+        tables,
+        users_now,
+        seed_users,
+    })
+}
+
+/// The tables (and views) of the database `client` is connected to, outside the system schemas.
+async fn count_tables(client: &Client, name: &str) -> Result<i64> {
+    Ok(client
+        .query_one(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') \
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+             AND n.nspname NOT LIKE 'pg_toast%'",
+            &[],
+        )
+        .await
+        .with_context(|| format!("counting the tables of database {name}"))?
+        .get(0))
+}
+
+/// Rows the `INSERT INTO [public.]users ... VALUES (...), (...)` statements of `sql` insert: the
+/// parenthesized tuples after each such statement's VALUES, quotes and comments respected.
+pub fn count_seed_users(sql: &str) -> usize {
+    let mut rows = 0;
+    let mut depth = 0usize;
+    let mut in_users_values = false;
+    let mut word = String::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        let in_word = c.is_alphanumeric() || c == '_' || c == '.';
+        if !in_word && !word.is_empty() {
+            // A word ends here: before this character counts (as `VALUES(`).
+            let w = std::mem::take(&mut word).to_ascii_lowercase();
+            if depth == 0 && w == "values" {
+                let n = words.len();
+                in_users_values = n >= 3
+                    && words[0] == "insert"
+                    && words[1] == "into"
+                    && (words[2] == "users" || words[2] == "public.users");
+            }
+            if depth == 0 {
+                words.push(w);
+            }
+        }
+        match c {
+            '\'' => {
+                // A string literal ('' inside is an escaped quote).
+                while let Some(q) = chars.next() {
+                    if q == '\'' {
+                        if chars.peek() == Some(&'\'') {
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                for q in chars.by_ref() {
+                    if q == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' => {
+                if depth == 0 && in_users_values {
+                    rows += 1;
+                }
+                depth += 1;
+            }
+            ')' => depth = depth.saturating_sub(1),
+            ';' if depth == 0 => {
+                in_users_values = false;
+                words.clear();
+            }
+            c if in_word => word.push(c),
+            _ => {}
+        }
+    }
+    rows
+}
+
 /// Rebuilds the database `url` names with the schema and seed, refusing a database db-setup did
 /// not create (see [`rebuild_with`]).
 pub async fn rebuild(
@@ -286,6 +456,16 @@ fn admin_url_for(url: &str, name: &str, other: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seed_users_are_counted_from_the_inserts() {
+        assert_eq!(count_seed_users(SEED_SQL), 5);
+        let sql = "-- users (a, b)\nINSERT INTO users (handle) VALUES ('a(b'), ('it''s; (x)');\n\
+                   INSERT INTO public.activities (m) VALUES ('no'), ('no');\n\
+                   insert into public.users (h, n) values('c', (select 1));";
+        assert_eq!(count_seed_users(sql), 3);
+        assert_eq!(count_seed_users(""), 0);
+    }
 
     #[test]
     fn staging_names_fit_postgres_identifiers() {

@@ -3,7 +3,7 @@
 use anyhow::bail;
 use clap::Parser;
 
-use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{DryRun, OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::output::{self, Report};
 use crate::cli::{self};
 use crate::cognito::{self, SetupReport};
@@ -20,7 +20,7 @@ use crate::pg;
 #[command(
     name = "cognito-setup",
     version,
-    after_help = cli::after_help("Output fields (json, jsonl): one object: pool_name, pool_id, pool_created, created (handles), found (handles).\n\nExamples:\n  cognito-setup                           # pool cruddur-user-pool on moto\n  cognito-setup --pool-name scratch-pool\n  cognito-setup --output json | jq .created")
+    after_help = cli::after_help("Output fields (json, jsonl): one object: pool_name, pool_id, pool_created, created (handles), found (handles), dry_run (then pool_created and created say what would be created).\n\nExamples:\n  cognito-setup                           # pool cruddur-user-pool on moto\n  cognito-setup --pool-name scratch-pool\n  cognito-setup --output json | jq .created\n  cognito-setup --dry-run                 # what would be created; creates nothing")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -31,6 +31,9 @@ pub struct Args {
     pool_name: String,
 
     #[command(flatten)]
+    dry_run: DryRun,
+
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -38,10 +41,22 @@ impl Report for SetupReport {
     const COLUMNS: &'static [&'static str] = &["What", "Name", "Status"];
 
     fn rows(&self) -> Vec<Vec<String>> {
-        let status = |created: bool| if created { "created" } else { "found" }.to_string();
+        let status = |created: bool| {
+            match (created, self.dry_run) {
+                (true, true) => "would create",
+                (true, false) => "created",
+                (false, _) => "found",
+            }
+            .to_string()
+        };
+        let pool_id = if self.pool_id.is_empty() {
+            "new".to_string()
+        } else {
+            self.pool_id.clone()
+        };
         let pool = vec![
             "user pool".into(),
-            format!("{} ({})", self.pool_name, self.pool_id),
+            format!("{} ({pool_id})", self.pool_name),
             status(self.pool_created),
         ];
         let users = |handles: &[String], created: bool| {
@@ -74,6 +89,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     .await?;
     let client = pg::connect(&ctx.config).await?;
     let rows = users::db_users(&client).await?;
-    let report = cognito::setup_local_pool(&ctx, &args.pool_name, &users::new_users(&rows)).await?;
-    output::emit(&report, args.output.format())
+    let new_users = users::new_users(&rows);
+    let report = if args.dry_run.dry_run {
+        cognito::plan_local_pool(&ctx, &args.pool_name, &new_users).await?
+    } else {
+        cognito::setup_local_pool(&ctx, &args.pool_name, &new_users).await?
+    };
+    output::emit(&report, args.output.format())?;
+    args.dry_run.note();
+    Ok(())
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context as _};
 use clap::Parser;
 
-use crate::cli::args::{TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::confirm::Confirmation;
 use crate::cli::{self};
 use crate::config::Target;
@@ -18,12 +18,13 @@ use crate::pg;
 /// database always holds the old data or the new, whenever it is interrupted (a missing database
 /// is built under a staging name and renamed into place). A database db-setup did not create
 /// that holds tables is refused unless --replace NAME. On prod it refuses unless --yes. It prints
-/// only messages, on stderr.
+/// only messages, on stderr. With --dry-run it says what it would replace (or refuse) and
+/// changes nothing.
 #[derive(Parser, Debug)]
 #[command(
     name = "db-setup",
     version,
-    after_help = cli::after_help("Examples:\n  db-setup                                # rebuild the local cruddur database\n  db-setup --seed my-users.sql            # another seed file\n  db-setup prod --yes                     # destroys the production database\n  db-setup --replace cruddur              # a database db-setup did not create")
+    after_help = cli::after_help("Examples:\n  db-setup                                # rebuild the local cruddur database\n  db-setup --seed my-users.sql            # another seed file\n  db-setup prod --yes                     # destroys the production database\n  db-setup --replace cruddur              # a database db-setup did not create\n  db-setup prod --dry-run                 # what would be replaced; changes nothing")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -44,6 +45,9 @@ pub struct Args {
 
     #[command(flatten)]
     confirm: Confirmation,
+
+    #[command(flatten)]
+    dry_run: DryRun,
 }
 
 fn read(path: &Option<PathBuf>, shipped: &'static str, what: &str) -> anyhow::Result<String> {
@@ -67,6 +71,32 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let url = config.database_url()?;
     let (pg, _) = pg::conninfo::parse(url)?;
     let place = pg::describe(&pg);
+    if args.dry_run.dry_run {
+        let plan = pg::plan_rebuild(url, &config, &seed, args.replace.as_deref()).await;
+        args.dry_run.note();
+        let plan = plan?;
+        let what = if !plan.exists {
+            format!("would create database {} ({target})", plan.database)
+        } else {
+            format!(
+                "would replace database {place} ({target}), {}, holding {} tables{}",
+                if plan.marked {
+                    "created by db-setup"
+                } else {
+                    "not created by db-setup"
+                },
+                plan.tables,
+                plan.users_now
+                    .map(|n| format!(" and {n} users"))
+                    .unwrap_or_default()
+            )
+        };
+        eprintln!(
+            "db-setup: {what}, with the schema and {} users from the seed file",
+            plan.seed_users
+        );
+        return Ok(());
+    }
     eprintln!(
         "db-setup: about to replace database {place} ({target}) with all its data \
          (its public schema) by the schema and seed, in one transaction"

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::builder::TypedValueParser as _;
 use clap::Parser;
 
-use crate::cli::args::{TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::confirm::Confirmation;
 use crate::cli::{self, progress};
 use crate::ddb::batch::{self, WriteOptions};
@@ -26,7 +26,7 @@ use crate::ops::import::{self, Source};
 #[command(
     name = "import",
     version,
-    after_help = cli::after_help("Examples:\n  import --file messages.jsonl --table restored-messages\n  export | import --file - --table copy-of-messages\n  import prod --file ./AWSDynamoDB/01700000000000-abcdef12/data --yes\n  scan --raw --output jsonl | import --file - --table other")
+    after_help = cli::after_help("Examples:\n  import --file messages.jsonl --table restored-messages\n  export | import --file - --table copy-of-messages\n  import prod --file ./AWSDynamoDB/01700000000000-abcdef12/data --yes\n  scan --raw --output jsonl | import --file - --table other\n  import --file messages.jsonl --dry-run      # check every line, count the items; writes nothing")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -46,6 +46,9 @@ pub struct Args {
     concurrency: usize,
 
     #[command(flatten)]
+    dry_run: DryRun,
+
+    #[command(flatten)]
     confirm: Confirmation,
 }
 
@@ -60,8 +63,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     } else {
         Source::Files(args.file.clone())
     };
+    if stdin && args.dry_run.dry_run {
+        anyhow::bail!(
+            "--dry-run needs files: standard input is checked a batch at a time as it is written \
+             (save it to a file and give that)"
+        );
+    }
     let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
     let plan = import::prepare(&ctx, source).await?;
+    if args.dry_run.dry_run {
+        eprintln!(
+            "would write {} items to table {} on {} (every line checked)",
+            plan.items.unwrap_or(0),
+            ctx.table(),
+            ctx.dynamodb_endpoint
+        );
+        args.dry_run.note();
+        return Ok(());
+    }
     let what = match plan.items {
         Some(n) => format!("write {n} items to table {}", ctx.table()),
         None => format!("write the items of standard input to table {}", ctx.table()),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{ArgGroup, Parser};
 
-use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{DryRun, OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::output::{self, RowWriter};
 use crate::cli::{self};
 use crate::ops::stream::follow::{self, FollowEvent, FollowOptions};
@@ -27,7 +27,7 @@ use crate::ops::stream::{self, OutcomeKind, RecordOutcome};
     name = "messaging-stream",
     version,
     group(ArgGroup::new("mode").required(true).args(["follow", "event"])),
-    after_help = cli::after_help("Output fields (jsonl, and json with --follow): index, id, outcome, message_group_uuid, sk, message_uuid, detail; json with --event: {\"outcomes\": [...], \"batchItemFailures\": [{\"itemIdentifier\": SEQ}]}.\n\nExamples:\n  messaging-stream --follow                     # local, new records only\n  messaging-stream --follow --from-start        # every record the stream still holds\n  messaging-stream --follow --checkpoint follow.json   # resume where it stopped\n  messaging-stream prod --follow --output jsonl\n  messaging-stream --event event.json           # replay what a Lambda received\n  messaging-stream --event event.json --output json")
+    after_help = cli::after_help("Output fields (jsonl, and json with --follow): index, id, outcome, message_group_uuid, sk, message_uuid, detail; json with --event: {\"outcomes\": [...], \"batchItemFailures\": [{\"itemIdentifier\": SEQ}]}.\n\nExamples:\n  messaging-stream --follow                     # local, new records only\n  messaging-stream --follow --from-start        # every record the stream still holds\n  messaging-stream --follow --checkpoint follow.json   # resume where it stopped\n  messaging-stream prod --follow --output jsonl\n  messaging-stream --event event.json           # replay what a Lambda received\n  messaging-stream --event event.json --output json\n  messaging-stream --event event.json --dry-run # what each record would do; writes nothing")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -61,6 +61,9 @@ pub struct Args {
     skip_malformed: bool,
 
     #[command(flatten)]
+    dry_run: DryRun,
+
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -86,6 +89,9 @@ async fn shutdown_signal() {
 
 /// Replays an event file, or follows the stream until stopped.
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    if args.dry_run.dry_run && args.follow {
+        anyhow::bail!("--dry-run works with --event only: --follow always applies what it reads");
+    }
     if let Some(path) = &args.event {
         // Read and parse before connecting: a bad file writes nothing.
         let text = std::fs::read_to_string(path)
@@ -99,7 +105,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .with_context(|| format!("replaying {}", path.display()))?;
         }
         let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
-        let report = stream::handle_event_records(&ctx, &records).await;
+        let report = if args.dry_run.dry_run {
+            stream::plan_event_records(&ctx, &records).await
+        } else {
+            stream::handle_event_records(&ctx, &records).await
+        };
         output::emit(&report, args.output.format())?;
         let outcomes = &report.outcomes;
         let malformed = count(outcomes, OutcomeKind::Malformed);
@@ -116,6 +126,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         if malformed > 0 {
             eprintln!("warning: {malformed} malformed records were skipped (see above)");
         }
+        args.dry_run.note();
         return stream::check_batch_response(&report);
     }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::cli::args::{TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::{self, Exit, EXIT_DRIFT};
 use crate::ops::schema_load::{self, LoadOutcome, TableDefinition};
 
@@ -16,7 +16,7 @@ use crate::ops::schema_load::{self, LoadOutcome, TableDefinition};
 #[command(
     name = "schema-load",
     version,
-    after_help = cli::after_help("Examples:\n  schema-load                          # local DynamoDB\n  schema-load prod\n  schema-load --table test-messages\n  schema-load --schema my-table.json   # any create-table --cli-input-json file\n  schema-load; [ $? -eq 3 ] && echo 'the table differs'    # exit 3: drift")
+    after_help = cli::after_help("Examples:\n  schema-load                          # local DynamoDB\n  schema-load prod\n  schema-load --table test-messages\n  schema-load --schema my-table.json   # any create-table --cli-input-json file\n  schema-load prod --dry-run           # what would be created; creates nothing\n  schema-load; [ $? -eq 3 ] && echo 'the table differs'    # exit 3: drift")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -28,6 +28,9 @@ pub struct Args {
     /// Table definition in `aws dynamodb create-table --cli-input-json` form [default: the shipped seeds/messages-table.json].
     #[arg(long, value_name = "FILE")]
     schema: Option<PathBuf>,
+
+    #[command(flatten)]
+    dry_run: DryRun,
 }
 
 /// Creates the table, or compares it with the definition.
@@ -39,14 +42,31 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("note: {note}");
     }
     let name = &def.table_name;
-    match schema_load::load(&ctx, &def).await? {
-        LoadOutcome::Created => {
-            eprintln!("created table {name} on {}: ACTIVE", ctx.dynamodb_endpoint)
+    let outcome = if args.dry_run.dry_run {
+        schema_load::plan(&ctx, &def).await?
+    } else {
+        schema_load::load(&ctx, &def).await?
+    };
+    let result = match outcome {
+        LoadOutcome::WouldCreate => {
+            eprintln!(
+                "would create table {name} on {}: {}",
+                ctx.dynamodb_endpoint,
+                def.summary()
+            );
+            Ok(())
         }
-        LoadOutcome::Unchanged => eprintln!(
-            "table {name} already exists on {} exactly as defined: nothing to do",
-            ctx.dynamodb_endpoint
-        ),
+        LoadOutcome::Created => {
+            eprintln!("created table {name} on {}: ACTIVE", ctx.dynamodb_endpoint);
+            Ok(())
+        }
+        LoadOutcome::Unchanged => {
+            eprintln!(
+                "table {name} already exists on {} exactly as defined: nothing to do",
+                ctx.dynamodb_endpoint
+            );
+            Ok(())
+        }
         LoadOutcome::Differs(diffs) => {
             eprintln!(
                 "table {name} exists on {} but differs from the definition:",
@@ -55,15 +75,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             for diff in &diffs {
                 eprintln!("  - {diff}");
             }
-            return Err(Exit::new(
+            Err(Exit::new(
                 EXIT_DRIFT,
                 format!(
                     "table {name} differs from the definition in {} way(s); nothing was changed",
                     diffs.len()
                 ),
             )
-            .into());
+            .into())
         }
-    }
-    Ok(())
+    };
+    args.dry_run.note();
+    result
 }

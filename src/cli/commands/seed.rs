@@ -6,7 +6,7 @@ use clap::builder::TypedValueParser as _;
 use clap::Parser;
 use uuid::Uuid;
 
-use crate::cli::args::{TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::confirm::Confirmation;
 use crate::cli::progress::Progress;
 use crate::cli::{self};
@@ -23,6 +23,8 @@ use crate::ops::seed::{self, Phase, SeedInput};
 /// first), so the table never holds two copies; messages it did not write (send-message, the app)
 /// are never touched. Two seeds of one group at once: the second fails (a lock in the table).
 /// The table must have the messages table's keys (pk, sk). On prod it asks first (--yes for CI).
+/// With --dry-run it validates and reads as usual, says what it would put and delete, and
+/// writes nothing (no lock either).
 ///
 /// A bar with the rate and ETA shows on stderr when it is a terminal; the tool ends with one
 /// summary line on stderr and prints nothing on stdout.
@@ -30,7 +32,7 @@ use crate::ops::seed::{self, Phase, SeedInput};
 #[command(
     name = "seed",
     version,
-    after_help = cli::after_help("Examples:\n  seed                                   # the built-in conversation, local\n  seed --now 2026-11-22T10:00:00+00:00    # reproducible times\n  seed --file my-chat.txt --from alice --to bob\n  seed --messages 50000 --concurrency 16  # synthetic load\n  seed prod --yes")
+    after_help = cli::after_help("Examples:\n  seed                                   # the built-in conversation, local\n  seed --now 2026-11-22T10:00:00+00:00    # reproducible times\n  seed --file my-chat.txt --from alice --to bob\n  seed --messages 50000 --concurrency 16  # synthetic load\n  seed prod --yes\n  seed prod --dry-run                     # the plan only: no lock, nothing written")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -72,6 +74,9 @@ pub struct Args {
 
     #[command(flatten)]
     confirm: Confirmation,
+
+    #[command(flatten)]
+    dry_run: DryRun,
 }
 
 /// Validates everything, asks on prod, then writes with a progress bar.
@@ -90,6 +95,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         now: args.now,
     };
     let plan = seed::prepare(&ctx, input).await?;
+    if args.dry_run.dry_run {
+        eprintln!(
+            "seed of group {} in table {} on {} would {}",
+            plan.group,
+            ctx.table(),
+            ctx.dynamodb_endpoint,
+            plan.describe()
+        );
+        args.dry_run.note();
+        return Ok(());
+    }
     args.confirm.confirm(
         ctx.target(),
         &format!(

@@ -3,7 +3,7 @@
 use clap::{ArgGroup, Parser};
 use uuid::Uuid;
 
-use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{DryRun, OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::output::{self, Report};
 use crate::cli::{self};
 use crate::ops::send::{self, Destination, Sent};
@@ -13,13 +13,14 @@ use crate::pg;
 /// (--group), or into a new group with another user (--to).
 ///
 /// Only the message (and, for a new group, both conversation rows) is written; the stream
-/// processor (`messaging-stream`) moves the conversation rows to the latest message.
+/// processor (`messaging-stream`) moves the conversation rows to the latest message. With
+/// --dry-run every check still applies and the report says what would be written; nothing is.
 #[derive(Parser, Debug)]
 #[command(
     name = "send-message",
     version,
     group(ArgGroup::new("destination").required(true).args(["group", "to"])),
-    after_help = cli::after_help("Output fields (json, jsonl): message_uuid, message_group_uuid, created_at, from, to, new_group.\n\nExamples:\n  send-message --from andrewbrown --to bayko 'Hi Andrew!'\n  send-message --from bayko --group 5ae290ed-55d1-47a0-bc6d-fe2bc2700399 'Hello again'\n  send-message --from bayko --group 5ae290ed-55d1-47a0-bc6d-fe2bc2700399 'From prod' prod\n  send-message --from bayko --to andrewbrown 'Hi' | jq -r .message_uuid")
+    after_help = cli::after_help("Output fields (json, jsonl): message_uuid, message_group_uuid, created_at, from, to, new_group.\n\nExamples:\n  send-message --from andrewbrown --to bayko 'Hi Andrew!'\n  send-message --from bayko --group 5ae290ed-55d1-47a0-bc6d-fe2bc2700399 'Hello again'\n  send-message --from bayko --group 5ae290ed-55d1-47a0-bc6d-fe2bc2700399 'From prod' prod\n  send-message --from bayko --to andrewbrown 'Hi' | jq -r .message_uuid\n  send-message --from bayko --to andrewbrown 'Hi' --dry-run   # checks and reports; writes nothing")
 )]
 pub struct Args {
     /// The message (1 to 1,024 characters).
@@ -42,6 +43,9 @@ pub struct Args {
     /// Start a new group with this user.
     #[arg(long, value_name = "HANDLE")]
     to: Option<String>,
+
+    #[command(flatten)]
+    dry_run: DryRun,
 
     #[command(flatten)]
     output: OutputArgs,
@@ -80,6 +84,28 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
     let pg = pg::connect(&ctx.config).await?;
+    if args.dry_run.dry_run {
+        let sent = send::plan(&ctx, &pg, &args.from, &to, &args.text).await?;
+        output::emit(&sent, args.output.format())?;
+        let (m, table) = (&sent.message, ctx.table());
+        eprintln!(
+            "would write message {} of group {} at {} to table {}{}",
+            m.uuid,
+            m.group,
+            m.created,
+            table,
+            if sent.new_group {
+                format!(
+                    ", and the two conversation rows of the new group (GRP#{} and GRP#{})",
+                    m.sender.uuid, sent.recipient.uuid
+                )
+            } else {
+                String::new()
+            }
+        );
+        args.dry_run.note();
+        return Ok(());
+    }
     let sent = send::send(&ctx, &pg, &args.from, &to, &args.text).await?;
     output::emit(&sent, args.output.format())
 }

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 
-use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{DryRun, OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::output::{self, Report};
 use crate::cli::{self};
 use crate::cognito;
@@ -28,9 +28,8 @@ pub struct Args {
     #[command(flatten)]
     pool: UserPoolArgs,
 
-    /// Report what would change and write nothing.
-    #[arg(long)]
-    dry_run: bool,
+    #[command(flatten)]
+    dry_run: DryRun,
 
     #[command(flatten)]
     output: OutputArgs,
@@ -109,13 +108,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let ctx = crate::context::Context::new(config).await?;
     let pool_id = cognito::resolve_user_pool_id(&ctx, &args.pool.pool_name).await?;
     let bar = super::users_bar(&ctx, &pool_id).await;
-    let report =
-        sync_users::sync_cognito_user_ids_with_progress(&ctx, &pool_id, args.dry_run, |n| {
-            bar.set(n as u64)
-        })
-        .await?;
+    let report = sync_users::sync_cognito_user_ids_with_progress(
+        &ctx,
+        &pool_id,
+        args.dry_run.dry_run,
+        |n| bar.set(n as u64),
+    )
+    .await?;
     bar.finish();
     output::emit(&report, args.output.format())?;
+    args.dry_run.note();
     if !report.ambiguous.is_empty() {
         eprintln!(
             "warning: {} preferred_username values are shared by several Cognito users; none of them was applied",

@@ -195,6 +195,8 @@ pub enum LoadOutcome {
     Unchanged,
     /// The table exists and differs; nothing was changed.
     Differs(Vec<String>),
+    /// Only from [`plan`] (a dry run): the table is missing and would be created.
+    WouldCreate,
 }
 
 impl TableDefinition {
@@ -302,6 +304,26 @@ impl TableDefinition {
             );
         }
         Ok(())
+    }
+
+    /// One line naming what this definition creates: keys, indexes and stream.
+    pub fn summary(&self) -> String {
+        let keys = |keys: &[KeyDef]| {
+            keys.iter()
+                .map(|k| format!("{} {}", k.attribute_name, k.key_type.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut parts = vec![format!("keys ({})", keys(&self.key_schema))];
+        for index in &self.indexes {
+            parts.push(format!("GSI {} ({})", index.name, keys(&index.key_schema)));
+        }
+        parts.push(match self.stream {
+            Some(view) => format!("stream {}", view.as_str()),
+            None => "no stream".into(),
+        });
+        parts.push(format!("billing {}", self.billing_mode.as_str()));
+        parts.join(", ")
     }
 
     /// Lists how `table` differs from this definition (empty: identical).
@@ -470,6 +492,20 @@ fn sdk_throughput(t: Option<Throughput>) -> Result<Option<ProvisionedThroughput>
             .context("building provisioned throughput")
     })
     .transpose()
+}
+
+/// What [`load`] would do, without creating anything: [`LoadOutcome::WouldCreate`] when the
+/// table is missing, else the comparison [`load`] makes (one DescribeTable).
+pub async fn plan(ctx: &Context, def: &TableDefinition) -> Result<LoadOutcome> {
+    let Some(table) = describe(ctx, &def.table_name).await? else {
+        return Ok(LoadOutcome::WouldCreate);
+    };
+    let diffs = def.differences(&table);
+    Ok(if diffs.is_empty() {
+        LoadOutcome::Unchanged
+    } else {
+        LoadOutcome::Differs(diffs)
+    })
 }
 
 /// Creates the table of `def` (named `def.table_name`) if it is missing and waits until it and its

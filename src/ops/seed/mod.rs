@@ -215,6 +215,33 @@ impl Plan {
         self.overwritten
     }
 
+    /// What this plan writes and deletes, in one line (the report of `seed --dry-run`): the
+    /// items to put (messages and conversation rows, with their keys), the earlier seed's items
+    /// to overwrite or delete, and what is kept.
+    pub fn describe(&self) -> String {
+        let rows: Vec<String> = self
+            .rows_to_write()
+            .map(|c| format!("{}", Pk::Group(c.owner)))
+            .collect();
+        format!(
+            "put {} items: {} messages ({} of group {}) and {} conversation rows [{}]; \
+             of an earlier seed: {} items overwritten in place, {} deleted ({} messages, {} \
+             conversation rows); kept: {} messages no seed wrote, {} conversation rows carrying one",
+            self.item_count(),
+            self.message_count(),
+            Pk::Message(self.group),
+            self.group,
+            rows.len(),
+            rows.join(", "),
+            self.overwritten,
+            self.stale_count(),
+            self.stale_messages.len(),
+            self.stale_conversations.len(),
+            self.kept_messages,
+            self.kept_rows.len()
+        )
+    }
+
     /// The two conversation rows this seed writes.
     pub fn conversations(&self) -> &[Conversation; 2] {
         &self.conversations

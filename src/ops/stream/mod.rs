@@ -383,6 +383,17 @@ pub fn plan_batch_in<'a>(
 /// record that was skipped as stale only because a newer message of its group, at or after the
 /// failure, was going to be applied. [`batch_response`] turns the outcomes into Lambda's answer.
 pub async fn process_batch(ctx: &Context, records: &[IncomingRecord]) -> Vec<RecordOutcome> {
+    process(ctx, records, false).await
+}
+
+/// What [`process_batch`] would do, with the same reads (the group index, the conversation
+/// rows) and no TransactWriteItems: a record whose rows would move is [`OutcomeKind::Applied`],
+/// its detail saying "would move".
+pub async fn plan_batch_outcomes(ctx: &Context, records: &[IncomingRecord]) -> Vec<RecordOutcome> {
+    process(ctx, records, true).await
+}
+
+async fn process(ctx: &Context, records: &[IncomingRecord], dry_run: bool) -> Vec<RecordOutcome> {
     let plan = plan_batch_in(records, |table| target_table(ctx, table));
     let mut outcomes: Vec<RecordOutcome> = Vec::with_capacity(plan.len());
     // Contexts for the tables the records name (`eventSourceARN`), built once per table.
@@ -427,7 +438,7 @@ pub async fn process_batch(ctx: &Context, records: &[IncomingRecord]) -> Vec<Rec
                         .entry(name.to_string())
                         .or_insert_with(|| ctx.for_table(name))
                 };
-                match apply_message(ctx, &message).await {
+                match apply_message(ctx, &message, dry_run).await {
                     Ok((kind, detail)) => {
                         RecordOutcome::for_message(index, id, &message, kind, detail)
                     }
@@ -546,6 +557,13 @@ impl Report for EventReport {
     }
 }
 
+/// What [`handle_event_records`] would do, writing nothing (see [`plan_batch_outcomes`]).
+pub async fn plan_event_records(ctx: &Context, records: &[IncomingRecord]) -> EventReport {
+    let outcomes = plan_batch_outcomes(ctx, records).await;
+    let response = batch_response(&outcomes);
+    EventReport { outcomes, response }
+}
+
 /// Handles the records of a Lambda event as one batch.
 pub async fn handle_event_records(ctx: &Context, records: &[IncomingRecord]) -> EventReport {
     let outcomes = process_batch(ctx, records).await;
@@ -632,7 +650,11 @@ pub fn newest_per_owner(rows: Vec<Item>) -> BTreeMap<String, (Sk, Item)> {
 }
 
 /// Moves every conversation row of the message's group that is older than the message.
-async fn apply_message(ctx: &Context, message: &NewMessage) -> Result<(OutcomeKind, String)> {
+async fn apply_message(
+    ctx: &Context,
+    message: &NewMessage,
+    dry_run: bool,
+) -> Result<(OutcomeKind, String)> {
     // The group index is eventually consistent: a group created a moment ago, or a row in the
     // middle of a move (deleted, not yet put, as the index sees it), may briefly be missing.
     let mut newest = newest_per_owner(group_rows(ctx, message.group).await?);
@@ -651,9 +673,20 @@ async fn apply_message(ctx: &Context, message: &NewMessage) -> Result<(OutcomeKi
     }
     let mut results = Vec::with_capacity(newest.len());
     for (owner, (_, row)) in newest {
-        results.push(move_row(ctx, message, owner, row).await?);
+        results.push(move_row(ctx, message, owner, row, dry_run).await?);
     }
-    Ok(summarize(&results))
+    let (kind, detail) = summarize(&results);
+    Ok(if dry_run {
+        (
+            kind,
+            format!(
+                "dry run: {}",
+                detail.replace(" moved from ", " would move from ")
+            ),
+        )
+    } else {
+        (kind, detail)
+    })
 }
 
 fn summarize(results: &[RowResult]) -> (OutcomeKind, String) {
@@ -690,6 +723,7 @@ async fn move_row(
     message: &NewMessage,
     owner: String,
     mut row: Item,
+    dry_run: bool,
 ) -> Result<RowResult> {
     let new_sk = message.at.to_string();
     for attempt in 0..MAX_ATTEMPTS {
@@ -697,6 +731,12 @@ async fn move_row(
         let current = Sk::parse(&old_sk)?;
         if !must_move(current, message.at) {
             return Ok(RowResult::AlreadyCurrent { owner, sk: old_sk });
+        }
+        if dry_run {
+            return Ok(RowResult::Moved {
+                owner,
+                from: old_sk,
+            });
         }
         let mut moved = row.clone();
         moved.insert(SK.into(), s(&new_sk));
