@@ -115,9 +115,11 @@ fn plain_value(v: &AttributeValue) -> Value {
             .map(|b| Value::String(base64(b.as_ref())))
             .collect(),
         AttributeValue::L(l) => l.iter().map(plain_value).collect(),
-        AttributeValue::M(m) => {
-            Value::Object(m.iter().map(|(k, v)| (k.clone(), plain_value(v))).collect())
-        }
+        AttributeValue::M(m) => Value::Object(
+            sorted(m)
+                .map(|(k, v)| (k.clone(), plain_value(v)))
+                .collect(),
+        ),
         _ => Value::Null,
     }
 }
@@ -141,7 +143,7 @@ fn typed_value(v: &AttributeValue) -> Value {
         AttributeValue::M(m) => (
             "M",
             Value::Object(
-                m.iter()
+                sorted(m)
                     .map(|(k, v)| (k.clone(), typed_value(v)))
                     .collect::<Map<_, _>>(),
             ),
@@ -151,6 +153,15 @@ fn typed_value(v: &AttributeValue) -> Value {
     let mut obj = Map::new();
     obj.insert(tag.to_string(), value);
     Value::Object(obj)
+}
+
+/// A map's entries by name: the JSON of an item is the same on every run, whatever order the
+/// map iterates in (serde_json keeps insertion order when a dependency turns on
+/// `preserve_order`).
+fn sorted(m: &HashMap<String, AttributeValue>) -> impl Iterator<Item = (&String, &AttributeValue)> {
+    let mut entries: Vec<_> = m.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    entries.into_iter()
 }
 
 /// Standard base64 with padding, as DynamoDB's JSON carries binary values.

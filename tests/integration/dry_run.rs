@@ -398,7 +398,11 @@ fn import_dry_run_checks_every_line_and_writes_nothing() {
     assert_eq!(items(&table), before, "a dry run wrote to the table");
 
     // A bad line is still an error naming it, as in a real run.
-    std::fs::write(&file, "{\"Item\":{\"pk\":{\"S\":\"MSG#a\"}}}\nnot json\n").unwrap();
+    std::fs::write(
+        &file,
+        "{\"Item\":{\"pk\":{\"S\":\"MSG#a\"},\"sk\":{\"S\":\"1\"}}}\nnot json\n",
+    )
+    .unwrap();
     let err = fails(run(bin("import").args([
         "--table",
         &table.name,
