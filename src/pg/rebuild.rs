@@ -76,27 +76,10 @@ pub async fn plan(
     seed_sql: &str,
     replace: Option<&str>,
 ) -> Result<RebuildPlan> {
-    let (pg, _) = super::conninfo::parse(url)?;
-    let name = pg
-        .get_dbname()
-        .context("the connection URL names no database")?
-        .to_string();
-    if name == "postgres" || name.starts_with("template") {
-        bail!("refusing to rebuild the system database {name:?}");
-    }
-    if name.len() > MAX_IDENT_BYTES {
-        bail!("database name {name:?} is longer than PostgreSQL's {MAX_IDENT_BYTES}-byte limit");
-    }
+    let name = database_name(url)?;
     let seed_users = count_seed_users(seed_sql);
     let admin = connect_url(&admin_url(url, &name)?, config).await?;
-    let existing = admin
-        .query_opt(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
-            &[&name],
-        )
-        .await
-        .with_context(|| format!("looking for database {name}"))?;
-    let Some(row) = existing else {
+    let Some(marked) = database_mark(&admin, &name).await? else {
         return Ok(RebuildPlan {
             database: name,
             exists: false,
@@ -106,16 +89,9 @@ pub async fn plan(
             seed_users,
         });
     };
-    let marked = row.get::<_, Option<String>>(0).as_deref() == Some(MARK);
     let client = connect_url(url, config).await?;
     let tables = count_tables(&client, &name).await?;
-    if !marked && replace != Some(name.as_str()) && tables > 0 {
-        bail!(
-            "database {name} was not created by db-setup (it has no {MARK:?} comment) and \
-             holds {tables} tables: refusing to replace it; if it really is to be replaced, \
-             name it: --replace {name}"
-        );
-    }
+    refuse_unmarked(&name, marked, tables, replace)?;
     let has_users: bool = client
         .query_one("SELECT to_regclass('public.users') IS NOT NULL", &[])
         .await
@@ -140,6 +116,46 @@ pub async fn plan(
         users_now,
         seed_users,
     })
+}
+
+/// The database `url` names, refusing the system databases and names PostgreSQL would cut.
+fn database_name(url: &str) -> Result<String> {
+    let (pg, _) = super::conninfo::parse(url)?;
+    let name = pg
+        .get_dbname()
+        .context("the connection URL names no database")?
+        .to_string();
+    if name == "postgres" || name.starts_with("template") {
+        bail!("refusing to rebuild the system database {name:?}");
+    }
+    if name.len() > MAX_IDENT_BYTES {
+        bail!("database name {name:?} is longer than PostgreSQL's {MAX_IDENT_BYTES}-byte limit");
+    }
+    Ok(name)
+}
+
+/// Whether database `name` carries db-setup's mark; `None` when it does not exist.
+async fn database_mark(admin: &Client, name: &str) -> Result<Option<bool>> {
+    let row = admin
+        .query_opt(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+            &[&name],
+        )
+        .await
+        .with_context(|| format!("looking for database {name}"))?;
+    Ok(row.map(|row| row.get::<_, Option<String>>(0).as_deref() == Some(MARK)))
+}
+
+/// Refuses to replace an unmarked database that holds tables, unless `replace` names it.
+fn refuse_unmarked(name: &str, marked: bool, tables: i64, replace: Option<&str>) -> Result<()> {
+    if !marked && replace != Some(name) && tables > 0 {
+        bail!(
+            "database {name} was not created by db-setup (it has no {MARK:?} comment) and \
+             holds {tables} tables: refusing to replace it; if it really is to be replaced, \
+             name it: --replace {name}"
+        );
+    }
+    Ok(())
 }
 
 /// The tables (and views) of the database `client` is connected to, outside the system schemas.
@@ -243,17 +259,7 @@ pub async fn rebuild_with(
     seed_sql: &str,
     replace: Option<&str>,
 ) -> Result<Rebuilt> {
-    let (pg, _) = super::conninfo::parse(url)?;
-    let name = pg
-        .get_dbname()
-        .context("the connection URL names no database")?
-        .to_string();
-    if name == "postgres" || name.starts_with("template") {
-        bail!("refusing to rebuild the system database {name:?}");
-    }
-    if name.len() > MAX_IDENT_BYTES {
-        bail!("database name {name:?} is longer than PostgreSQL's {MAX_IDENT_BYTES}-byte limit");
-    }
+    let name = database_name(url)?;
     let staging = staging_name(&name);
     let admin = connect_url(&admin_url(url, &name)?, config).await?;
     // A staging database is only ever left by a run that was killed: remove it.
@@ -264,14 +270,7 @@ pub async fn rebuild_with(
         ))
         .await
         .with_context(|| format!("removing the leftover staging database {staging}"))?;
-    let existing = admin
-        .query_opt(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
-            &[&name],
-        )
-        .await
-        .with_context(|| format!("looking for database {name}"))?;
-    let Some(row) = existing else {
+    let Some(marked) = database_mark(&admin, &name).await? else {
         let users = create(&admin, url, config, &name, &staging, schema_sql, seed_sql).await?;
         return Ok(Rebuilt {
             database: name,
@@ -279,27 +278,10 @@ pub async fn rebuild_with(
             created: true,
         });
     };
-    let marked = row.get::<_, Option<String>>(0).as_deref() == Some(MARK);
     let mut client = connect_url(url, config).await?;
     if !marked && replace != Some(name.as_str()) {
-        let tables: i64 = client
-            .query_one(
-                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') \
-                 AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-                 AND n.nspname NOT LIKE 'pg_toast%'",
-                &[],
-            )
-            .await
-            .with_context(|| format!("counting the tables of database {name}"))?
-            .get(0);
-        if tables > 0 {
-            bail!(
-                "database {name} was not created by db-setup (it has no {MARK:?} comment) and \
-                 holds {tables} tables: refusing to replace it; if it really is to be replaced, \
-                 name it: --replace {name}"
-            );
-        }
+        let tables = count_tables(&client, &name).await?;
+        refuse_unmarked(&name, marked, tables, replace)?;
     }
     let users = load(&mut client, &name, schema_sql, seed_sql, true)
         .await
