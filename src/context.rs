@@ -13,6 +13,8 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::service_config::ServiceConfigKey;
 
 use crate::config::{Config, Target, TIMEOUT_VAR};
@@ -360,9 +362,22 @@ pub fn timeout_config(timeout: Duration) -> TimeoutConfig {
         .build()
 }
 
+/// The one HTTP client every AWS client shares: hyper with rustls over ring and the operating
+/// system's trust store. (The SDK's default client would bring aws-lc-rs as a second crypto
+/// library; PostgreSQL's TLS already uses ring.)
+fn https_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
 async fn load_sdk_config(config: &Config, timeout: Duration) -> SdkConfig {
     let timeouts = timeout_config(timeout);
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
+        .timeout_config(timeouts);
     if let Some(region) = &config.region {
         loader = loader.region(Region::new(region.clone()));
     }

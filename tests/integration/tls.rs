@@ -468,3 +468,130 @@ fn prod_warns_once_when_the_server_is_not_checked() {
         .env("PGSSLROOTCERT", &server.other_ca_pem)));
     assert!(err.contains("unknown issuer"), "{err}");
 }
+
+/// An HTTPS front for the local stack's DynamoDB Local: a TLS-terminating proxy (Python's `ssl`
+/// and `asyncio`) on 127.0.0.1 with a certificate for `localhost` from the test's own CA. Killed
+/// and removed on drop.
+struct HttpsFront {
+    dir: PathBuf,
+    port: u16,
+    ca_pem: PathBuf,
+    proxy: std::process::Child,
+}
+
+const HTTPS_PROXY: &str = r#"
+import asyncio, ssl, sys
+cert, key, port, upstream = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+async def pipe(reader, writer):
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except Exception:
+        pass
+    finally:
+        writer.close()
+async def handle(reader, writer):
+    up_reader, up_writer = await asyncio.open_connection("127.0.0.1", upstream)
+    await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", port, ssl=ctx)
+    print("ready", flush=True)
+    async with server:
+        await server.serve_forever()
+asyncio.run(main())
+"#;
+
+impl HttpsFront {
+    fn start() -> HttpsFront {
+        use std::io::BufRead;
+        let dir = std::env::temp_dir().join(unique("cruddur-https"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca_pem = make_ca(&dir, "test-ca");
+        make_server_cert(&dir, "test-ca", "DNS:localhost", Validity::Current);
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut proxy = Command::new("python3")
+            .args(["-c", HTTPS_PROXY])
+            .arg(dir.join("server.pem"))
+            .arg(dir.join("server.key"))
+            .arg(port.to_string())
+            .arg(crate::common::ports().dynamodb.to_string())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 runs");
+        let mut ready = String::new();
+        std::io::BufReader::new(proxy.stdout.take().unwrap())
+            .read_line(&mut ready)
+            .unwrap();
+        let front = HttpsFront {
+            dir,
+            port,
+            ca_pem,
+            proxy,
+        };
+        assert_eq!(ready.trim(), "ready", "the HTTPS proxy did not start");
+        front
+    }
+
+    /// `list-tables prod` through this front, trusting only the system's store plus, when
+    /// `ca` is given, `SSL_CERT_FILE=ca`.
+    fn list_tables(&self, ca: Option<&Path>) -> std::process::Output {
+        let mut cmd = bin("list-tables");
+        cmd.arg("prod")
+            .env(
+                "AWS_ENDPOINT_URL",
+                format!("https://localhost:{}", self.port),
+            )
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "cruddurlocal")
+            .env("AWS_SECRET_ACCESS_KEY", "cruddurlocal")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("SSL_CERT_DIR")
+            .env_remove("SSL_CERT_FILE")
+            // The SDK retries a failed handshake (5 attempts with backoff, ~8 s): the bound
+            // must outlast them for the error to be the certificate, not the timeout.
+            .args(["--output", "json", "--timeout", "30"]);
+        if let Some(ca) = ca {
+            cmd.env("SSL_CERT_FILE", ca);
+        }
+        run(&mut cmd)
+    }
+}
+
+impl Drop for HttpsFront {
+    fn drop(&mut self) {
+        let _ = self.proxy.kill();
+        let _ = self.proxy.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The AWS clients (prod) speak TLS through the toolkit's own HTTP client (rustls with ring) and
+/// check the server's certificate against the trust store: a server whose CA is trusted answers,
+/// one whose CA is not is refused, naming the certificate problem.
+#[test]
+fn aws_calls_verify_the_server_certificate() {
+    let front = HttpsFront::start();
+    let table = crate::common::TestTable::created();
+
+    let out = ok(front.list_tables(Some(&front.ca_pem)));
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        listed.contains(&table.name),
+        "list-tables over HTTPS must list {}:\n{listed}",
+        table.name
+    );
+
+    let err = fails(front.list_tables(None));
+    assert!(
+        err.contains("UnknownIssuer") || err.contains("certificate"),
+        "an untrusted server must be refused, naming the certificate: {err}"
+    );
+    assert!(!err.contains(&table.name), "{err}");
+}
