@@ -8,6 +8,7 @@
 mod bad_input;
 mod check;
 mod common;
+mod credentials;
 mod dry_run;
 mod export_import;
 mod faults;
