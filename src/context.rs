@@ -5,6 +5,7 @@
 use std::error::Error as StdError;
 use std::fmt::{self, Display};
 use std::io;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
@@ -226,19 +227,21 @@ where
 }
 
 /// What every command works with: configuration and clients, built once per process.
+///
+/// Each AWS client is built on first use ([`dynamodb`](Context::dynamodb),
+/// [`cognito`](Context::cognito), [`dynamodb_streams`](Context::dynamodb_streams)) from the one
+/// SDK configuration, and shared by every clone of the context. A tool that never calls a
+/// service does not build its client, and so does not carry that client's code either (each
+/// tool is its own binary: `list-tables` has no Cognito client in it).
 #[derive(Debug, Clone)]
 pub struct Context {
     /// The resolved configuration.
     pub config: Config,
     /// The loaded SDK configuration, for clients of other services.
     pub sdk: SdkConfig,
-    /// The DynamoDB client.
-    pub dynamodb: aws_sdk_dynamodb::Client,
-    /// The Cognito user pools client.
-    pub cognito: aws_sdk_cognitoidentityprovider::Client,
-    /// The DynamoDB Streams client (locally the DynamoDB endpoint: DynamoDB Local serves both;
-    /// on prod its own, `AWS_ENDPOINT_URL_DYNAMODB_STREAMS` or the regional one).
-    pub dynamodb_streams: aws_sdk_dynamodbstreams::Client,
+    dynamodb: Arc<OnceLock<aws_sdk_dynamodb::Client>>,
+    cognito: Arc<OnceLock<aws_sdk_cognitoidentityprovider::Client>>,
+    dynamodb_streams: Arc<OnceLock<aws_sdk_dynamodbstreams::Client>>,
     /// Where DynamoDB requests go, for messages.
     pub dynamodb_endpoint: Endpoint,
     /// Where DynamoDB Streams requests go, for messages.
@@ -252,7 +255,8 @@ pub struct Context {
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl Context {
-    /// Loads the SDK configuration for `config.target` and builds every client from it.
+    /// Loads the SDK configuration for `config.target`; the clients are built from it on first
+    /// use.
     ///
     /// Local: static dummy credentials (never a person's real ones), few quick retries.
     /// Prod: the SDK's standard credential and region chains, standard retries.
@@ -265,24 +269,12 @@ impl Context {
                 config.target
             );
         }
-        // Only the local endpoints are set here (config.rs resolves them, the Streams client
-        // shares DynamoDB Local's); on prod the SDK reads AWS_ENDPOINT_URL[_<SERVICE>] itself.
-        let mut ddb = aws_sdk_dynamodb::config::Builder::from(&sdk);
-        let mut streams = aws_sdk_dynamodbstreams::config::Builder::from(&sdk);
-        if let Some(url) = &config.dynamodb_endpoint {
-            ddb = ddb.endpoint_url(url);
-            streams = streams.endpoint_url(url);
-        }
-        let mut cognito = aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk);
-        if let Some(url) = &config.cognito_endpoint {
-            cognito = cognito.endpoint_url(url);
-        }
-        Ok(Context::from_parts(
+        Ok(Context::with_clients(
             config,
             sdk,
-            aws_sdk_dynamodb::Client::from_conf(ddb.build()),
-            aws_sdk_cognitoidentityprovider::Client::from_conf(cognito.build()),
-            aws_sdk_dynamodbstreams::Client::from_conf(streams.build()),
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
         ))
     }
 
@@ -294,6 +286,22 @@ impl Context {
         dynamodb: aws_sdk_dynamodb::Client,
         cognito: aws_sdk_cognitoidentityprovider::Client,
         dynamodb_streams: aws_sdk_dynamodbstreams::Client,
+    ) -> Context {
+        Context::with_clients(
+            config,
+            sdk,
+            OnceLock::from(dynamodb),
+            OnceLock::from(cognito),
+            OnceLock::from(dynamodb_streams),
+        )
+    }
+
+    fn with_clients(
+        config: Config,
+        sdk: SdkConfig,
+        dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
+        cognito: OnceLock<aws_sdk_cognitoidentityprovider::Client>,
+        dynamodb_streams: OnceLock<aws_sdk_dynamodbstreams::Client>,
     ) -> Context {
         let ddb_url = config.dynamodb_endpoint.as_deref();
         // Context::new has checked the setting; a context built otherwise gets the default.
@@ -323,12 +331,49 @@ impl Context {
                 config.target,
                 timeout,
             ),
-            dynamodb,
-            dynamodb_streams,
-            cognito,
+            dynamodb: Arc::new(dynamodb),
+            dynamodb_streams: Arc::new(dynamodb_streams),
+            cognito: Arc::new(cognito),
             config,
             sdk,
         }
+    }
+
+    // Only the local endpoints are set below (config.rs resolves them; the Streams client
+    // shares DynamoDB Local's); on prod the SDK reads AWS_ENDPOINT_URL[_<SERVICE>] itself.
+
+    /// The DynamoDB client.
+    pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
+        self.dynamodb.get_or_init(|| {
+            let mut builder = aws_sdk_dynamodb::config::Builder::from(&self.sdk);
+            if let Some(url) = &self.config.dynamodb_endpoint {
+                builder = builder.endpoint_url(url);
+            }
+            aws_sdk_dynamodb::Client::from_conf(builder.build())
+        })
+    }
+
+    /// The Cognito user pools client.
+    pub fn cognito(&self) -> &aws_sdk_cognitoidentityprovider::Client {
+        self.cognito.get_or_init(|| {
+            let mut builder = aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk);
+            if let Some(url) = &self.config.cognito_endpoint {
+                builder = builder.endpoint_url(url);
+            }
+            aws_sdk_cognitoidentityprovider::Client::from_conf(builder.build())
+        })
+    }
+
+    /// The DynamoDB Streams client (locally the DynamoDB endpoint: DynamoDB Local serves both;
+    /// on prod its own, `AWS_ENDPOINT_URL_DYNAMODB_STREAMS` or the regional one).
+    pub fn dynamodb_streams(&self) -> &aws_sdk_dynamodbstreams::Client {
+        self.dynamodb_streams.get_or_init(|| {
+            let mut builder = aws_sdk_dynamodbstreams::config::Builder::from(&self.sdk);
+            if let Some(url) = &self.config.dynamodb_endpoint {
+                builder = builder.endpoint_url(url);
+            }
+            aws_sdk_dynamodbstreams::Client::from_conf(builder.build())
+        })
     }
 
     /// The target this context talks to.

@@ -53,7 +53,7 @@ pub async fn resolve_user_pool_id(ctx: &Context, pool_name: &str) -> Result<Stri
 pub async fn find_pool_by_name(ctx: &Context, name: &str) -> Result<Option<String>> {
     let mut ids = Vec::new();
     let mut pages = ctx
-        .cognito
+        .cognito()
         .list_user_pools()
         .max_results(LIST_POOLS_PAGE_SIZE)
         .into_paginator()
@@ -138,7 +138,7 @@ pub async fn list_users_with_progress(
     let mut listing = UserListing::default();
     // The paginator stops at a missing or empty PaginationToken, as moto sends on the last page.
     let mut pages = ctx
-        .cognito
+        .cognito()
         .list_users()
         .user_pool_id(pool_id)
         .attributes_to_get(PREFERRED_USERNAME)
@@ -164,7 +164,7 @@ pub async fn list_users_with_progress(
 /// gives none.
 pub async fn estimated_users(ctx: &Context, pool_id: &str) -> Result<Option<u64>> {
     let described = ctx
-        .cognito
+        .cognito()
         .describe_user_pool()
         .user_pool_id(pool_id)
         .send()
@@ -222,7 +222,7 @@ pub async fn users_with_handle(
     let mut token: Option<String> = None;
     loop {
         let page = ctx
-            .cognito
+            .cognito()
             .list_users()
             .user_pool_id(pool_id)
             .set_filter(filter.clone())
@@ -371,7 +371,7 @@ async fn setup(
 /// Creates a user pool named `name` and returns its id.
 pub async fn create_pool(ctx: &Context, name: &str) -> Result<String> {
     let created = ctx
-        .cognito
+        .cognito()
         .create_user_pool()
         .pool_name(name)
         .send()
@@ -397,7 +397,7 @@ async fn create_users(
     let permits = Arc::new(Semaphore::new(CREATE_CONCURRENCY));
     let mut tasks = JoinSet::new();
     for user in users {
-        let (client, endpoint) = (ctx.cognito.clone(), ctx.cognito_endpoint.clone());
+        let (client, endpoint) = (ctx.cognito().clone(), ctx.cognito_endpoint.clone());
         let (pool_id, user, permits) = (pool_id.to_string(), user.clone(), permits.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await?;

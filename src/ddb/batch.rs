@@ -91,7 +91,7 @@ pub async fn batch_write(
         while tasks.len() < concurrency {
             let Some(batch) = pending.next() else { break };
             tasks.spawn(write_batch(
-                ctx.dynamodb.clone(),
+                ctx.dynamodb().clone(),
                 ctx.dynamodb_endpoint.clone(),
                 table.clone(),
                 batch,

@@ -72,7 +72,7 @@ pub async fn acquire(
     item.insert(HOLDER.into(), s(holder));
     item.insert(EXPIRES_AT.into(), n(now + lease.as_millis() as u64));
     let put = ctx
-        .dynamodb
+        .dynamodb()
         .put_item()
         .table_name(table)
         .set_item(Some(item))
@@ -156,7 +156,7 @@ async fn renew(
         tokio::time::sleep(lease / 3).await;
         let until = now_ms() + lease.as_millis() as u64;
         let renewed = ctx
-            .dynamodb
+            .dynamodb()
             .update_item()
             .table_name(&table)
             .key(PK, s(&pk))
@@ -208,7 +208,7 @@ impl Lease {
         self.renewer.abort();
         let deleted = self
             .ctx
-            .dynamodb
+            .dynamodb()
             .delete_item()
             .table_name(&self.table)
             .key(PK, s(&self.pk))

@@ -45,7 +45,7 @@ pub async fn query_all(
 
 /// A query for every item of the partition `pk` of the context's table (oldest first).
 pub fn partition(ctx: &Context, pk: impl fmt::Display) -> QueryFluentBuilder {
-    ctx.dynamodb
+    ctx.dynamodb()
         .query()
         .table_name(ctx.table())
         .key_condition_expression("#pk = :pk")

@@ -121,7 +121,7 @@ pub async fn scan_pages(
             let remaining = Arc::new(AtomicU64::new(options.limit.unwrap_or(u64::MAX)));
             for segment in first..first + count {
                 let tx = tx.clone();
-                let client = ctx.dynamodb.clone();
+                let client = ctx.dynamodb().clone();
                 let endpoint = ctx.dynamodb_endpoint.clone();
                 let table = table.to_string();
                 let remaining = remaining.clone();

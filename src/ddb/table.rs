@@ -13,7 +13,13 @@ use crate::context::{Context, SdkResultExt};
 
 /// Fetches the table's description, or `None` when it does not exist.
 pub async fn describe(ctx: &Context, table: &str) -> Result<Option<TableDescription>> {
-    match ctx.dynamodb.describe_table().table_name(table).send().await {
+    match ctx
+        .dynamodb()
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+    {
         Ok(out) => Ok(out.table),
         Err(err)
             if err
@@ -31,7 +37,7 @@ pub async fn describe(ctx: &Context, table: &str) -> Result<Option<TableDescript
 
 /// Every table name, across all ListTables pages (the SDK's paginator).
 pub async fn list(ctx: &Context) -> Result<Vec<String>> {
-    ctx.dynamodb
+    ctx.dynamodb()
         .list_tables()
         .into_paginator()
         .items()
@@ -79,7 +85,7 @@ pub async fn plan_drop(ctx: &Context, table: &str, if_exists: bool) -> Result<Dr
 
 /// Deletes `table` and waits until it is gone. A missing table is an error unless `if_exists`.
 pub async fn drop(ctx: &Context, table: &str, if_exists: bool) -> Result<DropOutcome> {
-    let deleted = ctx.dynamodb.delete_table().table_name(table).send().await;
+    let deleted = ctx.dynamodb().delete_table().table_name(table).send().await;
     match deleted {
         Ok(_) => {}
         Err(err)
@@ -157,7 +163,7 @@ pub async fn wait_until_active(ctx: &Context, name: &str) -> Result<TableDescrip
     };
     let what = format!("waiting for table {name} to become ACTIVE");
     let polled = ctx
-        .dynamodb
+        .dynamodb()
         .wait_until_table_exists()
         .table_name(name)
         .wait(TABLE_WAIT)
@@ -186,7 +192,7 @@ pub async fn wait_until_active(ctx: &Context, name: &str) -> Result<TableDescrip
 
 /// Waits until the table no longer exists (the SDK's `TableNotExists` waiter).
 pub async fn wait_until_gone(ctx: &Context, name: &str) -> Result<()> {
-    ctx.dynamodb
+    ctx.dynamodb()
         .wait_until_table_not_exists()
         .table_name(name)
         .wait(TABLE_WAIT)

@@ -233,7 +233,7 @@ async fn a_server_error_on_a_later_query_page_is_an_error() {
         .repeatedly()
         .build();
     let ctx = mocked(RuleMode::Sequential, &[&rule]);
-    let request = ctx.dynamodb.query().table_name("t");
+    let request = ctx.dynamodb().query().table_name("t");
     let err = query::query_all(&ctx, request, "reading conversation x")
         .await
         .expect_err("the second page fails");
@@ -265,7 +265,7 @@ async fn paginators_follow_every_page() {
         .build();
     let ctx = mocked(RuleMode::MatchAny, &[&tables, &pages]);
     assert_eq!(table::list(&ctx).await.unwrap(), ["a", "b", "c"]);
-    let request = ctx.dynamodb.query().table_name("t");
+    let request = ctx.dynamodb().query().table_name("t");
     let items = query::query_all(&ctx, request, "q").await.unwrap();
     let pks: Vec<_> = items.iter().map(|i| get_s(i, "pk").unwrap()).collect();
     assert_eq!(pks, ["1", "2"]);

@@ -69,7 +69,7 @@ pub async fn conversations_of(ctx: &Context, user: Uuid) -> Result<Vec<Item>> {
 /// Every row of `group` in the group index (`message-group-sk-index`): its conversation rows.
 pub async fn group_rows(ctx: &Context, group: Uuid) -> Result<Vec<Item>> {
     let request = ctx
-        .dynamodb
+        .dynamodb()
         .query()
         .table_name(ctx.table())
         .index_name(GROUP_INDEX)

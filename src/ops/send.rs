@@ -189,7 +189,7 @@ fn new_message(group: Uuid, text: &str, sender: &Person) -> Message {
 
 /// Writes one message into an existing group: a `MSG#` item, refused if its key already exists.
 pub async fn put_message(ctx: &Context, message: &Message) -> Result<()> {
-    ctx.dynamodb
+    ctx.dynamodb()
         .put_item()
         .table_name(ctx.table())
         .set_item(Some(message.to_item()))
@@ -228,7 +228,7 @@ pub async fn create_group(
             .context("building a transaction item")?;
         Ok(TransactWriteItem::builder().put(put).build())
     };
-    ctx.dynamodb
+    ctx.dynamodb()
         .transact_write_items()
         .transact_items(put(a.to_item())?)
         .transact_items(put(b.to_item())?)

@@ -145,7 +145,7 @@ fn bad_input_is_refused_and_writes_nothing() {
             ("twin-2", Some("bayko")),
         ] {
             let mut req = ctx
-                .cognito
+                .cognito()
                 .admin_create_user()
                 .user_pool_id(&pool.id)
                 .username(username)

@@ -114,14 +114,14 @@ async fn users_that_disagree_with_the_pool_are_named() {
         .unwrap();
     let ctx = clean_local_context().await;
     let pool_id = stores.pool_id().await;
-    ctx.cognito
+    ctx.cognito()
         .admin_delete_user()
         .user_pool_id(&pool_id)
         .username("meitanaka")
         .send()
         .await
         .unwrap();
-    ctx.cognito
+    ctx.cognito()
         .admin_create_user()
         .user_pool_id(&pool_id)
         .username("ghost")
@@ -176,7 +176,7 @@ async fn table_items_that_disagree_are_named() {
     let put = |item: Item| {
         let ctx = ctx.clone();
         async move {
-            ctx.dynamodb
+            ctx.dynamodb()
                 .put_item()
                 .table_name(ctx.table())
                 .set_item(Some(item))
@@ -189,7 +189,7 @@ async fn table_items_that_disagree_are_named() {
         let ctx = ctx.clone();
         let sk = sk.to_string();
         async move {
-            ctx.dynamodb
+            ctx.dynamodb()
                 .delete_item()
                 .table_name(ctx.table())
                 .key("pk", s(pk))

@@ -318,7 +318,7 @@ impl Drop for TestPool {
             let mut token = None;
             loop {
                 let Ok(page) = ctx
-                    .cognito
+                    .cognito()
                     .list_user_pools()
                     .max_results(60)
                     .set_next_token(token)
@@ -330,7 +330,12 @@ impl Drop for TestPool {
                 for pool in page.user_pools() {
                     if pool.name() == Some(name.as_str()) {
                         if let Some(id) = pool.id() {
-                            let _ = ctx.cognito.delete_user_pool().user_pool_id(id).send().await;
+                            let _ = ctx
+                                .cognito()
+                                .delete_user_pool()
+                                .user_pool_id(id)
+                                .send()
+                                .await;
                         }
                     }
                 }

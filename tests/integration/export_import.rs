@@ -53,7 +53,7 @@ async fn items(table: &str) -> Vec<String> {
 
 async fn put(table: &str, item: Item) {
     let ctx = local_context(table).await;
-    ctx.dynamodb
+    ctx.dynamodb()
         .put_item()
         .table_name(table)
         .set_item(Some(item))
@@ -333,7 +333,7 @@ async fn another_key_schema_is_refused() {
     let dir = TempDir::new();
     let table = TestTable::new();
     let ctx = local_context(&table.name).await;
-    ctx.dynamodb
+    ctx.dynamodb()
         .create_table()
         .table_name(&table.name)
         .attribute_definitions(

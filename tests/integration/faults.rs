@@ -170,7 +170,7 @@ fn count(ddb: &Server) -> u64 {
         let mut start = None;
         loop {
             let page = ctx
-                .dynamodb
+                .dynamodb()
                 .scan()
                 .table_name(TABLE)
                 .select(aws_sdk_dynamodb::types::Select::Count)
@@ -390,7 +390,7 @@ fn conversation_messages(ddb: &Server, user: uuid::Uuid, group: &str) -> Vec<Str
     use cruddur_ops::model::keys::{Pk, MESSAGE, MESSAGE_GROUP_UUID, PK};
     block_on(async {
         let ctx = context(ddb).await;
-        ctx.dynamodb
+        ctx.dynamodb()
             .query()
             .table_name(TABLE)
             .consistent_read(true)

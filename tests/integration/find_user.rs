@@ -96,7 +96,7 @@ async fn a_handle_with_quotes_finds_its_pool_user_only() {
         .unwrap();
     // the user, and one whose preferred_username only starts the same way
     for (username, value) in [("obrien", handle), ("oliver", "o-liver")] {
-        ctx.cognito
+        ctx.cognito()
             .admin_create_user()
             .user_pool_id(&pool_id)
             .username(username)

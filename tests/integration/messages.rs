@@ -38,7 +38,7 @@ fn all_items(table: &TestTable) -> Vec<Item> {
         let mut start = None;
         loop {
             let page = ctx
-                .dynamodb
+                .dynamodb()
                 .scan()
                 .table_name(&table.name)
                 .set_exclusive_start_key(start.take())
@@ -354,7 +354,7 @@ fn get_conversations_all_pages_through_every_message() {
 
     let first_page = block_on(async {
         let ctx = local_context(&table.name).await;
-        ctx.dynamodb
+        ctx.dynamodb()
             .query()
             .table_name(&table.name)
             .key_condition_expression("pk = :pk")

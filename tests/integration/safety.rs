@@ -24,7 +24,7 @@ fn items(table: &str) -> Vec<Item> {
         let mut start = None;
         loop {
             let page = ctx
-                .dynamodb
+                .dynamodb()
                 .scan()
                 .table_name(table)
                 .consistent_read(true)
@@ -234,7 +234,7 @@ impl PkOnlyTable {
         let table = TestTable::new();
         block_on(async {
             let ctx = local_context(&table.name).await;
-            ctx.dynamodb
+            ctx.dynamodb()
                 .create_table()
                 .table_name(&table.name)
                 .billing_mode(BillingMode::PayPerRequest)

@@ -113,7 +113,7 @@ impl Drop for Follower {
 
 /// Every conversation row of `group` in the partition of `user`, read strongly consistent.
 async fn rows_of(ctx: &Context, user: Uuid, group: &str) -> Vec<Item> {
-    ctx.dynamodb
+    ctx.dynamodb()
         .query()
         .table_name(ctx.table())
         .consistent_read(true)
@@ -533,7 +533,7 @@ async fn send_message_refuses_bad_input_and_writes_nothing() {
     let pg = TestDb::seeded().await;
     let ctx = local_context(&table.name).await;
     let count = || async {
-        ctx.dynamodb
+        ctx.dynamodb()
             .scan()
             .table_name(&table.name)
             .send()
@@ -594,7 +594,7 @@ async fn send_message_refuses_bad_input_and_writes_nothing() {
     assert_eq!(count().await, 3);
     // The message item itself carries the text.
     let msgs = ctx
-        .dynamodb
+        .dynamodb()
         .query()
         .table_name(&table.name)
         .key_condition_expression("pk = :pk")

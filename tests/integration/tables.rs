@@ -245,7 +245,7 @@ async fn fill(table: &str, count: usize, message_len: usize) -> BTreeSet<String>
             })
             .collect();
         let out = ctx
-            .dynamodb
+            .dynamodb()
             .batch_write_item()
             .request_items(table, requests)
             .send()

@@ -20,7 +20,7 @@ async fn create_users(ctx: &Context, pool_id: &str, users: &[(String, Option<Str
     let mut tasks = JoinSet::new();
     for (username, handle) in users.iter().cloned() {
         let (client, pool_id, permits) =
-            (ctx.cognito.clone(), pool_id.to_string(), permits.clone());
+            (ctx.cognito().clone(), pool_id.to_string(), permits.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.unwrap();
             let mut req = client

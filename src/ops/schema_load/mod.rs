@@ -558,7 +558,7 @@ pub async fn load(ctx: &Context, def: &TableDefinition) -> Result<LoadOutcome> {
             })
             .transpose()?;
         let created = ctx
-            .dynamodb
+            .dynamodb()
             .create_table()
             .table_name(name)
             .set_attribute_definitions(Some(attributes))

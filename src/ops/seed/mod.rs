@@ -580,7 +580,7 @@ async fn write_plan(
 /// Puts a conversation row unless its key holds a row of another message group.
 async fn put_conversation(ctx: &Context, row: &Conversation) -> Result<()> {
     let put = ctx
-        .dynamodb
+        .dynamodb()
         .put_item()
         .table_name(ctx.table())
         .set_item(Some(row.to_item()))

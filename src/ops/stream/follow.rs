@@ -184,7 +184,7 @@ pub fn reopen_position(
 /// The ARN of `table`'s current stream.
 pub async fn latest_stream_arn(ctx: &Context, table: &str) -> Result<String> {
     let described = ctx
-        .dynamodb
+        .dynamodb()
         .describe_table()
         .table_name(table)
         .send()
@@ -302,7 +302,7 @@ pub async fn follow(
             };
             let response = tokio::select! {
                 _ = &mut stop => return Ok(summary),
-                r = ctx.dynamodb_streams.get_records().shard_iterator(iterator).send() => r,
+                r = ctx.dynamodb_streams().get_records().shard_iterator(iterator).send() => r,
             };
             let response = match response {
                 Ok(r) => r,
@@ -436,7 +436,7 @@ async fn list_shards(ctx: &Context, stream_arn: &str) -> Result<Vec<Shard>> {
     let mut start: Option<String> = None;
     loop {
         let page = ctx
-            .dynamodb_streams
+            .dynamodb_streams()
             .describe_stream()
             .stream_arn(stream_arn)
             .set_exclusive_start_shard_id(start.take())
@@ -536,7 +536,7 @@ async fn shard_iterator(
 ) -> Result<Opened> {
     let kind = position.iterator_type();
     let response = ctx
-        .dynamodb_streams
+        .dynamodb_streams()
         .get_shard_iterator()
         .stream_arn(stream_arn)
         .shard_id(shard_id)

@@ -759,7 +759,7 @@ async fn move_row(
             .build()
             .context("building the put of a conversation row")?;
         let sent = ctx
-            .dynamodb
+            .dynamodb()
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().delete(delete).build())
             .transact_items(TransactWriteItem::builder().put(put).build())
