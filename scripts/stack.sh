@@ -160,7 +160,8 @@ cmd_up() {
     case $STATE in
       ours)
         say "$name: already running on $HOST:$port (pid $PID)"
-        if [[ $svc == ddb && $(pid_cmdline "$PID") == *DynamoDBLocal.jar* ]]; then
+        # the loopback launcher also has DynamoDBLocal.jar on its class path: look for the class
+        if [[ $svc == ddb && $(pid_cmdline "$PID") != *" $DDB_LAUNCHER_CLASS "* ]]; then
           say "$name: started by an older stack.sh, it listens on every interface: run 'down' then 'up' to serve it on $HOST only"
         fi
         ;;

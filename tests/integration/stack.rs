@@ -176,6 +176,11 @@ fn a_second_stack_runs_beside_the_first_on_its_own_ports() {
     eprintln!("side stack up in {:.1?}", started.elapsed());
     assert_eq!(side.pid_files().len(), 3, "{:?}", side.pid_files());
 
+    // A second `up` keeps the running services, without calling them an older stack's.
+    let again = stderr(&ok(side.script("up")));
+    assert_eq!(again.matches("already running").count(), 3, "{again}");
+    assert!(!again.contains("older"), "{again}");
+
     // The tools follow the port variables: the new DynamoDB Local starts empty, gets a table,
     // and the first stack never sees it.
     assert!(table_names(&mut side.tool("list-tables")).is_empty());
