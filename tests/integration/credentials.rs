@@ -3,12 +3,11 @@
 //! a prod call signs with. DynamoDB Local stands in for DynamoDB (`AWS_ENDPOINT_URL_DYNAMODB`),
 //! and a small HTTP server the test starts stands in for the SSO portal (`AWS_ENDPOINT_URL_SSO`).
 
-use std::io::BufRead;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Output};
 
 use crate::common::{bin, ddb_url, fails, ok, run, unique, TestTable};
+use crate::servers::{free_port, PythonServer};
 
 /// A throw-away `HOME` with an AWS config file; removed on drop.
 struct AwsHome {
@@ -81,7 +80,7 @@ fn a_credential_process_profile_signs_prod_calls() {
 }
 
 /// A stand-in for the SSO portal's GetRoleCredentials: answers every GET with role credentials
-/// and prints the bearer token it was given on stderr (kept in `log`).
+/// and appends the path and the bearer token it was given to the log file (its second argument).
 const SSO_PORTAL: &str = r#"
 import http.server, json, sys
 class Portal(http.server.BaseHTTPRequestHandler):
@@ -103,41 +102,6 @@ print("ready", flush=True)
 server.serve_forever()
 "#;
 
-struct Portal {
-    child: Child,
-    port: u16,
-}
-
-impl Portal {
-    fn start(log: &Path) -> Portal {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let mut child = Command::new("python3")
-            .args(["-c", SSO_PORTAL, &port.to_string()])
-            .arg(log)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 runs");
-        let mut ready = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut ready)
-            .unwrap();
-        let portal = Portal { child, port };
-        assert_eq!(ready.trim(), "ready", "the SSO stand-in did not start");
-        portal
-    }
-}
-
-impl Drop for Portal {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn an_sso_profile_with_a_cached_token_signs_prod_calls() {
     let table = TestTable::created();
@@ -146,8 +110,9 @@ fn an_sso_profile_with_a_cached_token_signs_prod_calls() {
          [sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n",
     );
     let log = home.path("portal.log");
-    let portal = Portal::start(&log);
-    let endpoint = format!("http://127.0.0.1:{}", portal.port);
+    let port = free_port();
+    let _portal = PythonServer::start(SSO_PORTAL, &[port.to_string(), log.display().to_string()]);
+    let endpoint = format!("http://127.0.0.1:{port}");
     let sso = [("AWS_ENDPOINT_URL_SSO", endpoint.as_str())];
 
     // No `aws sso login` yet: the error says the token is missing.

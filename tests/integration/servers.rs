@@ -20,6 +20,44 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A small server a test writes in Python (`python3 -c SCRIPT ARGS...`), which prints `ready` on
+/// stdout once it listens. Started and waited for by [`PythonServer::start`]; killed on drop.
+pub struct PythonServer {
+    child: Child,
+}
+
+impl PythonServer {
+    pub fn start<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) -> PythonServer {
+        use std::io::BufRead;
+        let mut child = Command::new("python3")
+            .args(["-c", script])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let server = PythonServer { child };
+        let mut ready = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut ready)
+            .expect("the server's stdout reads");
+        assert_eq!(
+            ready.trim(),
+            "ready",
+            "the Python test server did not start"
+        );
+        server
+    }
+}
+
+impl Drop for PythonServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")

@@ -2,7 +2,6 @@
 //! a certificate issued by a CA the test makes with `openssl` (never the shared stack's server,
 //! whose certificate the tests do not control).
 
-use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,6 +9,7 @@ use std::process::Command;
 use cruddur_ops::pg::connect_url;
 
 use crate::common::{bin, fails, ok, run, stderr, unique};
+use crate::servers::{free_port, PythonServer};
 
 const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 const PASSWORD: &str = "tls-test-password";
@@ -193,10 +193,7 @@ impl TlsServer {
         let ca_pem = make_ca(&certs, "test-ca");
         let other_ca_pem = make_ca(&certs, "other-ca");
         make_server_cert(&certs, "test-ca", sans, validity);
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         // Built before initdb runs, so that a failure below still removes everything.
         let server = TlsServer {
             dir: dir.clone(),
@@ -476,7 +473,7 @@ struct HttpsFront {
     dir: PathBuf,
     port: u16,
     ca_pem: PathBuf,
-    proxy: std::process::Child,
+    _proxy: PythonServer,
 }
 
 const HTTPS_PROXY: &str = r#"
@@ -506,37 +503,26 @@ asyncio.run(main())
 
 impl HttpsFront {
     fn start() -> HttpsFront {
-        use std::io::BufRead;
         let dir = std::env::temp_dir().join(unique("cruddur-https"));
         std::fs::create_dir_all(&dir).unwrap();
         let ca_pem = make_ca(&dir, "test-ca");
         make_server_cert(&dir, "test-ca", "DNS:localhost", Validity::Current);
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let mut proxy = Command::new("python3")
-            .args(["-c", HTTPS_PROXY])
-            .arg(dir.join("server.pem"))
-            .arg(dir.join("server.key"))
-            .arg(port.to_string())
-            .arg(crate::common::ports().dynamodb.to_string())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("python3 runs");
-        let mut ready = String::new();
-        std::io::BufReader::new(proxy.stdout.take().unwrap())
-            .read_line(&mut ready)
-            .unwrap();
-        let front = HttpsFront {
+        let port = free_port();
+        let proxy = PythonServer::start(
+            HTTPS_PROXY,
+            &[
+                dir.join("server.pem").into_os_string(),
+                dir.join("server.key").into_os_string(),
+                port.to_string().into(),
+                crate::common::ports().dynamodb.to_string().into(),
+            ],
+        );
+        HttpsFront {
             dir,
             port,
             ca_pem,
-            proxy,
-        };
-        assert_eq!(ready.trim(), "ready", "the HTTPS proxy did not start");
-        front
+            _proxy: proxy,
+        }
     }
 
     /// `list-tables prod` through this front, trusting only the system's store plus, when
@@ -566,8 +552,6 @@ impl HttpsFront {
 
 impl Drop for HttpsFront {
     fn drop(&mut self) {
-        let _ = self.proxy.kill();
-        let _ = self.proxy.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
