@@ -88,9 +88,12 @@ pub struct Config {
     pub table: String,
     /// Whether the table was given (`DDB_MESSAGE_TABLE` or `--table`) rather than the default.
     pub table_given: bool,
-    /// PostgreSQL URL: `CONNECTION_URL` (local) or `PROD_CONNECTION_URL` (prod), with
-    /// `PGSSLROOTCERT` as its `sslrootcert` unless it names one; `None` if unset on prod.
+    /// PostgreSQL URL: `CONNECTION_URL` (local) or `PROD_CONNECTION_URL` (prod); `None` if unset
+    /// on prod.
     database_url: Option<String>,
+    /// `PGSSLROOTCERT`: the root certificate file for the database's TLS, merged into the URL by
+    /// [`crate::pg::database_url`] unless the URL names its own `sslrootcert`.
+    pub ssl_root_cert: Option<String>,
     /// Cognito user pool id from `AWS_COGNITO_USER_POOL_ID`.
     pub user_pool_id: Option<String>,
     /// The raw `CRUDDUR_OPS_TIMEOUT_SECS`, checked by [`Config::timeout`].
@@ -148,12 +151,8 @@ impl Config {
                     Some(var("CONNECTION_URL").unwrap_or_else(|| local_connection_url(p.postgres)))
                 }
                 None => var("PROD_CONNECTION_URL"),
-            }
-            .map(|url| match var("PGSSLROOTCERT") {
-                // As in libpq, `sslrootcert` in the URL wins over the environment.
-                Some(root) => crate::pg::conninfo::with_default_param(&url, "sslrootcert", &root),
-                None => url,
-            }),
+            },
+            ssl_root_cert: var("PGSSLROOTCERT"),
             user_pool_id: var("AWS_COGNITO_USER_POOL_ID"),
             timeout_var: var(TIMEOUT_VAR),
             timeout_flag: None,
@@ -204,7 +203,8 @@ impl Config {
         self
     }
 
-    /// The PostgreSQL connection URL for this target.
+    /// The PostgreSQL connection URL for this target, as given (see [`crate::pg::database_url`]
+    /// for the one a connection uses).
     pub fn database_url(&self) -> Result<&str> {
         match (&self.database_url, self.target) {
             (Some(url), _) => Ok(url),
@@ -422,40 +422,6 @@ mod tests {
                 "{bad}: {err}"
             );
         }
-    }
-
-    #[test]
-    fn pgsslrootcert_fills_in_the_url_without_overriding_it() {
-        let c = Config::resolve(
-            Target::Prod,
-            env(&[
-                (
-                    "PROD_CONNECTION_URL",
-                    "postgresql://prod/db?sslmode=verify-full",
-                ),
-                ("PGSSLROOTCERT", "/etc/rds/global-bundle.pem"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(
-            c.database_url().unwrap(),
-            "postgresql://prod/db?sslmode=verify-full&sslrootcert=/etc/rds/global-bundle.pem"
-        );
-        let c = Config::resolve(
-            Target::Prod,
-            env(&[
-                (
-                    "PROD_CONNECTION_URL",
-                    "postgresql://prod/db?sslrootcert=/mine.pem",
-                ),
-                ("PGSSLROOTCERT", "/etc/rds/global-bundle.pem"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(
-            c.database_url().unwrap(),
-            "postgresql://prod/db?sslrootcert=/mine.pem"
-        );
     }
 
     #[test]

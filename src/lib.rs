@@ -8,9 +8,12 @@
 //! - [`ops`]: one module per operation (schema-load, seed, the stream processor, ...).
 //! - [`ddb`], [`pg`], [`cognito`]: access to DynamoDB, PostgreSQL and the Cognito user pool.
 //! - [`model`]: the messages table's keys and rows, as types.
-//! - [`config`] and [`context`]: the target and settings, resolved once, and the clients built once.
+//! - [`context`] and [`config`]: the clients built once, and the target and settings resolved once.
+//! - [`report`] and [`text`]: what an operation returns for printing, and small text helpers.
 //!
-//! A module only uses modules below it (or beside it in the same layer).
+//! A module only uses modules below it (or beside it in the same layer), and the three stores
+//! never use each other: `bin → cli → ops → model / ddb / pg / cognito → context → config`.
+//! `tests/integration/layers.rs` enforces it.
 
 pub mod cli;
 pub mod cognito;
@@ -20,3 +23,5 @@ pub mod ddb;
 pub mod model;
 pub mod ops;
 pub mod pg;
+pub mod report;
+pub mod text;

@@ -7,77 +7,13 @@ use std::io::{self, Write};
 use anyhow::Context as _;
 use serde::Serialize;
 
-use clap::ValueEnum;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 use serde_json::Value;
 
 use crate::ddb::item::{to_plain_json, to_typed_json, Item};
-
-/// How results are printed.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// A table for people.
-    #[default]
-    Table,
-    /// One JSON array.
-    Json,
-    /// One JSON value per line (JSON lines), for streaming into other tools.
-    Jsonl,
-}
-
-/// A result a tool prints: it serializes (serde) for `json`/`jsonl` and knows its table.
-pub trait Report: Serialize {
-    /// The table's column headers.
-    const COLUMNS: &'static [&'static str];
-
-    /// The table's rows, one cell per column.
-    fn rows(&self) -> Vec<Vec<String>>;
-
-    /// Writes the report as JSON lines: the whole report on one line (a list: one row a line).
-    fn write_jsonl<W: Write + ?Sized>(&self, out: &mut W) -> io::Result<()> {
-        serde_json::to_writer(&mut *out, self)?;
-        writeln!(out)
-    }
-}
-
-/// One row of a list: a list of rows (`Vec<R>` or `[R]`) is a [`Report`] whose JSON is an array
-/// of the rows, and whose JSON lines are one row per line.
-pub trait Row: Serialize {
-    /// The table's column headers.
-    const COLUMNS: &'static [&'static str];
-
-    /// This row's cells, one per column.
-    fn cells(&self) -> Vec<String>;
-}
-
-impl<R: Row> Report for [R] {
-    const COLUMNS: &'static [&'static str] = R::COLUMNS;
-
-    fn rows(&self) -> Vec<Vec<String>> {
-        self.iter().map(Row::cells).collect()
-    }
-
-    fn write_jsonl<W: Write + ?Sized>(&self, out: &mut W) -> io::Result<()> {
-        for row in self.iter() {
-            serde_json::to_writer(&mut *out, row)?;
-            writeln!(out)?;
-        }
-        Ok(())
-    }
-}
-
-impl<R: Row> Report for Vec<R> {
-    const COLUMNS: &'static [&'static str] = R::COLUMNS;
-
-    fn rows(&self) -> Vec<Vec<String>> {
-        self.as_slice().rows()
-    }
-
-    fn write_jsonl<W: Write + ?Sized>(&self, out: &mut W) -> io::Result<()> {
-        self.as_slice().write_jsonl(out)
-    }
-}
+pub use crate::report::{Format, Report, Row};
+pub use crate::text::truncate;
 
 /// Writes `report` to `out` as `format`: a table; one pretty JSON document; or JSON lines (one
 /// line per row of a list, else the report on one line). Fields keep their declared order.
@@ -205,16 +141,6 @@ impl<W: Write> RowWriter<W> {
 /// Stdout, buffered for output that comes in many pieces (a scan's pages).
 pub fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
     io::BufWriter::with_capacity(64 * 1024, io::stdout().lock())
-}
-
-/// Cuts `text` to at most `max` characters, ending with `...` when it was longer.
-pub fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(3)).collect();
-    cut.push_str("...");
-    cut
 }
 
 /// Prints DynamoDB items as they arrive, a page at a time, holding no more than one page: JSON
@@ -386,12 +312,5 @@ mod tests {
             };
             assert_eq!(values.len(), batches * 2, "{text}");
         }
-    }
-
-    #[test]
-    fn truncate_counts_characters() {
-        assert_eq!(truncate("short", 40), "short");
-        assert_eq!(truncate("ééééé", 4), "é...");
-        assert_eq!(truncate(&"x".repeat(50), 40).chars().count(), 40);
     }
 }

@@ -13,7 +13,6 @@ use anyhow::Result;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::output::{truncate, Row};
 use crate::cognito::{self, CognitoUser};
 use crate::context::Context;
 use crate::ddb::item::{get_s, opt_s, Item};
@@ -21,6 +20,8 @@ use crate::ddb::scan::{self, ScanOptions};
 use crate::model::keys::{Pk, Sk, MESSAGE, PK, SK, USER_DISPLAY_NAME, USER_HANDLE, USER_UUID};
 use crate::model::messages::Conversation;
 use crate::pg::{self, Account};
+use crate::report::Row;
+use crate::text::truncate;
 
 /// The `cognito_user_id` a user has until `update-cognito-user-ids` ran.
 pub const MOCK: &str = "MOCK";

@@ -5,7 +5,6 @@ use anyhow::{Context as _, Result};
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::cli::output::{truncate, Row};
 use crate::context::Context;
 use crate::ddb::item::{opt_s, s, to_plain_json, Item};
 use crate::ddb::query::{self, query_all, query_pages};
@@ -13,6 +12,8 @@ use crate::model::keys::{
     Pk, Sk, GROUP_INDEX, MESSAGE, MESSAGE_GROUP_UUID, SK, USER_DISPLAY_NAME, USER_HANDLE,
 };
 use crate::pg;
+use crate::report::Row;
+use crate::text::truncate;
 
 /// How many characters of a message the tables show.
 pub const MESSAGE_WIDTH: usize = 40;

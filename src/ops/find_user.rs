@@ -4,10 +4,10 @@
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use crate::cli::output::Report;
 use crate::cognito::{self, PoolUser};
 use crate::context::Context;
 use crate::pg::{self, AccountKey};
+use crate::report::Report;
 
 /// A pool user, as `find-user --cognito` prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

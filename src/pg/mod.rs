@@ -50,9 +50,19 @@ pub fn describe(config: &PgConfig) -> String {
     )
 }
 
+/// The connection string of `config`'s target: its URL with `PGSSLROOTCERT` as `sslrootcert`
+/// unless the URL names one (as in libpq, the connection string wins over the environment).
+pub fn database_url(config: &Config) -> Result<String> {
+    let url = config.database_url()?;
+    Ok(match &config.ssl_root_cert {
+        Some(root) => conninfo::with_default_param(url, "sslrootcert", root),
+        None => url.to_string(),
+    })
+}
+
 /// Connects to the database of `config`'s target.
 pub async fn connect(config: &Config) -> Result<Client> {
-    connect_url(config.database_url()?, config).await
+    connect_url(&database_url(config)?, config).await
 }
 
 /// Connects to `url`, with `config`'s timeout; `config`'s target shapes the hint of a connection
@@ -184,4 +194,53 @@ async fn encrypted(
         }
     });
     Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Target;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn pgsslrootcert_fills_in_the_url_without_overriding_it() {
+        let c = Config::resolve(
+            Target::Prod,
+            env(&[
+                (
+                    "PROD_CONNECTION_URL",
+                    "postgresql://prod/db?sslmode=verify-full",
+                ),
+                ("PGSSLROOTCERT", "/etc/rds/global-bundle.pem"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            database_url(&c).unwrap(),
+            "postgresql://prod/db?sslmode=verify-full&sslrootcert=/etc/rds/global-bundle.pem"
+        );
+        let c = Config::resolve(
+            Target::Prod,
+            env(&[
+                (
+                    "PROD_CONNECTION_URL",
+                    "postgresql://prod/db?sslrootcert=/mine.pem",
+                ),
+                ("PGSSLROOTCERT", "/etc/rds/global-bundle.pem"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            database_url(&c).unwrap(),
+            "postgresql://prod/db?sslrootcert=/mine.pem"
+        );
+    }
 }

@@ -13,6 +13,7 @@ mod dry_run;
 mod export_import;
 mod faults;
 mod find_user;
+mod layers;
 mod messages;
 mod safety;
 mod servers;

@@ -68,7 +68,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         &TableArgs::default(),
         &UserPoolArgs::default(),
     )?;
-    let url = config.database_url()?;
+    let url = &pg::database_url(&config)?;
     let (pg, _) = pg::conninfo::parse(url)?;
     let place = pg::describe(&pg);
     if args.dry_run.dry_run {

@@ -61,7 +61,7 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<Line>> {
             bail!(
                 "{}: expected \"Person 1: <text>\" or \"Person 2: <text>\", found {:?}",
                 at(),
-                crate::cli::output::truncate(line, 40)
+                crate::text::truncate(line, 40)
             );
         };
         let message = rest.trim();

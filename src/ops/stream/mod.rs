@@ -35,13 +35,13 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::cli::output::{Report, Row};
 use crate::context::{Context, SdkResultExt};
 use crate::ddb::item::{get_s, opt_s, s, Item};
 use crate::ddb::query::{self, query_all};
 use crate::ddb::retry;
 use crate::model::keys::{Pk, Sk, MESSAGE, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK};
 use crate::ops::conversations::group_rows;
+use crate::report::{Report, Row};
 
 /// What happened to one record of a batch (in JSON, the word of [`OutcomeKind::as_str`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
