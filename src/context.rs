@@ -16,6 +16,10 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority,
+};
 use aws_types::service_config::ServiceConfigKey;
 
 use crate::config::{Config, Target, TIMEOUT_VAR};
@@ -345,7 +349,8 @@ impl Context {
     /// The DynamoDB client.
     pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
         self.dynamodb.get_or_init(|| {
-            let mut builder = aws_sdk_dynamodb::config::Builder::from(&self.sdk);
+            let mut builder = aws_sdk_dynamodb::config::Builder::from(&self.sdk)
+                .retry_classifier(CertificateErrorsAreFinal);
             if let Some(url) = &self.config.dynamodb_endpoint {
                 builder = builder.endpoint_url(url);
             }
@@ -356,7 +361,8 @@ impl Context {
     /// The Cognito user pools client.
     pub fn cognito(&self) -> &aws_sdk_cognitoidentityprovider::Client {
         self.cognito.get_or_init(|| {
-            let mut builder = aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk);
+            let mut builder = aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk)
+                .retry_classifier(CertificateErrorsAreFinal);
             if let Some(url) = &self.config.cognito_endpoint {
                 builder = builder.endpoint_url(url);
             }
@@ -368,7 +374,8 @@ impl Context {
     /// on prod its own, `AWS_ENDPOINT_URL_DYNAMODB_STREAMS` or the regional one).
     pub fn dynamodb_streams(&self) -> &aws_sdk_dynamodbstreams::Client {
         self.dynamodb_streams.get_or_init(|| {
-            let mut builder = aws_sdk_dynamodbstreams::config::Builder::from(&self.sdk);
+            let mut builder = aws_sdk_dynamodbstreams::config::Builder::from(&self.sdk)
+                .retry_classifier(CertificateErrorsAreFinal);
             if let Some(url) = &self.config.dynamodb_endpoint {
                 builder = builder.endpoint_url(url);
             }
@@ -405,6 +412,45 @@ pub fn timeout_config(timeout: Duration) -> TimeoutConfig {
         .operation_attempt_timeout(timeout)
         .operation_timeout(timeout)
         .build()
+}
+
+/// A server certificate that fails its check fails the same way on every attempt: the request is
+/// not retried (the SDK would count the handshake as a transient I/O error, and with a short
+/// `--timeout` the operation bound would end first, reporting "no answer" instead of the
+/// certificate's problem).
+#[derive(Debug)]
+struct CertificateErrorsAreFinal;
+
+impl ClassifyRetry for CertificateErrorsAreFinal {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.output_or_error() {
+            Some(Err(err)) if is_certificate_error(err) => RetryAction::RetryForbidden,
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "CertificateErrorsAreFinal"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// Whether `err` (or a cause of it) is a rejected server certificate.
+fn is_certificate_error(err: &(dyn StdError + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if let Some(rustls::Error::InvalidCertificate(_)) = e.downcast_ref::<rustls::Error>() {
+            return true;
+        }
+        if e.to_string().contains("invalid peer certificate") {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 /// The one HTTP client every AWS client shares: hyper with rustls over ring and the operating
