@@ -405,11 +405,19 @@ impl Context {
 /// retries included: one Scan page, one BatchWriteItem, one ListUsers page) must be answered
 /// within `timeout`. Paginated work (a scan of millions of items, every ListUsers page) is many
 /// operations, each with its own bound, so it is never cut short as a whole.
-pub fn timeout_config(timeout: Duration) -> TimeoutConfig {
+///
+/// On prod one attempt may take a third of the bound (at least 1 s), so an attempt lost to a
+/// dropped connection or a stalled server is retried within the operation's bound instead of
+/// using all of it. Locally (one process on loopback) an attempt may take the whole bound.
+pub fn timeout_config(timeout: Duration, target: Target) -> TimeoutConfig {
+    let attempt = match target {
+        Target::Local => timeout,
+        Target::Prod => (timeout / 3).max(Duration::from_secs(1)).min(timeout),
+    };
     TimeoutConfig::builder()
-        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-        .read_timeout(timeout)
-        .operation_attempt_timeout(timeout)
+        .connect_timeout(CONNECT_TIMEOUT.min(attempt))
+        .read_timeout(attempt)
+        .operation_attempt_timeout(attempt)
         .operation_timeout(timeout)
         .build()
 }
@@ -465,7 +473,7 @@ fn https_client() -> SharedHttpClient {
 }
 
 async fn load_sdk_config(config: &Config, timeout: Duration) -> SdkConfig {
-    let timeouts = timeout_config(timeout);
+    let timeouts = timeout_config(timeout, config.target);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(https_client())
         .timeout_config(timeouts);

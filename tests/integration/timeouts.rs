@@ -320,3 +320,48 @@ fn a_bad_timeout_setting_is_refused() {
     let err = fails(run(bin("list-tables").args(["--timeout", "0"])));
     assert!(err.contains("--timeout"), "{err}");
 }
+
+/// Holds the first connection without a byte (a stalled server, a connection dropped on the way)
+/// and forwards every later one to DynamoDB Local.
+fn first_connection_stalls() -> Server {
+    Server::start(|conn, held| {
+        if held.is_empty() {
+            held.push(conn);
+            return;
+        }
+        let Ok(upstream) = TcpStream::connect(("127.0.0.1", ports().dynamodb)) else {
+            return;
+        };
+        let (mut down_r, mut up_w) = (conn.try_clone().unwrap(), upstream.try_clone().unwrap());
+        let (mut up_r, mut down_w) = (upstream, conn);
+        thread::spawn(move || {
+            let _ = std::io::copy(&mut down_r, &mut up_w);
+            let _ = up_w.shutdown(std::net::Shutdown::Write);
+        });
+        thread::spawn(move || {
+            let _ = std::io::copy(&mut up_r, &mut down_w);
+            let _ = down_w.shutdown(std::net::Shutdown::Write);
+        });
+    })
+}
+
+/// On prod an attempt that gets no answer is retried within the operation's bound: the first
+/// connection stalls, the retry on a new one answers, and the tool succeeds within `--timeout`.
+#[test]
+fn on_prod_a_stalled_attempt_is_retried_within_the_bound() {
+    let front = first_connection_stalls();
+    let table = TestTable::created();
+    let started = Instant::now();
+    let out = ok(run(bin("list-tables")
+        .arg("prod")
+        .env("AWS_ENDPOINT_URL", front.http())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "cruddurlocal")
+        .env("AWS_SECRET_ACCESS_KEY", "cruddurlocal")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args(["--output", "json", "--timeout", "9"])));
+    let took = started.elapsed();
+    assert!(stdout(&out).contains(&table.name), "{}", stdout(&out));
+    // The first attempt waited out its share of the bound (a third: 3 s) before the retry.
+    assert!(took >= Duration::from_secs(3), "took {took:?}");
+}
