@@ -1,5 +1,5 @@
 //! DynamoDB access: items and their JSON codecs, batch writes with retries, the
-//! one backoff policy of our own retry loops, queries, scans, and
+//! one backoff policy of our own retry loops, queries, scans, item sizes against the 400 KB limit, and
 //! table-level calls (describe, list, drop, waiters). Nothing here knows what a message is.
 
 pub mod batch;
@@ -9,6 +9,7 @@ pub mod query;
 pub mod retry;
 pub mod scan;
 pub mod shape;
+pub mod size;
 pub mod table;
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 //! bytes, whatever the file is called.
 //!
 //! Nothing is written before the input is known to be good: [`prepare`] checks the table's key
-//! schema (`pk` HASH, `sk` RANGE) and, for files, reads every line once; [`execute`] then reads
+//! schema (`pk` HASH, `sk` RANGE) and, for files, reads every line once, checking its key and its
+//! size against DynamoDB's 400 KB item limit ([`check_item_size`]); [`execute`] then reads
 //! them again and writes them through the shared batch engine
 //! ([`batch_write`](crate::ddb::batch::batch_write)). Standard input cannot be read twice, so it
 //! is checked a batch at a time, each batch before it is sent; a bad line then stops the import
@@ -29,6 +30,7 @@ use serde_json::Value;
 use crate::context::Context;
 use crate::ddb::batch::{batch_write, put_request, WriteOptions, BATCH_SIZE};
 use crate::ddb::item::{item_from_typed_json, Item};
+use crate::ddb::size::check_item_size;
 use crate::ddb::table;
 use crate::model::keys::{PK, SK};
 
@@ -288,13 +290,18 @@ pub async fn prepare(ctx: &Context, source: Source) -> Result<Plan> {
     })
 }
 
-/// Reads every item of `source` and checks its key; returns how many there are.
+/// The checks of one item: its key, and its size against the item limit.
+fn check_line(keys: &KeySchema, item: &Item) -> Result<()> {
+    keys.check(item)?;
+    check_item_size(item)
+}
+
+/// Reads every item of `source` and checks its key and size; returns how many there are.
 pub fn check_all(source: &Source, keys: &KeySchema) -> Result<u64> {
     let mut lines = Lines::new(source);
     let mut count = 0;
     while let Some((item, position)) = lines.next_item()? {
-        keys.check(&item)
-            .with_context(|| format!("{position}: nothing was written"))?;
+        check_line(keys, &item).with_context(|| format!("{position}: nothing was written"))?;
         count += 1;
     }
     Ok(count)
@@ -335,7 +342,7 @@ impl Requests {
                 .next_item()
                 .map_err(|e| self.stopped(e, &first))?;
             let Some((item, position)) = next else { break };
-            if let Err(err) = self.keys.check(&item) {
+            if let Err(err) = check_line(&self.keys, &item) {
                 let err = err.context(position.to_string());
                 return Err(self.stopped(err, &first.or(Some(position))));
             }
@@ -499,6 +506,26 @@ mod tests {
         for p in [gzipped, plain, bad] {
             std::fs::remove_file(p).unwrap();
         }
+    }
+
+    #[test]
+    fn an_item_over_400_kb_is_refused_with_its_file_and_line() {
+        let line = |sk: u32, text: &str| {
+            format!(
+                "{{\"pk\":{{\"S\":\"p\"}},\"sk\":{{\"S\":\"{sk}\"}},\"t\":{{\"S\":\"{text}\"}}}}\n"
+            )
+        };
+        let text = format!("{}{}", line(1, "hi"), line(2, &"x".repeat(420 * 1024)));
+        let path = temp_file("huge.json", text.as_bytes());
+        let err = check_all(&Source::Files(vec![path.clone()]), &keys()).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains(&format!("{}: line 2", path.display())),
+            "{msg}"
+        );
+        assert!(msg.contains("400 KB"), "{msg}");
+        assert!(msg.contains("nothing was written"), "{msg}");
+        std::fs::remove_file(path).unwrap();
     }
 
     #[test]

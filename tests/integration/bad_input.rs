@@ -174,6 +174,19 @@ fn bad_input_is_refused_and_writes_nothing() {
         "huge.txt",
         format!("Person 1: hi\nPerson 2: {}\n", "x".repeat(410_000)),
     );
+    // An import file whose second item is over DynamoDB's 400 KB item limit.
+    let item_line = |sk: &str, text: &str| {
+        json!({"Item": {"pk": {"S": "MSG#import-bad-input"}, "sk": {"S": sk}, "message": {"S": text}}})
+            .to_string()
+    };
+    let huge_item = files.write(
+        "huge-item.jsonl",
+        format!(
+            "{}\n{}\n",
+            item_line("1", "hi"),
+            item_line("2", &"x".repeat(420 * 1024))
+        ),
+    );
     let bad_definition = files.write("bad-table.json", r#"{"TableName": "x", "KeySchema": "#);
     let other_definition = files.write(
         "other-table.json",
@@ -273,6 +286,15 @@ fn bad_input_is_refused_and_writes_nothing() {
             "seed: message over the item limit",
             seed(&["--file", &huge]),
             &[&format!("{huge}:2"), "410000"],
+        ),
+        fail(
+            "import: an item over the 400 KB limit",
+            with("import", &["--file", &huge_item]),
+            &[
+                &format!("{huge_item}: line 2"),
+                "400 KB",
+                "nothing was written",
+            ],
         ),
         fail(
             "seed: missing file",
