@@ -10,7 +10,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde_json::Value;
@@ -108,18 +108,47 @@ impl<W: Write> Write for MaybeGzip<W> {
     }
 }
 
+/// Checks that `path` can be an export file: not a directory, in a directory that exists. Done
+/// before the scan, so a wrong `--file` costs nothing.
+pub fn check_destination(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        bail!(
+            "{} is a directory: --file takes the name of the file to write (e.g. {})",
+            path.display(),
+            path.join("messages.jsonl").display()
+        );
+    }
+    if path.file_name().is_none() {
+        bail!("{} is not a file name", path.display());
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        bail!(
+            "cannot write {}: the directory {} does not exist",
+            path.display(),
+            parent.display()
+        );
+    }
+    Ok(())
+}
+
 /// A file being written under a temporary name in the same directory (`.NAME.partial-PID`),
-/// renamed to its name by [`ExportFile::commit`]. Dropped without a commit, it removes the
-/// temporary file.
+/// renamed to its name by [`ExportFile::commit`]. Dropped before the rename succeeded (an error
+/// while scanning, finishing or renaming), it removes the temporary file.
 pub struct ExportFile {
     path: PathBuf,
     temp: PathBuf,
     out: Option<MaybeGzip<BufWriter<File>>>,
+    committed: bool,
 }
 
 impl ExportFile {
-    /// Creates the temporary file for `path`.
+    /// Checks the destination ([`check_destination`]) and creates the temporary file for `path`.
     pub fn create(path: &Path, gzip: bool) -> Result<ExportFile> {
+        check_destination(path)?;
         let name = path
             .file_name()
             .with_context(|| format!("{} is not a file name", path.display()))?;
@@ -137,6 +166,7 @@ impl ExportFile {
                 BufWriter::with_capacity(256 * 1024, file),
                 gzip,
             )),
+            committed: false,
         })
     }
 
@@ -165,13 +195,14 @@ impl ExportFile {
                 self.path.display()
             )
         })?;
+        self.committed = true;
         Ok(self.path.clone())
     }
 }
 
 impl Drop for ExportFile {
     fn drop(&mut self) {
-        if self.out.is_some() {
+        if !self.committed {
             self.out = None;
             let _ = fs::remove_file(&self.temp);
         }
@@ -218,6 +249,38 @@ mod tests {
             .unwrap();
         assert_eq!(text, "line 1\nline 2\n");
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_directory_or_a_missing_parent_is_refused_and_leaves_nothing() {
+        let dir = std::env::temp_dir().join(format!("export-test-{}", uuid::Uuid::new_v4()));
+        let target = dir.join("target");
+        fs::create_dir_all(&target).unwrap();
+        let err = ExportFile::create(&target, false)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("is a directory"), "{err}");
+        let missing = dir.join("no-such-dir").join("out.jsonl");
+        let err = ExportFile::create(&missing, false)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("does not exist"), "{err}");
+        check_destination(Path::new("relative.jsonl")).unwrap();
+        // a rename that fails (the name became a directory meanwhile) removes the temporary file
+        let path = dir.join("out.jsonl");
+        let mut file = ExportFile::create(&path, false).unwrap();
+        file.writer().write_all(b"line\n").unwrap();
+        fs::create_dir(&path).unwrap();
+        fs::write(path.join("keep"), b"x").unwrap();
+        assert!(file.commit().is_err());
+        let names: Vec<String> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!names.iter().any(|n| n.contains("partial")), "{names:?}");
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -442,3 +442,35 @@ async fn a_failed_export_leaves_no_file() {
     assert!(err.contains(&missing.name), "{err}");
     assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 0, "{err}");
 }
+
+#[test]
+fn export_to_a_directory_fails_before_scanning_and_leaves_nothing() {
+    let dir = TempDir::new();
+    let target = dir.path("existing-dir");
+    std::fs::create_dir(&target).unwrap();
+    let missing_parent = dir.path("no-such-dir").join("out.jsonl");
+    for (file, says) in [
+        (&target, "is a directory"),
+        (&missing_parent, "does not exist"),
+    ] {
+        // No DynamoDB answers there: the error must come before any call to it.
+        let err = fails(run(bin("export")
+            .args(["local", "--table", "any-table", "--file"])
+            .arg(file)
+            .env("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")));
+        assert!(err.contains(&file.display().to_string()), "{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(!err.contains("127.0.0.1:9"), "it reached DynamoDB: {err}");
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec!["existing-dir".to_string()],
+        "a partial file was left"
+    );
+    assert_eq!(std::fs::read_dir(&target).unwrap().count(), 0);
+}

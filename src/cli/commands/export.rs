@@ -58,6 +58,9 @@ pub struct Args {
 
 /// Runs the tool.
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    if args.file.as_os_str() != "-" {
+        export::check_destination(&args.file)?;
+    }
     let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
     let options = ScanOptions {
         segments: args.segments,
