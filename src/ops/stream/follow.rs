@@ -166,7 +166,9 @@ pub fn reopen_position(
         (ReopenCause::Trimmed, _, _) => (
             Position::TrimHorizon,
             Some(
-                "the records after the last one handled are no longer on the stream (older than                  24 hours); going on from the oldest record still held: records in between were                  missed",
+                "the records after the last one handled are no longer on the stream (older than \
+                 24 hours); going on from the oldest record still held: records in between were \
+                 missed",
             ),
         ),
         (ReopenCause::Expired, Some(seq), _) => (Position::After(seq.to_string()), None),
@@ -175,7 +177,9 @@ pub fn reopen_position(
         (ReopenCause::Expired, None, Position::Latest) => (
             Position::Latest,
             Some(
-                "the iterator expired before any record was read; going on from LATEST: records                  written while this shard was not read may be missed (use --checkpoint to resume                  exactly)",
+                "the iterator expired before any record was read; going on from LATEST: records \
+                 written while this shard was not read may be missed (use --checkpoint to resume \
+                 exactly)",
             ),
         ),
     }
@@ -706,6 +710,20 @@ mod tests {
                 reopen_position(ReopenCause::Trimmed, last, &Position::After("1".into()));
             assert_eq!(position, Position::TrimHorizon);
             assert!(why.is_some_and(|w| w.contains("missed")));
+        }
+    }
+
+    #[test]
+    fn the_reopen_messages_read_as_one_sentence() {
+        let cases = [
+            (ReopenCause::Trimmed, None, Position::TrimHorizon),
+            (ReopenCause::Expired, None, Position::Latest),
+        ];
+        for (cause, last, started) in cases {
+            let (_, why) = reopen_position(cause, last, &started);
+            let why = why.expect("a message");
+            assert!(!why.contains("  "), "double space in {why:?}");
+            assert!(!why.contains('\n'), "line break in {why:?}");
         }
     }
 
