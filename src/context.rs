@@ -164,6 +164,23 @@ fn body_excerpt(raw: &HttpResponse) -> Option<String> {
     }
 }
 
+/// What an HTTP status without a service error code says. 413 is the request being too large
+/// (for DynamoDB: an item over 400 KB, or a request over 16 MB), not a sign of a wrong endpoint.
+pub fn status_without_code(status: u16, service: &str, body: Option<String>) -> String {
+    let body = body.map(|b| format!(", body: {b}")).unwrap_or_default();
+    if status == 413 {
+        let limits = if service == "DynamoDB" {
+            " (an item over DynamoDB's 400 KB limit, or a request over 16 MB)"
+        } else {
+            ""
+        };
+        return format!("HTTP 413: request too large{limits}{body}");
+    }
+    format!(
+        "HTTP {status} without a {service} error code (is this endpoint really {service}?){body}"
+    )
+}
+
 /// Adds context to an SDK call's error: what was being done, on which service and endpoint.
 pub trait SdkResultExt<T> {
     /// Wraps the error as "`what` on `endpoint`: why", where why is the service's error code and
@@ -181,13 +198,7 @@ where
             let context = format!("{what} on {endpoint}");
             let service = endpoint.service;
             let not_the_service = |raw: &HttpResponse| {
-                let body = body_excerpt(raw)
-                    .map(|b| format!(", body: {b}"))
-                    .unwrap_or_default();
-                format!(
-                    "HTTP {} without a {service} error code (is this endpoint really {service}?){body}",
-                    raw.status()
-                )
+                status_without_code(raw.status().as_u16(), service, body_excerpt(raw))
             };
             let why = match &err {
                 // The service's own words: "ResourceNotFoundException: Requested resource not found".
@@ -208,11 +219,9 @@ where
                         }
                     }
                 }
-                SdkError::ResponseError(failure) => format!(
-                    "{}: {}",
-                    not_the_service(failure.raw()),
-                    chain(&err)
-                ),
+                SdkError::ResponseError(failure) => {
+                    format!("{}: {}", not_the_service(failure.raw()), chain(&err))
+                }
                 SdkError::TimeoutError(_) => no_answer(endpoint.timeout),
                 SdkError::DispatchFailure(_) if nothing_answered(&err) => {
                     format!("{}{}", chain(&err), endpoint.unreachable_hint())

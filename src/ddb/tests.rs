@@ -307,3 +307,14 @@ async fn wait_until_active_also_waits_for_the_indexes() {
     assert_eq!(statuses["g"], Some(IndexStatus::Active));
     assert_eq!(rule.num_calls(), 3);
 }
+
+#[test]
+fn http_413_is_named_request_too_large_not_a_wrong_endpoint() {
+    let text = crate::context::status_without_code(413, "DynamoDB", None);
+    assert!(text.contains("request too large"), "{text}");
+    assert!(text.contains("400 KB"), "{text}");
+    assert!(!text.contains("really DynamoDB"), "{text}");
+    let other = crate::context::status_without_code(502, "DynamoDB", Some("<html>".into()));
+    assert!(other.contains("without a DynamoDB error code"), "{other}");
+    assert!(other.ends_with(", body: <html>"), "{other}");
+}
