@@ -720,3 +720,55 @@ async fn a_failed_record_is_where_lambda_retries_from() {
         assert_eq!(the_row(&ctx, user, &group).await, (at(5), "m5".to_string()));
     }
 }
+
+#[tokio::test]
+async fn a_message_too_large_for_any_row_is_malformed_and_the_batch_moves_on() {
+    let table = TestTable::created();
+    let pg = TestDb::seeded().await;
+    let ctx = local_context(&table.name).await;
+    let files = EventFiles::new();
+    let start = send(
+        &table,
+        &pg,
+        &["--from", "tomaslind", "--to", "inesokafor", "m0"],
+    );
+    let group = text(&start, "message_group_uuid");
+    let t0 = Sk::parse(&text(&start, "created_at")).unwrap();
+    let at = |secs: i64| Sk(t0.0 + chrono::Duration::seconds(secs)).to_string();
+    // A 500 KB message (as a stream record could carry, written by something other than
+    // send-message) can never be carried by a conversation row: the record is malformed, it is
+    // not a failure for Lambda to retry, and the record after it applies.
+    let huge = "x".repeat(500 * 1024);
+    let batch = files.write(
+        "huge.json",
+        vec![
+            msg_record(1, &group, &at(1), &huge),
+            msg_record(2, &group, &at(2), "after"),
+        ],
+    );
+    let out = run(tool("messaging-stream", &table, &pg)
+        .arg("--event")
+        .arg(&batch)
+        .args(["--skip-malformed", "--output", "json"]));
+    let doc: Value = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
+    assert!(out.status.success(), "{doc}\n{}", stderr(&out));
+    assert_eq!(doc["batchItemFailures"], json!([]), "{doc}");
+    let outcomes = doc["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes[0]["outcome"], "malformed", "{doc}");
+    assert!(
+        outcomes[0].to_string().contains("400 KB"),
+        "names the item limit: {}",
+        outcomes[0]
+    );
+    assert_eq!(outcomes[1]["outcome"], "applied", "{doc}");
+    for user in [
+        pg.user("tomaslind").await.uuid,
+        pg.user("inesokafor").await.uuid,
+    ] {
+        assert_eq!(
+            the_row(&ctx, user, &group).await,
+            (at(2), "after".to_string())
+        );
+    }
+}

@@ -37,6 +37,7 @@ use uuid::Uuid;
 
 use crate::context::{Context, SdkResultExt};
 use crate::ddb::item::{get_s, opt_s, s, Item};
+use crate::ddb::size::{item_size, MAX_ITEM_BYTES};
 use crate::ddb::query::{self, query_all};
 use crate::ddb::retry;
 use crate::model::keys::{Pk, Sk, MESSAGE, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK};
@@ -246,9 +247,65 @@ pub fn classify(record: &StreamRecord) -> Classified {
         })
     };
     match read() {
-        Ok(message) => Classified::Message(message),
+        Ok(message) => match row_too_large(&message) {
+            Some(why) => Classified::Malformed(format!("{pk}: {why}")),
+            None => Classified::Message(message),
+        },
         Err(err) => Classified::Malformed(format!("{pk}: {err:#}")),
     }
+}
+
+/// Why no conversation row can ever carry `message`, when even the smallest `GRP#` row with it
+/// (its key, the group and the text, before the owner's other attributes) is over DynamoDB's
+/// 400 KB item limit: such a record can never apply, so it is malformed, not a failure to retry.
+pub fn row_too_large(message: &NewMessage) -> Option<String> {
+    let group = message.group.to_string();
+    let smallest: Item = [
+        (PK.to_string(), s(Pk::Group(message.group).to_string())),
+        (SK.to_string(), s(message.at.to_string())),
+        (MESSAGE_GROUP_UUID.to_string(), s(group)),
+        (MESSAGE.to_string(), s(message.text.clone())),
+    ]
+    .into_iter()
+    .collect();
+    let size = item_size(&smallest);
+    (size > MAX_ITEM_BYTES).then(|| too_large(size))
+}
+
+/// The reason given for a conversation row of `size` bytes.
+fn too_large(size: usize) -> String {
+    format!(
+        "the message is too large: the conversation row carrying it would be {size} bytes, over \
+         DynamoDB's 400 KB item limit ({MAX_ITEM_BYTES} bytes), so it can never be written"
+    )
+}
+
+/// Whether DynamoDB refused a write because the item or the request is too large (HTTP 413, or
+/// a ValidationException about the item size): retrying can never succeed.
+fn refused_as_too_large<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
+    err: &aws_sdk_dynamodb::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> Option<String> {
+    if let Some(service) = err.as_service_error() {
+        if service.code() == Some("ValidationException") {
+            return service
+                .message()
+                .filter(|m| is_item_size_message(m))
+                .map(|m| format!("ValidationException: {m} (DynamoDB's 400 KB item limit)"));
+        }
+    }
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    (status == Some(413)).then(|| {
+        "HTTP 413: request too large (over DynamoDB's 400 KB item limit), so it can never be \
+         written"
+            .to_string()
+    })
+}
+
+/// Whether a ValidationException's message is DynamoDB's "Item size has exceeded the maximum
+/// allowed size" (or "Item size to update has exceeded ...").
+pub fn is_item_size_message(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("item size") && m.contains("exceeded")
 }
 
 /// What to do with one record of a batch.
@@ -623,6 +680,8 @@ enum RowResult {
     AlreadyCurrent { owner: String, sk: String },
     Vanished { owner: String },
     Conflict { owner: String, why: String },
+    /// The moved row would be over DynamoDB's item limit: it can never be written.
+    TooLarge { owner: String, why: String },
 }
 
 /// Whether a row at `row` must move to a message at `message`: only ever forward in time.
@@ -697,6 +756,9 @@ fn summarize(results: &[RowResult]) -> (OutcomeKind, String) {
     let conflict = results
         .iter()
         .any(|r| matches!(r, RowResult::Conflict { .. }));
+    let too_large = results
+        .iter()
+        .any(|r| matches!(r, RowResult::TooLarge { .. }));
     let parts: Vec<String> = results
         .iter()
         .map(|r| match r {
@@ -704,10 +766,15 @@ fn summarize(results: &[RowResult]) -> (OutcomeKind, String) {
             RowResult::AlreadyCurrent { owner, sk } => format!("{owner} already at {sk}"),
             RowResult::Vanished { owner } => format!("{owner} row is gone"),
             RowResult::Conflict { owner, why } => format!("{owner} left as it was: {why}"),
+            RowResult::TooLarge { owner, why } => format!("{owner} not moved: {why}"),
         })
         .collect();
     let kind = if moved > 0 {
         OutcomeKind::Applied
+    } else if too_large {
+        // No row can ever carry this message: a record that can never apply is malformed, and
+        // the batch goes on past it.
+        OutcomeKind::Malformed
     } else if conflict {
         OutcomeKind::Conflict
     } else {
@@ -732,15 +799,22 @@ async fn move_row(
         if !must_move(current, message.at) {
             return Ok(RowResult::AlreadyCurrent { owner, sk: old_sk });
         }
+        let mut moved = row.clone();
+        moved.insert(SK.into(), s(&new_sk));
+        moved.insert(MESSAGE.into(), s(&message.text));
+        let size = item_size(&moved);
+        if size > MAX_ITEM_BYTES {
+            return Ok(RowResult::TooLarge {
+                owner,
+                why: too_large(size),
+            });
+        }
         if dry_run {
             return Ok(RowResult::Moved {
                 owner,
                 from: old_sk,
             });
         }
-        let mut moved = row.clone();
-        moved.insert(SK.into(), s(&new_sk));
-        moved.insert(MESSAGE.into(), s(&message.text));
         let delete = Delete::builder()
             .table_name(ctx.table())
             .key(PK, s(&owner))
@@ -785,6 +859,10 @@ async fn move_row(
                     Some(fresh) => row = fresh,
                     None => return Ok(RowResult::Vanished { owner }),
                 }
+            }
+            Err(err) if refused_as_too_large(&err).is_some() => {
+                let why = refused_as_too_large(&err).unwrap_or_default();
+                return Ok(RowResult::TooLarge { owner, why });
             }
             Err(err) => {
                 return Err(err).on(
