@@ -1,4 +1,5 @@
-//! `list-tables`: every DynamoDB table name.
+//! `list-tables`: every DynamoDB table, with its status, item count, billing mode, stream and
+//! deletion protection.
 
 fn main() -> std::process::ExitCode {
     cruddur_ops::cli::main(cruddur_ops::cli::commands::list_tables::run)

@@ -1,6 +1,7 @@
-//! Table-level calls: describing a table, listing every table (the SDK's paginator), dropping
-//! one, and waiting until a table is ACTIVE or gone (the SDK's waiters).
+//! Table-level calls: describing a table (or many, a few at a time), listing every table (the
+//! SDK's paginator), dropping one, and waiting until a table is ACTIVE or gone (the SDK's waiters).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -8,6 +9,8 @@ use aws_sdk_dynamodb::client::Waiters as _;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{IndexStatus, TableDescription};
 use aws_smithy_runtime_api::client::waiters::error::WaiterError;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use crate::context::{Context, SdkResultExt};
 
@@ -45,6 +48,31 @@ pub async fn list(ctx: &Context) -> Result<Vec<String>> {
         .collect::<Result<Vec<_>, _>>()
         .await
         .on(&ctx.dynamodb_endpoint, "listing tables")
+}
+
+/// How many DescribeTable calls [`describe_many`] has in flight at once.
+pub const DESCRIBE_CONCURRENCY: usize = 8;
+
+/// Describes each of `names` ([`DESCRIBE_CONCURRENCY`] calls at a time), in the order given. A
+/// table gone since it was listed is left out.
+pub async fn describe_many(ctx: &Context, names: &[String]) -> Result<Vec<TableDescription>> {
+    let permits = Arc::new(Semaphore::new(DESCRIBE_CONCURRENCY));
+    let mut tasks = JoinSet::new();
+    for (at, name) in names.iter().enumerate() {
+        let (ctx, name, permits) = (ctx.clone(), name.clone(), permits.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await?;
+            describe(&ctx, &name).await.map(|d| (at, d))
+        });
+    }
+    let mut found = Vec::with_capacity(names.len());
+    while let Some(joined) = tasks.join_next().await {
+        if let (at, Some(desc)) = joined.context("a DescribeTable task failed")?? {
+            found.push((at, desc));
+        }
+    }
+    found.sort_by_key(|(at, _)| *at);
+    Ok(found.into_iter().map(|(_, d)| d).collect())
 }
 
 /// What `drop` did.

@@ -6,6 +6,7 @@ pub mod conversations;
 pub mod export;
 pub mod find_user;
 pub mod import;
+pub mod list_tables;
 pub mod schema_load;
 pub mod seed;
 pub mod send;

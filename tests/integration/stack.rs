@@ -158,7 +158,16 @@ impl Drop for SideStack {
 
 fn table_names(cmd: &mut Command) -> Vec<String> {
     let out = ok(run(cmd.args(["--output", "json"])));
-    serde_json::from_slice(&out.stdout).expect("list-tables --output json is a JSON list")
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_slice(&out.stdout).expect("list-tables --output json is a JSON list");
+    rows.iter()
+        .map(|row| {
+            row["name"]
+                .as_str()
+                .expect("each row names its table")
+                .to_string()
+        })
+        .collect()
 }
 
 #[test]

@@ -25,7 +25,16 @@ fn prod_pointed_at_local(cmd: &mut std::process::Command) -> &mut std::process::
 
 fn table_names() -> Vec<String> {
     let out = ok(run(bin("list-tables").args(["--output", "json"])));
-    serde_json::from_slice(&out.stdout).expect("list-tables --output json is a JSON list")
+    let rows: Vec<Value> =
+        serde_json::from_slice(&out.stdout).expect("list-tables --output json is a JSON list");
+    rows.iter()
+        .map(|row| {
+            row["name"]
+                .as_str()
+                .expect("each row names its table")
+                .to_string()
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -161,17 +170,28 @@ fn list_tables_shows_every_table() {
     }
     let out = ok(run(bin("list-tables").args(["--output", "table"])));
     assert!(stdout(&out).contains(&format!("│ {} ", tables[0].name)));
-    let out = ok(run(bin("list-tables").args(["--output", "jsonl"])));
-    assert!(stdout(&out)
-        .lines()
-        .any(|l| l == format!("\"{}\"", tables[1].name)));
-    // Piped without --output: JSON lines, the same as --output jsonl.
+    // Piped without --output: JSON lines, one object per table with what an operator wants
+    // at a glance (the shipped schema: provisioned, a NEW_IMAGE stream).
     let piped = ok(run(&mut bin("list-tables")));
-    let lines: Vec<String> = stdout(&piped)
+    let rows: Vec<Value> = stdout(&piped)
         .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is a JSON string"))
+        .map(|l| serde_json::from_str(l).expect("each line is a JSON object"))
         .collect();
-    assert!(lines.contains(&tables[0].name), "{lines:?}");
+    let row = rows
+        .iter()
+        .find(|r| r["name"] == tables[0].name.as_str())
+        .unwrap_or_else(|| panic!("{} not in {rows:?}", tables[0].name));
+    assert_eq!(row["status"], "ACTIVE", "{row}");
+    assert_eq!(row["billing_mode"], "PROVISIONED", "{row}");
+    assert_eq!(row["stream"], "NEW_IMAGE", "{row}");
+    assert!(row["items"].is_i64(), "{row}");
+    assert!(row.get("deletion_protection").is_some(), "{row}");
+    let jsonl = ok(run(bin("list-tables").args(["--output", "jsonl"])));
+    // (Other tests create tables meanwhile, so compare the lines' shape, not their count.)
+    for line in stdout(&jsonl).lines() {
+        let row: Value = serde_json::from_str(line).expect("each line is a JSON object");
+        assert!(row["name"].is_string(), "{row}");
+    }
 }
 
 #[test]

@@ -1,19 +1,20 @@
-//! `list-tables`: every DynamoDB table name.
+//! `list-tables`: every DynamoDB table, with its status, item count, billing mode, stream and
+//! deletion protection.
 
 use clap::Parser;
-use serde::Serialize;
 
 use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
-use crate::cli::output::{self, Row};
+use crate::cli::output;
 use crate::cli::{self};
-use crate::ddb::table;
+use crate::ops::list_tables;
 
-/// List every DynamoDB table (all pages).
+/// List every DynamoDB table (all pages), with its status, approximate item count, billing mode,
+/// stream and deletion protection (one DescribeTable per table, a few at a time).
 #[derive(Parser, Debug)]
 #[command(
     name = "list-tables",
     version,
-    after_help = cli::after_help("Output: one table name per row; in JSON each row is the name as a string.\n\nExamples:\n  list-tables                 # the local DynamoDB\n  list-tables prod --output json\n  list-tables | grep messages")
+    after_help = cli::after_help("Output: one row per table; in JSON each row is an object:\n  {\"name\", \"status\", \"items\", \"billing_mode\", \"stream\", \"deletion_protection\"}\n  (stream is the view type, e.g. NEW_AND_OLD_IMAGES, or null without a stream; items is\n  DynamoDB's approximate count).\n\nExamples:\n  list-tables                 # the local DynamoDB\n  list-tables prod --output json\n  list-tables | jq -r .name | grep messages")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -23,20 +24,7 @@ pub struct Args {
     output: OutputArgs,
 }
 
-/// A table's name: one row of `list-tables` (a JSON string).
-#[derive(Debug, Clone, Serialize)]
-#[serde(transparent)]
-pub struct TableName(pub String);
-
-impl Row for TableName {
-    const COLUMNS: &'static [&'static str] = &["Table"];
-
-    fn cells(&self) -> Vec<String> {
-        vec![self.0.clone()]
-    }
-}
-
-/// Lists the tables and prints them.
+/// Lists and describes the tables and prints them.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let ctx = cli::connect(
         &args.target,
@@ -44,10 +32,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         &UserPoolArgs::default(),
     )
     .await?;
-    let names: Vec<TableName> = table::list(&ctx)
-        .await?
-        .into_iter()
-        .map(TableName)
-        .collect();
-    output::emit(&names, args.output.format())
+    let tables = list_tables::list(&ctx).await?;
+    output::emit(&tables, args.output.format())
 }

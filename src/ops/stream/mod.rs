@@ -37,9 +37,9 @@ use uuid::Uuid;
 
 use crate::context::{Context, SdkResultExt};
 use crate::ddb::item::{get_s, opt_s, s, Item};
-use crate::ddb::size::{item_size, MAX_ITEM_BYTES};
 use crate::ddb::query::{self, query_all};
 use crate::ddb::retry;
+use crate::ddb::size::{item_size, MAX_ITEM_BYTES};
 use crate::model::keys::{Pk, Sk, MESSAGE, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK};
 use crate::ops::conversations::group_rows;
 use crate::report::{Report, Row};
@@ -676,12 +676,26 @@ const MAX_ATTEMPTS: u32 = 5;
 /// What happened to one conversation row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum RowResult {
-    Moved { owner: String, from: String },
-    AlreadyCurrent { owner: String, sk: String },
-    Vanished { owner: String },
-    Conflict { owner: String, why: String },
+    Moved {
+        owner: String,
+        from: String,
+    },
+    AlreadyCurrent {
+        owner: String,
+        sk: String,
+    },
+    Vanished {
+        owner: String,
+    },
+    Conflict {
+        owner: String,
+        why: String,
+    },
     /// The moved row would be over DynamoDB's item limit: it can never be written.
-    TooLarge { owner: String, why: String },
+    TooLarge {
+        owner: String,
+        why: String,
+    },
 }
 
 /// Whether a row at `row` must move to a message at `message`: only ever forward in time.
