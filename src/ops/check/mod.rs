@@ -1,0 +1,182 @@
+//! `check`: are PostgreSQL, the Cognito user pool and the messages table consistent? Read-only.
+//!
+//! The users and the pool are read whole (they are small); the messages table is streamed a page
+//! at a time ([`scan_pages`](crate::ddb::scan::scan_pages)) through a [`Checker`], which keeps only
+//! the newest message of each group and the conversation rows (few), so memory does not grow
+//! with the number of messages. Every problem found is a [`Problem`] row: its kind, the store it
+//! is in, the key of the item or user, and what is wrong.
+
+use std::fmt;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cognito;
+use crate::context::Context;
+use crate::ddb::scan::{self, ScanOptions};
+use crate::pg;
+use crate::report::Row;
+
+mod table;
+mod users;
+
+pub use table::Checker;
+pub use users::check_users;
+
+/// The `cognito_user_id` a user has until `update-cognito-user-ids` ran.
+pub const MOCK: &str = "MOCK";
+
+/// What kind of inconsistency a [`Problem`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// An item's `user_uuid` (or a conversation row's owner) is not a PostgreSQL user.
+    UnknownUser,
+    /// An item's `user_handle` or `user_display_name` differs from the PostgreSQL user's.
+    UserMismatch,
+    /// An item that is neither a readable message nor a readable conversation row.
+    MalformedItem,
+    /// A conversation row whose group has no messages.
+    EmptyGroup,
+    /// A conversation row whose last message or time is not its group's newest message.
+    StaleConversation,
+    /// A conversation row without the other participant's row for the same group.
+    MissingPartner,
+    /// A PostgreSQL user whose `cognito_user_id` is still `MOCK`.
+    MockCognitoId,
+    /// A PostgreSQL user whose `cognito_user_id` is empty.
+    EmptyCognitoId,
+    /// A PostgreSQL user no pool user carries as `preferred_username`.
+    NoPoolUser,
+    /// A PostgreSQL user whose `cognito_user_id` is not the `sub` of the pool user with its handle.
+    WrongCognitoId,
+    /// A pool user with no PostgreSQL user (its `preferred_username` matches no handle).
+    PoolUserWithoutDbUser,
+}
+
+impl Kind {
+    /// The kind as `check` prints it (`unknown-user`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::UnknownUser => "unknown-user",
+            Kind::UserMismatch => "user-mismatch",
+            Kind::MalformedItem => "malformed-item",
+            Kind::EmptyGroup => "empty-group",
+            Kind::StaleConversation => "stale-conversation",
+            Kind::MissingPartner => "missing-partner",
+            Kind::MockCognitoId => "mock-cognito-id",
+            Kind::EmptyCognitoId => "empty-cognito-id",
+            Kind::NoPoolUser => "no-pool-user",
+            Kind::WrongCognitoId => "wrong-cognito-id",
+            Kind::PoolUserWithoutDbUser => "pool-user-without-db-user",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Store {
+    /// The messages table.
+    Dynamodb,
+    /// The `users` table.
+    Postgres,
+    /// The Cognito user pool.
+    Cognito,
+}
+
+impl Store {
+    fn as_str(self) -> &'static str {
+        match self {
+            Store::Dynamodb => "dynamodb",
+            Store::Postgres => "postgres",
+            Store::Cognito => "cognito",
+        }
+    }
+}
+
+/// One inconsistency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// What is wrong, as a kind.
+    pub kind: Kind,
+    /// The store holding the offending item or user.
+    pub store: Store,
+    /// The item's key (`pk sk`), the user's handle, or the pool user's user name.
+    pub key: String,
+    /// What is wrong, in words.
+    pub detail: String,
+}
+
+impl Row for Problem {
+    const COLUMNS: &'static [&'static str] = &["Kind", "Store", "Key", "Detail"];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.kind.to_string(),
+            self.store.as_str().to_string(),
+            self.key.clone(),
+            self.detail.clone(),
+        ]
+    }
+}
+
+/// How much was checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Checked {
+    /// PostgreSQL users.
+    pub users: usize,
+    /// Pool users.
+    pub pool_users: usize,
+    /// `MSG#` items.
+    pub messages: u64,
+    /// Message groups with at least one message.
+    pub groups: usize,
+    /// `GRP#` items.
+    pub conversations: usize,
+    /// Items of neither kind.
+    pub other_items: u64,
+}
+
+/// What `check` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Every problem, sorted by store, kind and key.
+    pub problems: Vec<Problem>,
+    /// What was read.
+    pub checked: Checked,
+}
+
+/// Checks the target's three stores: the users against the pool (`pool_id`), then every item of
+/// the messages table (`segments` parallel scan segments) against the users.
+pub async fn check(ctx: &Context, pool_id: &str, segments: u32) -> Result<CheckReport> {
+    let (client, listing) =
+        tokio::try_join!(pg::connect(&ctx.config), cognito::list_users(ctx, pool_id))?;
+    let accounts = pg::all_accounts(&client).await?;
+    drop(client);
+    let mut problems = check_users(&accounts, &listing.users);
+    let mut checker = Checker::new(&accounts);
+    let options = ScanOptions {
+        segments,
+        ..ScanOptions::default()
+    };
+    scan::scan_pages(ctx, ctx.table(), options, |page| {
+        page.iter().for_each(|item| checker.item(item));
+        Ok(())
+    })
+    .await?;
+    let (table_problems, mut checked) = checker.finish();
+    checked.pool_users = listing.users.len();
+    problems.extend(table_problems);
+    problems.sort_by(|a, b| (a.store, a.kind, &a.key).cmp(&(b.store, b.kind, &b.key)));
+    Ok(CheckReport { problems, checked })
+}
+
+#[cfg(test)]
+mod tests;
