@@ -3,6 +3,7 @@
 //! table-level calls (describe, list, drop, waiters). Nothing here knows what a message is.
 
 pub mod batch;
+pub mod capacity;
 pub mod item;
 pub mod lock;
 pub mod query;
