@@ -142,3 +142,92 @@ pub fn synthetic(n: usize) -> Vec<Line> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+    use uuid::Uuid;
+
+    #[test]
+    fn parses_lines_and_skips_blanks() {
+        let lines = parse(
+            "f.txt",
+            "\u{feff}Person 1: Hello, café ☕\r\n\nPerson 2:   灯台   \nPerson 1:x\n",
+        )
+        .unwrap();
+        assert_eq!(
+            lines,
+            vec![
+                Line {
+                    speaker: Speaker::One,
+                    text: "Hello, café ☕".into()
+                },
+                Line {
+                    speaker: Speaker::Two,
+                    text: "灯台".into()
+                },
+                Line {
+                    speaker: Speaker::One,
+                    text: "x".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_lines_name_the_file_and_line() {
+        for (text, line, what) in [
+            ("Person 1: hi\nPerson 3: no\n", 2, "expected"),
+            ("Person 1: hi\n\n\nperson 2: lower\n", 4, "expected"),
+            ("Person 1: hi\nPerson 2:   \n", 2, "empty"),
+            ("Person 1 hi\n", 1, "expected"),
+        ] {
+            let err = parse("conv.txt", text).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("conv.txt:{line}: ")), "{err}");
+            assert!(err.contains(what), "{err}");
+        }
+        let err = parse("conv.txt", "\n\n").unwrap_err().to_string();
+        assert!(
+            err.contains("conv.txt") && err.contains("no messages"),
+            "{err}"
+        );
+        let long = format!("Person 1: {}\n", "x".repeat(MAX_MESSAGE_BYTES + 1));
+        let err = parse("big.txt", &long).unwrap_err().to_string();
+        assert!(err.starts_with("big.txt:1:"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_conversation_is_valid_and_rich() {
+        let lines = parse(SHIPPED_NAME, SHIPPED_CONVERSATION).unwrap();
+        assert!(lines.len() >= 60, "{}", lines.len());
+        assert!(lines.iter().any(|l| l.text.chars().count() > 1_000));
+        assert!(lines.iter().any(|l| !l.text.is_ascii()));
+        assert!(lines.iter().any(|l| l.speaker == Speaker::One));
+        assert!(lines.iter().any(|l| l.speaker == Speaker::Two));
+    }
+
+    #[test]
+    fn non_utf8_files_name_the_line() {
+        let path = std::env::temp_dir().join(format!("seed-{}.txt", Uuid::new_v4()));
+        std::fs::write(&path, b"Person 1: ok\nPerson 2: caf\xe9\n").unwrap();
+        let err = read_file(&path).unwrap_err().to_string();
+        std::fs::remove_file(&path).unwrap();
+        assert!(err.ends_with(":2: the text is not UTF-8"), "{err}");
+        let err = read_file(Path::new("/nonexistent/conv.txt")).unwrap_err();
+        assert!(format!("{err:#}").contains("/nonexistent/conv.txt"));
+    }
+
+    #[test]
+    fn synthetic_messages_alternate_and_vary() {
+        let lines = synthetic(100);
+        assert_eq!(lines.len(), 100);
+        assert_eq!(lines[0].speaker, Speaker::One);
+        assert_eq!(lines[1].speaker, Speaker::Two);
+        let distinct: HashSet<_> = lines.iter().map(|l| &l.text).collect();
+        assert_eq!(distinct.len(), 100);
+        let lengths: HashSet<_> = lines.iter().map(|l| l.text.len()).collect();
+        assert!(lengths.len() > 5);
+        assert!(synthetic(0).is_empty());
+    }
+}
