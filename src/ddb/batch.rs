@@ -1,20 +1,30 @@
 //! Batch writes: the one engine every bulk writer uses (`seed`, and later `import`).
 //!
-//! Requests go as BatchWriteItem calls of [`BATCH_SIZE`] with several in flight. DynamoDB answers
-//! a throttled batch with a 200 carrying `UnprocessedItems`, so retrying those is ours: one loop,
-//! exponential backoff with jitter, capped ([`crate::ddb::retry`]).
+//! Requests go as BatchWriteItem calls of [`BATCH_SIZE`] with several in flight, each inside the
+//! job's capacity budget ([`crate::ddb::capacity`]): a batch asks the governor for its items'
+//! units before it is sent and is settled with the `ConsumedCapacity` DynamoDB reports. DynamoDB
+//! answers a throttled batch with a 200 carrying `UnprocessedItems`, or with a
+//! `ProvisionedThroughputExceededException` once the SDK's own retries are spent: either way the
+//! governor slows down, the items are sent again (never dropped), and the job fails only when
+//! nothing at all was written for its stall timeout.
 
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
-use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemError;
+use aws_sdk_dynamodb::types::{
+    DeleteRequest, PutRequest, ReturnConsumedCapacity, ThrottlingReason, WriteRequest,
+};
 use tokio::task::JoinSet;
 
 use crate::context::{Context, Endpoint, SdkResultExt};
+use crate::ddb::capacity::{self, Direction, Governor};
 use crate::ddb::item::{s, Item};
 use crate::ddb::item::{PK, SK};
 use crate::ddb::retry;
 pub use crate::ddb::retry::backoff;
+use crate::ddb::size::item_size;
 
 /// Items per BatchWriteItem request (DynamoDB's maximum).
 pub const BATCH_SIZE: usize = 25;
@@ -22,24 +32,82 @@ pub const BATCH_SIZE: usize = 25;
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// The most requests in flight `--concurrency` accepts.
 pub const MAX_CONCURRENCY: usize = 64;
-/// Attempts per batch before unprocessed items become an error.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
-
 /// How to write.
 #[derive(Debug, Clone, Copy)]
 pub struct WriteOptions {
     /// BatchWriteItem requests in flight.
     pub concurrency: usize,
-    /// Attempts per batch before unprocessed items are an error.
-    pub max_attempts: u32,
 }
 
 impl Default for WriteOptions {
     fn default() -> WriteOptions {
         WriteOptions {
             concurrency: DEFAULT_CONCURRENCY,
-            max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
+    }
+}
+
+/// The write units `request` is expected to cost: a put, its item's size rounded up to 1 KB; a
+/// delete, 1 (its size is not known before; the settle corrects it).
+pub fn request_units(request: &WriteRequest) -> f64 {
+    match request.put_request() {
+        Some(put) => capacity::write_units(item_size(put.item())),
+        None => 1.0,
+    }
+}
+
+/// What a throttling error says about its cause: its code, and for each reason DynamoDB gives
+/// (`TableWriteProvisionedThroughputExceeded`, `IndexWriteProvisionedThroughputExceeded`, ...)
+/// the reason and the table or index it names.
+pub fn throttle_cause(code: &str, reasons: &[ThrottlingReason]) -> String {
+    let named: Vec<String> = reasons
+        .iter()
+        .map(|r| {
+            let reason = r.reason().unwrap_or("throttled");
+            match r.resource() {
+                Some(resource) => format!("{reason} on {}", resource_name(resource)),
+                None => reason.to_string(),
+            }
+        })
+        .collect();
+    if named.is_empty() {
+        code.to_string()
+    } else {
+        format!("{code} ({})", named.join(", "))
+    }
+}
+
+/// `table/T/index/I` or `table/T` from an ARN: what a person recognises.
+fn resource_name(arn: &str) -> String {
+    match arn.split_once(":table/") {
+        Some((_, rest)) => match rest.split_once("/index/") {
+            Some((table, index)) => format!("index {index} of table {table}"),
+            None => format!("table {rest}"),
+        },
+        None => arn.to_string(),
+    }
+}
+
+/// The cause of a BatchWriteItem error when it is throttling (it is then retried, slower).
+fn throttling(
+    err: &SdkError<BatchWriteItemError, aws_smithy_runtime_api::http::Response>,
+) -> Option<String> {
+    let service = err.as_service_error()?;
+    match service {
+        BatchWriteItemError::ProvisionedThroughputExceededException(e) => Some(throttle_cause(
+            "ProvisionedThroughputExceededException",
+            e.throttling_reasons(),
+        )),
+        BatchWriteItemError::ThrottlingException(e) => Some(throttle_cause(
+            "ThrottlingException",
+            e.throttling_reasons(),
+        )),
+        BatchWriteItemError::RequestLimitExceeded(e) => Some(throttle_cause(
+            "RequestLimitExceeded",
+            e.throttling_reasons(),
+        )),
+        other => matches!(other.code(), Some("ThrottlingException"))
+            .then(|| "ThrottlingException".to_string()),
     }
 }
 
@@ -72,14 +140,29 @@ pub fn batches<T>(
     })
 }
 
-/// Writes `requests` to `table` in BatchWriteItem calls of [`BATCH_SIZE`], with up to
-/// `options.concurrency` calls in flight; returns how many were written. `progress(done)` is
-/// called after each batch. The first failed batch stops the rest and is the error.
+/// Writes `requests` to `table` without a capacity budget: [`batch_write_within`] with an
+/// unlimited governor.
 pub async fn batch_write(
     ctx: &Context,
     table: &str,
     requests: impl IntoIterator<Item = WriteRequest>,
     options: WriteOptions,
+    progress: impl FnMut(u64),
+) -> Result<u64> {
+    let governor = Governor::unlimited(table, Direction::Write);
+    batch_write_within(ctx, table, requests, options, &governor, progress).await
+}
+
+/// Writes `requests` to `table` in BatchWriteItem calls of [`BATCH_SIZE`], with up to
+/// `options.concurrency` calls in flight, inside `governor`'s budget; returns how many were
+/// written. `progress(done)` is called after each batch. The first failed batch stops the rest
+/// and is the error.
+pub async fn batch_write_within(
+    ctx: &Context,
+    table: &str,
+    requests: impl IntoIterator<Item = WriteRequest>,
+    options: WriteOptions,
+    governor: &Governor,
     mut progress: impl FnMut(u64),
 ) -> Result<u64> {
     let table: Arc<str> = Arc::from(table);
@@ -95,7 +178,7 @@ pub async fn batch_write(
                 ctx.dynamodb_endpoint.clone(),
                 table.clone(),
                 batch,
-                options.max_attempts,
+                governor.clone(),
             ));
         }
         let Some(joined) = tasks.join_next().await else {
@@ -117,44 +200,67 @@ pub async fn batch_write(
     }
 }
 
-/// One BatchWriteItem call, retrying its UnprocessedItems with exponential backoff and jitter.
+/// One batch: a BatchWriteItem call inside the governor's budget, sending its unprocessed items
+/// again (slower) until every one is written, or nothing was written for the stall timeout.
 async fn write_batch(
     client: aws_sdk_dynamodb::Client,
     endpoint: Endpoint,
     table: Arc<str>,
     mut batch: Vec<WriteRequest>,
-    max_attempts: u32,
+    governor: Governor,
 ) -> Result<u64> {
     let size = batch.len() as u64;
     let mut attempt = 1;
     loop {
         let sent = batch.len();
-        let output = client
+        let units: f64 = batch.iter().map(request_units).sum();
+        let reservation = governor.acquire(units).await;
+        let answer = client
             .batch_write_item()
-            .request_items(table.as_ref(), batch)
+            .request_items(table.as_ref(), batch.clone())
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
-            .await
-            .on(
-                &endpoint,
-                format_args!("writing a batch of {sent} items to table {table}"),
-            )?;
-        let unprocessed = output
-            .unprocessed_items
-            .and_then(|mut tables| tables.remove(table.as_ref()))
-            .unwrap_or_default();
-        if unprocessed.is_empty() {
-            return Ok(size);
-        }
-        if attempt >= max_attempts {
-            bail!(
-                "{} of {size} items of a batch were still unprocessed after {attempt} attempts: \
-                 table {table} is throttling writes (try a lower --concurrency, or more write capacity)",
-                unprocessed.len()
-            );
-        }
+            .await;
+        let cause = match answer {
+            Ok(output) => {
+                let unprocessed = output
+                    .unprocessed_items
+                    .and_then(|mut tables| tables.remove(table.as_ref()))
+                    .unwrap_or_default();
+                let written = sent - unprocessed.len();
+                let consumed = output
+                    .consumed_capacity
+                    .as_deref()
+                    .and_then(capacity::consumed_units);
+                reservation.settle(consumed, written > 0);
+                if unprocessed.is_empty() {
+                    return Ok(size);
+                }
+                governor.throttled(unprocessed.len() as u64);
+                batch = unprocessed;
+                format!(
+                    "{} of {sent} items of a batch sent back unprocessed",
+                    batch.len()
+                )
+            }
+            Err(err) => match throttling(&err) {
+                Some(cause) => {
+                    reservation.refund();
+                    governor.throttled(sent as u64);
+                    cause
+                }
+                None => {
+                    reservation.refund();
+                    return Err(err).on(
+                        &endpoint,
+                        format_args!("writing a batch of {sent} items to table {table}"),
+                    );
+                }
+            },
+        };
+        governor.check_stall(Some(&cause))?;
         retry::pause(attempt).await;
         attempt += 1;
-        batch = unprocessed;
     }
 }
 

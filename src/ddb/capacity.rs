@@ -315,6 +315,8 @@ struct Inner {
     stall_timeout: Duration,
     started: Instant,
     state: Mutex<State>,
+    /// How to continue after a stall, for its error ("re-run with the same --checkpoint F").
+    resume: Mutex<Option<String>>,
 }
 
 impl fmt::Debug for Governor {
@@ -385,6 +387,7 @@ impl Governor {
                     consumed: 0.0,
                     throttled: 0,
                 }),
+                resume: Mutex::new(None),
             }),
         }
     }
@@ -488,26 +491,50 @@ impl Governor {
         state.decreased = Some(now);
     }
 
-    /// Fails when nothing at all was done for the stall timeout, naming the table, the budget
-    /// and `resume` (how to continue).
-    pub fn check_stall(&self, resume: &str) -> Result<()> {
-        let state = self.lock();
-        let idle = Instant::now().saturating_duration_since(state.progressed);
-        if idle >= self.inner.stall_timeout {
-            bail!(
-                "no progress {} table {} for {} s (--stall-timeout): DynamoDB throttled every \
-                 request at a budget of {} ({} throttled); {resume}",
-                match self.inner.direction {
-                    Direction::Read => "reading",
-                    Direction::Write => "writing to",
-                },
-                self.inner.table,
-                idle.as_secs(),
-                self.inner.budget.describe(self.inner.direction),
-                state.throttled
-            );
+    /// Says how a stalled job continues, for the stall's error.
+    pub fn set_resume(&self, how: impl Into<String>) {
+        *self
+            .inner
+            .resume
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(how.into());
+    }
+
+    /// Fails when nothing at all was done for the stall timeout, naming the table, the budget,
+    /// `cause` (DynamoDB's last word) and how to continue.
+    pub fn check_stall(&self, cause: Option<&str>) -> Result<()> {
+        let (idle, throttled) = {
+            let state = self.lock();
+            (
+                Instant::now().saturating_duration_since(state.progressed),
+                state.throttled,
+            )
+        };
+        if idle < self.inner.stall_timeout {
+            return Ok(());
         }
-        Ok(())
+        let resume = self
+            .inner
+            .resume
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+            .unwrap_or_else(|| "re-run it when the table has capacity to spare".to_string());
+        let cause = cause
+            .map(|c| format!("; the last answer: {c}"))
+            .unwrap_or_default();
+        bail!(
+            "no progress {} table {} for {} s (--stall-timeout): DynamoDB throttled every request \
+             at a budget of {} ({throttled} throttled){cause}. To go on: {resume}, or give the job \
+             more room (--capacity, --max-wcu / --max-rcu, more provisioned capacity)",
+            match self.inner.direction {
+                Direction::Read => "reading",
+                Direction::Write => "writing to",
+            },
+            self.inner.table,
+            idle.as_secs(),
+            self.inner.budget.describe(self.inner.direction),
+        );
     }
 
     /// What the governor has seen so far.

@@ -1,15 +1,25 @@
 //! Reading every item of a table, page by page, optionally as a parallel scan. Pages are handed
 //! to the caller as they arrive and then dropped, so memory stays flat however large the table.
+//!
+//! Every page is read inside the job's read budget ([`crate::ddb::capacity`]): with a budget, a
+//! page's `Limit` is chosen so that it costs about one second of it (from what the segment's
+//! earlier pages cost per item), the units are asked for before the request and settled with
+//! the `ConsumedCapacity` DynamoDB reports, and a throttled page is asked for again, slower.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
+use aws_sdk_dynamodb::operation::scan::ScanError;
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use tokio::sync::mpsc;
 
 use crate::context::{Context, SdkResultExt};
+use crate::ddb::batch::throttle_cause;
+use crate::ddb::capacity::{self, Direction, Governor, BURST};
 use crate::ddb::item::Item;
 use crate::ddb::item::{PK, SK};
+use crate::ddb::retry;
 
 /// How to scan.
 #[derive(Debug, Clone, Copy)]
@@ -72,12 +82,56 @@ fn next_page_limit(limit: u32, scanned: u32) -> u32 {
     }
 }
 
-/// Scans `table`, calling `on_page` with each page as it arrives; returns how many items were
-/// passed on. With several segments, pages arrive in no particular order.
+/// The read units an item is assumed to cost before a segment's first page says: a 1 KB item in
+/// an eventually consistent scan.
+const FIRST_UNITS_PER_ITEM: f64 = 0.125;
+
+/// The `Limit` of a page that costs about [`BURST`] of `rate` at `per_item` units an item.
+fn budget_page_limit(rate: f64, per_item: f64) -> u32 {
+    let items = rate * BURST.as_secs_f64() / per_item.max(1e-6);
+    (items.floor() as u32).clamp(1, MAX_PAGE_LIMIT)
+}
+
+/// The cause of a Scan error when it is throttling (the page is then asked for again, slower).
+fn throttling(
+    err: &aws_sdk_dynamodb::error::SdkError<ScanError, aws_smithy_runtime_api::http::Response>,
+) -> Option<String> {
+    match err.as_service_error()? {
+        ScanError::ProvisionedThroughputExceededException(e) => Some(throttle_cause(
+            "ProvisionedThroughputExceededException",
+            e.throttling_reasons(),
+        )),
+        ScanError::ThrottlingException(e) => Some(throttle_cause(
+            "ThrottlingException",
+            e.throttling_reasons(),
+        )),
+        ScanError::RequestLimitExceeded(e) => Some(throttle_cause(
+            "RequestLimitExceeded",
+            e.throttling_reasons(),
+        )),
+        _ => None,
+    }
+}
+
+/// Scans `table` without a read budget: [`scan_pages_within`] with an unlimited governor.
 pub async fn scan_pages(
     ctx: &Context,
     table: &str,
     options: ScanOptions,
+    on_page: impl FnMut(&[Item]) -> Result<()>,
+) -> Result<u64> {
+    let governor = Governor::unlimited(table, Direction::Read);
+    scan_pages_within(ctx, table, options, &governor, on_page).await
+}
+
+/// Scans `table` inside `governor`'s budget, calling `on_page` with each page as it arrives;
+/// returns how many items were passed on. With several segments, pages arrive in no particular
+/// order.
+pub async fn scan_pages_within(
+    ctx: &Context,
+    table: &str,
+    options: ScanOptions,
+    governor: &Governor,
     mut on_page: impl FnMut(&[Item]) -> Result<()>,
 ) -> Result<u64> {
     if options.segments == 0 || options.segments > MAX_SEGMENTS {
@@ -125,9 +179,12 @@ pub async fn scan_pages(
                 let endpoint = ctx.dynamodb_endpoint.clone();
                 let table = table.to_string();
                 let remaining = remaining.clone();
+                let governor = governor.clone();
                 tokio::task::spawn_local(async move {
                     let mut start = None;
                     let mut page_limit = FIRST_PAGE_LIMIT;
+                    let mut per_item = FIRST_UNITS_PER_ITEM;
+                    let mut attempt = 1;
                     loop {
                         let left = remaining.load(Ordering::Relaxed);
                         if left == 0 {
@@ -136,7 +193,7 @@ pub async fn scan_pages(
                         let mut request = client
                             .scan()
                             .table_name(&table)
-                            .set_exclusive_start_key(start.take());
+                            .set_exclusive_start_key(start.clone());
                         if total > 1 {
                             request = request.segment(segment as i32).total_segments(total as i32);
                         }
@@ -146,19 +203,42 @@ pub async fn scan_pages(
                                 .expression_attribute_names("#pk", PK)
                                 .expression_attribute_names("#sk", SK);
                         }
-                        let limit = u64::from(page_limit).min(left) as u32;
-                        request = request.limit(limit as i32);
-                        let page = request.send().await.on(
-                            &endpoint,
-                            format_args!("scanning table {table} (segment {segment} of {total})"),
-                        );
-                        let page = match page {
+                        let limit = match governor.rate() {
+                            Some(rate) => page_limit.min(budget_page_limit(rate, per_item)),
+                            None => page_limit,
+                        };
+                        let limit = u64::from(limit).min(left) as u32;
+                        request = request
+                            .limit(limit as i32)
+                            .return_consumed_capacity(ReturnConsumedCapacity::Indexes);
+                        let reservation = governor.acquire(f64::from(limit) * per_item).await;
+                        let page = match request.send().await {
                             Ok(page) => page,
                             Err(err) => {
-                                let _ = tx.send(Err(err)).await;
+                                reservation.refund();
+                                if let Some(cause) = throttling(&err) {
+                                    governor.throttled(1);
+                                    if let Err(stalled) = governor.check_stall(Some(&cause)) {
+                                        let _ = tx.send(Err(stalled)).await;
+                                        return;
+                                    }
+                                    retry::pause(attempt).await;
+                                    attempt += 1;
+                                    continue;
+                                }
+                                let what = format!(
+                                    "scanning table {table} (segment {segment} of {total})"
+                                );
+                                let _ = tx.send(Err(err).on(&endpoint, what)).await;
                                 return;
                             }
                         };
+                        attempt = 1;
+                        let consumed = page
+                            .consumed_capacity
+                            .as_ref()
+                            .and_then(|c| capacity::consumed_units(std::slice::from_ref(c)));
+                        reservation.settle(consumed, true);
                         start = page.last_evaluated_key;
                         let items = page.items.unwrap_or_default();
                         // ScannedCount: what the server read (more than it returned under a filter).
@@ -166,6 +246,9 @@ pub async fn scan_pages(
                             .unwrap_or(0)
                             .max(items.len() as u32);
                         page_limit = next_page_limit(limit, scanned);
+                        if let (Some(units), true) = (consumed, scanned > 0) {
+                            per_item = units / f64::from(scanned);
+                        }
                         if !items.is_empty() && tx.send(Ok(items)).await.is_err() {
                             return; // the reader has stopped
                         }

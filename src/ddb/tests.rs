@@ -14,15 +14,17 @@ use aws_sdk_dynamodb::operation::list_tables::ListTablesOutput;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::scan::ScanOutput;
 use aws_sdk_dynamodb::types::{
-    GlobalSecondaryIndexDescription, IndexStatus, TableDescription, TableStatus, WriteRequest,
+    Capacity, ConsumedCapacity, GlobalSecondaryIndexDescription, IndexStatus, TableDescription,
+    TableStatus, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 
 use crate::context::Context;
-use crate::ddb::batch::{batch_write, put_request, WriteOptions};
+use crate::ddb::batch::{batch_write, batch_write_within, put_request, WriteOptions};
+use crate::ddb::capacity::{Budget, Direction, Governor};
 use crate::ddb::item::{get_s, s, Item};
-use crate::ddb::scan::{scan_pages, ScanOptions};
+use crate::ddb::scan::{scan_pages, scan_pages_within, ScanOptions};
 use crate::ddb::{query, table};
 
 /// A context whose DynamoDB client answers from `rules`, with the SDK's standard retries
@@ -80,10 +82,7 @@ async fn unprocessed_items_twice_then_accepted_writes_every_item() {
         .map(|i| put_request(item(&format!("p{i:02}"))))
         .collect();
     let mut progress = Vec::new();
-    let options = WriteOptions {
-        concurrency: 1,
-        ..WriteOptions::default()
-    };
+    let options = WriteOptions { concurrency: 1 };
     let done = batch_write(&ctx, "t", requests, options, |n| progress.push(n))
         .await
         .expect("every item is written in the end");
@@ -99,8 +98,15 @@ async fn unprocessed_items_twice_then_accepted_writes_every_item() {
     assert_eq!(got, want, "each item written exactly once");
 }
 
+/// An unlimited governor of writes to `t` that gives up after `stall` without progress.
+fn stalling_after(stall: Duration) -> Governor {
+    let g = Governor::new("t", Direction::Write, Budget::Unlimited, stall);
+    g.set_resume("re-run the import");
+    g
+}
+
 #[tokio::test]
-async fn unprocessed_items_that_never_clear_are_an_error_naming_the_table() {
+async fn unprocessed_items_that_never_clear_fail_after_the_stall_timeout_naming_the_table() {
     let rule = mock!(Client::batch_write_item).then_compute_output(|input| {
         let requests = input.request_items().expect("items")["t"].clone();
         BatchWriteItemOutput::builder()
@@ -112,19 +118,25 @@ async fn unprocessed_items_that_never_clear_are_an_error_naming_the_table() {
         .map(|i| put_request(item(&format!("p{i}"))))
         .collect();
     let mut progress = Vec::new();
-    let options = WriteOptions {
-        concurrency: 1,
-        max_attempts: 3,
-    };
-    let err = batch_write(&ctx, "t", requests, options, |n| progress.push(n))
-        .await
-        .expect_err("never-processed items fail the write");
+    let options = WriteOptions { concurrency: 1 };
+    let governor = stalling_after(Duration::from_millis(300));
+    let err = batch_write_within(&ctx, "t", requests, options, &governor, |n| {
+        progress.push(n)
+    })
+    .await
+    .expect_err("never-processed items fail the write once it stalls");
     let err = format!("{err:#}");
-    assert!(
-        err.contains("3 of 3 items") && err.contains("after 3 attempts") && err.contains("table t"),
-        "{err}"
-    );
-    assert_eq!(rule.num_calls(), 3);
+    for words in [
+        "no progress writing to table t",
+        "--stall-timeout",
+        "3 of 3 items of a batch sent back unprocessed",
+        "re-run the import",
+    ] {
+        assert!(err.contains(words), "{words:?} not in {err}");
+    }
+    // Sent again and again (slower each time) until the stall timeout, never dropped.
+    assert!(rule.num_calls() > 3, "{} calls", rule.num_calls());
+    assert!(governor.stats().throttled >= 9);
     assert!(
         progress.is_empty(),
         "no progress reported for a failed batch"
@@ -154,18 +166,22 @@ async fn throttling_is_retried_by_the_sdk() {
 }
 
 #[tokio::test]
-async fn throttling_that_outlasts_the_retries_is_a_clear_error() {
+async fn throttling_that_outlasts_the_sdk_retries_slows_down_then_fails_when_it_stalls() {
+    // After the SDK's 3 attempts, the batch is the governor's: it halves the rate, sends the
+    // batch again later, and fails only when nothing was written for the stall timeout.
     let rule = mock!(Client::batch_write_item)
         .sequence()
         .http_status(400, throttled())
         .repeatedly()
         .build();
     let ctx = mocked(RuleMode::Sequential, &[&rule]);
-    let err = batch_write(
+    let governor = stalling_after(Duration::from_millis(300));
+    let err = batch_write_within(
         &ctx,
         "t",
         vec![put_request(item("p"))],
         WriteOptions::default(),
+        &governor,
         |_| {},
     )
     .await
@@ -173,11 +189,59 @@ async fn throttling_that_outlasts_the_retries_is_a_clear_error() {
     let err = format!("{err:#}");
     assert!(
         err.contains("ProvisionedThroughputExceededException")
-            && err.contains("writing a batch of 1 items to table t")
-            && err.contains("DynamoDB at http://127.0.0.1:9"),
+            && err.contains("no progress writing to table t"),
         "{err}"
     );
-    assert_eq!(rule.num_calls(), 3, "the SDK's 3 attempts, no more");
+    assert!(rule.num_calls() > 3, "more than the SDK's 3 attempts");
+}
+
+#[tokio::test]
+async fn a_write_throttled_then_accepted_settles_with_the_consumed_capacity() {
+    // Throttled past the SDK's retries once (3 attempts), then accepted: the governor halves its
+    // rate, and counts the units DynamoDB reports (an index write costing more than the table's).
+    let rule = mock!(Client::batch_write_item)
+        .sequence()
+        .http_status(400, throttled())
+        .times(3)
+        .output(|| {
+            BatchWriteItemOutput::builder()
+                .consumed_capacity(
+                    ConsumedCapacity::builder()
+                        .table_name("t")
+                        .capacity_units(3.0)
+                        .table(Capacity::builder().capacity_units(1.0).build())
+                        .global_secondary_indexes(
+                            "g",
+                            Capacity::builder().capacity_units(2.0).build(),
+                        )
+                        .build(),
+                )
+                .build()
+        })
+        .build();
+    let ctx = mocked(RuleMode::Sequential, &[&rule]);
+    let governor = Governor::new(
+        "t",
+        Direction::Write,
+        Budget::Rate { units: 1000.0 },
+        Duration::from_secs(30),
+    );
+    let done = batch_write_within(
+        &ctx,
+        "t",
+        vec![put_request(item("p"))],
+        WriteOptions::default(),
+        &governor,
+        |_| {},
+    )
+    .await
+    .expect("written on the second try");
+    assert_eq!(done, 1);
+    assert_eq!(rule.num_calls(), 4);
+    let stats = governor.stats();
+    assert_eq!(stats.consumed, 2.0);
+    assert_eq!(stats.throttled, 1);
+    assert!(stats.rate.unwrap() < 1000.0, "{stats:?}");
 }
 
 #[tokio::test]
@@ -317,4 +381,64 @@ fn http_413_is_named_request_too_large_not_a_wrong_endpoint() {
     let other = crate::context::status_without_code(502, "DynamoDB", Some("<html>".into()));
     assert!(other.contains("without a DynamoDB error code"), "{other}");
     assert!(other.ends_with(", body: <html>"), "{other}");
+}
+
+#[tokio::test]
+async fn a_throttled_page_is_read_again_from_the_same_key_inside_the_budget() {
+    // Page 1, then throttling past the SDK's 3 attempts, then page 2: the retry asks for the
+    // page after page 1 (not the table's start), and the governor slows down.
+    let first = ScanOutput::builder()
+        .items(item("a"))
+        .scanned_count(1)
+        .last_evaluated_key("pk", s("a"))
+        .last_evaluated_key("sk", s("x"))
+        .consumed_capacity(ConsumedCapacity::builder().capacity_units(0.5).build())
+        .build();
+    let starts = Arc::new(Mutex::new(Vec::<Option<String>>::new()));
+    let rule = {
+        let starts = starts.clone();
+        mock!(Client::scan)
+            .match_requests(move |input| {
+                let start = input
+                    .exclusive_start_key()
+                    .and_then(|k| get_s(k, "pk").ok().map(str::to_string));
+                starts.lock().unwrap().push(start);
+                true
+            })
+            .sequence()
+            .output(move || first.clone())
+            .http_status(400, throttled())
+            .times(3)
+            .output(|| {
+                ScanOutput::builder()
+                    .items(item("b"))
+                    .scanned_count(1)
+                    .build()
+            })
+            .build()
+    };
+    let ctx = mocked(RuleMode::Sequential, &[&rule]);
+    let governor = Governor::new(
+        "t",
+        Direction::Read,
+        Budget::Rate { units: 100.0 },
+        Duration::from_secs(30),
+    );
+    let mut seen = Vec::new();
+    let n = scan_pages_within(&ctx, "t", ScanOptions::default(), &governor, |page| {
+        seen.extend(page.iter().map(|i| get_s(i, "pk").unwrap().to_string()));
+        Ok(())
+    })
+    .await
+    .expect("the scan goes on after the throttling");
+    assert_eq!(n, 2);
+    assert_eq!(seen, ["a", "b"]);
+    let starts = starts.lock().unwrap().clone();
+    assert_eq!(starts[0], None);
+    assert!(
+        starts[1..].iter().all(|s| s.as_deref() == Some("a")),
+        "every retry starts after page 1: {starts:?}"
+    );
+    assert_eq!(governor.stats().throttled, 1);
+    assert!(governor.rate().unwrap() < 100.0);
 }

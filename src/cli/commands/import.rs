@@ -90,7 +90,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut bar = progress::Progress::new("writing", plan.items);
     let options = WriteOptions {
         concurrency: args.concurrency,
-        ..WriteOptions::default()
     };
     let report =
         import::execute(&ctx, plan, options, |done| bar.show("writing", done, total)).await;

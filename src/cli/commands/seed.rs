@@ -121,7 +121,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     )?;
     let options = WriteOptions {
         concurrency: args.concurrency,
-        ..WriteOptions::default()
     };
     let mut bar = Progress::new(Phase::Writing, None);
     let report = seed::execute(&ctx, plan, options, |phase, done, total| {
