@@ -19,6 +19,7 @@
 pub mod checkpoint;
 pub mod follow;
 pub mod record;
+pub mod shards;
 
 mod apply;
 mod lambda;
