@@ -435,3 +435,6 @@ async fn start_shard(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
