@@ -290,3 +290,6 @@ pub fn is_item_size_message(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
     m.contains("item size") && m.contains("exceeded")
 }
+
+#[cfg(test)]
+mod tests;
