@@ -9,17 +9,22 @@
 //! record. Any other error (the server gone, the stream deleted, no answer within the timeout)
 //! stops the follower with an error naming the endpoint and the stream.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
-use aws_sdk_dynamodbstreams::types::{Shard, ShardIteratorType};
+use aws_sdk_dynamodbstreams::types::Shard;
 
 use super::checkpoint::Checkpoint;
+use super::shards::{
+    after_open, retried_iterator, Action, AfterOpen, Opened, Read, ShardInfo, Shards,
+};
 use super::{handle_batch, record_from_sdk, IncomingRecord, RecordOutcome};
 use crate::context::{Context, SdkResultExt};
+
+pub use super::shards::{reopen_position, Position, ReopenCause};
 
 /// How to follow.
 #[derive(Debug, Clone)]
@@ -92,99 +97,6 @@ pub struct FollowSummary {
     pub malformed: u64,
 }
 
-#[derive(Debug)]
-struct ShardState {
-    parent: Option<String>,
-    /// Closed shards have an ending sequence number.
-    closed: bool,
-    iterator: Option<String>,
-    started: bool,
-    finished: bool,
-    /// Where reading started (set when started).
-    start: Position,
-    last_sequence: Option<String>,
-}
-
-/// Where a shard is read from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Position {
-    /// The shard's oldest record still held.
-    TrimHorizon,
-    /// Only records written from now on.
-    Latest,
-    /// Right after the record with this sequence number.
-    After(String),
-}
-
-impl Position {
-    fn iterator_type(&self) -> ShardIteratorType {
-        match self {
-            Position::TrimHorizon => ShardIteratorType::TrimHorizon,
-            Position::Latest => ShardIteratorType::Latest,
-            Position::After(_) => ShardIteratorType::AfterSequenceNumber,
-        }
-    }
-
-    fn sequence(&self) -> Option<&str> {
-        match self {
-            Position::After(seq) => Some(seq),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Position {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Position::TrimHorizon => f.write_str("TRIM_HORIZON (its oldest record)"),
-            Position::Latest => f.write_str("LATEST (new records only)"),
-            Position::After(seq) => write!(f, "after sequence number {seq}"),
-        }
-    }
-}
-
-/// Why a shard's iterator has to be replaced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReopenCause {
-    /// The iterator expired (unused for 15 minutes: a stalled or suspended follower).
-    Expired,
-    /// The records at the iterator's position are gone (older than the stream's 24 hours).
-    Trimmed,
-}
-
-/// Where to go on reading a shard whose iterator must be replaced (pure): right after the last
-/// record handled when there is one; when nothing was read yet, where reading started (after the
-/// checkpoint's record, or the oldest record when that was asked for), or at LATEST for a shard
-/// that was read from LATEST: never silently back to the shard's oldest record, which would
-/// replay up to 24 hours. Returns the position and, when records may have been missed, why.
-pub fn reopen_position(
-    cause: ReopenCause,
-    last_read: Option<&str>,
-    started: &Position,
-) -> (Position, Option<&'static str>) {
-    match (cause, last_read, started) {
-        (ReopenCause::Trimmed, _, _) => (
-            Position::TrimHorizon,
-            Some(
-                "the records after the last one handled are no longer on the stream (older than \
-                 24 hours); going on from the oldest record still held: records in between were \
-                 missed",
-            ),
-        ),
-        (ReopenCause::Expired, Some(seq), _) => (Position::After(seq.to_string()), None),
-        (ReopenCause::Expired, None, Position::After(seq)) => (Position::After(seq.clone()), None),
-        (ReopenCause::Expired, None, Position::TrimHorizon) => (Position::TrimHorizon, None),
-        (ReopenCause::Expired, None, Position::Latest) => (
-            Position::Latest,
-            Some(
-                "the iterator expired before any record was read; going on from LATEST: records \
-                 written while this shard was not read may be missed (use --checkpoint to resume \
-                 exactly)",
-            ),
-        ),
-    }
-}
-
 /// The ARN of `table`'s current stream.
 pub async fn latest_stream_arn(ctx: &Context, table: &str) -> Result<String> {
     let described = ctx
@@ -207,9 +119,9 @@ pub async fn latest_stream_arn(ctx: &Context, table: &str) -> Result<String> {
         })?;
     Ok(arn)
 }
-
 /// Follows the stream of the context's table until `stop` completes, handing each batch to the
-/// stream processor and each event to `on_event`.
+/// stream processor and each event to `on_event`. The shards' bookkeeping is [`Shards`]; this
+/// makes the calls.
 pub async fn follow(
     ctx: &Context,
     options: &FollowOptions,
@@ -235,7 +147,7 @@ pub async fn follow(
             ))
         }
     };
-    let mut shards: BTreeMap<String, ShardState> = BTreeMap::new();
+    let mut shards = Shards::default();
     let mut summary = FollowSummary::default();
 
     let listed = tokio::select! {
@@ -243,47 +155,16 @@ pub async fn follow(
         listed = list_shards(ctx, &stream_arn) => listed?,
     };
     let initial = listed.len();
-    add_shards(&mut shards, listed);
-    // Shards the checkpoint knows resume after their record; their descendants wait for them and
-    // then start at their oldest record; every other shard follows --from-start.
+    shards.add(listed);
     let recorded: BTreeMap<String, String> = checkpoint
         .as_mut()
         .map(|(_, c)| {
-            c.shards.retain(|id, _| shards.contains_key(id));
+            c.shards.retain(|id, _| shards.contains(id));
             c.shards.clone()
         })
         .unwrap_or_default();
-    let resumed = resumed_lineage(&shards, &recorded);
-    for (id, seq) in &recorded {
-        let position = Position::After(seq.clone());
-        start_shard(ctx, &stream_arn, id, &mut shards, position, &mut on_event).await?;
-    }
-    if !options.from_start {
-        // Only what is written from now on: open shards at LATEST; closed ones hold only the past.
-        let ids: Vec<String> = shards
-            .keys()
-            .filter(|id| !resumed.contains(*id))
-            .cloned()
-            .collect();
-        for id in ids {
-            let closed = shards[&id].closed;
-            if closed {
-                if let Some(state) = shards.get_mut(&id) {
-                    state.started = true;
-                    state.finished = true;
-                }
-            } else {
-                start_shard(
-                    ctx,
-                    &stream_arn,
-                    &id,
-                    &mut shards,
-                    Position::Latest,
-                    &mut on_event,
-                )
-                .await?;
-            }
-        }
+    for (id, position) in shards.start_plan(&recorded, options.from_start) {
+        start_shard(ctx, &stream_arn, &id, &mut shards, position, &mut on_event).await?;
     }
     start_ready_shards(ctx, &stream_arn, &mut shards, &mut on_event).await?;
     on_event(FollowEvent::Following {
@@ -295,100 +176,77 @@ pub async fn follow(
     loop {
         let mut got_any = false;
         let mut shard_ended = false;
-        let active: Vec<String> = shards
-            .iter()
-            .filter(|(_, s)| s.started && !s.finished)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in active {
-            let Some(iterator) = shards.get(&id).and_then(|s| s.iterator.clone()) else {
-                continue;
-            };
+        for (id, iterator) in shards.active() {
             let response = tokio::select! {
                 _ = &mut stop => return Ok(summary),
                 r = ctx.dynamodb_streams().get_records().shard_iterator(iterator).send() => r,
             };
-            let response = match response {
-                Ok(r) => r,
+            // The records handled in this read, for the checkpoint and the caller.
+            let mut handled: Option<Vec<RecordOutcome>> = None;
+            let read = match response {
+                Ok(response) => {
+                    let next = response.next_shard_iterator;
+                    let records = response.records.unwrap_or_default();
+                    if records.is_empty() {
+                        Read::Empty { next }
+                    } else {
+                        got_any = true;
+                        let incoming: Vec<IncomingRecord> =
+                            records.iter().map(record_from_sdk).collect();
+                        let outcomes = handle_batch(ctx, &incoming).await?;
+                        summary.add(&outcomes);
+                        handled = Some(outcomes);
+                        let last_sequence = records
+                            .iter()
+                            .rev()
+                            .find_map(|r| r.dynamodb().and_then(|d| d.sequence_number()))
+                            .map(str::to_string);
+                        Read::Records {
+                            last_sequence,
+                            next,
+                        }
+                    }
+                }
                 Err(err) => {
                     let service = err.as_service_error();
                     if service.is_some_and(|e| e.is_expired_iterator_exception()) {
-                        reopen_shard(
-                            ctx,
-                            &stream_arn,
-                            &id,
-                            &mut shards,
-                            ReopenCause::Expired,
-                            &mut on_event,
-                        )
-                        .await?;
-                        continue;
+                        Read::Expired
+                    } else if service.is_some_and(|e| e.is_trimmed_data_access_exception()) {
+                        Read::Trimmed
+                    } else if service.is_some_and(|e| e.is_resource_not_found_exception()) {
+                        Read::NotFound
+                    } else {
+                        return Err(err).on(
+                            &ctx.dynamodb_streams_endpoint,
+                            format_args!("reading records of shard {id} of {stream_arn}"),
+                        );
                     }
-                    if service.is_some_and(|e| e.is_trimmed_data_access_exception()) {
-                        reopen_shard(
-                            ctx,
-                            &stream_arn,
-                            &id,
-                            &mut shards,
-                            ReopenCause::Trimmed,
-                            &mut on_event,
-                        )
-                        .await?;
-                        continue;
-                    }
-                    if service.is_some_and(|e| e.is_resource_not_found_exception()) {
-                        // The shard is gone (not "read to its end"): look at the stream again
-                        // (below), which fails clearly when the stream itself is gone.
-                        if let Some(state) = shards.get_mut(&id) {
-                            state.finished = true;
-                            state.iterator = None;
-                        }
-                        shard_ended = true;
-                        continue;
-                    }
-                    return Err(err).on(
-                        &ctx.dynamodb_streams_endpoint,
-                        format_args!("reading records of shard {id} of {stream_arn}"),
-                    );
                 }
             };
-            let records = response.records.unwrap_or_default();
-            if !records.is_empty() {
-                got_any = true;
-                let incoming: Vec<IncomingRecord> = records.iter().map(record_from_sdk).collect();
-                let outcomes = handle_batch(ctx, &incoming).await?;
-                summary.records += outcomes.len() as u64;
-                summary.applied += outcomes
-                    .iter()
-                    .filter(|o| o.kind == super::OutcomeKind::Applied)
-                    .count() as u64;
-                summary.malformed += outcomes
-                    .iter()
-                    .filter(|o| o.kind == super::OutcomeKind::Malformed)
-                    .count() as u64;
-                let last = records
-                    .iter()
-                    .rev()
-                    .find_map(|r| r.dynamodb().and_then(|d| d.sequence_number()))
-                    .map(str::to_string);
-                if let Some(state) = shards.get_mut(&id) {
-                    state.last_sequence = last.or(state.last_sequence.take());
-                    if let (Some((path, c)), Some(seq)) = (&mut checkpoint, &state.last_sequence) {
-                        c.shards.insert(id.clone(), seq.clone());
-                        c.save(path)?;
-                    }
+            let action = shards.step(&id, read);
+            if let Some(outcomes) = handled {
+                if let (Some((path, c)), Some(seq)) = (&mut checkpoint, shards.last_sequence(&id)) {
+                    c.shards.insert(id.clone(), seq.to_string());
+                    c.save(path)?;
                 }
                 on_event(FollowEvent::Batch(&outcomes))?;
             }
-            match response.next_shard_iterator {
-                Some(next) => {
-                    if let Some(state) = shards.get_mut(&id) {
-                        state.iterator = Some(next);
-                    }
-                }
-                None => {
-                    finish_shard(&id, &mut shards, &mut on_event)?;
+            match action {
+                Action::ReadOn => {}
+                Action::Finished => {
+                    on_event(FollowEvent::ShardFinished { shard_id: &id })?;
                     shard_ended = true;
+                }
+                Action::Rescan => shard_ended = true,
+                Action::Reopen { position, why } => {
+                    let (position, iterator, trimmed) =
+                        open(ctx, &stream_arn, &id, position).await?;
+                    on_event(FollowEvent::ShardReopened {
+                        shard_id: &id,
+                        from: &position.to_string(),
+                        why: trimmed.unwrap_or(why),
+                    })?;
+                    shards.reopened(&id, iterator);
                 }
             }
         }
@@ -397,7 +255,7 @@ pub async fn follow(
                 _ = &mut stop => return Ok(summary),
                 listed = list_shards(ctx, &stream_arn) => listed?,
             };
-            add_shards(&mut shards, listed);
+            shards.add(listed);
             start_ready_shards(ctx, &stream_arn, &mut shards, &mut on_event).await?;
             last_scan = Instant::now();
         }
@@ -410,32 +268,18 @@ pub async fn follow(
     }
 }
 
-/// The shards whose reading is resumed from the checkpoint `recorded`: those it names and, among
-/// the rest, the descendants of those (read from their oldest record once their parent is done,
-/// so nothing written while the follower was stopped is skipped).
-fn resumed_lineage(
-    shards: &BTreeMap<String, ShardState>,
-    recorded: &BTreeMap<String, String>,
-) -> BTreeSet<String> {
-    let mut resumed: BTreeSet<String> = recorded.keys().cloned().collect();
-    loop {
-        let more: Vec<String> = shards
-            .iter()
-            .filter(|(id, s)| {
-                !resumed.contains(*id) && s.parent.as_ref().is_some_and(|p| resumed.contains(p))
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
-        if more.is_empty() {
-            return resumed;
-        }
-        resumed.extend(more);
+impl FollowSummary {
+    fn add(&mut self, outcomes: &[RecordOutcome]) {
+        let count = |kind| outcomes.iter().filter(|o| o.kind == kind).count() as u64;
+        self.records += outcomes.len() as u64;
+        self.applied += count(super::OutcomeKind::Applied);
+        self.malformed += count(super::OutcomeKind::Malformed);
     }
 }
 
 /// Every shard of the stream (all DescribeStream pages). Hand-paged: the DynamoDB Streams SDK
 /// has no paginator for DescribeStream (its token sits inside `StreamDescription`).
-async fn list_shards(ctx: &Context, stream_arn: &str) -> Result<Vec<Shard>> {
+async fn list_shards(ctx: &Context, stream_arn: &str) -> Result<Vec<ShardInfo>> {
     let mut shards = Vec::new();
     let mut start: Option<String> = None;
     loop {
@@ -453,7 +297,13 @@ async fn list_shards(ctx: &Context, stream_arn: &str) -> Result<Vec<Shard>> {
         let Some(description) = page.stream_description else {
             bail!("stream {stream_arn} has no description");
         };
-        shards.extend(description.shards.unwrap_or_default());
+        shards.extend(
+            description
+                .shards
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(shard_info),
+        );
         match description.last_evaluated_shard_id {
             Some(last) => start = Some(last),
             None => return Ok(shards),
@@ -461,50 +311,28 @@ async fn list_shards(ctx: &Context, stream_arn: &str) -> Result<Vec<Shard>> {
     }
 }
 
-fn add_shards(known: &mut BTreeMap<String, ShardState>, listed: Vec<Shard>) {
-    for shard in listed {
-        let Some(id) = shard.shard_id else { continue };
-        let closed = shard
-            .sequence_number_range
-            .as_ref()
-            .is_some_and(|r| r.ending_sequence_number.is_some());
-        match known.get_mut(&id) {
-            Some(state) => state.closed |= closed,
-            None => {
-                known.insert(
-                    id,
-                    ShardState {
-                        parent: shard.parent_shard_id,
-                        closed,
-                        iterator: None,
-                        started: false,
-                        finished: false,
-                        start: Position::TrimHorizon,
-                        last_sequence: None,
-                    },
-                );
-            }
-        }
-    }
+/// A listed shard's id, parent and whether it is closed (a shard without an id is left out).
+fn shard_info(shard: Shard) -> Option<ShardInfo> {
+    let closed = shard
+        .sequence_number_range
+        .as_ref()
+        .is_some_and(|r| r.ending_sequence_number.is_some());
+    Some(ShardInfo {
+        id: shard.shard_id?,
+        parent: shard.parent_shard_id,
+        closed,
+    })
 }
 
 /// Starts, from their oldest record, the shards whose parent is read to its end (or unknown).
 async fn start_ready_shards(
     ctx: &Context,
     stream_arn: &str,
-    shards: &mut BTreeMap<String, ShardState>,
+    shards: &mut Shards,
     on_event: &mut impl FnMut(FollowEvent<'_>) -> Result<()>,
 ) -> Result<()> {
     loop {
-        let ready: Vec<String> = shards
-            .iter()
-            .filter(|(_, s)| !s.started)
-            .filter(|(_, s)| match &s.parent {
-                None => true,
-                Some(parent) => shards.get(parent).is_none_or(|p| p.finished),
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
+        let ready = shards.ready();
         if ready.is_empty() {
             return Ok(());
         }
@@ -520,16 +348,6 @@ async fn start_ready_shards(
             .await?;
         }
     }
-}
-
-/// What GetShardIterator said.
-enum Opened {
-    /// An iterator (`None`: the shard has nothing more to read).
-    Iterator(Option<String>),
-    /// The records at that position are gone (TrimmedDataAccessException).
-    Trimmed,
-    /// The shard is gone (ResourceNotFoundException).
-    Gone,
 }
 
 async fn shard_iterator(
@@ -572,189 +390,51 @@ async fn shard_iterator(
     }
 }
 
+/// Gets an iterator for shard `id` at `position`; when the records there are gone, once more at
+/// the oldest record (see [`after_open`]). Returns where reading goes on, the iterator (`None`:
+/// nothing to read) and, when the records there were gone, why.
+async fn open(
+    ctx: &Context,
+    stream_arn: &str,
+    id: &str,
+    position: Position,
+) -> Result<(Position, Option<String>, Option<&'static str>)> {
+    let opened = shard_iterator(ctx, stream_arn, id, &position).await?;
+    Ok(match after_open(opened, &position) {
+        AfterOpen::Use(iterator) => (position, iterator, None),
+        AfterOpen::Retry { position, why } => {
+            let opened = shard_iterator(ctx, stream_arn, id, &position).await?;
+            (position, retried_iterator(opened), Some(why))
+        }
+    })
+}
+
 async fn start_shard(
     ctx: &Context,
     stream_arn: &str,
     id: &str,
-    shards: &mut BTreeMap<String, ShardState>,
+    shards: &mut Shards,
     position: Position,
     on_event: &mut impl FnMut(FollowEvent<'_>) -> Result<()>,
 ) -> Result<()> {
-    let (iterator, position) = match shard_iterator(ctx, stream_arn, id, &position).await? {
-        Opened::Iterator(iterator) => (iterator, position),
-        Opened::Gone => (None, position),
-        Opened::Trimmed => {
-            // The checkpoint's record is older than the stream holds.
-            let (position, why) = reopen_position(ReopenCause::Trimmed, None, &position);
-            let iterator = match shard_iterator(ctx, stream_arn, id, &position).await? {
-                Opened::Iterator(iterator) => iterator,
-                Opened::Gone | Opened::Trimmed => None,
-            };
-            on_event(FollowEvent::ShardReopened {
-                shard_id: id,
-                from: &position.to_string(),
-                why: why.unwrap_or_default(),
-            })?;
-            (iterator, position)
-        }
-    };
-    let Some(state) = shards.get_mut(id) else {
-        return Ok(());
-    };
-    state.started = true;
-    state.iterator = iterator;
-    if state.iterator.is_none() {
-        state.finished = true;
-    } else {
-        on_event(FollowEvent::ShardStarted {
+    let (position, iterator, trimmed) = open(ctx, stream_arn, id, position).await?;
+    if let Some(why) = trimmed {
+        // The checkpoint's record is older than the stream holds.
+        on_event(FollowEvent::ShardReopened {
             shard_id: id,
             from: &position.to_string(),
+            why,
         })?;
     }
-    state.start = position;
-    Ok(())
-}
-
-/// Gets a fresh iterator for a shard (see [`reopen_position`]).
-async fn reopen_shard(
-    ctx: &Context,
-    stream_arn: &str,
-    id: &str,
-    shards: &mut BTreeMap<String, ShardState>,
-    cause: ReopenCause,
-    on_event: &mut impl FnMut(FollowEvent<'_>) -> Result<()>,
-) -> Result<()> {
-    let Some(state) = shards.get(id) else {
-        return Ok(());
-    };
-    let (mut position, mut why) =
-        reopen_position(cause, state.last_sequence.as_deref(), &state.start);
-    let iterator = match shard_iterator(ctx, stream_arn, id, &position).await? {
-        Opened::Iterator(iterator) => iterator,
-        Opened::Gone => None,
-        Opened::Trimmed => {
-            (position, why) = reopen_position(ReopenCause::Trimmed, None, &position);
-            match shard_iterator(ctx, stream_arn, id, &position).await? {
-                Opened::Iterator(iterator) => iterator,
-                Opened::Gone | Opened::Trimmed => None,
-            }
-        }
-    };
-    on_event(FollowEvent::ShardReopened {
-        shard_id: id,
-        from: &position.to_string(),
-        why: why.unwrap_or(match cause {
-            ReopenCause::Expired => "the iterator expired; going on after the last record handled",
-            ReopenCause::Trimmed => "records were trimmed",
-        }),
-    })?;
-    if let Some(state) = shards.get_mut(id) {
-        state.finished = iterator.is_none();
-        state.iterator = iterator;
+    let from = position.to_string();
+    if shards.started(id, position, iterator) {
+        on_event(FollowEvent::ShardStarted {
+            shard_id: id,
+            from: &from,
+        })?;
     }
     Ok(())
-}
-
-fn finish_shard(
-    id: &str,
-    shards: &mut BTreeMap<String, ShardState>,
-    on_event: &mut impl FnMut(FollowEvent<'_>) -> Result<()>,
-) -> Result<()> {
-    if let Some(state) = shards.get_mut(id) {
-        state.finished = true;
-        state.iterator = None;
-    }
-    on_event(FollowEvent::ShardFinished { shard_id: id })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_expired_iterator_goes_on_after_the_last_record_read() {
-        for started in [
-            Position::Latest,
-            Position::TrimHorizon,
-            Position::After("100".into()),
-        ] {
-            assert_eq!(
-                reopen_position(ReopenCause::Expired, Some("205"), &started),
-                (Position::After("205".into()), None)
-            );
-        }
-    }
-
-    #[test]
-    fn an_expired_iterator_with_nothing_read_never_falls_back_to_the_oldest_record() {
-        // Started at LATEST: LATEST again, and the caller is told records may be missed.
-        let (position, why) = reopen_position(ReopenCause::Expired, None, &Position::Latest);
-        assert_eq!(position, Position::Latest);
-        assert!(why.is_some_and(|w| w.contains("may be missed")));
-        // Started at a checkpoint: the checkpoint again, nothing missed.
-        assert_eq!(
-            reopen_position(ReopenCause::Expired, None, &Position::After("42".into())),
-            (Position::After("42".into()), None)
-        );
-        // Asked for the oldest record (--from-start) and read nothing yet: the same request.
-        assert_eq!(
-            reopen_position(ReopenCause::Expired, None, &Position::TrimHorizon),
-            (Position::TrimHorizon, None)
-        );
-    }
-
-    #[test]
-    fn trimmed_records_go_on_from_the_oldest_record_and_say_so() {
-        for last in [None, Some("7")] {
-            let (position, why) =
-                reopen_position(ReopenCause::Trimmed, last, &Position::After("1".into()));
-            assert_eq!(position, Position::TrimHorizon);
-            assert!(why.is_some_and(|w| w.contains("missed")));
-        }
-    }
-
-    #[test]
-    fn the_reopen_messages_read_as_one_sentence() {
-        let cases = [
-            (ReopenCause::Trimmed, None, Position::TrimHorizon),
-            (ReopenCause::Expired, None, Position::Latest),
-        ];
-        for (cause, last, started) in cases {
-            let (_, why) = reopen_position(cause, last, &started);
-            let why = why.expect("a message");
-            assert!(!why.contains("  "), "double space in {why:?}");
-            assert!(!why.contains('\n'), "line break in {why:?}");
-        }
-    }
-
-    fn shard(parent: Option<&str>) -> ShardState {
-        ShardState {
-            parent: parent.map(str::to_string),
-            closed: false,
-            iterator: None,
-            started: false,
-            finished: false,
-            start: Position::TrimHorizon,
-            last_sequence: None,
-        }
-    }
-
-    #[test]
-    fn descendants_of_checkpointed_shards_are_resumed_too() {
-        let shards: BTreeMap<String, ShardState> = [
-            ("a".to_string(), shard(None)),
-            ("a1".to_string(), shard(Some("a"))),
-            ("a11".to_string(), shard(Some("a1"))),
-            ("b".to_string(), shard(None)),
-            ("b1".to_string(), shard(Some("b"))),
-        ]
-        .into_iter()
-        .collect();
-        let recorded = [("a".to_string(), "9".to_string())].into_iter().collect();
-        let resumed = resumed_lineage(&shards, &recorded);
-        assert_eq!(
-            resumed.into_iter().collect::<Vec<_>>(),
-            vec!["a", "a1", "a11"]
-        );
-    }
-}
+mod tests;

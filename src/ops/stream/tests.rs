@@ -1,12 +1,15 @@
 //! Unit tests of the pure parts of the stream processor, on a recorded Lambda event
 //! (`tests/fixtures/stream-event.json`) and on records built like the Streams API returns them.
 
+use super::apply::{summarize, RowResult};
 use super::*;
-use crate::ddb::item::item_from_typed_json;
+use crate::ddb::item::{item_from_typed_json, s, Item};
+use crate::model::keys::{Sk, MESSAGE, PK, SK};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodbstreams::types as streams;
-use serde_json::json;
+use serde_json::{json, Value};
+use uuid::Uuid;
 
 const EVENT: &str = include_str!("../../../tests/fixtures/stream-event.json");
 const GROUP_A: &str = "5ae290ed-55d1-47a0-bc6d-fe2bc2700399";

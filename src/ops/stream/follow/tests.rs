@@ -1,0 +1,258 @@
+//! The follower's error branches, hermetically: [`follow`] runs over SDK clients whose answers
+//! come from `aws-smithy-mocks` rules, so an expired iterator, trimmed records and a vanished
+//! shard are asserted on every run (DynamoDB Local never produces them on demand).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
+use aws_sdk_dynamodb::types::TableDescription;
+use aws_sdk_dynamodbstreams::operation::describe_stream::{
+    DescribeStreamError, DescribeStreamOutput,
+};
+use aws_sdk_dynamodbstreams::operation::get_records::{GetRecordsError, GetRecordsOutput};
+use aws_sdk_dynamodbstreams::operation::get_shard_iterator::GetShardIteratorOutput;
+use aws_sdk_dynamodbstreams::types::error::{
+    ExpiredIteratorException, ResourceNotFoundException, TrimmedDataAccessException,
+};
+use aws_sdk_dynamodbstreams::types::{
+    AttributeValue, OperationType, Record, SequenceNumberRange, Shard, StreamDescription,
+    StreamRecord,
+};
+use aws_smithy_mocks::{
+    create_mock_http_client, mock, mock_client, MockResponseInterceptor, Rule, RuleMode,
+};
+use tokio::sync::Notify;
+
+use super::*;
+use crate::config::{Config, Target};
+
+const STREAM: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/1";
+
+fn table_rule() -> Rule {
+    mock!(aws_sdk_dynamodb::Client::describe_table).then_output(|| {
+        DescribeTableOutput::builder()
+            .table(
+                TableDescription::builder()
+                    .table_name("t")
+                    .latest_stream_arn(STREAM)
+                    .build(),
+            )
+            .build()
+    })
+}
+
+fn one_open_shard() -> DescribeStreamOutput {
+    DescribeStreamOutput::builder()
+        .stream_description(
+            StreamDescription::builder()
+                .stream_arn(STREAM)
+                .shards(
+                    Shard::builder()
+                        .shard_id("s1")
+                        .sequence_number_range(
+                            SequenceNumberRange::builder()
+                                .starting_sequence_number("100")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+/// GetShardIterator answers with an iterator naming what was asked for (`LATEST`,
+/// `AFTER_SEQUENCE_NUMBER:205`), and `asked` records each request the same way.
+fn iterator_rule(asked: Arc<Mutex<Vec<String>>>) -> Rule {
+    mock!(aws_sdk_dynamodbstreams::Client::get_shard_iterator).then_compute_output(move |input| {
+        let mut what = input
+            .shard_iterator_type()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default();
+        if let Some(seq) = input.sequence_number() {
+            what = format!("{what}:{seq}");
+        }
+        asked.lock().unwrap().push(what.clone());
+        GetShardIteratorOutput::builder()
+            .shard_iterator(what)
+            .build()
+    })
+}
+
+/// A `REMOVE` record (nothing to apply: no DynamoDB call) with sequence number `seq`.
+fn remove_record(seq: &str) -> Record {
+    Record::builder()
+        .event_name(OperationType::Remove)
+        .dynamodb(
+            StreamRecord::builder()
+                .keys("pk", AttributeValue::S("MSG#x".into()))
+                .sequence_number(seq)
+                .build(),
+        )
+        .build()
+}
+
+/// A DynamoDB Streams client answering from `rules`, without retries. (What `mock_client!`
+/// does, which needs the SDK crate's `test-util` feature.)
+fn streams_client(rules: &[&Rule]) -> aws_sdk_dynamodbstreams::Client {
+    use aws_sdk_dynamodbstreams::config::{BehaviorVersion, Credentials, Region};
+    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+    for rule in rules {
+        interceptor = interceptor.with_rule(rule);
+    }
+    let config = aws_sdk_dynamodbstreams::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .retry_config(aws_sdk_dynamodbstreams::config::retry::RetryConfig::disabled())
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor)
+        .build();
+    aws_sdk_dynamodbstreams::Client::from_conf(config)
+}
+
+/// A local-target context over the mocked clients (the Cognito client is never called).
+fn mocked_context(
+    dynamodb: aws_sdk_dynamodb::Client,
+    streams: aws_sdk_dynamodbstreams::Client,
+) -> Context {
+    use aws_config::{BehaviorVersion, Region, SdkConfig};
+    let config = Config::resolve(Target::Local, |name| {
+        (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:9".to_string())
+    })
+    .expect("a local configuration");
+    let sdk = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+    Context::from_parts(config, sdk, dynamodb, cognito, streams)
+}
+
+/// Follows over the rules until the first `ShardReopened` (then stops at the next pause), and
+/// returns the result and every event, as text.
+async fn follow_until_reopened(rules: &[&Rule]) -> (Result<FollowSummary>, Vec<String>) {
+    let dynamodb: aws_sdk_dynamodb::Client =
+        mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, rules);
+    let streams = streams_client(rules);
+    let ctx = mocked_context(dynamodb, streams);
+    let options = FollowOptions {
+        idle_pause: Duration::from_millis(1),
+        ..FollowOptions::default()
+    };
+    let reopened = Arc::new(Notify::new());
+    let stop = {
+        let reopened = reopened.clone();
+        async move { reopened.notified().await }
+    };
+    let mut events = Vec::new();
+    let result = follow(&ctx, &options, stop, |event| {
+        if let FollowEvent::ShardReopened { .. } = event {
+            reopened.notify_one();
+        }
+        events.push(format!("{event:?}"));
+        Ok(())
+    })
+    .await;
+    (result, events)
+}
+
+#[tokio::test]
+async fn an_expired_iterator_is_reopened_after_the_last_record_handled() {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let records = mock!(aws_sdk_dynamodbstreams::Client::get_records)
+        .sequence()
+        .output(|| {
+            GetRecordsOutput::builder()
+                .records(remove_record("205"))
+                .next_shard_iterator("next")
+                .build()
+        })
+        .error(|| {
+            GetRecordsError::ExpiredIteratorException(ExpiredIteratorException::builder().build())
+        })
+        .build();
+    let stream =
+        mock!(aws_sdk_dynamodbstreams::Client::describe_stream).then_output(one_open_shard);
+    let rules = [
+        &table_rule(),
+        &stream,
+        &iterator_rule(asked.clone()),
+        &records,
+    ];
+    let (result, events) = follow_until_reopened(&rules).await;
+    let summary = result.expect("the follower stops cleanly");
+    assert_eq!(summary.records, 1);
+    assert_eq!(
+        *asked.lock().unwrap(),
+        vec!["LATEST", "AFTER_SEQUENCE_NUMBER:205"]
+    );
+    let reopened = events.iter().find(|e| e.contains("ShardReopened")).unwrap();
+    assert!(
+        reopened.contains("after sequence number 205") && reopened.contains("expired"),
+        "{reopened}"
+    );
+}
+
+#[tokio::test]
+async fn trimmed_records_are_read_on_from_the_oldest_record_with_a_warning() {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let records = mock!(aws_sdk_dynamodbstreams::Client::get_records).then_error(|| {
+        GetRecordsError::TrimmedDataAccessException(TrimmedDataAccessException::builder().build())
+    });
+    let stream =
+        mock!(aws_sdk_dynamodbstreams::Client::describe_stream).then_output(one_open_shard);
+    let rules = [
+        &table_rule(),
+        &stream,
+        &iterator_rule(asked.clone()),
+        &records,
+    ];
+    let (result, events) = follow_until_reopened(&rules).await;
+    result.expect("the follower stops cleanly");
+    assert_eq!(*asked.lock().unwrap(), vec!["LATEST", "TRIM_HORIZON"]);
+    let reopened = events.iter().find(|e| e.contains("ShardReopened")).unwrap();
+    assert!(
+        reopened.contains("TRIM_HORIZON") && reopened.contains("missed"),
+        "{reopened}"
+    );
+}
+
+#[tokio::test]
+async fn a_shard_not_found_looks_at_the_stream_again_and_a_gone_stream_is_an_error() {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let records = mock!(aws_sdk_dynamodbstreams::Client::get_records).then_error(|| {
+        GetRecordsError::ResourceNotFoundException(ResourceNotFoundException::builder().build())
+    });
+    let stream = mock!(aws_sdk_dynamodbstreams::Client::describe_stream)
+        .sequence()
+        .output(one_open_shard)
+        .error(|| {
+            DescribeStreamError::ResourceNotFoundException(
+                ResourceNotFoundException::builder()
+                    .message("stream gone")
+                    .build(),
+            )
+        })
+        .build();
+    let rules = [
+        &table_rule(),
+        &stream,
+        &iterator_rule(asked.clone()),
+        &records,
+    ];
+    let (result, events) = follow_until_reopened(&rules).await;
+    let err = result.expect_err("the stream is gone");
+    assert!(
+        format!("{err:#}").contains(&format!("describing stream {STREAM}")),
+        "{err:#}"
+    );
+    assert_eq!(stream.num_calls(), 2, "the stream was looked at again");
+    assert_eq!(records.num_calls(), 1);
+    assert!(
+        !events.iter().any(|e| e.contains("ShardFinished")),
+        "{events:?}"
+    );
+}
