@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::cli::output::Format;
+use crate::ddb::capacity::{self, CapacityFlags};
 use crate::config::{Config, Target, LOCAL_USER_POOL_NAME, MAX_TIMEOUT_SECS};
 
 /// The target, as the optional last positional word or as `--target`, and how long to wait for
@@ -170,6 +171,43 @@ mod tests {
                 Cli::try_parse_from(["x", "--timeout", bad]).is_err(),
                 "{bad}"
             );
+        }
+    }
+}
+
+/// The capacity budget of a bulk job (`seed`, `import`, `export`, `scan`, `check`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct CapacityArgs {
+    /// The share of the table's provisioned capacity the job may use, 1-100 [default on prod:
+    /// 50; on local: no budget]. The bucket holds one second of it: the table's burst capacity
+    /// stays the app's.
+    #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub capacity: Option<u8>,
+
+    /// Write capacity units per second, outright (instead of a share).
+    #[arg(long, value_name = "N")]
+    pub max_wcu: Option<f64>,
+
+    /// Read capacity units per second, outright (instead of a share).
+    #[arg(long, value_name = "N")]
+    pub max_rcu: Option<f64>,
+
+    /// Fail when nothing at all was done for this many seconds (DynamoDB throttling every
+    /// request) [default: 300].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub stall_timeout: Option<u64>,
+}
+
+impl CapacityArgs {
+    /// The flags as the capacity governor takes them.
+    pub fn flags(&self) -> CapacityFlags {
+        CapacityFlags {
+            share_pct: self.capacity,
+            max_wcu: self.max_wcu,
+            max_rcu: self.max_rcu,
+            stall_timeout: self
+                .stall_timeout
+                .map_or(capacity::DEFAULT_STALL_TIMEOUT, Duration::from_secs),
         }
     }
 }

@@ -26,6 +26,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::config::Target;
+use crate::context::Context;
 
 /// How much budget the bucket holds at most: one second of the rate.
 pub const BURST: Duration = Duration::from_secs(1);
@@ -200,6 +201,34 @@ pub fn budget_for(
             },
         },
     }
+}
+
+/// The governor of a bulk job in `direction` on `table`: its budget from [`budget_for`], the
+/// table described only when the budget depends on it (prod, or `--capacity`).
+pub async fn governor_for(
+    ctx: &Context,
+    table: &str,
+    direction: Direction,
+    flags: &CapacityFlags,
+) -> Result<Governor> {
+    flags.validate()?;
+    let outright = match direction {
+        Direction::Read => flags.max_rcu,
+        Direction::Write => flags.max_wcu,
+    };
+    let needs_table =
+        outright.is_none() && (ctx.target() == Target::Prod || flags.share_pct.is_some());
+    let desc = if needs_table {
+        Some(
+            crate::ddb::table::describe(ctx, table)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("table {table} does not exist on {}", ctx.dynamodb_endpoint))?,
+        )
+    } else {
+        None
+    };
+    let budget = budget_for(desc.as_ref(), direction, flags, ctx.target());
+    Ok(Governor::new(table, direction, budget, flags.stall_timeout))
 }
 
 /// The write units an item of `bytes` costs: its size rounded up to 1 KB (at least 1).
