@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+pub use crate::pg::users::{db_users, DbUser};
 use crate::pg::Client;
 use anyhow::{Context as _, Result};
 use serde::ser::SerializeMap as _;
@@ -15,36 +16,6 @@ use serde::{Serialize, Serializer};
 use crate::cognito::{self, CognitoUser, NewUser};
 use crate::context::Context;
 use crate::pg;
-
-/// A row of `users` as the sync sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DbUser {
-    /// The handle (unique).
-    pub handle: String,
-    /// The email address.
-    pub email: String,
-    /// The current `cognito_user_id` (`MOCK` until synced).
-    pub cognito_user_id: String,
-}
-
-/// Every row of `users`, by handle.
-pub async fn db_users(client: &Client) -> Result<Vec<DbUser>> {
-    let rows = client
-        .query(
-            "SELECT handle, email, cognito_user_id FROM users ORDER BY handle",
-            &[],
-        )
-        .await
-        .context("reading the users table")?;
-    Ok(rows
-        .iter()
-        .map(|r| DbUser {
-            handle: r.get(0),
-            email: r.get(1),
-            cognito_user_id: r.get(2),
-        })
-        .collect())
-}
 
 /// The users of the database as Cognito users to create (handle and email).
 pub fn new_users(users: &[DbUser]) -> Vec<NewUser> {
@@ -191,12 +162,6 @@ pub fn plan(cognito: &[CognitoUser], db: &[(String, String)]) -> SyncReport {
     report
 }
 
-/// The one statement that writes every change.
-const UPDATE_SQL: &str = "UPDATE users SET cognito_user_id = v.sub \
-     FROM unnest($1::text[], $2::text[]) AS v(handle, sub) \
-     WHERE users.handle = v.handle AND users.cognito_user_id IS DISTINCT FROM v.sub \
-     RETURNING users.handle";
-
 /// Applies `cognito` users to the `users` table in one transaction: reads the rows, plans
 /// ([`plan`]) and writes every change with one statement; with `dry_run` it rolls back instead.
 /// A failure leaves the table as it was.
@@ -209,14 +174,7 @@ pub async fn apply(
         .transaction()
         .await
         .context("starting the sync transaction")?;
-    let rows = tx
-        .query(
-            "SELECT handle, cognito_user_id FROM users ORDER BY handle FOR UPDATE",
-            &[],
-        )
-        .await
-        .context("reading users.handle and users.cognito_user_id")?;
-    let db: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let db = pg::users::lock_cognito_user_ids(&tx).await?;
     let mut report = plan(cognito, &db);
     report.dry_run = dry_run;
     if dry_run || report.updated.is_empty() {
@@ -227,21 +185,13 @@ pub async fn apply(
     }
     let handles: Vec<&str> = report.updated.iter().map(|c| c.handle.as_str()).collect();
     let subs: Vec<&str> = report.updated.iter().map(|c| c.to.as_str()).collect();
-    let written = tx
-        .query(UPDATE_SQL, &[&handles, &subs])
-        .await
-        .with_context(|| {
-            format!(
-                "updating cognito_user_id of {} users (nothing was changed)",
-                handles.len()
-            )
-        })?;
+    let written = pg::users::set_cognito_user_ids(&tx, &handles, &subs).await?;
     tx.commit().await.context(
         "committing the cognito_user_id updates (with no answer to the commit, the server \
              applies all of them or none: run the sync again, it is idempotent)",
     )?;
     // The rows were locked (FOR UPDATE), so this is the plan; report what was written anyway.
-    let written: std::collections::HashSet<String> = written.iter().map(|r| r.get(0)).collect();
+    let written: std::collections::HashSet<String> = written.into_iter().collect();
     report.updated.retain(|c| written.contains(&c.handle));
     Ok(report)
 }

@@ -16,7 +16,9 @@ pub use rebuild::{
     plan as plan_rebuild, quote_ident, rebuild, rebuild_with, RebuildPlan, Rebuilt, MARK,
     SCHEMA_SQL, SEED_SQL,
 };
-pub use users::{accounts_by, all_accounts, users_by_handle, Account, AccountKey, User};
+pub use users::{
+    accounts_by, all_accounts, users_by_handle, Account, AccountKey, DatabaseCounts, User,
+};
 
 use std::time::Duration;
 

@@ -1,7 +1,8 @@
 //! Reading the `users` table.
 
-use super::Client;
+use super::{Client, Transaction};
 use anyhow::{Context as _, Result};
+use serde::Serialize;
 use uuid::Uuid;
 
 /// A row of `users`, as the messages tools need it.
@@ -138,4 +139,100 @@ pub async fn accounts_by(client: &Client, key: &AccountKey) -> Result<Vec<Accoun
     }
     .with_context(|| format!("looking up the user with {key}"))?;
     Ok(rows.iter().map(account).collect())
+}
+
+/// A row of `users` as the sync sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbUser {
+    /// The handle (unique).
+    pub handle: String,
+    /// The email address.
+    pub email: String,
+    /// The current `cognito_user_id` (`MOCK` until synced).
+    pub cognito_user_id: String,
+}
+
+/// Every row of `users`, by handle.
+pub async fn db_users(client: &Client) -> Result<Vec<DbUser>> {
+    let rows = client
+        .query(
+            "SELECT handle, email, cognito_user_id FROM users ORDER BY handle",
+            &[],
+        )
+        .await
+        .context("reading the users table")?;
+    Ok(rows
+        .iter()
+        .map(|r| DbUser {
+            handle: r.get(0),
+            email: r.get(1),
+            cognito_user_id: r.get(2),
+        })
+        .collect())
+}
+
+/// Every row's `(handle, cognito_user_id)`, by handle, locked (`FOR UPDATE`) until `tx` ends.
+pub async fn lock_cognito_user_ids(tx: &Transaction<'_>) -> Result<Vec<(String, String)>> {
+    let rows = tx
+        .query(
+            "SELECT handle, cognito_user_id FROM users ORDER BY handle FOR UPDATE",
+            &[],
+        )
+        .await
+        .context("reading users.handle and users.cognito_user_id")?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// The one statement that writes every change.
+const UPDATE_SQL: &str = "UPDATE users SET cognito_user_id = v.sub \
+     FROM unnest($1::text[], $2::text[]) AS v(handle, sub) \
+     WHERE users.handle = v.handle AND users.cognito_user_id IS DISTINCT FROM v.sub \
+     RETURNING users.handle";
+
+/// Sets `cognito_user_id` of the row with `handles[i]` to `subs[i]` (one statement); returns the
+/// handles of the rows that changed.
+pub async fn set_cognito_user_ids(
+    tx: &Transaction<'_>,
+    handles: &[&str],
+    subs: &[&str],
+) -> Result<Vec<String>> {
+    let written = tx
+        .query(UPDATE_SQL, &[&handles, &subs])
+        .await
+        .with_context(|| {
+            format!(
+                "updating cognito_user_id of {} users (nothing was changed)",
+                handles.len()
+            )
+        })?;
+    Ok(written.iter().map(|r| r.get(0)).collect())
+}
+
+/// What the database holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DatabaseCounts {
+    /// Rows in `users`.
+    pub users: i64,
+    /// Users whose `cognito_user_id` is a real Cognito sub (not `MOCK`).
+    pub users_with_cognito_id: i64,
+    /// Rows in `activities`.
+    pub activities: i64,
+}
+
+/// Counts the rows of `users` (all, and those with a Cognito sub) and of `activities`.
+pub async fn counts(client: &Client) -> Result<DatabaseCounts> {
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM users),
+                    (SELECT count(*) FROM users WHERE cognito_user_id <> 'MOCK'),
+                    (SELECT count(*) FROM activities)",
+            &[],
+        )
+        .await
+        .context("counting users and activities")?;
+    Ok(DatabaseCounts {
+        users: row.get(0),
+        users_with_cognito_id: row.get(1),
+        activities: row.get(2),
+    })
 }
