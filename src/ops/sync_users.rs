@@ -33,8 +33,8 @@ pub fn new_users(users: &[DbUser]) -> Vec<NewUser> {
 pub struct Change {
     /// The row's handle.
     pub handle: String,
-    /// The value before.
-    pub from: String,
+    /// The value before (`None`: NULL, no Cognito id yet).
+    pub from: Option<String>,
     /// The Cognito `sub` written.
     pub to: String,
 }
@@ -107,8 +107,9 @@ fn counted_handles<S: Serializer>(handles: &[String], s: S) -> Result<S::Ok, S::
 }
 
 /// Matches Cognito users to rows (pure): what would change, what is already right, and what
-/// cannot be matched. `db` is every row as `(handle, cognito_user_id)`.
-pub fn plan(cognito: &[CognitoUser], db: &[(String, String)]) -> SyncReport {
+/// cannot be matched. `db` is every row as `(handle, cognito_user_id)`; a NULL `cognito_user_id`
+/// (`None`) is no Cognito id yet, like `MOCK`.
+pub fn plan(cognito: &[CognitoUser], db: &[(String, Option<String>)]) -> SyncReport {
     let mut report = SyncReport {
         cognito_users: cognito.len(),
         ..SyncReport::default()
@@ -120,7 +121,8 @@ pub fn plan(cognito: &[CognitoUser], db: &[(String, String)]) -> SyncReport {
             Some(handle) => by_handle.entry(handle).or_default().push(user),
         }
     }
-    let rows: HashMap<&str, &str> = db.iter().map(|(h, c)| (h.as_str(), c.as_str())).collect();
+    let rows: HashMap<&str, Option<&str>> =
+        db.iter().map(|(h, c)| (h.as_str(), c.as_deref())).collect();
     for (handle, users) in &by_handle {
         if let [user] = users.as_slice() {
             let Some(sub) = &user.sub else {
@@ -132,10 +134,12 @@ pub fn plan(cognito: &[CognitoUser], db: &[(String, String)]) -> SyncReport {
                     handle: handle.to_string(),
                     username: user.username.clone(),
                 }),
-                Some(current) if current == sub => report.already_correct.push(handle.to_string()),
+                Some(current) if *current == Some(sub.as_str()) => {
+                    report.already_correct.push(handle.to_string())
+                }
                 Some(current) => report.updated.push(Change {
                     handle: handle.to_string(),
-                    from: current.to_string(),
+                    from: current.map(str::to_string),
                     to: sub.clone(),
                 }),
             }
@@ -235,8 +239,8 @@ mod tests {
         }
     }
 
-    fn row(handle: &str, id: &str) -> (String, String) {
-        (handle.into(), id.into())
+    fn row(handle: &str, id: &str) -> (String, Option<String>) {
+        (handle.into(), Some(id.into()))
     }
 
     #[test]
@@ -263,7 +267,7 @@ mod tests {
             r.updated,
             vec![Change {
                 handle: "bayko".into(),
-                from: "MOCK".into(),
+                from: Some("MOCK".into()),
                 to: "sub-b".into()
             }]
         );
@@ -298,6 +302,24 @@ mod tests {
         assert!(r.already_correct.is_empty());
         assert!(r.missing_in_cognito.is_empty());
         assert_eq!(r.ambiguous.len(), 1);
+    }
+
+    #[test]
+    fn a_null_cognito_user_id_is_updated_from_none() {
+        let r = plan(
+            &[user("u", Some("bayko"), Some("s"))],
+            &[("bayko".into(), None)],
+        );
+        assert_eq!(
+            r.updated,
+            vec![Change {
+                handle: "bayko".into(),
+                from: None,
+                to: "s".into()
+            }]
+        );
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["updated"]["users"][0]["from"], serde_json::Value::Null);
     }
 
     #[test]
