@@ -30,8 +30,8 @@ const ODD_USERS_SQL: &str = "
       (NULL, 'noname', 'noname@example.com', NULL),
       ('No Mail', 'nomail', NULL, NULL);";
 
-/// A database holding [`ODD_USERS_SQL`].
-async fn odd_db() -> TestDb {
+/// A database holding `sql`.
+async fn odd_db(sql: &str) -> TestDb {
     let db = TestDb::new();
     let admin = cruddur_ops::pg::connect_url(&admin_url(), &local_config())
         .await
@@ -45,7 +45,7 @@ async fn odd_db() -> TestDb {
         .expect("create the test database");
     db.client()
         .await
-        .batch_execute(ODD_USERS_SQL)
+        .batch_execute(sql)
         .await
         .expect("create the odd users table");
     db
@@ -73,7 +73,7 @@ fn json(out: &Output) -> Value {
 async fn no_tool_panics_on_nulls_and_a_uuid_cognito_user_id() {
     let ctx = clean_local_context().await;
     let (db, pool, table) = (
-        odd_db().await,
+        odd_db(ODD_USERS_SQL).await,
         TestPool::created(&ctx).await,
         TestTable::created(),
     );
@@ -198,4 +198,32 @@ async fn no_tool_panics_on_nulls_and_a_uuid_cognito_user_id() {
             "{err}"
         );
     });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_column_of_another_type_is_an_error_naming_it() {
+    let db = odd_db(
+        "CREATE TABLE public.users (
+           uuid UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+           display_name INTEGER,
+           handle TEXT NOT NULL UNIQUE,
+           email TEXT,
+           cognito_user_id TEXT
+         );
+         INSERT INTO public.users (display_name, handle, email, cognito_user_id)
+         VALUES (7, 'seven', 'seven@example.com', 'MOCK');",
+    )
+    .await;
+    let err = tokio::task::block_in_place(|| {
+        fails(no_panic(
+            "find-user --handle seven",
+            run(bin("find-user")
+                .args(["--handle", "seven"])
+                .env("CONNECTION_URL", &db.url)),
+        ))
+    });
+    assert!(
+        err.contains(r#"users.display_name is int4, expected text for handle "seven""#),
+        "{err}"
+    );
 }
