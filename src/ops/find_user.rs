@@ -43,12 +43,12 @@ pub struct FoundUser {
     pub uuid: String,
     /// Handle.
     pub handle: String,
-    /// Display name.
-    pub display_name: String,
-    /// Email address.
-    pub email: String,
-    /// `users.cognito_user_id`.
-    pub cognito_user_id: String,
+    /// Display name (null: NULL in the table).
+    pub display_name: Option<String>,
+    /// Email address (null: NULL in the table).
+    pub email: Option<String>,
+    /// `users.cognito_user_id` (null: NULL in the table, no Cognito id yet).
+    pub cognito_user_id: Option<String>,
     /// With `--cognito`: the pool users whose `preferred_username` is the handle.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pool_users: Option<Vec<FoundPoolUser>>,
@@ -82,9 +82,9 @@ impl Report for FindUserReport {
                 let mut row = vec![
                     u.uuid.clone(),
                     u.handle.clone(),
-                    u.display_name.clone(),
-                    u.email.clone(),
-                    u.cognito_user_id.clone(),
+                    u.display_name.clone().unwrap_or_else(|| "NULL".into()),
+                    u.email.clone().unwrap_or_else(|| "NULL".into()),
+                    u.cognito_user_id.clone().unwrap_or_else(|| "NULL".into()),
                 ];
                 if let Some(pool) = &u.pool_users {
                     let join = |f: &dyn Fn(&FoundPoolUser) -> String| {

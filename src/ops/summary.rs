@@ -1,6 +1,6 @@
 //! What each store holds: the counts `just setup` ends with.
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use crate::cognito;
@@ -21,16 +21,7 @@ pub struct Summary {
     pub dynamodb: TableCounts,
 }
 
-/// What the database holds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct DatabaseCounts {
-    /// Rows in `users`.
-    pub users: i64,
-    /// Users whose `cognito_user_id` is a real Cognito sub (not `MOCK`).
-    pub users_with_cognito_id: i64,
-    /// Rows in `activities`.
-    pub activities: i64,
-}
+pub use crate::pg::users::DatabaseCounts;
 
 /// What the user pool holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -59,23 +50,11 @@ pub struct TableCounts {
 /// messages table hold. Reads the table's keys only.
 pub async fn collect(ctx: &Context, pool_name: &str) -> Result<Summary> {
     let client = pg::connect(&ctx.config).await?;
-    let row = client
-        .query_one(
-            "SELECT (SELECT count(*) FROM users),
-                    (SELECT count(*) FROM users WHERE cognito_user_id <> 'MOCK'),
-                    (SELECT count(*) FROM activities)",
-            &[],
-        )
-        .await
-        .context("counting users and activities")?;
+    let postgres = pg::users::counts(&client).await?;
     let pool_id = cognito::resolve_user_pool_id(ctx, pool_name).await?;
     let cognito_users = cognito::list_users(ctx, &pool_id).await?.users.len();
     let mut summary = Summary {
-        postgres: DatabaseCounts {
-            users: row.get(0),
-            users_with_cognito_id: row.get(1),
-            activities: row.get(2),
-        },
+        postgres,
         cognito: PoolCounts {
             pool_id,
             users: cognito_users,

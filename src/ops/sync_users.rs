@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+pub use crate::pg::users::{db_users, DbUser};
 use crate::pg::Client;
 use anyhow::{Context as _, Result};
 use serde::ser::SerializeMap as _;
@@ -15,36 +16,6 @@ use serde::{Serialize, Serializer};
 use crate::cognito::{self, CognitoUser, NewUser};
 use crate::context::Context;
 use crate::pg;
-
-/// A row of `users` as the sync sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DbUser {
-    /// The handle (unique).
-    pub handle: String,
-    /// The email address.
-    pub email: String,
-    /// The current `cognito_user_id` (`MOCK` until synced).
-    pub cognito_user_id: String,
-}
-
-/// Every row of `users`, by handle.
-pub async fn db_users(client: &Client) -> Result<Vec<DbUser>> {
-    let rows = client
-        .query(
-            "SELECT handle, email, cognito_user_id FROM users ORDER BY handle",
-            &[],
-        )
-        .await
-        .context("reading the users table")?;
-    Ok(rows
-        .iter()
-        .map(|r| DbUser {
-            handle: r.get(0),
-            email: r.get(1),
-            cognito_user_id: r.get(2),
-        })
-        .collect())
-}
 
 /// The users of the database as Cognito users to create (handle and email).
 pub fn new_users(users: &[DbUser]) -> Vec<NewUser> {
@@ -62,8 +33,8 @@ pub fn new_users(users: &[DbUser]) -> Vec<NewUser> {
 pub struct Change {
     /// The row's handle.
     pub handle: String,
-    /// The value before.
-    pub from: String,
+    /// The value before (`None`: NULL, no Cognito id yet).
+    pub from: Option<String>,
     /// The Cognito `sub` written.
     pub to: String,
 }
@@ -136,8 +107,9 @@ fn counted_handles<S: Serializer>(handles: &[String], s: S) -> Result<S::Ok, S::
 }
 
 /// Matches Cognito users to rows (pure): what would change, what is already right, and what
-/// cannot be matched. `db` is every row as `(handle, cognito_user_id)`.
-pub fn plan(cognito: &[CognitoUser], db: &[(String, String)]) -> SyncReport {
+/// cannot be matched. `db` is every row as `(handle, cognito_user_id)`; a NULL `cognito_user_id`
+/// (`None`) is no Cognito id yet, like `MOCK`.
+pub fn plan(cognito: &[CognitoUser], db: &[(String, Option<String>)]) -> SyncReport {
     let mut report = SyncReport {
         cognito_users: cognito.len(),
         ..SyncReport::default()
@@ -149,7 +121,8 @@ pub fn plan(cognito: &[CognitoUser], db: &[(String, String)]) -> SyncReport {
             Some(handle) => by_handle.entry(handle).or_default().push(user),
         }
     }
-    let rows: HashMap<&str, &str> = db.iter().map(|(h, c)| (h.as_str(), c.as_str())).collect();
+    let rows: HashMap<&str, Option<&str>> =
+        db.iter().map(|(h, c)| (h.as_str(), c.as_deref())).collect();
     for (handle, users) in &by_handle {
         if let [user] = users.as_slice() {
             let Some(sub) = &user.sub else {
@@ -161,10 +134,12 @@ pub fn plan(cognito: &[CognitoUser], db: &[(String, String)]) -> SyncReport {
                     handle: handle.to_string(),
                     username: user.username.clone(),
                 }),
-                Some(current) if current == sub => report.already_correct.push(handle.to_string()),
+                Some(current) if *current == Some(sub.as_str()) => {
+                    report.already_correct.push(handle.to_string())
+                }
                 Some(current) => report.updated.push(Change {
                     handle: handle.to_string(),
-                    from: current.to_string(),
+                    from: current.map(str::to_string),
                     to: sub.clone(),
                 }),
             }
@@ -191,12 +166,6 @@ pub fn plan(cognito: &[CognitoUser], db: &[(String, String)]) -> SyncReport {
     report
 }
 
-/// The one statement that writes every change.
-const UPDATE_SQL: &str = "UPDATE users SET cognito_user_id = v.sub \
-     FROM unnest($1::text[], $2::text[]) AS v(handle, sub) \
-     WHERE users.handle = v.handle AND users.cognito_user_id IS DISTINCT FROM v.sub \
-     RETURNING users.handle";
-
 /// Applies `cognito` users to the `users` table in one transaction: reads the rows, plans
 /// ([`plan`]) and writes every change with one statement; with `dry_run` it rolls back instead.
 /// A failure leaves the table as it was.
@@ -209,14 +178,7 @@ pub async fn apply(
         .transaction()
         .await
         .context("starting the sync transaction")?;
-    let rows = tx
-        .query(
-            "SELECT handle, cognito_user_id FROM users ORDER BY handle FOR UPDATE",
-            &[],
-        )
-        .await
-        .context("reading users.handle and users.cognito_user_id")?;
-    let db: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let db = pg::users::lock_cognito_user_ids(&tx).await?;
     let mut report = plan(cognito, &db);
     report.dry_run = dry_run;
     if dry_run || report.updated.is_empty() {
@@ -227,21 +189,13 @@ pub async fn apply(
     }
     let handles: Vec<&str> = report.updated.iter().map(|c| c.handle.as_str()).collect();
     let subs: Vec<&str> = report.updated.iter().map(|c| c.to.as_str()).collect();
-    let written = tx
-        .query(UPDATE_SQL, &[&handles, &subs])
-        .await
-        .with_context(|| {
-            format!(
-                "updating cognito_user_id of {} users (nothing was changed)",
-                handles.len()
-            )
-        })?;
+    let written = pg::users::set_cognito_user_ids(&tx, &handles, &subs).await?;
     tx.commit().await.context(
         "committing the cognito_user_id updates (with no answer to the commit, the server \
              applies all of them or none: run the sync again, it is idempotent)",
     )?;
     // The rows were locked (FOR UPDATE), so this is the plan; report what was written anyway.
-    let written: std::collections::HashSet<String> = written.iter().map(|r| r.get(0)).collect();
+    let written: std::collections::HashSet<String> = written.into_iter().collect();
     report.updated.retain(|c| written.contains(&c.handle));
     Ok(report)
 }
@@ -285,8 +239,8 @@ mod tests {
         }
     }
 
-    fn row(handle: &str, id: &str) -> (String, String) {
-        (handle.into(), id.into())
+    fn row(handle: &str, id: &str) -> (String, Option<String>) {
+        (handle.into(), Some(id.into()))
     }
 
     #[test]
@@ -313,7 +267,7 @@ mod tests {
             r.updated,
             vec![Change {
                 handle: "bayko".into(),
-                from: "MOCK".into(),
+                from: Some("MOCK".into()),
                 to: "sub-b".into()
             }]
         );
@@ -348,6 +302,24 @@ mod tests {
         assert!(r.already_correct.is_empty());
         assert!(r.missing_in_cognito.is_empty());
         assert_eq!(r.ambiguous.len(), 1);
+    }
+
+    #[test]
+    fn a_null_cognito_user_id_is_updated_from_none() {
+        let r = plan(
+            &[user("u", Some("bayko"), Some("s"))],
+            &[("bayko".into(), None)],
+        );
+        assert_eq!(
+            r.updated,
+            vec![Change {
+                handle: "bayko".into(),
+                from: None,
+                to: "s".into()
+            }]
+        );
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["updated"]["users"][0]["from"], serde_json::Value::Null);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! PostgreSQL access: connecting (with TLS when the URL asks for it, [`tls`]), reading users
-//! ([`users`]) and rebuilding a database ([`rebuild`]).
+//! ([`users`]) and rebuilding a database ([`rebuild`]); every column is read with
+//! [`row::column()`], never a panicking `Row::get`.
 //!
 //! `sslmode` and `sslrootcert` mean what they mean to libpq ([`tls`]): `verify-full` with
 //! `sslrootcert=global-bundle.pem` checks an Amazon RDS server's certificate and host name; `require`
@@ -8,6 +9,7 @@
 pub mod client;
 pub mod conninfo;
 pub mod rebuild;
+pub mod row;
 pub mod tls;
 pub mod users;
 
@@ -16,7 +18,9 @@ pub use rebuild::{
     plan as plan_rebuild, quote_ident, rebuild, rebuild_with, RebuildPlan, Rebuilt, MARK,
     SCHEMA_SQL, SEED_SQL,
 };
-pub use users::{accounts_by, all_accounts, users_by_handle, Account, AccountKey, User};
+pub use users::{
+    accounts_by, all_accounts, users_by_handle, Account, AccountKey, DatabaseCounts, User,
+};
 
 use std::time::Duration;
 

@@ -17,6 +17,7 @@
 use anyhow::{bail, Context as _, Result};
 use uuid::Uuid;
 
+use super::row::column;
 use super::{connect_url, Client};
 use crate::config::Config;
 
@@ -92,19 +93,28 @@ pub async fn plan(
     let client = connect_url(url, config).await?;
     let tables = count_tables(&client, &name).await?;
     refuse_unmarked(&name, marked, tables, replace)?;
-    let has_users: bool = client
-        .query_one("SELECT to_regclass('public.users') IS NOT NULL", &[])
-        .await
-        .context("looking for the users table")?
-        .get(0);
+    let has_users: bool = column(
+        &client
+            .query_one(
+                "SELECT to_regclass('public.users') IS NOT NULL AS found",
+                &[],
+            )
+            .await
+            .context("looking for the users table")?,
+        "found",
+        "pg_class",
+        "public.users",
+    )?;
     let users_now = if has_users {
-        Some(
-            client
-                .query_one("SELECT count(*) FROM public.users", &[])
+        Some(column(
+            &client
+                .query_one("SELECT count(*) AS count FROM public.users", &[])
                 .await
-                .context("counting users")?
-                .get(0),
-        )
+                .context("counting users")?,
+            "count",
+            "users",
+            "",
+        )?)
     } else {
         None
     };
@@ -138,12 +148,19 @@ fn database_name(url: &str) -> Result<String> {
 async fn database_mark(admin: &Client, name: &str) -> Result<Option<bool>> {
     let row = admin
         .query_opt(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+            "SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database \
+             WHERE datname = $1",
             &[&name],
         )
         .await
         .with_context(|| format!("looking for database {name}"))?;
-    Ok(row.map(|row| row.get::<_, Option<String>>(0).as_deref() == Some(MARK)))
+    Ok(match row {
+        Some(row) => {
+            let comment: Option<String> = column(&row, "comment", "pg_database", name)?;
+            Some(comment.as_deref() == Some(MARK))
+        }
+        None => None,
+    })
 }
 
 /// Refuses to replace an unmarked database that holds tables, unless `replace` names it.
@@ -160,17 +177,17 @@ fn refuse_unmarked(name: &str, marked: bool, tables: i64, replace: Option<&str>)
 
 /// The tables (and views) of the database `client` is connected to, outside the system schemas.
 async fn count_tables(client: &Client, name: &str) -> Result<i64> {
-    Ok(client
+    let row = client
         .query_one(
-            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+            "SELECT count(*) AS count FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') \
              AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
              AND n.nspname NOT LIKE 'pg_toast%'",
             &[],
         )
         .await
-        .with_context(|| format!("counting the tables of database {name}"))?
-        .get(0))
+        .with_context(|| format!("counting the tables of database {name}"))?;
+    column(&row, "count", "pg_class", "")
 }
 
 /// Rows the `INSERT INTO [public.]users ... VALUES (...), (...)` statements of `sql` insert: the
@@ -332,11 +349,14 @@ async fn load(
     ))
     .await
     .context("marking the database as db-setup's")?;
-    let users: i64 = tx
-        .query_one("SELECT count(*) FROM users", &[])
-        .await
-        .context("counting users")?
-        .get(0);
+    let users: i64 = column(
+        &tx.query_one("SELECT count(*) AS count FROM users", &[])
+            .await
+            .context("counting users")?,
+        "count",
+        "users",
+        "",
+    )?;
     tx.commit()
         .await
         .context("committing the schema and seed")?;

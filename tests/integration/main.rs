@@ -15,6 +15,7 @@ mod faults;
 mod find_user;
 mod layers;
 mod messages;
+mod odd_users;
 mod safety;
 mod servers;
 mod setup;

@@ -66,7 +66,10 @@ impl Report for SyncReport {
                 },
                 self.updated
                     .iter()
-                    .map(|c| format!("{}: {} -> {}", c.handle, c.from, c.to))
+                    .map(|c| {
+                        let from = c.from.as_deref().unwrap_or("NULL");
+                        format!("{}: {from} -> {}", c.handle, c.to)
+                    })
                     .collect(),
             ),
             row("already correct", self.already_correct.clone()),

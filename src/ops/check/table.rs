@@ -43,7 +43,7 @@ struct ConversationRow {
 /// [`Checker::finish`]. Holds the users, the newest message per group and the conversation rows.
 #[derive(Debug)]
 pub struct Checker {
-    users: HashMap<Uuid, (String, String)>,
+    users: HashMap<Uuid, (String, Option<String>)>,
     newest: HashMap<Uuid, Newest>,
     conversations: Vec<ConversationRow>,
     problems: Vec<Problem>,
@@ -106,9 +106,13 @@ impl Checker {
                         "{USER_HANDLE} {handle:?} (PostgreSQL: {pg_handle:?})"
                     ));
                 }
-                if name != pg_name {
+                if pg_name.as_deref() != Some(name) {
+                    let pg_name = match pg_name {
+                        Some(pg_name) => format!("{pg_name:?}"),
+                        None => "NULL".to_string(),
+                    };
                     diffs.push(format!(
-                        "{USER_DISPLAY_NAME} {name:?} (PostgreSQL: {pg_name:?})"
+                        "{USER_DISPLAY_NAME} {name:?} (PostgreSQL: {pg_name})"
                     ));
                 }
                 if !diffs.is_empty() {

@@ -13,9 +13,9 @@ fn account(handle: &str, cognito: &str) -> Account {
     Account {
         uuid: Uuid::new_v4(),
         handle: handle.into(),
-        display_name: format!("{handle} name"),
-        email: format!("{handle}@example.com"),
-        cognito_user_id: cognito.into(),
+        display_name: Some(format!("{handle} name")),
+        email: Some(format!("{handle}@example.com")),
+        cognito_user_id: Some(cognito.into()),
     }
 }
 
@@ -80,12 +80,12 @@ fn table_items_against_users_and_groups() {
     let accounts = [account("a", "s-a"), account("b", "s-b")];
     let a = Person {
         uuid: accounts[0].uuid,
-        display_name: accounts[0].display_name.clone(),
+        display_name: accounts[0].display_name.clone().unwrap(),
         handle: "a".into(),
     };
     let b = Person {
         uuid: accounts[1].uuid,
-        display_name: accounts[1].display_name.clone(),
+        display_name: accounts[1].display_name.clone().unwrap(),
         handle: "b".into(),
     };
     let group = Uuid::new_v4();

@@ -32,8 +32,14 @@ pub fn check_users(accounts: &[Account], pool: &[CognitoUser]) -> Vec<Problem> {
             key: account.handle.clone(),
             detail,
         };
-        let id = account.cognito_user_id.as_str();
-        if id == MOCK {
+        // A NULL cognito_user_id is no Cognito id yet, like MOCK.
+        let id = account.cognito_user_id.as_deref().unwrap_or(MOCK);
+        if account.cognito_user_id.is_none() {
+            problems.push(postgres(
+                Kind::MockCognitoId,
+                "cognito_user_id is NULL: run update-cognito-user-ids".into(),
+            ));
+        } else if id == MOCK {
             problems.push(postgres(
                 Kind::MockCognitoId,
                 format!("cognito_user_id is {MOCK}: run update-cognito-user-ids"),
