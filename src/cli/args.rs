@@ -7,8 +7,8 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::cli::output::Format;
-use crate::ddb::capacity::{self, CapacityFlags};
 use crate::config::{Config, Target, LOCAL_USER_POOL_NAME, MAX_TIMEOUT_SECS};
+use crate::ddb::capacity::{self, CapacityFlags};
 
 /// The target, as the optional last positional word or as `--target`, and how long to wait for
 /// its servers (`--timeout`).

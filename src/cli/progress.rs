@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::ddb::capacity::{self, CapacityStats};
+
 /// With a known total: the phase, a bar, how many of how many, the rate and the ETA.
 const BAR: &str =
     "{msg} [{bar:25.cyan/blue}] {human_pos}/{human_len} ({percent}%) {per_sec:0} ETA {eta}";
@@ -23,6 +25,32 @@ const SPINNER: &str = "{spinner} {msg}: {human_pos} {per_sec:0} ({elapsed})";
 pub struct Progress {
     bar: ProgressBar,
     phase: String,
+    /// Shown after the phase: the capacity budget, when there is one.
+    note: String,
+}
+
+/// What a dry run says about capacity: "about 84 WCU, 34 s at the budget of 2.5 WCU/s".
+pub fn budget_estimate(units: f64, stats: &CapacityStats) -> String {
+    let unit = stats.direction.unit();
+    let about = format!("about {} {unit}", capacity::units_text(units.ceil()));
+    match (stats.eta(units), stats.budget) {
+        (Some(eta), budget) => format!(
+            "{about}, {} at the budget of {}",
+            humantime_secs(eta),
+            budget.describe(stats.direction)
+        ),
+        (None, _) => format!("{about} (no capacity budget)"),
+    }
+}
+
+/// `45 s`, `12 min 5 s`, `3 h 20 min`.
+fn humantime_secs(d: Duration) -> String {
+    let secs = d.as_secs_f64().ceil() as u64;
+    match secs {
+        0..=119 => format!("{secs} s"),
+        120..=7_199 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+    }
 }
 
 impl Progress {
@@ -36,6 +64,7 @@ impl Progress {
         let progress = Progress {
             bar,
             phase: phase.to_string(),
+            note: String::new(),
         };
         progress.style(total);
         progress.bar.set_message(progress.phase.clone());
@@ -43,6 +72,15 @@ impl Progress {
             progress.bar.enable_steady_tick(Duration::from_millis(100));
         }
         progress
+    }
+
+    /// Shows the capacity budget after the phase, e.g. "writing (budget 2.5 WCU/s)".
+    pub fn budget(mut self, stats: &CapacityStats) -> Progress {
+        if stats.budget != capacity::Budget::Unlimited {
+            self.note = format!(" (budget {})", stats.budget.describe(stats.direction));
+            self.bar.set_message(format!("{}{}", self.phase, self.note));
+        }
+        self
     }
 
     /// Whether bars are drawn: stderr is a terminal.
@@ -66,7 +104,7 @@ impl Progress {
             }
             self.style(Some(total));
             self.bar.set_length(total);
-            self.bar.set_message(phase.clone());
+            self.bar.set_message(format!("{phase}{}", self.note));
             self.phase = phase;
         }
         self.bar.set_position(done);

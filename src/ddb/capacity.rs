@@ -222,7 +222,9 @@ pub async fn governor_for(
         Some(
             crate::ddb::table::describe(ctx, table)
                 .await?
-                .ok_or_else(|| anyhow::anyhow!("table {table} does not exist on {}", ctx.dynamodb_endpoint))?,
+                .ok_or_else(|| {
+                    anyhow::anyhow!("table {table} does not exist on {}", ctx.dynamodb_endpoint)
+                })?,
         )
     } else {
         None
@@ -306,10 +308,14 @@ impl CapacityStats {
 impl fmt::Display for CapacityStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let unit = self.direction.unit();
+        match self.budget {
+            Budget::Unlimited => write!(f, "no capacity budget")?,
+            budget => write!(f, "budget {}", budget.describe(self.direction))?,
+        }
         write!(
             f,
-            "budget {}, used {} {unit}/s",
-            self.budget.describe(self.direction),
+            ", used {} {unit} ({} {unit}/s)",
+            units_text(self.consumed),
             units_text(self.per_second())
         )?;
         if self.throttled > 0 {

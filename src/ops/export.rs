@@ -16,6 +16,7 @@ use flate2::Compression;
 use serde_json::Value;
 
 use crate::context::Context;
+use crate::ddb::capacity::{CapacityStats, Governor};
 use crate::ddb::item::{to_typed_json, Item};
 use crate::ddb::scan::{self, ScanOptions};
 
@@ -28,23 +29,26 @@ pub fn write_line<W: Write + ?Sized>(out: &mut W, item: &Item) -> io::Result<()>
 }
 
 /// What an export did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExportReport {
     /// Items written.
     pub items: u64,
     /// How long it took.
     pub elapsed: Duration,
+    /// The read budget and what the scan consumed.
+    pub capacity: CapacityStats,
 }
 
-/// Scans the table with `options` and writes every item to `out` as a line of DynamoDB JSON;
-/// flushes at the end.
+/// Scans the table with `options` inside `governor`'s read budget and writes every item to
+/// `out` as a line of DynamoDB JSON; flushes at the end.
 pub async fn export<W: Write>(
     ctx: &Context,
     options: ScanOptions,
+    governor: &Governor,
     out: &mut W,
 ) -> Result<ExportReport> {
     let started = Instant::now();
-    let items = scan::scan_pages(ctx, ctx.table(), options, |page| {
+    let items = scan::scan_pages_within(ctx, ctx.table(), options, governor, |page| {
         for item in page {
             write_line(out, item).context("writing the export")?;
         }
@@ -55,6 +59,7 @@ pub async fn export<W: Write>(
     Ok(ExportReport {
         items,
         elapsed: started.elapsed(),
+        capacity: governor.stats(),
     })
 }
 

@@ -1,10 +1,11 @@
 //! `check`: are PostgreSQL, the Cognito user pool and the messages table consistent?
 
 use crate::cli;
-use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{CapacityArgs, OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::output::emit;
 use crate::cognito;
 use crate::context::Context;
+use crate::ddb::capacity::{self, Direction};
 use crate::ops::check;
 use anyhow::bail;
 use clap::Parser;
@@ -39,6 +40,9 @@ pub struct Args {
 
     #[command(flatten)]
     output: OutputArgs,
+
+    #[command(flatten)]
+    capacity: CapacityArgs,
 }
 
 /// Runs the tool.
@@ -50,17 +54,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .with_user_pool_id(args.pool.user_pool_id);
     let ctx = Context::new(config).await?;
     let pool_id = cognito::resolve_user_pool_id(&ctx, &args.pool.pool_name).await?;
-    let report = check::check(&ctx, &pool_id, args.segments).await?;
+    let governor =
+        capacity::governor_for(&ctx, ctx.table(), Direction::Read, &args.capacity.flags()).await?;
+    let report = check::check(&ctx, &pool_id, args.segments, &governor).await?;
     emit(&report.problems, args.output.format())?;
     let c = &report.checked;
     eprintln!(
-        "checked {} PostgreSQL users, {} users of pool {pool_id}, {} messages in {} groups and {} conversation rows of table {}: {} problems",
+        "checked {} PostgreSQL users, {} users of pool {pool_id}, {} messages in {} groups and {} conversation rows of table {} ({}): {} problems",
         c.users,
         c.pool_users,
         c.messages,
         c.groups,
         c.conversations,
         ctx.table(),
+        governor.stats(),
         report.problems.len()
     );
     if !report.problems.is_empty() {

@@ -4,7 +4,8 @@ use std::io::{self, BufWriter};
 use std::path::PathBuf;
 
 use crate::cli;
-use crate::cli::args::{TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{CapacityArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::ddb::capacity::{self, Direction};
 use crate::ddb::scan::{Part, ScanOptions};
 use crate::ops::export::{self, ExportFile, MaybeGzip};
 use anyhow::Context as _;
@@ -21,7 +22,7 @@ use clap::Parser;
 #[command(
     name = "export",
     version,
-    after_help = cli::after_help("Examples:\n  export --file messages.jsonl\n  export prod --file messages.json.gz --gzip --segments 8\n  export --file - | head\n  export prod --file part-0.jsonl --segment 0 --total-segments 4   # one of four jobs")
+    after_help = cli::after_help("Examples:\n  export --file messages.jsonl\n  export prod --file messages.json.gz --gzip --segments 8\n  export --file - | head\n  export prod --file part-0.jsonl --segment 0 --total-segments 4   # one of four jobs\n  export prod --file messages.jsonl --capacity 20                  # a fifth of the provisioned reads\n  export prod --file messages.jsonl --max-rcu 40")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -54,6 +55,9 @@ pub struct Args {
     /// How many parts the table is split into (with --segment; up to 1,000,000).
     #[arg(long, value_name = "N", requires = "segment")]
     total_segments: Option<u32>,
+
+    #[command(flatten)]
+    capacity: CapacityArgs,
 }
 
 /// Runs the tool.
@@ -70,24 +74,27 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .map(|(index, total)| Part { index, total }),
         ..ScanOptions::default()
     };
+    let governor =
+        capacity::governor_for(&ctx, ctx.table(), Direction::Read, &args.capacity.flags()).await?;
     let (report, place) = if args.file.as_os_str() == "-" {
         let stdout = BufWriter::with_capacity(256 * 1024, io::stdout().lock());
         let mut out = MaybeGzip::new(stdout, args.gzip);
-        let report = export::export(&ctx, options, &mut out).await?;
+        let report = export::export(&ctx, options, &governor, &mut out).await?;
         out.finish().context("writing the export")?;
         (report, "standard output".to_string())
     } else {
         let mut file = ExportFile::create(&args.file, args.gzip)?;
-        let report = export::export(&ctx, options, file.writer()).await?;
+        let report = export::export(&ctx, options, &governor, file.writer()).await?;
         let path = file.commit()?;
         (report, path.display().to_string())
     };
     eprintln!(
-        "exported {} items of table {} on {} to {place} in {:.2} s",
+        "exported {} items of table {} on {} to {place} in {:.2} s ({})",
         report.items,
         ctx.table(),
         ctx.dynamodb_endpoint,
-        report.elapsed.as_secs_f64()
+        report.elapsed.as_secs_f64(),
+        report.capacity
     );
     Ok(())
 }

@@ -5,10 +5,11 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::Parser;
 
-use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{CapacityArgs, OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::output::{self, ItemWriter};
 use crate::cli::progress::Progress;
 use crate::cli::{self};
+use crate::ddb::capacity::{self, Direction};
 use crate::ddb::scan::{self, ScanOptions};
 use crate::ddb::table;
 
@@ -19,7 +20,7 @@ use crate::ddb::table;
 #[command(
     name = "scan",
     version,
-    after_help = cli::after_help("Output fields (json, jsonl): every attribute of each item (pk, sk, message, ...), as plain values, or DynamoDB's typed JSON with --raw. A table shows each page's attributes as columns.\n\nExamples:\n  scan\n  scan | jq -r .message\n  scan | head -1                           # stops quietly\n  scan prod --limit 10 --output json\n  scan --segments 4 --raw                  # parallel scan, DynamoDB's typed JSON")
+    after_help = cli::after_help("Output fields (json, jsonl): every attribute of each item (pk, sk, message, ...), as plain values, or DynamoDB's typed JSON with --raw. A table shows each page's attributes as columns.\n\nExamples:\n  scan\n  scan | jq -r .message\n  scan | head -1                           # stops quietly\n  scan prod --limit 10 --output json\n  scan --segments 4 --raw                  # parallel scan, DynamoDB's typed JSON\n  scan prod --max-rcu 10 --output jsonl    # at most 10 read units a second")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -42,6 +43,9 @@ pub struct Args {
     /// Scan in N parallel segments (1 to 64); items then arrive in no particular order.
     #[arg(long, value_name = "N", default_value_t = 1)]
     segments: u32,
+
+    #[command(flatten)]
+    capacity: CapacityArgs,
 }
 
 /// Scans the table and prints its items page by page.
@@ -63,10 +67,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .filter(|&n| n > 0),
         _ => None,
     };
-    let bar = Progress::new("scanning", total);
+    let governor =
+        capacity::governor_for(&ctx, ctx.table(), Direction::Read, &args.capacity.flags()).await?;
+    let bar = Progress::new("scanning", total).budget(&governor.stats());
     let started = Instant::now();
     let mut writer = ItemWriter::new(output::stdout(), args.output.format(), args.raw);
-    scan::scan_pages(&ctx, ctx.table(), options, |page| {
+    scan::scan_pages_within(&ctx, ctx.table(), options, &governor, |page| {
         bar.add(page.len() as u64);
         writer.write_page(page).context("writing items")
     })
@@ -74,9 +80,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let written = writer.finish().context("writing items")?;
     bar.finish();
     eprintln!(
-        "scanned {written} items of table {} in {:.2} s",
+        "scanned {written} items of table {} in {:.2} s ({})",
         ctx.table(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        governor.stats()
     );
     Ok(())
 }

@@ -6,11 +6,13 @@ use clap::builder::TypedValueParser as _;
 use clap::Parser;
 use uuid::Uuid;
 
-use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{CapacityArgs, DryRun, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::confirm::Confirmation;
+use crate::cli::progress::budget_estimate;
 use crate::cli::progress::Progress;
 use crate::cli::{self};
 use crate::ddb::batch::{self, WriteOptions};
+use crate::ddb::capacity::{self, Direction};
 use crate::model::keys::{Sk, DEFAULT_GROUP};
 use crate::ops::seed::{self, Phase, SeedInput};
 
@@ -32,7 +34,7 @@ use crate::ops::seed::{self, Phase, SeedInput};
 #[command(
     name = "seed",
     version,
-    after_help = cli::after_help("Examples:\n  seed                                   # the built-in conversation, local\n  seed --now 2026-11-22T10:00:00+00:00    # reproducible times\n  seed --file my-chat.txt --from alice --to bob\n  seed --messages 50000 --concurrency 16  # synthetic load\n  seed prod --yes\n  seed prod --dry-run                     # the plan only: no lock, nothing written")
+    after_help = cli::after_help("Examples:\n  seed                                   # the built-in conversation, local\n  seed --now 2026-11-22T10:00:00+00:00    # reproducible times\n  seed --file my-chat.txt --from alice --to bob\n  seed --messages 50000 --concurrency 16  # synthetic load\n  seed prod --yes\n  seed prod --dry-run                     # the plan only: no lock, nothing written\n  seed prod --capacity 100 --yes          # all of the provisioned writes (default: half)")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -73,6 +75,9 @@ pub struct Args {
     concurrency: usize,
 
     #[command(flatten)]
+    capacity: CapacityArgs,
+
+    #[command(flatten)]
     confirm: Confirmation,
 
     #[command(flatten)]
@@ -95,13 +100,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         now: args.now,
     };
     let plan = seed::prepare(&ctx, input).await?;
+    let governor =
+        capacity::governor_for(&ctx, ctx.table(), Direction::Write, &args.capacity.flags()).await?;
     if args.dry_run.dry_run {
         eprintln!(
-            "seed of group {} in table {} on {} would {}",
+            "seed of group {} in table {} on {} would {}; {}",
             plan.group,
             ctx.table(),
             ctx.dynamodb_endpoint,
-            plan.describe()
+            plan.describe(),
+            budget_estimate(plan.write_units(), &governor.stats())
         );
         args.dry_run.note();
         return Ok(());
@@ -122,14 +130,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let options = WriteOptions {
         concurrency: args.concurrency,
     };
-    let mut bar = Progress::new(Phase::Writing, None);
-    let report = seed::execute(&ctx, plan, options, |phase, done, total| {
+    let mut bar = Progress::new(Phase::Writing, None).budget(&governor.stats());
+    let report = seed::execute(&ctx, plan, options, &governor, |phase, done, total| {
         bar.show(phase, done, total)
     })
     .await?;
     bar.finish();
     eprintln!(
-        "seeded group {} in table {} on {}: {} messages + {} conversation rows written, {} old items deleted, in {:.2} s ({:.0} writes/s)",
+        "seeded group {} in table {} on {}: {} messages + {} conversation rows written, {} old items deleted, in {:.2} s ({:.0} writes/s; {})",
         report.group,
         ctx.table(),
         ctx.dynamodb_endpoint,
@@ -137,7 +145,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         report.conversations,
         report.deleted,
         report.elapsed.as_secs_f64(),
-        report.rate()
+        report.rate(),
+        report.capacity
     );
     Ok(())
 }

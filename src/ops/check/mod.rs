@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::cognito;
 use crate::context::Context;
+use crate::ddb::capacity::Governor;
 use crate::ddb::scan::{self, ScanOptions};
 use crate::pg;
 use crate::report::Row;
@@ -155,7 +156,13 @@ pub struct CheckReport {
 
 /// Checks the target's three stores: the users against the pool (`pool_id`), then every item of
 /// the messages table (`segments` parallel scan segments) against the users.
-pub async fn check(ctx: &Context, pool_id: &str, segments: u32) -> Result<CheckReport> {
+/// The scan stays inside `governor`'s read budget.
+pub async fn check(
+    ctx: &Context,
+    pool_id: &str,
+    segments: u32,
+    governor: &Governor,
+) -> Result<CheckReport> {
     let (client, listing) =
         tokio::try_join!(pg::connect(&ctx.config), cognito::list_users(ctx, pool_id))?;
     let accounts = pg::all_accounts(&client).await?;
@@ -166,7 +173,7 @@ pub async fn check(ctx: &Context, pool_id: &str, segments: u32) -> Result<CheckR
         segments,
         ..ScanOptions::default()
     };
-    scan::scan_pages(ctx, ctx.table(), options, |page| {
+    scan::scan_pages_within(ctx, ctx.table(), options, governor, |page| {
         page.iter().for_each(|item| checker.item(item));
         Ok(())
     })

@@ -8,7 +8,8 @@ use uuid::Uuid;
 use super::{ExistingMessage, ExistingRow, Phase, Plan};
 use crate::context::Context;
 use crate::context::SdkResultExt;
-use crate::ddb::batch::{batch_write, delete_request, put_request, WriteOptions};
+use crate::ddb::batch::{batch_write_within, delete_request, put_request, WriteOptions};
+use crate::ddb::capacity::Governor;
 use crate::ddb::item::{get_s, opt_s, s};
 use crate::ddb::lock;
 use crate::ddb::query::{self, query_all};
@@ -65,6 +66,7 @@ pub(super) async fn write_plan(
     ctx: &Context,
     plan: Plan,
     options: WriteOptions,
+    governor: &Governor,
     lease: &lock::Lease,
     progress: &mut impl FnMut(Phase, u64, u64),
 ) -> Result<(u64, u64, u64)> {
@@ -92,7 +94,7 @@ pub(super) async fn write_plan(
         .map(|(pk, sk)| delete_request(pk, sk));
     // Conversation rows first: a half-done run leaves no list entry pointing at missing messages.
     let done = std::cell::Cell::new(0u64);
-    let deleted = batch_write(ctx, table, deletes, options, |n| {
+    let deleted = batch_write_within(ctx, table, deletes, options, governor, |n| {
         done.set(n);
         progress(Phase::Deleting, n, stale)
     })
@@ -110,7 +112,7 @@ pub(super) async fn write_plan(
     let total = count + rows.len() as u64;
     let puts = Plan::into_messages(lines, group, people, end).map(|m| put_request(m.into_item()));
     done.set(0);
-    let messages = batch_write(ctx, table, puts, options, |n| {
+    let messages = batch_write_within(ctx, table, puts, options, governor, |n| {
         done.set(n);
         progress(Phase::Writing, n, total)
     })

@@ -46,6 +46,7 @@ mod tests;
 
 use crate::context::Context;
 use crate::ddb::batch::{WriteOptions, MAX_CONCURRENCY};
+use crate::ddb::capacity::{CapacityStats, Governor};
 use crate::ddb::lock;
 use crate::ddb::shape::require_message_keys;
 use crate::model::keys::Sk;
@@ -137,6 +138,8 @@ pub struct SeedReport {
     pub deleted: u64,
     /// Time spent deleting and writing.
     pub elapsed: Duration,
+    /// The write budget and what the writes consumed.
+    pub capacity: CapacityStats,
 }
 
 impl SeedReport {
@@ -164,6 +167,7 @@ pub async fn execute(
     ctx: &Context,
     mut plan: Plan,
     options: WriteOptions,
+    governor: &Governor,
     mut progress: impl FnMut(Phase, u64, u64),
 ) -> Result<SeedReport> {
     if options.concurrency == 0 || options.concurrency > MAX_CONCURRENCY {
@@ -184,7 +188,7 @@ pub async fn execute(
     let written = async {
         let (messages, rows) = read_existing(ctx, group).await?;
         plan.set_existing(messages, rows)?;
-        write_plan(ctx, plan, options, &lease, &mut progress).await
+        write_plan(ctx, plan, options, governor, &lease, &mut progress).await
     }
     .await;
     let released = lease.release().await;
@@ -196,5 +200,6 @@ pub async fn execute(
         conversations,
         deleted,
         elapsed: started.elapsed(),
+        capacity: governor.stats(),
     })
 }

@@ -2,6 +2,8 @@
 //! writes, and the matching of that plan against what the group already holds (which of its items
 //! an earlier seed wrote, to overwrite or delete, and which are kept). No I/O.
 
+use crate::ddb::capacity::write_units;
+use crate::ddb::size::item_size;
 use std::collections::HashSet;
 
 use anyhow::{bail, Result};
@@ -134,6 +136,24 @@ impl Plan {
     /// participants whose row carries an app message).
     pub fn item_count(&self) -> usize {
         self.lines.len() + self.rows_to_write().count()
+    }
+
+    /// The write units the seed is expected to consume: each message and conversation row its
+    /// size rounded up to 1 KB, each delete one unit (what a dry run reports against the budget).
+    pub fn write_units(&self) -> f64 {
+        let messages: f64 = Plan::into_messages(
+            self.lines.clone(),
+            self.group,
+            self.people.clone(),
+            self.end,
+        )
+        .map(|m| write_units(item_size(&m.into_item())))
+        .sum();
+        let rows: f64 = self
+            .rows_to_write()
+            .map(|c| write_units(item_size(&c.to_item())))
+            .sum();
+        messages + rows + self.stale_count() as f64
     }
 
     /// Messages of the group that no seed wrote; they are kept.
