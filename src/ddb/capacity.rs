@@ -4,8 +4,8 @@
 //! One [`Governor`] per table and direction (reads, writes). A request asks for the units it is
 //! expected to cost before it is sent ([`Governor::acquire`]), and is settled afterwards with
 //! what DynamoDB says it consumed ([`Reservation::settle`], from `ReturnConsumedCapacity`). The
-//! bucket refills at the current rate and holds at most [`BURST`] of it, so a job never takes the
-//! table's burst capacity, which belongs to the app's spikes.
+//! bucket starts empty, refills at the current rate and holds at most [`BURST`] of it, so a job
+//! never takes the table's burst capacity, which belongs to the app's spikes.
 //!
 //! When DynamoDB throttles anyway (the app spikes, a hot partition, an index behind), the rate
 //! is halved (at most once per [`DECREASE_EVERY`]) and then grows back by a tenth of the budget
@@ -414,8 +414,9 @@ impl Governor {
                 started: now,
                 state: Mutex::new(State {
                     rate,
-                    // Starts with one second of budget at most: never the table's burst.
-                    tokens: rate.map_or(0.0, |r| r * BURST.as_secs_f64()),
+                    // Starts empty and holds one second of budget at most: a job never takes
+                    // the table's burst capacity, and its rate is the budget from the start.
+                    tokens: 0.0,
                     refilled: now,
                     decreased: None,
                     progressed: now,

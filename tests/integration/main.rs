@@ -6,6 +6,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod bad_input;
+mod capacity;
 mod check;
 mod common;
 mod credentials;
