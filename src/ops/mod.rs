@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod conversations;
+pub mod drop;
 pub mod export;
 pub mod find_user;
 pub mod import;
