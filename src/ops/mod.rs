@@ -2,6 +2,7 @@
 //! and its input, does its work through the access layers, and returns a report; it never prints.
 
 pub mod check;
+pub mod cognito_setup;
 pub mod conversations;
 pub mod drop;
 pub mod export;
