@@ -9,6 +9,7 @@ pub mod export;
 pub mod find_user;
 pub mod import;
 pub mod list_tables;
+pub mod list_users;
 pub mod schema_load;
 pub mod seed;
 pub mod send;
