@@ -1,18 +1,13 @@
 //! Cognito user pools: finding the pool a command works on, listing its users (every page), and
-//! creating the local pool and its users from the seed.
+//! creating a pool or a user (the local pool's setup is `ops::cognito_setup`).
 //!
 //! The pool id comes from `--user-pool-id`, else `AWS_COGNITO_USER_POOL_ID`, else (local only) the
 //! pool is looked up by name on every run: moto forgets its pools when it restarts, so an id is
 //! never cached.
 
-use std::collections::HashSet;
-use std::sync::Arc;
-
 use anyhow::{bail, Context as _, Result};
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserType};
 use serde::{Serialize, Serializer};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use crate::config::Target;
 use crate::context::{Context, SdkResultExt};
@@ -25,8 +20,6 @@ const LIST_POOLS_PAGE_SIZE: i32 = 60;
 pub const PREFERRED_USERNAME: &str = "preferred_username";
 /// The user's immutable id.
 pub const SUB: &str = "sub";
-/// How many AdminCreateUser requests run at once.
-const CREATE_CONCURRENCY: usize = 8;
 
 /// The id of the pool a command works on: `ctx.config.user_pool_id` (the `--user-pool-id` flag,
 /// else `AWS_COGNITO_USER_POOL_ID`), else, on local only, the pool named `pool_name`.
@@ -270,104 +263,6 @@ pub struct NewUser {
     pub email: String,
 }
 
-/// What [`setup_local_pool`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct SetupReport {
-    /// The pool's name.
-    pub pool_name: String,
-    /// The pool's id.
-    pub pool_id: String,
-    /// Whether the pool was created now (false: it existed).
-    pub pool_created: bool,
-    /// Handles of the users created now.
-    pub created: Vec<String>,
-    /// Handles of the users that already existed.
-    pub found: Vec<String>,
-    /// A dry run ([`plan_local_pool`]): `pool_created` and `created` say what would be created,
-    /// and nothing was.
-    pub dry_run: bool,
-}
-
-/// On the local emulator only: creates the pool `pool_name` if absent and one user per entry of
-/// `users` if absent (matched by `preferred_username`, or by user name), with the invitation
-/// message suppressed. Idempotent.
-pub async fn setup_local_pool(
-    ctx: &Context,
-    pool_name: &str,
-    users: &[NewUser],
-) -> Result<SetupReport> {
-    setup(ctx, pool_name, users, false).await
-}
-
-/// What [`setup_local_pool`] would do, from reads only (the pool's existence and its users):
-/// the report of `cognito-setup --dry-run`, with `dry_run` set. Creates nothing.
-pub async fn plan_local_pool(
-    ctx: &Context,
-    pool_name: &str,
-    users: &[NewUser],
-) -> Result<SetupReport> {
-    setup(ctx, pool_name, users, true).await
-}
-
-async fn setup(
-    ctx: &Context,
-    pool_name: &str,
-    users: &[NewUser],
-    dry_run: bool,
-) -> Result<SetupReport> {
-    if ctx.target() != Target::Local {
-        bail!(
-            "cognito-setup only works on the local Cognito emulator, not on {}: \
-             the production pool is managed outside this toolkit",
-            ctx.target()
-        );
-    }
-    let mut report = SetupReport {
-        pool_name: pool_name.to_string(),
-        dry_run,
-        ..SetupReport::default()
-    };
-    report.pool_id = match find_pool_by_name(ctx, pool_name).await? {
-        Some(id) => id,
-        None if dry_run => {
-            // A new pool has no users: every one would be created.
-            report.pool_created = true;
-            report.created = users.iter().map(|u| u.handle.clone()).collect();
-            report.created.sort();
-            return Ok(report);
-        }
-        None => {
-            report.pool_created = true;
-            create_pool(ctx, pool_name).await?
-        }
-    };
-    let existing = list_users(ctx, &report.pool_id).await?;
-    let mut known: HashSet<String> = HashSet::new();
-    for user in existing.users {
-        known.extend(user.handle);
-        known.insert(user.username);
-    }
-    let (found, missing): (Vec<&NewUser>, Vec<&NewUser>) =
-        users.iter().partition(|u| known.contains(&u.handle));
-    report.found = found.iter().map(|u| u.handle.clone()).collect();
-    if dry_run {
-        report.created = missing.iter().map(|u| u.handle.clone()).collect();
-        report.created.sort();
-        report.found.sort();
-        return Ok(report);
-    }
-    for (handle, created) in create_users(ctx, &report.pool_id, missing).await? {
-        if created {
-            report.created.push(handle);
-        } else {
-            report.found.push(handle);
-        }
-    }
-    report.created.sort();
-    report.found.sort();
-    Ok(report)
-}
-
 /// Creates a user pool named `name` and returns its id.
 pub async fn create_pool(ctx: &Context, name: &str) -> Result<String> {
     let created = ctx
@@ -387,58 +282,41 @@ pub async fn create_pool(ctx: &Context, name: &str) -> Result<String> {
         .with_context(|| format!("creating user pool {name}: the response carries no pool id"))
 }
 
-/// Creates `users` (a few at a time). Returns each handle with `true` if it was created, `false`
-/// if a user of that name already existed.
-async fn create_users(
-    ctx: &Context,
-    pool_id: &str,
-    users: Vec<&NewUser>,
-) -> Result<Vec<(String, bool)>> {
-    let permits = Arc::new(Semaphore::new(CREATE_CONCURRENCY));
-    let mut tasks = JoinSet::new();
-    for user in users {
-        let (client, endpoint) = (ctx.cognito().clone(), ctx.cognito_endpoint.clone());
-        let (pool_id, user, permits) = (pool_id.to_string(), user.clone(), permits.clone());
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await?;
-            let attrs = [
-                (PREFERRED_USERNAME, user.handle.as_str()),
-                ("email", user.email.as_str()),
-                ("email_verified", "true"),
-            ]
-            .into_iter()
-            .map(|(name, value)| AttributeType::builder().name(name).value(value).build())
-            .collect::<Result<Vec<_>, _>>()
-            .context("building user attributes")?;
-            let sent = client
-                .admin_create_user()
-                .user_pool_id(&pool_id)
-                .username(&user.handle)
-                .set_user_attributes(Some(attrs))
-                .message_action(MessageActionType::Suppress)
-                .send()
-                .await;
-            match sent {
-                Ok(_) => Ok((user.handle, true)),
-                Err(err)
-                    if err
-                        .as_service_error()
-                        .is_some_and(|e| e.is_username_exists_exception()) =>
-                {
-                    Ok((user.handle, false))
-                }
-                Err(err) => Err(err).on(
-                    &endpoint,
-                    format_args!("creating Cognito user {} in pool {pool_id}", user.handle),
-                ),
-            }
-        });
+/// Creates `user` in the pool `pool_id` (AdminCreateUser, invitation message suppressed):
+/// `true` if it was created, `false` if a user of that name already existed.
+pub async fn create_user(ctx: &Context, pool_id: &str, user: &NewUser) -> Result<bool> {
+    let attrs = [
+        (PREFERRED_USERNAME, user.handle.as_str()),
+        ("email", user.email.as_str()),
+        ("email_verified", "true"),
+    ]
+    .into_iter()
+    .map(|(name, value)| AttributeType::builder().name(name).value(value).build())
+    .collect::<Result<Vec<_>, _>>()
+    .context("building user attributes")?;
+    let sent = ctx
+        .cognito()
+        .admin_create_user()
+        .user_pool_id(pool_id)
+        .username(&user.handle)
+        .set_user_attributes(Some(attrs))
+        .message_action(MessageActionType::Suppress)
+        .send()
+        .await;
+    match sent {
+        Ok(_) => Ok(true),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_username_exists_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(err).on(
+            &ctx.cognito_endpoint,
+            format_args!("creating Cognito user {} in pool {pool_id}", user.handle),
+        ),
     }
-    let mut done = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        done.push(joined.context("a user-creation task failed")??);
-    }
-    Ok(done)
 }
 
 #[cfg(test)]

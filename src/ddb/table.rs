@@ -1,5 +1,5 @@
 //! Table-level calls: describing a table (or many, a few at a time), listing every table (the
-//! SDK's paginator), dropping one, and waiting until a table is ACTIVE or gone (the SDK's waiters).
+//! SDK's paginator), deleting one, and waiting until a table is ACTIVE or gone (the SDK's waiters).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -75,69 +75,23 @@ pub async fn describe_many(ctx: &Context, names: &[String]) -> Result<Vec<TableD
     Ok(found.into_iter().map(|(_, d)| d).collect())
 }
 
-/// What `drop` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DropOutcome {
-    /// The table was deleted and is gone.
-    Dropped,
-    /// The table did not exist (only with `if_exists`).
-    Missing,
-}
-
-/// What [`drop`] would do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DropPlan {
-    /// The table exists and would be deleted; `items` is DescribeTable's approximate count.
-    Delete {
-        /// Approximate item count (DynamoDB refreshes it about every six hours).
-        items: i64,
-    },
-    /// The table does not exist (only with `if_exists`).
-    Missing,
-}
-
-/// What [`drop`] would do, from one DescribeTable: a missing table is an error unless
-/// `if_exists`, as for [`drop`].
-pub async fn plan_drop(ctx: &Context, table: &str, if_exists: bool) -> Result<DropPlan> {
-    match describe(ctx, table).await? {
-        Some(found) => Ok(DropPlan::Delete {
-            items: found.item_count.unwrap_or(0),
-        }),
-        None if if_exists => Ok(DropPlan::Missing),
-        None => bail!(
-            "table {table} does not exist on {} (pass --if-exists to make this a no-op)",
-            ctx.dynamodb_endpoint
-        ),
-    }
-}
-
-/// Deletes `table` and waits until it is gone. A missing table is an error unless `if_exists`.
-pub async fn drop(ctx: &Context, table: &str, if_exists: bool) -> Result<DropOutcome> {
-    let deleted = ctx.dynamodb().delete_table().table_name(table).send().await;
-    match deleted {
-        Ok(_) => {}
+/// Sends DeleteTable for `table`: `Ok(false)` when it does not exist, `Ok(true)` once the
+/// deletion has started (see [`wait_until_gone`]).
+pub async fn delete(ctx: &Context, table: &str) -> Result<bool> {
+    match ctx.dynamodb().delete_table().table_name(table).send().await {
+        Ok(_) => Ok(true),
         Err(err)
             if err
                 .as_service_error()
                 .is_some_and(|e| e.is_resource_not_found_exception()) =>
         {
-            if if_exists {
-                return Ok(DropOutcome::Missing);
-            }
-            bail!(
-                "table {table} does not exist on {} (pass --if-exists to make this a no-op)",
-                ctx.dynamodb_endpoint
-            );
+            Ok(false)
         }
-        Err(err) => {
-            return Err(err).on(
-                &ctx.dynamodb_endpoint,
-                format_args!("deleting table {table}"),
-            )
-        }
+        Err(err) => Err(err).on(
+            &ctx.dynamodb_endpoint,
+            format_args!("deleting table {table}"),
+        ),
     }
-    wait_until_gone(ctx, table).await?;
-    Ok(DropOutcome::Dropped)
 }
 
 /// How often to poll while waiting for a table's indexes (the SDK waiters have their own

@@ -14,25 +14,25 @@
 //! Puts overwrite, so importing the same input again leaves the same table. BatchWriteItem refuses
 //! two requests for one key in a batch, so within a batch the last line of a key wins.
 
+mod read;
+
 use std::collections::HashMap;
-use std::fmt;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context as _, Result};
-use aws_sdk_dynamodb::types::{AttributeValue, KeyType, ScalarAttributeType, WriteRequest};
-use flate2::read::MultiGzDecoder;
-use serde_json::Value;
+use anyhow::{bail, Context as _, Result};
+use aws_sdk_dynamodb::types::{AttributeValue, ScalarAttributeType, WriteRequest};
 
 use crate::context::Context;
 use crate::ddb::batch::{batch_write, put_request, WriteOptions, BATCH_SIZE};
-use crate::ddb::item::{item_from_typed_json, Item};
+use crate::ddb::item::Item;
+use crate::ddb::shape::{message_keys, KeyTypes};
 use crate::ddb::size::check_item_size;
-use crate::ddb::table;
 use crate::model::keys::{PK, SK};
+
+use read::Lines;
+pub use read::{expand, parse_line, Position};
 
 /// Where the items come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,221 +44,27 @@ pub enum Source {
     Files(Vec<PathBuf>),
 }
 
-/// The table's key: attribute names and types.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeySchema {
-    /// The partition key's type (`pk`).
-    pub pk: ScalarAttributeType,
-    /// The sort key's type (`sk`).
-    pub sk: ScalarAttributeType,
-}
+/// The table's key: the types of `pk` and `sk`, as [`message_keys`] read them.
+pub type KeySchema = KeyTypes;
 
-impl KeySchema {
-    /// Checks that `item` has both key attributes, of the table's types.
-    pub fn check(&self, item: &Item) -> Result<()> {
-        for (name, want) in [(PK, &self.pk), (SK, &self.sk)] {
-            let ok = match (item.get(name), want) {
-                (None, _) => bail!("the item has no {name:?} (the table's key is pk, sk)"),
-                (Some(AttributeValue::S(s)), ScalarAttributeType::S) => !s.is_empty(),
-                (Some(AttributeValue::N(_)), ScalarAttributeType::N) => true,
-                (Some(AttributeValue::B(b)), ScalarAttributeType::B) => !b.as_ref().is_empty(),
-                _ => false,
-            };
-            if !ok {
-                bail!(
-                    "key attribute {name:?} must be a non-empty {} value, as the table defines it",
-                    want.as_str()
-                );
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Reads the key schema of `table` and refuses any other shape than `pk` HASH + `sk` RANGE.
-pub async fn key_schema(ctx: &Context, table_name: &str) -> Result<KeySchema> {
-    let Some(desc) = table::describe(ctx, table_name).await? else {
-        bail!(
-            "table {table_name} does not exist on {} (create it with `schema-load`)",
-            ctx.dynamodb_endpoint
-        );
-    };
-    let keys: Vec<(String, KeyType)> = desc
-        .key_schema()
-        .iter()
-        .map(|k| (k.attribute_name().to_string(), k.key_type().clone()))
-        .collect();
-    let expected = [
-        (PK.to_string(), KeyType::Hash),
-        (SK.to_string(), KeyType::Range),
-    ];
-    if keys != expected {
-        let shown: Vec<String> = keys
-            .iter()
-            .map(|(n, t)| format!("{n} {}", t.as_str()))
-            .collect();
-        bail!(
-            "table {table_name} has the key ({}), not (pk HASH, sk RANGE): import only loads tables of the messages table's shape",
-            shown.join(", ")
-        );
-    }
-    let kind = |name: &str| {
-        desc.attribute_definitions()
-            .iter()
-            .find(|d| d.attribute_name() == name)
-            .map(|d| d.attribute_type().clone())
-            .with_context(|| format!("table {table_name} does not define key attribute {name}"))
-    };
-    Ok(KeySchema {
-        pk: kind(PK)?,
-        sk: kind(SK)?,
-    })
-}
-
-/// Reads one line: `None` when blank, else the item of `{"Item":{...}}` or of a bare typed item.
-pub fn parse_line(line: &str) -> Result<Option<Item>> {
-    let line = line.trim();
-    if line.is_empty() {
-        return Ok(None);
-    }
-    let value: Value = serde_json::from_str(line).map_err(|e| anyhow!("not JSON: {e}"))?;
-    let typed = match &value {
-        Value::Object(o) if o.len() == 1 && o.contains_key("Item") => &o["Item"],
-        Value::Object(_) => &value,
-        _ => bail!("expected a JSON object (an item in DynamoDB JSON)"),
-    };
-    item_from_typed_json(typed).map(Some)
-}
-
-/// Opens `path` (or standard input), decompressing gzip when it starts with gzip's magic bytes.
-fn open(path: Option<&Path>) -> Result<Box<dyn BufRead>> {
-    let raw: Box<dyn Read> = match path {
-        Some(path) => {
-            Box::new(File::open(path).with_context(|| format!("opening {}", path.display()))?)
-        }
-        None => Box::new(io::stdin()),
-    };
-    let mut reader = BufReader::with_capacity(256 * 1024, raw);
-    let head = reader
-        .fill_buf()
-        .with_context(|| format!("reading {}", name(path)))?;
-    if head.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(BufReader::with_capacity(
-            256 * 1024,
-            MultiGzDecoder::new(reader),
-        )))
-    } else {
-        Ok(Box::new(reader))
-    }
-}
-
-fn name(path: Option<&Path>) -> String {
-    path.map_or_else(|| "standard input".to_string(), |p| p.display().to_string())
-}
-
-/// The files a source names: directories expanded to the `*.json.gz` files under them.
-pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let mut found = Vec::new();
-            collect_gz(path, &mut found)?;
-            if found.is_empty() {
-                bail!("directory {} holds no *.json.gz data files", path.display());
-            }
-            found.sort();
-            files.extend(found);
-        } else {
-            files.push(path.clone());
-        }
-    }
-    Ok(files)
-}
-
-fn collect_gz(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
-    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
-        let path = entry
-            .with_context(|| format!("listing {}", dir.display()))?
-            .path();
-        if path.is_dir() {
-            collect_gz(&path, found)?;
-        } else if path.to_string_lossy().ends_with(".json.gz") {
-            found.push(path);
+/// Checks that `item` has both key attributes, of the table's types.
+pub fn check_keys(keys: &KeySchema, item: &Item) -> Result<()> {
+    for (name, want) in [(PK, &keys.pk), (SK, &keys.sk)] {
+        let ok = match (item.get(name), want) {
+            (None, _) => bail!("the item has no {name:?} (the table's key is pk, sk)"),
+            (Some(AttributeValue::S(s)), ScalarAttributeType::S) => !s.is_empty(),
+            (Some(AttributeValue::N(_)), ScalarAttributeType::N) => true,
+            (Some(AttributeValue::B(b)), ScalarAttributeType::B) => !b.as_ref().is_empty(),
+            _ => false,
+        };
+        if !ok {
+            bail!(
+                "key attribute {name:?} must be a non-empty {} value, as the table defines it",
+                want.as_str()
+            );
         }
     }
     Ok(())
-}
-
-/// Where a line is: file (or standard input) and line number (from 1).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Position {
-    /// The file, `None` for standard input.
-    pub file: Option<PathBuf>,
-    /// The line, from 1.
-    pub line: u64,
-}
-
-impl fmt::Display for Position {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.file {
-            Some(file) => write!(f, "{}: line {}", file.display(), self.line),
-            None => write!(f, "standard input: line {}", self.line),
-        }
-    }
-}
-
-/// Reads items from files or standard input, one line at a time, knowing where it is.
-struct Lines {
-    files: std::vec::IntoIter<Option<PathBuf>>,
-    current: Option<(Option<PathBuf>, Box<dyn BufRead>, u64)>,
-    buf: String,
-}
-
-impl Lines {
-    fn new(source: &Source) -> Lines {
-        let files: Vec<Option<PathBuf>> = match source {
-            Source::Stdin => vec![None],
-            Source::Files(files) => files.iter().cloned().map(Some).collect(),
-        };
-        Lines {
-            files: files.into_iter(),
-            current: None,
-            buf: String::new(),
-        }
-    }
-
-    /// The next item and where it was, `None` at the end of the last file.
-    fn next_item(&mut self) -> Result<Option<(Item, Position)>> {
-        loop {
-            if self.current.is_none() {
-                let Some(file) = self.files.next() else {
-                    return Ok(None);
-                };
-                let reader = open(file.as_deref())?;
-                self.current = Some((file, reader, 0));
-            }
-            let Some((file, reader, line)) = &mut self.current else {
-                continue;
-            };
-            self.buf.clear();
-            *line += 1;
-            let position = || Position {
-                file: file.clone(),
-                line: *line,
-            };
-            let read = reader
-                .read_line(&mut self.buf)
-                .with_context(|| format!("{}: reading", position()))?;
-            if read == 0 {
-                self.current = None;
-                continue;
-            }
-            match parse_line(&self.buf).with_context(|| position().to_string())? {
-                Some(item) => return Ok(Some((item, position()))),
-                None => continue,
-            }
-        }
-    }
 }
 
 /// A checked import, ready to write.
@@ -278,7 +84,7 @@ pub async fn prepare(ctx: &Context, source: Source) -> Result<Plan> {
         Source::Files(paths) => Source::Files(expand(&paths)?),
         Source::Stdin => Source::Stdin,
     };
-    let keys = key_schema(ctx, ctx.table()).await?;
+    let keys = message_keys(ctx, ctx.table(), false).await?;
     let items = match &source {
         Source::Stdin => None,
         Source::Files(_) => Some(check_all(&source, &keys)?),
@@ -292,7 +98,7 @@ pub async fn prepare(ctx: &Context, source: Source) -> Result<Plan> {
 
 /// The checks of one item: its key, and its size against the item limit.
 fn check_line(keys: &KeySchema, item: &Item) -> Result<()> {
-    keys.check(item)?;
+    check_keys(keys, item)?;
     check_item_size(item)
 }
 
@@ -450,33 +256,23 @@ mod tests {
     }
 
     #[test]
-    fn reads_export_lines_and_bare_items() {
-        let want: Item = [(PK.to_string(), s("MSG#1")), (SK.to_string(), s("t"))].into();
-        let export = r#"{"Item":{"pk":{"S":"MSG#1"},"sk":{"S":"t"}}}"#;
-        let bare = r#"{"pk":{"S":"MSG#1"},"sk":{"S":"t"}}"#;
-        assert_eq!(parse_line(export).unwrap(), Some(want.clone()));
-        assert_eq!(parse_line(bare).unwrap(), Some(want));
-        assert_eq!(parse_line("   \n").unwrap(), None);
-        assert!(parse_line("[1]").is_err());
-        assert!(parse_line("{not json").is_err());
-        assert!(parse_line(r#"{"pk":"plain"}"#).is_err());
-    }
-
-    #[test]
     fn keys_must_match_the_table() {
         let k = keys();
         let ok: Item = [(PK.to_string(), s("a")), (SK.to_string(), s("b"))].into();
-        k.check(&ok).unwrap();
+        check_keys(&k, &ok).unwrap();
         let no_sk: Item = [(PK.to_string(), s("a"))].into();
-        assert!(k.check(&no_sk).unwrap_err().to_string().contains("\"sk\""));
+        assert!(check_keys(&k, &no_sk)
+            .unwrap_err()
+            .to_string()
+            .contains("\"sk\""));
         let number: Item = [
             (PK.to_string(), s("a")),
             (SK.to_string(), AttributeValue::N("1".into())),
         ]
         .into();
-        assert!(k.check(&number).is_err());
+        assert!(check_keys(&k, &number).is_err());
         let empty: Item = [(PK.to_string(), s("")), (SK.to_string(), s("b"))].into();
-        assert!(k.check(&empty).is_err());
+        assert!(check_keys(&k, &empty).is_err());
     }
 
     fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {

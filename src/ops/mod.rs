@@ -2,11 +2,15 @@
 //! and its input, does its work through the access layers, and returns a report; it never prints.
 
 pub mod check;
+pub mod cognito_setup;
 pub mod conversations;
+pub mod drop;
 pub mod export;
 pub mod find_user;
 pub mod import;
 pub mod list_tables;
+pub mod list_users;
+pub mod scan;
 pub mod schema_load;
 pub mod seed;
 pub mod send;

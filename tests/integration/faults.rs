@@ -602,7 +602,7 @@ fn postgres_killed_or_paused_during_a_user_sync_keeps_all_or_nothing() {
     // The test's own pool on the shared moto, created concurrently (moto is slow at this).
     let ctx = block_on(clean_local_context());
     let mut pool = TestPool::named();
-    pool.id = block_on(cruddur_ops::cognito::setup_local_pool(
+    pool.id = block_on(cruddur_ops::ops::cognito_setup::setup_local_pool(
         &ctx,
         &pool.name,
         &fault_users(SYNC_USERS),
@@ -713,7 +713,7 @@ fn cognito_killed_while_users_are_listed_writes_nothing() {
             email: format!("{handle}@example.com"),
         });
     }
-    let pool_id = block_on(cruddur_ops::cognito::setup_local_pool(
+    let pool_id = block_on(cruddur_ops::ops::cognito_setup::setup_local_pool(
         &ctx,
         "fault-pool",
         &users,

@@ -6,8 +6,8 @@ use clap::Parser;
 use crate::cli::args::{DryRun, OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::output::{self, Report};
 use crate::cli::{self};
-use crate::cognito::{self, SetupReport};
 use crate::config::{Target, LOCAL_USER_POOL_NAME};
+use crate::ops::cognito_setup::{self, SetupReport};
 use crate::ops::sync_users as users;
 use crate::pg;
 
@@ -91,9 +91,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let rows = users::db_users(&client).await?;
     let new_users = users::new_users(&rows);
     let report = if args.dry_run.dry_run {
-        cognito::plan_local_pool(&ctx, &args.pool_name, &new_users).await?
+        cognito_setup::plan_local_pool(&ctx, &args.pool_name, &new_users).await?
     } else {
-        cognito::setup_local_pool(&ctx, &args.pool_name, &new_users).await?
+        cognito_setup::setup_local_pool(&ctx, &args.pool_name, &new_users).await?
     };
     output::emit(&report, args.output.format())?;
     args.dry_run.note();

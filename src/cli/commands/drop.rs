@@ -5,7 +5,7 @@ use clap::Parser;
 use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::confirm::Confirmation;
 use crate::cli::{self};
-use crate::ddb::table::{self, DropOutcome, DropPlan};
+use crate::ops::drop::{self as drop_table, DropOutcome, DropPlan};
 
 /// Delete a DynamoDB table and wait until it is gone.
 ///
@@ -53,7 +53,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         &UserPoolArgs::default(),
     )
     .await?;
-    match table::drop(&ctx, &args.table, args.if_exists).await? {
+    match drop_table::drop(&ctx, &args.table, args.if_exists).await? {
         DropOutcome::Dropped => {
             eprintln!("dropped table {} on {}", args.table, ctx.dynamodb_endpoint)
         }
@@ -73,7 +73,7 @@ async fn dry_run(args: Args) -> anyhow::Result<()> {
         &UserPoolArgs::default(),
     )
     .await?;
-    let result = match table::plan_drop(&ctx, &args.table, args.if_exists).await {
+    let result = match drop_table::plan_drop(&ctx, &args.table, args.if_exists).await {
         Ok(DropPlan::Delete { items }) => {
             eprintln!(
                 "would delete table {} on {} (it exists, about {items} items as DescribeTable counts them)",

@@ -7,7 +7,8 @@ use clap::Parser;
 use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::output::{self, Row};
 use crate::cli::{self};
-use crate::cognito::{self, CognitoUser};
+use crate::cognito::CognitoUser;
+use crate::ops::list_users;
 
 /// List every user of the Cognito user pool (all pages): user name, handle
 /// (preferred_username) and sub.
@@ -46,10 +47,10 @@ impl Row for CognitoUser {
 /// Lists the pool's users and prints them.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let ctx = cli::connect(&args.target, &TableArgs::default(), &args.pool).await?;
-    let pool_id = cognito::resolve_user_pool_id(&ctx, &args.pool.pool_name).await?;
+    let pool_id = list_users::pool_id(&ctx, &args.pool.pool_name).await?;
     let started = Instant::now();
     let bar = super::users_bar(&ctx, &pool_id).await;
-    let listing = cognito::list_users_with_progress(&ctx, &pool_id, |n| bar.set(n as u64)).await?;
+    let listing = list_users::list(&ctx, &pool_id, |n| bar.set(n as u64)).await?;
     bar.finish();
     eprintln!(
         "listed {} users of user pool {pool_id} in {} ListUsers pages ({:.2} s)",
@@ -57,13 +58,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         listing.pages,
         started.elapsed().as_secs_f64()
     );
-    for user in &listing.users {
-        if user.handle.is_none() {
-            eprintln!(
-                "warning: Cognito user {} has no preferred_username",
-                user.username
-            );
-        }
+    for user in list_users::without_handle(&listing) {
+        eprintln!(
+            "warning: Cognito user {} has no preferred_username",
+            user.username
+        );
     }
     output::emit(&listing.users, args.output.format())
 }

@@ -10,8 +10,8 @@ use crate::cli::output::{self, ItemWriter};
 use crate::cli::progress::Progress;
 use crate::cli::{self};
 use crate::ddb::capacity::{self, Direction};
-use crate::ddb::scan::{self, ScanOptions};
-use crate::ddb::table;
+use crate::ddb::scan::ScanOptions;
+use crate::ops::scan;
 
 /// Print every item of the messages table (all pages), as the pages arrive: memory stays flat
 /// however large the table. A whole-table scan shows a bar on stderr when stderr is a terminal,
@@ -58,13 +58,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     // The bar's total: DynamoDB's item count estimate, asked only when a bar is drawn.
     let total = match args.limit {
-        None if Progress::drawn() => table::describe(&ctx, ctx.table())
-            .await
-            .ok()
-            .flatten()
-            .and_then(|t| t.item_count())
-            .and_then(|n| u64::try_from(n).ok())
-            .filter(|&n| n > 0),
+        None if Progress::drawn() => scan::estimated_items(&ctx).await,
         _ => None,
     };
     let governor =
@@ -72,7 +66,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let bar = Progress::new("scanning", total).budget(&governor.stats());
     let started = Instant::now();
     let mut writer = ItemWriter::new(output::stdout(), args.output.format(), args.raw);
-    scan::scan_pages_within(&ctx, ctx.table(), options, &governor, |page| {
+    scan::scan(&ctx, options, &governor, |page| {
         bar.add(page.len() as u64);
         writer.write_page(page).context("writing items")
     })
