@@ -11,11 +11,10 @@ use std::sync::Arc;
 
 use anyhow::{bail, Result};
 use aws_sdk_dynamodb::operation::scan::ScanError;
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use tokio::sync::mpsc;
 
 use crate::context::{Context, SdkResultExt};
-use crate::ddb::batch::throttle_cause;
+use crate::ddb::batch::{consumption, throttle_cause};
 use crate::ddb::capacity::{self, Direction, Governor, BURST};
 use crate::ddb::item::Item;
 use crate::ddb::item::{PK, SK};
@@ -210,7 +209,7 @@ pub async fn scan_pages_within(
                         let limit = u64::from(limit).min(left) as u32;
                         request = request
                             .limit(limit as i32)
-                            .return_consumed_capacity(ReturnConsumedCapacity::Indexes);
+                            .return_consumed_capacity(consumption(&governor));
                         let reservation = governor.acquire(f64::from(limit) * per_item).await;
                         let page = match request.send().await {
                             Ok(page) => page,

@@ -7,7 +7,7 @@
 //! schema (`pk` HASH, `sk` RANGE) and, for files, reads every line once, checking its key and its
 //! size against DynamoDB's 400 KB item limit ([`check_item_size`]); [`execute`] then reads
 //! them again and writes them through the shared batch engine
-//! ([`batch_write`](crate::ddb::batch::batch_write)). Standard input cannot be read twice, so it
+//! ([`batch_write_within`](crate::ddb::batch::batch_write_within), inside the write budget). Standard input cannot be read twice, so it
 //! is checked a batch at a time, each batch before it is sent; a bad line then stops the import
 //! with an error saying how many items were written before it.
 //!
@@ -25,7 +25,8 @@ use anyhow::{bail, Context as _, Result};
 use aws_sdk_dynamodb::types::{AttributeValue, ScalarAttributeType, WriteRequest};
 
 use crate::context::Context;
-use crate::ddb::batch::{batch_write, put_request, WriteOptions, BATCH_SIZE};
+use crate::ddb::batch::{batch_write_within, put_request, WriteOptions, BATCH_SIZE};
+use crate::ddb::capacity::{CapacityStats, Governor};
 use crate::ddb::item::Item;
 use crate::ddb::shape::{message_keys, KeyTypes};
 use crate::ddb::size::check_item_size;
@@ -114,7 +115,7 @@ pub fn check_all(source: &Source, keys: &KeySchema) -> Result<u64> {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImportReport {
     /// Items written (after duplicates within a batch were merged).
     pub written: u64,
@@ -122,6 +123,8 @@ pub struct ImportReport {
     pub duplicates: u64,
     /// How long the writing took.
     pub elapsed: Duration,
+    /// The write budget and what the writes consumed.
+    pub capacity: CapacityStats,
 }
 
 /// The write requests of a source, [`BATCH_SIZE`] distinct keys at a time: each group is read
@@ -207,12 +210,13 @@ impl Iterator for Requests {
     }
 }
 
-/// Writes the plan's items (concurrent, retried BatchWriteItem calls); `progress(written)` after
-/// each batch.
+/// Writes the plan's items (concurrent, retried BatchWriteItem calls) inside `governor`'s write
+/// budget; `progress(written)` after each batch.
 pub async fn execute(
     ctx: &Context,
     plan: Plan,
     options: WriteOptions,
+    governor: &Governor,
     progress: impl FnMut(u64),
 ) -> Result<ImportReport> {
     let started = Instant::now();
@@ -226,7 +230,8 @@ pub async fn execute(
         duplicates: duplicates.clone(),
         done: false,
     };
-    let written = batch_write(ctx, ctx.table(), requests, options, progress).await?;
+    let written =
+        batch_write_within(ctx, ctx.table(), requests, options, governor, progress).await?;
     let failed = failure.lock().ok().and_then(|mut f| f.take());
     if let Some(err) = failed {
         return Err(err.context(format!(
@@ -239,6 +244,7 @@ pub async fn execute(
         written,
         duplicates,
         elapsed: started.elapsed(),
+        capacity: governor.stats(),
     })
 }
 

@@ -4,8 +4,8 @@
 use anyhow::Result;
 
 use crate::context::Context;
-use crate::ddb::item::Item;
 use crate::ddb::capacity::Governor;
+use crate::ddb::item::Item;
 use crate::ddb::scan::{scan_pages_within, ScanOptions};
 use crate::ddb::table;
 

@@ -220,5 +220,9 @@ fn an_app_spike_slows_the_import_down_and_nothing_is_lost() {
     );
     let (stats, _) = front.stats(&table.name);
     assert_eq!(stats["write"]["written"], 600, "{stats}");
+    // (It was throttled: otherwise this test would not be about a spike.)
+    let pushed_back =
+        stats["write"]["bounced"].as_u64().unwrap() + stats["write"]["throttled"].as_u64().unwrap();
+    assert!(pushed_back > 0, "{stats}");
     assert_eq!(count_items(&table), 600);
 }

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use clap::builder::TypedValueParser as _;
 use clap::Parser;
 
-use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{CapacityArgs, DryRun, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::confirm::Confirmation;
 use crate::cli::{self, progress};
 use crate::ddb::batch::{self, WriteOptions};
+use crate::ddb::capacity::{self, Direction};
 use crate::ops::import::{self, Source};
 
 /// Load items into the messages table from DynamoDB JSON lines: what `export` writes
@@ -26,7 +27,7 @@ use crate::ops::import::{self, Source};
 #[command(
     name = "import",
     version,
-    after_help = cli::after_help("Examples:\n  import --file messages.jsonl --table restored-messages\n  export | import --file - --table copy-of-messages\n  import prod --file ./AWSDynamoDB/01700000000000-abcdef12/data --yes\n  scan --raw --output jsonl | import --file - --table other\n  import --file messages.jsonl --dry-run      # check every line, count the items; writes nothing")
+    after_help = cli::after_help("Examples:\n  import --file messages.jsonl --table restored-messages\n  export | import --file - --table copy-of-messages\n  import prod --file ./AWSDynamoDB/01700000000000-abcdef12/data --yes\n  scan --raw --output jsonl | import --file - --table other\n  import --file messages.jsonl --dry-run      # check every line, count the items; writes nothing\n  import prod --file messages.jsonl --max-wcu 20 --yes   # at most 20 write units a second")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -44,6 +45,9 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = batch::DEFAULT_CONCURRENCY,
           value_parser = clap::value_parser!(u16).range(1..=64).map(usize::from))]
     concurrency: usize,
+
+    #[command(flatten)]
+    capacity: CapacityArgs,
 
     #[command(flatten)]
     dry_run: DryRun,
@@ -71,6 +75,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
     let plan = import::prepare(&ctx, source).await?;
+    let governor =
+        capacity::governor_for(&ctx, ctx.table(), Direction::Write, &args.capacity.flags()).await?;
     if args.dry_run.dry_run {
         eprintln!(
             "would write {} items to table {} on {} (every line checked)",
@@ -87,21 +93,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     args.confirm.confirm(ctx.target(), &what, ctx.table())?;
     let total = plan.items.unwrap_or(0);
-    let mut bar = progress::Progress::new("writing", plan.items);
+    let mut bar = progress::Progress::new("writing", plan.items).budget(&governor.stats());
     let options = WriteOptions {
         concurrency: args.concurrency,
     };
-    let report =
-        import::execute(&ctx, plan, options, |done| bar.show("writing", done, total)).await;
+    let report = import::execute(&ctx, plan, options, &governor, |done| {
+        bar.show("writing", done, total)
+    })
+    .await;
     bar.finish();
     let report = report?;
     eprintln!(
-        "imported {} items into table {} on {} in {:.2} s ({:.0} items/s){}",
+        "imported {} items into table {} on {} in {:.2} s ({:.0} items/s; {}){}",
         report.written,
         ctx.table(),
         ctx.dynamodb_endpoint,
         report.elapsed.as_secs_f64(),
         report.written as f64 / report.elapsed.as_secs_f64().max(1e-9),
+        report.capacity,
         if report.duplicates > 0 {
             format!(
                 "; {} lines repeated a key of their batch (the later line won)",
