@@ -2,9 +2,11 @@
 //! are exact.
 
 use super::*;
+use crate::config::Target;
 use aws_sdk_dynamodb::types::{
     Capacity, GlobalSecondaryIndexDescription, ProvisionedThroughputDescription,
 };
+use aws_sdk_dynamodb::types::{ConsumedCapacity, TableDescription};
 
 fn governor(units: f64) -> Governor {
     Governor::new(
