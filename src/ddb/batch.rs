@@ -165,27 +165,60 @@ pub async fn batch_write_within(
     governor: &Governor,
     mut progress: impl FnMut(u64),
 ) -> Result<u64> {
+    let tagged = batches(requests, BATCH_SIZE).map(|batch| ((), batch));
+    write_batches_within(ctx, table, tagged, options, governor, |done, ()| {
+        progress(done)
+    })
+    .await
+}
+
+/// [`batch_write_within`] for batches the caller makes (each of at most [`BATCH_SIZE`]), each
+/// with a tag handed back to `progress(done, tag)` once every item of that batch is written:
+/// batches finish in any order, and the tag says which one did (`import --checkpoint` records
+/// how far the input is written from it).
+pub async fn write_batches_within<T: Send + 'static>(
+    ctx: &Context,
+    table: &str,
+    batches: impl IntoIterator<Item = (T, Vec<WriteRequest>)>,
+    options: WriteOptions,
+    governor: &Governor,
+    mut progress: impl FnMut(u64, T),
+) -> Result<u64> {
     let table: Arc<str> = Arc::from(table);
     let concurrency = options.concurrency.max(1);
-    let mut pending = batches(requests, BATCH_SIZE).peekable();
+    let mut pending = batches.into_iter();
     let mut tasks = JoinSet::new();
     let mut done = 0u64;
     loop {
         while tasks.len() < concurrency {
-            let Some(batch) = pending.next() else { break };
-            tasks.spawn(write_batch(
+            let Some((tag, batch)) = pending.next() else {
+                break;
+            };
+            if batch.is_empty() {
+                progress(done, tag);
+                continue;
+            }
+            if batch.len() > BATCH_SIZE {
+                tasks.abort_all();
+                bail!(
+                    "a batch of {} write requests is over BatchWriteItem's {BATCH_SIZE}",
+                    batch.len()
+                );
+            }
+            let write = write_batch(
                 ctx.dynamodb().clone(),
                 ctx.dynamodb_endpoint.clone(),
                 table.clone(),
                 batch,
                 governor.clone(),
-            ));
+            );
+            tasks.spawn(async move { write.await.map(|written| (written, tag)) });
         }
         let Some(joined) = tasks.join_next().await else {
             return Ok(done);
         };
-        let written = match joined {
-            Ok(Ok(written)) => written,
+        let (written, tag) = match joined {
+            Ok(Ok(finished)) => finished,
             Ok(Err(err)) => {
                 tasks.abort_all();
                 return Err(err);
@@ -196,7 +229,7 @@ pub async fn batch_write_within(
             }
         };
         done += written;
-        progress(done);
+        progress(done, tag);
     }
 }
 
