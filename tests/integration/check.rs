@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use cruddur_ops::cognito;
 use cruddur_ops::ddb::item::{s, Item};
 use cruddur_ops::model::keys::DEFAULT_GROUP;
@@ -43,22 +44,32 @@ impl Stores {
         Stores { table, db, pool }
     }
 
-    /// Runs `check --output jsonl`: (succeeded, problem rows, stderr).
-    fn check(&self) -> (bool, Vec<Value>, String) {
+    /// Runs `check --output jsonl` with `extra` arguments: (succeeded, rows, stderr). A row is
+    /// one kind of problem (its count and first few), or with `--all` one problem.
+    fn check(&self, extra: &[&str]) -> (bool, Vec<Value>, String) {
         let out = tokio::task::block_in_place(|| {
-            run(tool("check", &self.table, &self.db).args([
-                "local",
-                "--pool-name",
-                &self.pool.name,
-                "--output",
-                "jsonl",
-            ]))
+            run(tool("check", &self.table, &self.db)
+                .args(["local", "--pool-name", &self.pool.name, "--output", "jsonl"])
+                .args(extra))
         });
         let rows = stdout(&out)
             .lines()
             .map(|l| serde_json::from_str(l).expect("a JSON line"))
             .collect();
         (out.status.success(), rows, stderr(&out))
+    }
+
+    /// Runs `check --output FORMAT`: (exit code, stdout).
+    fn check_as(&self, format: &str) -> (Option<i32>, String) {
+        let out = tokio::task::block_in_place(|| {
+            run(tool("check", &self.table, &self.db).args([
+                "--pool-name",
+                &self.pool.name,
+                "--output",
+                format,
+            ]))
+        });
+        (out.status.code(), stdout(&out))
     }
 
     async fn pool_id(&self) -> String {
@@ -92,7 +103,7 @@ fn row(kind: &str, store: &str, key: &str) -> (String, String, String) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_consistent_setup_passes() {
     let stores = Stores::consistent().await;
-    let (ok, rows, err) = stores.check();
+    let (ok, rows, err) = stores.check(&[]);
     assert!(ok, "{rows:?}\n{err}");
     assert!(rows.is_empty(), "{rows:?}");
     assert!(err.contains("0 problems"), "{err}");
@@ -137,7 +148,7 @@ async fn users_that_disagree_with_the_pool_are_named() {
         .await
         .unwrap();
 
-    let (ok, rows, err) = stores.check();
+    let (ok, rows, err) = stores.check(&["--all"]);
     assert!(!ok, "{err}");
     assert!(err.contains("not consistent"), "{err}");
     let found = found(&rows);
@@ -162,9 +173,59 @@ async fn users_that_disagree_with_the_pool_are_named() {
     assert!(mismatches
         .iter()
         .any(|r| r["key"].as_str().unwrap().starts_with("GRP#")));
+
+    // By default, one row per kind: the mismatches are one row with their count and first few
+    // (bayko's row first: GRP# sorts before MSG#), each other kind a row of one.
+    let (grouped_ok, groups, _) = stores.check(&[]);
+    assert!(!grouped_ok);
+    let counts: BTreeSet<(String, String, u64)> = groups
+        .iter()
+        .map(|g| {
+            let field = |k: &str| {
+                g[k].as_str()
+                    .unwrap_or_else(|| panic!("{k} in {g}"))
+                    .to_string()
+            };
+            (
+                field("kind"),
+                field("store"),
+                g["count"].as_u64().expect("a count"),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, String, u64)> = [
+        ("mock-cognito-id", "postgres", 1),
+        ("empty-cognito-id", "postgres", 1),
+        ("wrong-cognito-id", "postgres", 1),
+        ("no-pool-user", "postgres", 1),
+        ("pool-user-without-db-user", "cognito", 1),
+        ("user-mismatch", "dynamodb", mismatches.len() as u64),
+    ]
+    .into_iter()
+    .map(|(k, s, n)| (k.to_string(), s.to_string(), n))
+    .collect();
     // nothing else: the table itself is consistent
-    let kinds: BTreeSet<&str> = rows.iter().map(|r| r["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds.len(), 6, "{kinds:?}");
+    assert_eq!(counts, want, "{groups:#?}");
+    let group = groups
+        .iter()
+        .find(|g| g["kind"] == "user-mismatch")
+        .expect("the mismatches' row");
+    let sample = group["sample"].as_array().expect("a sample");
+    assert_eq!(sample.len(), 5, "{group}");
+    assert!(
+        sample[0]["key"].as_str().unwrap().starts_with("GRP#"),
+        "{group}"
+    );
+    assert!(sample
+        .iter()
+        .all(|e| e["detail"].as_str().unwrap().contains("Someone Else")));
+    assert_eq!(
+        group["summary"],
+        format!(
+            "{} items: user_handle or user_display_name differs from PostgreSQL's",
+            mismatches.len()
+        )
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -241,7 +302,7 @@ async fn table_items_that_disagree_are_named() {
     put(conv(everly.uuid, &bayko)).await;
     put(conv(bayko.uuid, &everly)).await;
 
-    let (ok, rows, err) = stores.check();
+    let (ok, rows, err) = stores.check(&["--all"]);
     assert!(!ok, "{err}");
     let everly_row = format!("GRP#{} {NEWEST}", everly.uuid);
     let want: BTreeSet<_> = [
@@ -267,23 +328,113 @@ async fn table_items_that_disagree_are_named() {
     assert_eq!(found(&rows), want);
     assert!(err.contains("5 problems"), "{err}");
 
-    // the table output names the same problems
-    let out = tokio::task::block_in_place(|| {
-        run(tool("check", &stores.table, &stores.db).args([
-            "--pool-name",
-            &stores.pool.name,
-            "--output",
-            "table",
-        ]))
-    });
-    assert_eq!(out.status.code(), Some(1));
-    let text = stdout(&out);
+    // the table output names the same problems, one row per kind (the two empty groups in one)
+    let (code, text) = stores.check_as("table");
+    assert_eq!(code, Some(1));
     for kind in [
         "unknown-user",
         "stale-conversation",
         "missing-partner",
         "empty-group",
     ] {
-        assert!(text.contains(kind), "{text}");
+        assert_eq!(text.matches(kind).count(), 1, "{text}");
     }
+    assert!(
+        text.contains("2 items: a conversation row whose group has no messages"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("GRP#{} 2025-06-01", bayko.uuid)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("GRP#{} 2025-06-01", everly.uuid)),
+        "{text}"
+    );
+}
+
+/// Many problems of one kind are one row, in every format: its count, what the kind means and
+/// the first few; `--all` lists every one.
+#[tokio::test(flavor = "multi_thread")]
+async fn many_problems_of_one_kind_are_one_row() {
+    const N: usize = 120;
+    let stores = Stores::consistent().await;
+    let ctx = local_context(&stores.table.name).await;
+    // N messages from someone who is no PostgreSQL user, in a group of their own
+    let (stranger, group) = (Uuid::new_v4(), Uuid::new_v4());
+    let requests: Vec<WriteRequest> = (0..N)
+        .map(|i| {
+            let item: Item = [
+                ("pk", format!("MSG#{group}")),
+                ("sk", format!("2025-01-01T00:00:{:02}.{i:06}+00:00", i % 60)),
+                ("message_uuid", Uuid::new_v4().to_string()),
+                ("message", format!("message {i}")),
+                ("user_uuid", stranger.to_string()),
+                ("user_handle", "stranger".to_string()),
+                ("user_display_name", "A Stranger".to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), s(v)))
+            .collect();
+            WriteRequest::builder()
+                .put_request(PutRequest::builder().set_item(Some(item)).build().unwrap())
+                .build()
+        })
+        .collect();
+    for batch in requests.chunks(25) {
+        let out = ctx
+            .dynamodb()
+            .batch_write_item()
+            .request_items(ctx.table(), batch.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert!(out.unprocessed_items().is_none_or(|u| u.is_empty()));
+    }
+
+    let (ok, groups, err) = stores.check(&[]);
+    assert!(!ok, "{err}");
+    assert!(err.contains(&format!("{N} problems")), "{err}");
+    assert_eq!(groups.len(), 1, "{groups:#?}");
+    let only = &groups[0];
+    assert_eq!(
+        (only["kind"].as_str(), only["count"].as_u64()),
+        (Some("unknown-user"), Some(N as u64))
+    );
+    assert_eq!(
+        only["summary"],
+        format!("{N} items: user_uuid (or a conversation row's owner) is not a PostgreSQL user")
+    );
+    let sample = only["sample"].as_array().expect("a sample");
+    assert_eq!(sample.len(), 5, "{only}");
+    assert!(sample.iter().all(|e| e["key"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("MSG#{group} "))
+        && e["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&stranger.to_string())));
+
+    // --output json: one array of one group
+    let (code, json) = stores.check_as("json");
+    assert_eq!(code, Some(1));
+    let parsed: Vec<Value> = serde_json::from_str(&json).expect("a JSON array");
+    assert_eq!(parsed, groups);
+
+    // the table: one row, a few lines long, that says how many more there are
+    let (code, text) = stores.check_as("table");
+    assert_eq!(code, Some(1));
+    assert_eq!(text.matches("unknown-user").count(), 1, "{text}");
+    assert!(text.contains(&format!("{N} items: user_uuid")), "{text}");
+    assert!(
+        text.contains(&format!("and {} more (check --all lists every one)", N - 5)),
+        "{text}"
+    );
+    assert!(text.lines().count() < 15, "{text}");
+
+    // --all: every one
+    let (_, all, _) = stores.check(&["--all"]);
+    assert_eq!(all.len(), N);
+    assert!(all.iter().all(|r| r["kind"] == "unknown-user"));
 }

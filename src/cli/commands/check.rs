@@ -15,14 +15,15 @@ use clap::Parser;
 /// the pool user with its handle (not MOCK, not empty), and every pool user has a PostgreSQL user;
 /// every conversation row names its group's newest message and has its partner row.
 ///
-/// Prints one row per problem (kind, store, key, detail) and exits 1 when there is any, 0 when
-/// there is none; a summary goes to stderr. Scans the whole table (a page at a time): mind that on
+/// Prints one row per kind of problem (kind, store, count, the first few problems with their
+/// key and detail; `--all`: one row per problem) and exits 1 when there is any, 0 when there is
+/// none; a summary goes to stderr. Scans the whole table (a page at a time): mind that on
 /// prod.
 #[derive(Parser, Debug)]
 #[command(
     name = "check",
     version,
-    after_help = cli::after_help("Kinds: unknown-user, user-mismatch, malformed-item, empty-group, stale-conversation,\n  missing-partner (dynamodb); mock-cognito-id, empty-cognito-id, no-pool-user,\n  wrong-cognito-id (postgres); pool-user-without-db-user (cognito).\n\nExamples:\n  check                     # the local stack, as `just setup` ends\n  check --output jsonl | jq -r .kind | sort | uniq -c\n  check prod --user-pool-id us-east-1_AbCdEfGhI --segments 8")
+    after_help = cli::after_help("Kinds: unknown-user, user-mismatch, malformed-item, empty-group, stale-conversation,\n  missing-partner (dynamodb); mock-cognito-id, empty-cognito-id, no-pool-user,\n  wrong-cognito-id (postgres); pool-user-without-db-user (cognito).\n\nExamples:\n  check                     # the local stack, as `just setup` ends\n  check --output jsonl | jq -r '[.count, .kind] | @tsv'\n  check --all --output jsonl | jq -r 'select(.kind == \"unknown-user\") | .key'\n  check prod --user-pool-id us-east-1_AbCdEfGhI --segments 8")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -37,6 +38,11 @@ pub struct Args {
     /// Scan the table in N parallel segments (1 to 64).
     #[arg(long, value_name = "N", default_value_t = 1)]
     segments: u32,
+
+    /// Print one row per problem (kind, store, key, detail) instead of one row per kind with
+    /// its count and first few.
+    #[arg(long)]
+    all: bool,
 
     #[command(flatten)]
     output: OutputArgs,
@@ -57,7 +63,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let governor =
         capacity::governor_for(&ctx, ctx.table(), Direction::Read, &args.capacity.flags()).await?;
     let report = check::check(&ctx, &pool_id, args.segments, &governor).await?;
-    emit(&report.problems, args.output.format())?;
+    if args.all {
+        emit(&report.problems, args.output.format())?;
+    } else {
+        emit(&check::group(&report.problems), args.output.format())?;
+    }
     let c = &report.checked;
     eprintln!(
         "checked {} PostgreSQL users, {} users of pool {pool_id}, {} messages in {} groups and {} conversation rows of table {} ({}): {} problems",

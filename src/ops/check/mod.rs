@@ -4,7 +4,8 @@
 //! at a time ([`scan_pages`](crate::ddb::scan::scan_pages)) through a [`Checker`], which keeps only
 //! the newest message of each group and the conversation rows (few), so memory does not grow
 //! with the number of messages. Every problem found is a [`Problem`] row: its kind, the store it
-//! is in, the key of the item or user, and what is wrong.
+//! is in, the key of the item or user, and what is wrong. [`group`] makes one
+//! [`ProblemGroup`] of each kind's problems, as `check` prints them unless asked for all.
 
 use std::fmt;
 
@@ -18,9 +19,11 @@ use crate::ddb::scan::{self, ScanOptions};
 use crate::pg;
 use crate::report::Row;
 
+mod group;
 mod table;
 mod users;
 
+pub use group::{group, Example, ProblemGroup, SAMPLE};
 pub use table::Checker;
 pub use users::check_users;
 
@@ -93,7 +96,8 @@ pub enum Store {
 }
 
 impl Store {
-    fn as_str(self) -> &'static str {
+    /// The store as `check` prints it (`dynamodb`, ...).
+    pub fn as_str(self) -> &'static str {
         match self {
             Store::Dynamodb => "dynamodb",
             Store::Postgres => "postgres",

@@ -151,3 +151,59 @@ fn table_items_against_users_and_groups() {
         "{problems:#?}"
     );
 }
+
+fn problem(kind: Kind, store: Store, key: &str) -> Problem {
+    Problem {
+        kind,
+        store,
+        key: key.into(),
+        detail: format!("detail of {key}"),
+    }
+}
+
+#[test]
+fn problems_of_one_kind_are_one_group_with_a_bounded_sample() {
+    let mut problems: Vec<Problem> = (0..12)
+        .rev()
+        .map(|i| problem(Kind::UnknownUser, Store::Dynamodb, &format!("MSG#g {i:02}")))
+        .collect();
+    problems.push(problem(Kind::MockCognitoId, Store::Postgres, "bayko"));
+    let groups = group(&problems);
+    assert_eq!(groups.len(), 2, "{groups:#?}");
+    let (items, users) = (&groups[0], &groups[1]);
+    assert_eq!(
+        (items.kind, items.store, items.count),
+        (Kind::UnknownUser, Store::Dynamodb, 12)
+    );
+    assert_eq!(
+        items.summary,
+        "12 items: user_uuid (or a conversation row's owner) is not a PostgreSQL user"
+    );
+    let keys: Vec<&str> = items.sample.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["MSG#g 00", "MSG#g 01", "MSG#g 02", "MSG#g 03", "MSG#g 04"]
+    );
+    assert_eq!(items.sample[0].detail, "detail of MSG#g 00");
+    let cells = items.cells();
+    assert_eq!(cells[..3], ["unknown-user", "dynamodb", "12"]);
+    assert!(
+        cells[3].ends_with("\nand 7 more (check --all lists every one)"),
+        "{}",
+        cells[3]
+    );
+    assert_eq!(cells[3].lines().count(), 1 + SAMPLE + 1, "{}", cells[3]);
+
+    assert_eq!(
+        users.summary,
+        "1 user: cognito_user_id is MOCK or NULL (run update-cognito-user-ids)"
+    );
+    let cells = users.cells();
+    assert_eq!(cells[3].lines().count(), 2, "{}", cells[3]);
+    assert!(
+        cells[3].ends_with("- bayko: detail of bayko"),
+        "{}",
+        cells[3]
+    );
+    assert!(group(&[]).is_empty());
+}
