@@ -10,9 +10,22 @@ pub fn truncate(text: &str, max: usize) -> String {
     cut
 }
 
+/// `n` and the noun that goes with it: "1 group", "2 groups", "0 groups".
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn count_takes_the_singular_for_one_only() {
+        assert_eq!(count(1u32, "group", "groups"), "1 group");
+        assert_eq!(count(0u32, "group", "groups"), "0 groups");
+        assert_eq!(count(2u64, "way", "ways"), "2 ways");
+    }
 
     #[test]
     fn truncate_counts_characters() {

@@ -2,6 +2,7 @@
 //! results. Operations return a [`Report`] (or a list of [`Row`]s); [`emit`] prints any of them in
 //! any [`Format`] on stdout, and [`write_report`] on any `impl Write`.
 
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use anyhow::Context as _;
@@ -144,7 +145,8 @@ pub fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
 }
 
 /// Prints DynamoDB items as they arrive, a page at a time, holding no more than one page: JSON
-/// lines, one JSON array, or a table per page whose columns are the page's attributes.
+/// lines, one JSON array, or a table per page whose columns are `pk`, `sk` and the page's other
+/// attributes by name.
 pub struct ItemWriter<W: Write> {
     out: W,
     format: Format,
@@ -185,14 +187,15 @@ impl<W: Write> ItemWriter<W> {
             }
             Format::Table => {
                 let rows: Vec<Value> = items.iter().map(|i| self.json(i)).collect();
-                let mut columns: Vec<&str> = vec!["pk", "sk"];
-                for row in &rows {
-                    for key in row.as_object().into_iter().flat_map(|o| o.keys()) {
-                        if !columns.contains(&key.as_str()) {
-                            columns.push(key);
-                        }
-                    }
-                }
+                // pk and sk, then every other attribute of the page by name, so the columns do
+                // not depend on which item the scan met first.
+                let others: BTreeSet<&str> = rows
+                    .iter()
+                    .flat_map(|row| row.as_object().into_iter().flat_map(|o| o.keys()))
+                    .map(String::as_str)
+                    .filter(|key| !["pk", "sk"].contains(key))
+                    .collect();
+                let columns: Vec<&str> = ["pk", "sk"].into_iter().chain(others).collect();
                 let cells = rows.iter().map(|row| {
                     columns
                         .iter()

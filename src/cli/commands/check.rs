@@ -7,6 +7,7 @@ use crate::cognito;
 use crate::context::Context;
 use crate::ddb::capacity::{self, Direction};
 use crate::ops::check;
+use crate::text::count;
 use anyhow::bail;
 use clap::Parser;
 
@@ -69,21 +70,22 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         emit(&check::group(&report.problems), args.output.format())?;
     }
     let c = &report.checked;
+    let n = |n: usize| n as u64;
     eprintln!(
-        "checked {} PostgreSQL users, {} users of pool {pool_id}, {} messages in {} groups and {} conversation rows of table {} ({}): {} problems",
-        c.users,
-        c.pool_users,
-        c.messages,
-        c.groups,
-        c.conversations,
+        "checked {}, {} of pool {pool_id}, {} in {} and {} of table {} ({}): {}",
+        count(n(c.users), "PostgreSQL user", "PostgreSQL users"),
+        count(n(c.pool_users), "user", "users"),
+        count(c.messages, "message", "messages"),
+        count(n(c.groups), "group", "groups"),
+        count(n(c.conversations), "conversation row", "conversation rows"),
         ctx.table(),
         governor.stats(),
-        report.problems.len()
+        count(n(report.problems.len()), "problem", "problems")
     );
     if !report.problems.is_empty() {
         bail!(
-            "the stores are not consistent ({} problems)",
-            report.problems.len()
+            "the stores are not consistent ({})",
+            count(report.problems.len() as u64, "problem", "problems")
         );
     }
     Ok(())

@@ -9,6 +9,7 @@ use crate::cli::output::{self, Row};
 use crate::cli::{self};
 use crate::cognito::CognitoUser;
 use crate::ops::list_users;
+use crate::text::count;
 
 /// List every user of the Cognito user pool (all pages): user name, handle
 /// (preferred_username) and sub.
@@ -53,9 +54,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let listing = list_users::list(&ctx, &pool_id, |n| bar.set(n as u64)).await?;
     bar.finish();
     eprintln!(
-        "listed {} users of user pool {pool_id} in {} ListUsers pages ({:.2} s)",
-        listing.users.len(),
-        listing.pages,
+        "listed {} of user pool {pool_id} in {} ({:.2} s)",
+        count(listing.users.len() as u64, "user", "users"),
+        count(listing.pages as u64, "ListUsers page", "ListUsers pages"),
         started.elapsed().as_secs_f64()
     );
     for user in list_users::without_handle(&listing) {

@@ -7,6 +7,7 @@ use clap::Parser;
 use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::{self, Exit, EXIT_DRIFT};
 use crate::ops::schema_load::{self, LoadOutcome, TableDefinition};
+use crate::text::count;
 
 /// Create the messages table (keys, GSI, throughput, stream) and wait until it is ACTIVE.
 ///
@@ -78,8 +79,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             Err(Exit::new(
                 EXIT_DRIFT,
                 format!(
-                    "table {name} differs from the definition in {} way(s); nothing was changed",
-                    diffs.len()
+                    "table {name} differs from the definition in {}; nothing was changed",
+                    count(diffs.len() as u64, "way", "ways")
                 ),
             )
             .into())
