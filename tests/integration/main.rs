@@ -20,6 +20,7 @@ mod odd_users;
 mod safety;
 mod servers;
 mod setup;
+mod snapshots;
 mod stack;
 mod stream;
 mod tables;
