@@ -327,9 +327,9 @@ async fn load_sdk_config(config: &Config, timeout: Duration) -> SdkConfig {
 
 #[cfg(test)]
 impl Context {
-    /// A local-target context whose DynamoDB client is `dynamodb` (one over `aws-smithy-mocks`);
-    /// the other clients point at a closed local port and are not meant to be called.
-    pub(crate) fn with_dynamodb(dynamodb: aws_sdk_dynamodb::Client) -> Context {
+    /// A local-target configuration whose endpoints are a closed local port, and its SDK
+    /// configuration: for contexts over clients that answer from `aws-smithy-mocks`.
+    fn test_parts() -> (Config, SdkConfig) {
         let config = Config::resolve(Target::Local, |name| {
             (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:9".to_string())
         })
@@ -339,7 +339,23 @@ impl Context {
             .region(Region::new("us-east-1"))
             .endpoint_url("http://127.0.0.1:9")
             .build();
+        (config, sdk)
+    }
+
+    /// A local-target context whose DynamoDB client is `dynamodb` (one over `aws-smithy-mocks`);
+    /// the other clients point at a closed local port and are not meant to be called.
+    pub(crate) fn with_dynamodb(dynamodb: aws_sdk_dynamodb::Client) -> Context {
+        let (config, sdk) = Context::test_parts();
         let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+        let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
+        Context::from_parts(config, sdk, dynamodb, cognito, streams)
+    }
+
+    /// A local-target context whose Cognito client is `cognito` (one over `aws-smithy-mocks`);
+    /// the other clients point at a closed local port and are not meant to be called.
+    pub(crate) fn with_cognito(cognito: aws_sdk_cognitoidentityprovider::Client) -> Context {
+        let (config, sdk) = Context::test_parts();
+        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
         let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
         Context::from_parts(config, sdk, dynamodb, cognito, streams)
     }

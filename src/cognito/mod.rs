@@ -320,20 +320,4 @@ pub async fn create_user(ctx: &Context, pool_id: &str, user: &NewUser) -> Result
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn filters_never_carry_quotes_or_backslashes() {
-        assert_eq!(
-            filter_for("preferred_username", "bayko").as_deref(),
-            Some(r#"preferred_username = "bayko""#)
-        );
-        assert_eq!(
-            filter_for("preferred_username", r#"o"brien\x"#).as_deref(),
-            Some(r#"preferred_username ^= "o""#)
-        );
-        assert_eq!(filter_for("preferred_username", r#"\x"#), None);
-        assert_eq!(filter_for("preferred_username", r#""x"#), None);
-    }
-}
+mod tests;
