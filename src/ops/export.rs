@@ -3,9 +3,9 @@
 //!
 //! Items are written as the scan's pages arrive ([`scan_pages`](crate::ddb::scan::scan_pages)),
 //! so memory stays flat. A file is written under a temporary name beside it and renamed only once
-//! complete ([`ExportFile`]), so a failed export never leaves a truncated file under the name asked for.
+//! complete ([`ExportFile`]), so a failed export never leaves a truncated file under the name asked for
+//! ([`crate::atomic_file`]).
 
-use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -15,6 +15,7 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde_json::Value;
 
+use crate::atomic_file::AtomicFile;
 use crate::context::Context;
 use crate::ddb::capacity::{CapacityStats, Governor};
 use crate::ddb::item::{to_typed_json, Item};
@@ -140,77 +141,40 @@ pub fn check_destination(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A file being written under a temporary name in the same directory (`.NAME.partial-PID`),
-/// renamed to its name by [`ExportFile::commit`]. Dropped before the rename succeeded (an error
-/// while scanning, finishing or renaming), it removes the temporary file.
+/// An export file being written under a temporary name in the same directory
+/// (`.NAME.partial-XXXXXX`, an [`AtomicFile`]), renamed to its name by [`ExportFile::commit`].
+/// Dropped before the rename succeeded (an error while scanning, finishing or renaming), it
+/// removes the temporary file.
 pub struct ExportFile {
-    path: PathBuf,
-    temp: PathBuf,
-    out: Option<MaybeGzip<BufWriter<File>>>,
-    committed: bool,
+    out: MaybeGzip<BufWriter<AtomicFile>>,
 }
 
 impl ExportFile {
     /// Checks the destination ([`check_destination`]) and creates the temporary file for `path`.
     pub fn create(path: &Path, gzip: bool) -> Result<ExportFile> {
         check_destination(path)?;
-        let name = path
-            .file_name()
-            .with_context(|| format!("{} is not a file name", path.display()))?;
-        let temp = path.with_file_name(format!(
-            ".{}.partial-{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        let file = File::create(&temp)
-            .with_context(|| format!("creating {} (for {})", temp.display(), path.display()))?;
+        let file = AtomicFile::create(path)
+            .with_context(|| format!("creating a temporary file beside {}", path.display()))?;
         Ok(ExportFile {
-            path: path.to_path_buf(),
-            temp,
-            out: Some(MaybeGzip::new(
-                BufWriter::with_capacity(256 * 1024, file),
-                gzip,
-            )),
-            committed: false,
+            out: MaybeGzip::new(BufWriter::with_capacity(256 * 1024, file), gzip),
         })
     }
 
     /// The writer.
-    pub fn writer(&mut self) -> &mut MaybeGzip<BufWriter<File>> {
-        match &mut self.out {
-            Some(out) => out,
-            None => unreachable!("the writer is only taken by commit, which consumes self"),
-        }
+    pub fn writer(&mut self) -> &mut MaybeGzip<BufWriter<AtomicFile>> {
+        &mut self.out
     }
 
     /// Finishes the file (gzip trailer, flush, fsync) and renames it to its name.
-    pub fn commit(mut self) -> Result<PathBuf> {
-        let what = || format!("finishing {}", self.temp.display());
-        if let Some(out) = self.out.take() {
-            let file = out
-                .finish()
-                .and_then(|buf| buf.into_inner().map_err(|e| e.into_error()))
-                .with_context(what)?;
-            file.sync_all().with_context(what)?;
-        }
-        fs::rename(&self.temp, &self.path).with_context(|| {
-            format!(
-                "renaming {} to {}",
-                self.temp.display(),
-                self.path.display()
-            )
-        })?;
-        self.committed = true;
-        Ok(self.path.clone())
-    }
-}
-
-impl Drop for ExportFile {
-    fn drop(&mut self) {
-        if !self.committed {
-            self.out = None;
-            let _ = fs::remove_file(&self.temp);
-        }
+    pub fn commit(self) -> Result<PathBuf> {
+        let file = self
+            .out
+            .finish()
+            .and_then(|buf| buf.into_inner().map_err(|e| e.into_error()))
+            .context("finishing the export file")?;
+        let (temp, path) = (file.temp_path().to_path_buf(), file.path().to_path_buf());
+        file.commit()
+            .with_context(|| format!("renaming {} to {}", temp.display(), path.display()))
     }
 }
 
@@ -218,6 +182,7 @@ impl Drop for ExportFile {
 mod tests {
     use super::*;
     use crate::ddb::item::{item_from_typed_json, s};
+    use std::fs::{self, File};
     use std::io::Read;
 
     #[test]
