@@ -5,6 +5,8 @@
 //! so memory stays flat. A file is written under a temporary name beside it and renamed only once
 //! complete ([`ExportFile`]), so a failed export never leaves a truncated file under the name asked for.
 
+pub mod resume;
+
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -37,6 +39,8 @@ pub struct ExportReport {
     pub elapsed: Duration,
     /// The read budget and what the scan consumed.
     pub capacity: CapacityStats,
+    /// With a checkpoint: items exported by earlier runs.
+    pub earlier: Option<u64>,
 }
 
 /// Scans the table with `options` inside `governor`'s read budget and writes every item to
@@ -60,6 +64,7 @@ pub async fn export<W: Write>(
         items,
         elapsed: started.elapsed(),
         capacity: governor.stats(),
+        earlier: None,
     })
 }
 
