@@ -27,10 +27,11 @@ use aws_sdk_dynamodb::types::{AttributeValue, ScalarAttributeType, WriteRequest}
 
 use crate::context::Context;
 use crate::ddb::batch::{put_request, write_batches_within, WriteOptions, BATCH_SIZE};
+use crate::ddb::capacity::write_units;
 use crate::ddb::capacity::{CapacityStats, Governor};
 use crate::ddb::item::Item;
 use crate::ddb::shape::{message_keys, KeyTypes};
-use crate::ddb::size::check_item_size;
+use crate::ddb::size::{check_item_size, item_size};
 use crate::model::keys::{PK, SK};
 
 use crate::ops::resume::Saver;
@@ -81,6 +82,8 @@ pub struct Plan {
     /// Items counted by the check (`None` for standard input, which is checked while writing);
     /// with a checkpoint, the items after its mark.
     pub items: Option<u64>,
+    /// The write units those items cost (each its size rounded up to 1 KB), like `items`.
+    pub units: Option<f64>,
     /// `--checkpoint`: where the import stands, and the file it is recorded in.
     pub checkpoint: Option<ImportCheckpoint>,
 }
@@ -115,14 +118,18 @@ pub async fn prepare(ctx: &Context, source: Source, checkpoint: Option<&Path>) -
     };
     let keys = message_keys(ctx, ctx.table(), false).await?;
     let after = checkpoint.as_ref().and_then(|c| c.checkpoint.state.through);
-    let items = match &source {
-        Source::Stdin => None,
-        Source::Files(_) => Some(check_all(&source, &keys, after)?),
+    let (items, units) = match &source {
+        Source::Stdin => (None, None),
+        Source::Files(_) => {
+            let checked = check_all(&source, &keys, after)?;
+            (Some(checked.items), Some(checked.units))
+        }
     };
     Ok(Plan {
         source,
         keys,
         items,
+        units,
         checkpoint,
     })
 }
@@ -133,16 +140,28 @@ fn check_line(keys: &KeySchema, item: &Item) -> Result<()> {
     check_item_size(item)
 }
 
-/// Reads every item of `source` (after `after`, when given) and checks its key and size; returns
-/// how many there are.
-pub fn check_all(source: &Source, keys: &KeySchema, after: Option<Mark>) -> Result<u64> {
+/// What [`check_all`] found: how many items, and the write units they cost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Checked {
+    /// Items read and checked.
+    pub items: u64,
+    /// Their write units, each item's size rounded up to 1 KB.
+    pub units: f64,
+}
+
+/// Reads every item of `source` (after `after`, when given) and checks its key and size.
+pub fn check_all(source: &Source, keys: &KeySchema, after: Option<Mark>) -> Result<Checked> {
     let mut lines = Lines::new(source).after(after);
-    let mut count = 0;
+    let mut checked = Checked {
+        items: 0,
+        units: 0.0,
+    };
     while let Some((item, position)) = lines.next_item()? {
         check_line(keys, &item).with_context(|| format!("{position}: nothing was written"))?;
-        count += 1;
+        checked.items += 1;
+        checked.units += write_units(item_size(&item));
     }
-    Ok(count)
+    Ok(checked)
 }
 
 /// What an import did.
@@ -380,10 +399,17 @@ mod tests {
         let gzipped = temp_file("data.bin", &gz.finish().unwrap());
         let plain = temp_file("data.json", text.as_bytes());
         let source = Source::Files(vec![gzipped.clone(), plain.clone()]);
-        assert_eq!(check_all(&source, &keys(), None).unwrap(), 4);
+        let all = check_all(&source, &keys(), None).unwrap();
+        assert_eq!(
+            all,
+            Checked {
+                items: 4,
+                units: 4.0
+            }
+        );
         // after the first line of the second file: one item left
         let after = Some(Mark { file: 1, line: 1 });
-        assert_eq!(check_all(&source, &keys(), after).unwrap(), 1);
+        assert_eq!(check_all(&source, &keys(), after).unwrap().items, 1);
 
         let bad = temp_file(
             "bad.json",
@@ -432,6 +458,7 @@ mod tests {
             source: Source::Files(vec![path.clone()]),
             keys: keys(),
             items: None,
+            units: None,
             checkpoint: None,
         };
         let requests = Requests::new(&plan, &Arc::new(Mutex::new(None)));

@@ -4,7 +4,8 @@ use std::io::{self, BufWriter};
 use std::path::PathBuf;
 
 use crate::cli;
-use crate::cli::args::{CapacityArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{CapacityArgs, DryRun, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::progress;
 use crate::ddb::capacity::{self, Direction};
 use crate::ddb::scan::{Part, ScanOptions};
 use crate::ops::export::resume::{self, ResumableExport};
@@ -66,6 +67,12 @@ pub struct Args {
 
     #[command(flatten)]
     capacity: CapacityArgs,
+
+    /// Say how many items and read units the export would take, and how long at the budget
+    /// (from DescribeTable's figures, which DynamoDB refreshes about every six hours); read
+    /// nothing, write nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 /// Runs the tool.
@@ -90,6 +97,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let governor =
         capacity::governor_for(&ctx, ctx.table(), Direction::Read, &args.capacity.flags()).await?;
+    if args.dry_run {
+        let estimate = export::estimate(&ctx, &options).await?;
+        eprintln!(
+            "would export about {} items ({} bytes) of table {} on {}: {}",
+            estimate.items,
+            estimate.bytes,
+            ctx.table(),
+            ctx.dynamodb_endpoint,
+            progress::budget_estimate(estimate.units, &governor.stats())
+        );
+        eprintln!("{}", DryRun::NOTE);
+        return Ok(());
+    }
     governor.set_resume(match &args.checkpoint {
         Some(path) => format!(
             "run the same command again (with --checkpoint {}) to go on where each segment \

@@ -118,7 +118,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     if args.dry_run.dry_run {
         eprintln!(
-            "would write {} items to table {} on {} (every line{} checked)",
+            "would write {} items to table {} on {} (every line{} checked): {}",
             plan.items.unwrap_or(0),
             ctx.table(),
             ctx.dynamodb_endpoint,
@@ -126,7 +126,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 " after the checkpoint's mark"
             } else {
                 ""
-            }
+            },
+            progress::budget_estimate(plan.units.unwrap_or(0.0), &governor.stats())
         );
         args.dry_run.note();
         return Ok(());
