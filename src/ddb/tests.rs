@@ -442,3 +442,33 @@ async fn a_throttled_page_is_read_again_from_the_same_key_inside_the_budget() {
     assert_eq!(governor.stats().throttled, 1);
     assert!(governor.rate().unwrap() < 100.0);
 }
+
+#[tokio::test]
+async fn a_stall_on_an_index_names_the_index() {
+    // DynamoDB says which resource throttled: a GSI falling behind names its index.
+    let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"Throughput exceeds the current capacity of your table or index.","ThrottlingReasons":[{"reason":"IndexWriteProvisionedThroughputExceeded","resource":"arn:aws:dynamodb:us-east-1:123456789012:table/t/index/message-group-sk-index"}]}"#;
+    let rule = mock!(Client::batch_write_item)
+        .sequence()
+        .http_status(400, Some(body.to_string()))
+        .repeatedly()
+        .build();
+    let ctx = mocked(RuleMode::Sequential, &[&rule]);
+    let governor = stalling_after(Duration::from_millis(300));
+    let err = batch_write_within(
+        &ctx,
+        "t",
+        vec![put_request(item("p"))],
+        WriteOptions::default(),
+        &governor,
+        |_| {},
+    )
+    .await
+    .expect_err("throttled on every attempt");
+    let err = format!("{err:#}");
+    assert!(
+        err.contains(
+            "IndexWriteProvisionedThroughputExceeded on index message-group-sk-index of table t"
+        ),
+        "{err}"
+    );
+}
