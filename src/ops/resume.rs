@@ -314,15 +314,17 @@ fn save_loop(path: &Path, data: Option<File>, shared: &(Mutex<Slot>, Condvar)) {
     }
 }
 
+/// A new empty folder under the system's temporary one, for tests of files.
+#[cfg(test)]
+pub(crate) fn temp_dir(prefix: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4()));
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn temp_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("resume-{}", uuid::Uuid::new_v4()));
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
 
     fn job(table: &str) -> Job {
         Job::new("import")
@@ -332,7 +334,7 @@ mod tests {
 
     #[test]
     fn loads_back_what_was_saved_and_refuses_another_job_naming_what_differs() {
-        let dir = temp_dir();
+        let dir = temp_dir("resume");
         let path = dir.join("c.json");
         assert!(Checkpoint::<u64>::load(&path, &job("t")).unwrap().is_none());
         let mut c = Checkpoint::new(job("t"), 41u64);
@@ -370,7 +372,7 @@ mod tests {
 
     #[test]
     fn the_saver_writes_the_newest_state_last() {
-        let dir = temp_dir();
+        let dir = temp_dir("resume");
         let path = dir.join("c.json");
         let saver = Saver::start(&path, None);
         let mut c = Checkpoint::new(job("t"), 0u64);
@@ -386,7 +388,7 @@ mod tests {
 
     #[test]
     fn a_checkpoint_that_cannot_be_written_is_an_error() {
-        let dir = temp_dir();
+        let dir = temp_dir("resume");
         let path = dir.join("missing-dir").join("c.json");
         let saver = Saver::start(&path, None);
         saver.offer(&Checkpoint::new(job("t"), 1u64));

@@ -75,6 +75,16 @@ pub fn provisioned_table(units: u32, files: &Scratch) -> TestTable {
     table
 }
 
+/// A table provisioned at `units` holding `count` items of [`export_lines`], imported on local.
+pub fn loaded_table(units: u32, count: usize, files: &Scratch) -> TestTable {
+    let table = provisioned_table(units, files);
+    let input = files.write("in.jsonl", &export_lines(count));
+    ok(run(bin("import")
+        .args(["--table", &table.name, "--file"])
+        .arg(&input)));
+    table
+}
+
 /// A scratch folder, removed when the guard goes.
 pub struct Scratch {
     pub dir: PathBuf,
@@ -170,11 +180,7 @@ fn import_prod_stays_inside_its_budget_and_leaves_the_app_its_share() {
 #[test]
 fn export_prod_reads_inside_its_budget() {
     let files = Scratch::new();
-    let table = provisioned_table(400, &files);
-    let input = files.write("in.jsonl", &export_lines(2_000));
-    ok(run(bin("import")
-        .args(["--table", &table.name, "--file"])
-        .arg(&input)));
+    let table = loaded_table(400, 2_000, &files);
     let front = Front::start(0.3);
     let exported = files.dir.join("out.jsonl");
     let out = ok(run(front

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::capacity::{count_items, export_lines, provisioned_table, Front, Scratch};
+use crate::capacity::{count_items, export_lines, loaded_table, provisioned_table, Front, Scratch};
 use crate::common::*;
 
 /// Starts `cmd` with its output in files of `files` (a pipe nobody reads could block it).
@@ -120,11 +120,7 @@ fn import_prod_killed_halfway_resumes_without_losing_or_repeating_items() {
 #[test]
 fn export_prod_killed_halfway_resumes_with_exactly_the_tables_lines() {
     let files = Scratch::new();
-    let table = provisioned_table(400, &files);
-    let input = files.write("in.jsonl", &export_lines(2_000));
-    ok(run(bin("import")
-        .args(["--table", &table.name, "--file"])
-        .arg(&input)));
+    let table = loaded_table(400, 2_000, &files);
     let front = Front::start(0.3);
     let exported = files.dir.join("out.json.gz");
     let checkpoint = files.dir.join("export.ckpt");
