@@ -6,6 +6,8 @@
 //! complete ([`ExportFile`]), so a failed export never leaves a truncated file under the name asked for
 //! ([`crate::atomic_file`]).
 
+pub mod resume;
+
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -38,6 +40,8 @@ pub struct ExportReport {
     pub elapsed: Duration,
     /// The read budget and what the scan consumed.
     pub capacity: CapacityStats,
+    /// With a checkpoint: items exported by earlier runs.
+    pub earlier: Option<u64>,
 }
 
 /// Scans the table with `options` inside `governor`'s read budget and writes every item to
@@ -61,6 +65,40 @@ pub async fn export<W: Write>(
         items,
         elapsed: started.elapsed(),
         capacity: governor.stats(),
+        earlier: None,
+    })
+}
+
+/// What an export would read, from DescribeTable's figures (which DynamoDB refreshes about every
+/// six hours): for `--segment K --total-segments N`, an N-th of them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// Items.
+    pub items: u64,
+    /// Bytes.
+    pub bytes: u64,
+    /// Read units of an eventually consistent scan of them: half a unit per 4 KB.
+    pub units: f64,
+}
+
+/// Estimates what exporting the context's table with `options` reads (`export --dry-run`).
+pub async fn estimate(ctx: &Context, options: &ScanOptions) -> Result<Estimate> {
+    let desc = crate::ddb::table::describe(ctx, ctx.table())
+        .await?
+        .with_context(|| {
+            format!(
+                "table {} does not exist on {}",
+                ctx.table(),
+                ctx.dynamodb_endpoint
+            )
+        })?;
+    let share = options.part.map_or(1, |p| u64::from(p.total.max(1)));
+    let items = desc.item_count().unwrap_or(0).max(0) as u64 / share;
+    let bytes = desc.table_size_bytes().unwrap_or(0).max(0) as u64 / share;
+    Ok(Estimate {
+        items,
+        bytes,
+        units: bytes.div_ceil(4096) as f64 / 2.0,
     })
 }
 

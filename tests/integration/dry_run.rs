@@ -477,6 +477,18 @@ fn import_dry_run_checks_every_line_and_writes_nothing() {
     says(&out, &["would write 2 items", "dry run: nothing written"]);
     assert_eq!(items(&table), before, "a dry run wrote to the table");
 
+    // With a budget it says the units and the time they take at it.
+    let out = ok(run(bin("import").args([
+        "--table",
+        &table.name,
+        "--file",
+        path,
+        "--dry-run",
+        "--max-wcu",
+        "0.5",
+    ])));
+    says(&out, &["about 2 WCU, 4 s at the budget of 0.5 WCU/s"]);
+
     // A bad line is still an error naming it, as in a real run.
     std::fs::write(
         &file,
@@ -493,4 +505,29 @@ fn import_dry_run_checks_every_line_and_writes_nothing() {
     assert!(err.contains("line 2"), "{err}");
     assert_eq!(items(&table), before);
     let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn export_dry_run_says_the_read_units_and_the_time_at_the_budget_and_reads_nothing() {
+    let table = TestTable::created();
+    let file = std::env::temp_dir().join(format!("{}.jsonl", unique("dry-export")));
+    let out = ok(run(bin("export")
+        .args([
+            "--table",
+            &table.name,
+            "--dry-run",
+            "--max-rcu",
+            "5",
+            "--file",
+        ])
+        .arg(&file)));
+    says(
+        &out,
+        &[
+            "would export about 0 items",
+            "at the budget of 5 RCU/s",
+            "dry run: nothing written",
+        ],
+    );
+    assert!(!file.exists(), "a dry run wrote {}", file.display());
 }

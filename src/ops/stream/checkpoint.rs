@@ -98,17 +98,11 @@ impl Checkpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-
-    fn temp_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("checkpoint-{}", uuid::Uuid::new_v4()));
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
+    use crate::ops::resume::temp_dir;
 
     #[test]
     fn saves_atomically_and_loads_back() {
-        let dir = temp_dir();
+        let dir = temp_dir("checkpoint");
         let path = dir.join("follow.json");
         assert_eq!(Checkpoint::load(&path).unwrap(), None);
         let mut c = Checkpoint::new("t", "arn:stream/1");
@@ -128,7 +122,7 @@ mod tests {
 
     #[test]
     fn another_stream_or_a_foreign_file_is_refused() {
-        let dir = temp_dir();
+        let dir = temp_dir("checkpoint");
         let path = dir.join("c.json");
         let c = Checkpoint::new("t", "arn:stream/1");
         let err = c
