@@ -4,14 +4,14 @@
 //!
 //! A checkpoint names its job ([`Job`]: the tool, the table and endpoint, the input and the
 //! options that change what is written); one made for another job is refused before anything is
-//! read or written, naming what differs. It is replaced atomically ([`write_atomically`]: a
-//! temporary file in the same directory, fsync, rename), so a kill at any moment leaves the old
+//! read or written, naming what differs. It is replaced atomically ([`atomic_file::write`]:
+//! a temporary file in the same directory, fsync, rename), so a kill at any moment leaves the old
 //! or the new checkpoint, never a torn one. While a job runs, a [`Saver`] thread writes the latest
 //! state whenever the last write is done: the job never waits for the disk, and the file is at
 //! most one write behind.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -20,6 +20,8 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::atomic_file;
 
 /// The format's version.
 const VERSION: u32 = 1;
@@ -150,43 +152,9 @@ impl<S: Serialize + DeserializeOwned> Checkpoint<S> {
         let mut text = serde_json::to_vec_pretty(self)
             .with_context(|| format!("writing the checkpoint {}", path.display()))?;
         text.push(b'\n');
-        write_atomically(path, &text)
+        atomic_file::write(path, &text)
             .with_context(|| format!("writing the checkpoint {}", path.display()))
     }
-}
-
-/// Replaces `path` with `bytes` atomically: a temporary file in the same directory, fsync,
-/// rename, then fsync of the directory. A failure leaves the old file and no temporary one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{} names no file", path.display()),
-        )
-    })?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".{}.tmp", std::process::id()));
-    let temp = dir.join(temp_name);
-    let written = (|| -> io::Result<()> {
-        let mut file = File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&temp, path)?;
-        // The rename itself is durable once the directory is synced.
-        if let Ok(d) = File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    written
 }
 
 struct Slot {
@@ -302,8 +270,8 @@ fn save_loop(path: &Path, data: Option<File>, shared: &(Mutex<Slot>, Condvar)) {
         let written = match &data {
             Some(file) => file
                 .sync_data()
-                .and_then(|()| write_atomically(path, &text)),
-            None => write_atomically(path, &text),
+                .and_then(|()| atomic_file::write(path, &text)),
+            None => atomic_file::write(path, &text),
         };
         if let Err(err) = written {
             if let Ok(mut slot) = lock.lock() {
