@@ -9,12 +9,14 @@
 //! - [`ddb`], [`pg`], [`cognito`]: access to DynamoDB, PostgreSQL and the Cognito user pool.
 //! - [`model`]: the messages table's keys and rows, as types.
 //! - [`context`] and [`config`]: the clients built once, and the target and settings resolved once.
-//! - [`report`] and [`text`]: what an operation returns for printing, and small text helpers.
+//! - [`report`], [`text`] and [`atomic_file`]: what an operation returns for printing, small text
+//!   helpers, and files replaced atomically.
 //!
 //! A module only uses modules below it (or beside it in the same layer), and the three stores
 //! never use each other: `bin → cli → ops → model / ddb / pg / cognito → context → config`.
 //! `tests/integration/layers.rs` enforces it.
 
+pub mod atomic_file;
 pub mod cli;
 pub mod cognito;
 pub mod config;

@@ -91,14 +91,7 @@ fn empty_if_none<S: Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S
 
 impl CognitoUser {
     fn from_sdk(user: &UserType) -> CognitoUser {
-        let attr = |name: &str| {
-            user.attributes()
-                .iter()
-                .find(|a| a.name() == name)
-                .and_then(|a| a.value())
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
+        let attr = |name: &str| attribute(user, name).filter(|v| !v.is_empty());
         CognitoUser {
             username: user.username().unwrap_or_default().to_string(),
             handle: attr(PREFERRED_USERNAME),
@@ -203,7 +196,8 @@ pub fn filter_for(attribute: &str, value: &str) -> Option<String> {
     }
 }
 
-/// The users of `pool_id` whose `preferred_username` is `handle` (a ListUsers filter, every page).
+/// The users of `pool_id` whose `preferred_username` is `handle` (a ListUsers filter, every page
+/// of at most 60 through the SDK's paginator, which stops at a missing or empty token).
 pub async fn users_with_handle(
     ctx: &Context,
     pool_id: &str,
@@ -212,46 +206,39 @@ pub async fn users_with_handle(
     let filter = filter_for(PREFERRED_USERNAME, handle);
     let shown = filter.as_deref().unwrap_or("no filter");
     let mut users = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = ctx
-            .cognito()
-            .list_users()
-            .user_pool_id(pool_id)
-            .set_filter(filter.clone())
-            .limit(LIST_USERS_PAGE_SIZE)
-            .set_pagination_token(token.take())
-            .send()
-            .await
-            .on(
-                &ctx.cognito_endpoint,
-                format_args!("listing the users of user pool {pool_id} ({shown})"),
-            )?;
-        users.extend(page.users().iter().map(|user| {
-            let attr = |name: &str| {
-                user.attributes()
-                    .iter()
-                    .find(|a| a.name() == name)
-                    .and_then(|a| a.value())
-                    .map(str::to_string)
-            };
-            PoolUser {
-                username: user.username().unwrap_or_default().to_string(),
-                sub: attr(SUB),
-                handle: attr(PREFERRED_USERNAME),
-                email: attr("email"),
-                status: user.user_status().map(|s| s.as_str().to_string()),
-                enabled: user.enabled(),
-            }
+    let mut pages = ctx
+        .cognito()
+        .list_users()
+        .user_pool_id(pool_id)
+        .set_filter(filter.clone())
+        .limit(LIST_USERS_PAGE_SIZE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.on(
+            &ctx.cognito_endpoint,
+            format_args!("listing the users of user pool {pool_id} ({shown})"),
+        )?;
+        users.extend(page.users().iter().map(|user| PoolUser {
+            username: user.username().unwrap_or_default().to_string(),
+            sub: attribute(user, SUB),
+            handle: attribute(user, PREFERRED_USERNAME),
+            email: attribute(user, "email"),
+            status: user.user_status().map(|s| s.as_str().to_string()),
+            enabled: user.enabled(),
         }));
-        match page.pagination_token {
-            Some(next) if !next.is_empty() => token = Some(next),
-            _ => {
-                users.retain(|u: &PoolUser| u.handle.as_deref() == Some(handle));
-                return Ok(users);
-            }
-        }
     }
+    users.retain(|u| u.handle.as_deref() == Some(handle));
+    Ok(users)
+}
+
+/// The value of `user`'s attribute `name`, when it has one.
+fn attribute(user: &UserType, name: &str) -> Option<String> {
+    user.attributes()
+        .iter()
+        .find(|a| a.name() == name)
+        .and_then(|a| a.value())
+        .map(str::to_string)
 }
 
 /// A user to create in Cognito.

@@ -7,8 +7,6 @@
 
 use std::time::Duration;
 
-use uuid::Uuid;
-
 /// First retry delay, before jitter.
 pub const BACKOFF_BASE: Duration = Duration::from_millis(50);
 /// Longest retry delay, before jitter.
@@ -30,9 +28,10 @@ pub async fn pause(attempt: u32) {
     tokio::time::sleep(backoff(attempt, jitter())).await;
 }
 
-/// A cheap random number for jitter (no RNG crate: the random bits of a v4 uuid).
+/// A random number for jitter: `fastrand`'s per-thread generator (wyrand, seeded once per
+/// thread), not a cryptographic one; jitter only has to differ between callers.
 fn jitter() -> u64 {
-    Uuid::new_v4().as_u64_pair().1
+    fastrand::u64(..)
 }
 
 #[cfg(test)]

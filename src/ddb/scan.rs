@@ -60,6 +60,9 @@ impl Default for ScanOptions {
 /// The most segments a parallel scan may use here (DynamoDB allows up to 1,000,000).
 pub const MAX_SEGMENTS: u32 = 64;
 
+/// What a segment task hands over: its segment, a page's items, and where the segment goes on.
+type Scanned = (u32, Vec<Item>, Option<Item>);
+
 /// The `Limit` of a segment's first Scan request.
 const FIRST_PAGE_LIMIT: u32 = 1_000;
 /// The largest `Limit` a Scan request is sent with.
@@ -133,6 +136,56 @@ pub async fn scan_pages_within(
     governor: &Governor,
     mut on_page: impl FnMut(&[Item]) -> Result<()>,
 ) -> Result<u64> {
+    scan_pages_from(
+        ctx,
+        table,
+        options,
+        governor,
+        &|_| Start::Beginning,
+        |page| {
+            if page.items.is_empty() {
+                Ok(())
+            } else {
+                on_page(page.items)
+            }
+        },
+    )
+    .await
+}
+
+/// Where a segment of a scan starts: for a resumed scan, after the last key a checkpoint holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Start {
+    /// From the segment's first item.
+    Beginning,
+    /// After this key (a page's `LastEvaluatedKey`).
+    After(Item),
+    /// Nowhere: the segment was read to its end.
+    Done,
+}
+
+/// One page of a scan as it arrives.
+#[derive(Debug)]
+pub struct Page<'a> {
+    /// The segment it belongs to.
+    pub segment: u32,
+    /// Its items (possibly none).
+    pub items: &'a [Item],
+    /// Where the segment goes on (its `LastEvaluatedKey`), `None` once it is read to its end.
+    pub next: Option<&'a Item>,
+}
+
+/// [`scan_pages_within`] for a scan that may resume: each segment starts where `start` says,
+/// and `on_page` gets every page, empty ones too, with its segment and where that segment goes
+/// on, so that the caller can record how far each segment got.
+pub async fn scan_pages_from(
+    ctx: &Context,
+    table: &str,
+    options: ScanOptions,
+    governor: &Governor,
+    start: &dyn Fn(u32) -> Start,
+    mut on_page: impl FnMut(Page<'_>) -> Result<()>,
+) -> Result<u64> {
     if options.segments == 0 || options.segments > MAX_SEGMENTS {
         bail!(
             "--segments must be between 1 and {MAX_SEGMENTS}, not {}",
@@ -170,9 +223,14 @@ pub async fn scan_pages_within(
     local
         .run_until(async move {
             // A few pages in flight per segment at most: memory does not grow with the table.
-            let (tx, mut rx) = mpsc::channel::<Result<Vec<Item>>>(count as usize);
+            let (tx, mut rx) = mpsc::channel::<Result<Scanned>>(count as usize);
             let remaining = Arc::new(AtomicU64::new(options.limit.unwrap_or(u64::MAX)));
             for segment in first..first + count {
+                let start = match start(segment) {
+                    Start::Beginning => None,
+                    Start::After(key) => Some(key),
+                    Start::Done => continue,
+                };
                 let tx = tx.clone();
                 let client = ctx.dynamodb().clone();
                 let endpoint = ctx.dynamodb_endpoint.clone();
@@ -180,7 +238,7 @@ pub async fn scan_pages_within(
                 let remaining = remaining.clone();
                 let governor = governor.clone();
                 tokio::task::spawn_local(async move {
-                    let mut start = None;
+                    let mut start = start;
                     let mut page_limit = FIRST_PAGE_LIMIT;
                     let mut per_item = FIRST_UNITS_PER_ITEM;
                     let mut attempt = 1;
@@ -240,6 +298,7 @@ pub async fn scan_pages_within(
                         reservation.settle(consumed, true);
                         start = page.last_evaluated_key;
                         let items = page.items.unwrap_or_default();
+                        let next = start.clone();
                         // ScannedCount: what the server read (more than it returned under a filter).
                         let scanned = u32::try_from(page.scanned_count)
                             .unwrap_or(0)
@@ -248,7 +307,7 @@ pub async fn scan_pages_within(
                         if let (Some(units), true) = (consumed, scanned > 0) {
                             per_item = units / f64::from(scanned);
                         }
-                        if !items.is_empty() && tx.send(Ok(items)).await.is_err() {
+                        if tx.send(Ok((segment, items, next))).await.is_err() {
                             return; // the reader has stopped
                         }
                         if start.is_none() {
@@ -262,14 +321,18 @@ pub async fn scan_pages_within(
             let mut passed = 0u64;
             let mut left = options.limit.unwrap_or(u64::MAX);
             while let Some(page) = rx.recv().await {
-                let mut items = page?;
+                let (segment, mut items, next) = page?;
                 if items.len() as u64 > left {
                     items.truncate(left as usize);
                 }
                 left -= items.len() as u64;
                 remaining.store(left, Ordering::Relaxed);
                 passed += items.len() as u64;
-                on_page(&items)?;
+                on_page(Page {
+                    segment,
+                    items: &items,
+                    next: next.as_ref(),
+                })?;
                 if left == 0 {
                     break;
                 }

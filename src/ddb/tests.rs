@@ -165,13 +165,12 @@ async fn throttling_is_retried_by_the_sdk() {
     assert_eq!(rule.num_calls(), 3);
 }
 
-#[tokio::test]
-async fn throttling_that_outlasts_the_sdk_retries_slows_down_then_fails_when_it_stalls() {
-    // After the SDK's 3 attempts, the batch is the governor's: it halves the rate, sends the
-    // batch again later, and fails only when nothing was written for the stall timeout.
+/// Writes one item against a server that answers every BatchWriteItem with HTTP 400 and `body`,
+/// with a stall timeout of 300 ms: the error it ends with, and how many calls were made.
+async fn write_throttled_until_it_stalls(body: &str) -> (String, usize) {
     let rule = mock!(Client::batch_write_item)
         .sequence()
-        .http_status(400, throttled())
+        .http_status(400, Some(body.to_string()))
         .repeatedly()
         .build();
     let ctx = mocked(RuleMode::Sequential, &[&rule]);
@@ -186,13 +185,20 @@ async fn throttling_that_outlasts_the_sdk_retries_slows_down_then_fails_when_it_
     )
     .await
     .expect_err("throttled on every attempt");
-    let err = format!("{err:#}");
+    (format!("{err:#}"), rule.num_calls())
+}
+
+#[tokio::test]
+async fn throttling_that_outlasts_the_sdk_retries_slows_down_then_fails_when_it_stalls() {
+    // After the SDK's 3 attempts, the batch is the governor's: it halves the rate, sends the
+    // batch again later, and fails only when nothing was written for the stall timeout.
+    let (err, calls) = write_throttled_until_it_stalls(&throttled().unwrap()).await;
     assert!(
         err.contains("ProvisionedThroughputExceededException")
             && err.contains("no progress writing to table t"),
         "{err}"
     );
-    assert!(rule.num_calls() > 3, "more than the SDK's 3 attempts");
+    assert!(calls > 3, "more than the SDK's 3 attempts");
 }
 
 #[tokio::test]
@@ -441,4 +447,17 @@ async fn a_throttled_page_is_read_again_from_the_same_key_inside_the_budget() {
     );
     assert_eq!(governor.stats().throttled, 1);
     assert!(governor.rate().unwrap() < 100.0);
+}
+
+#[tokio::test]
+async fn a_stall_on_an_index_names_the_index() {
+    // DynamoDB says which resource throttled: a GSI falling behind names its index.
+    let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"Throughput exceeds the current capacity of your table or index.","ThrottlingReasons":[{"reason":"IndexWriteProvisionedThroughputExceeded","resource":"arn:aws:dynamodb:us-east-1:123456789012:table/t/index/message-group-sk-index"}]}"#;
+    let (err, _) = write_throttled_until_it_stalls(body).await;
+    assert!(
+        err.contains(
+            "IndexWriteProvisionedThroughputExceeded on index message-group-sk-index of table t"
+        ),
+        "{err}"
+    );
 }

@@ -3,9 +3,11 @@
 //!
 //! Items are written as the scan's pages arrive ([`scan_pages`](crate::ddb::scan::scan_pages)),
 //! so memory stays flat. A file is written under a temporary name beside it and renamed only once
-//! complete ([`ExportFile`]), so a failed export never leaves a truncated file under the name asked for.
+//! complete ([`ExportFile`]), so a failed export never leaves a truncated file under the name asked for
+//! ([`crate::atomic_file`]).
 
-use std::fs::{self, File};
+pub mod resume;
+
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -15,6 +17,7 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde_json::Value;
 
+use crate::atomic_file::AtomicFile;
 use crate::context::Context;
 use crate::ddb::capacity::{CapacityStats, Governor};
 use crate::ddb::item::{to_typed_json, Item};
@@ -37,6 +40,8 @@ pub struct ExportReport {
     pub elapsed: Duration,
     /// The read budget and what the scan consumed.
     pub capacity: CapacityStats,
+    /// With a checkpoint: items exported by earlier runs.
+    pub earlier: Option<u64>,
 }
 
 /// Scans the table with `options` inside `governor`'s read budget and writes every item to
@@ -60,6 +65,40 @@ pub async fn export<W: Write>(
         items,
         elapsed: started.elapsed(),
         capacity: governor.stats(),
+        earlier: None,
+    })
+}
+
+/// What an export would read, from DescribeTable's figures (which DynamoDB refreshes about every
+/// six hours): for `--segment K --total-segments N`, an N-th of them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// Items.
+    pub items: u64,
+    /// Bytes.
+    pub bytes: u64,
+    /// Read units of an eventually consistent scan of them: half a unit per 4 KB.
+    pub units: f64,
+}
+
+/// Estimates what exporting the context's table with `options` reads (`export --dry-run`).
+pub async fn estimate(ctx: &Context, options: &ScanOptions) -> Result<Estimate> {
+    let desc = crate::ddb::table::describe(ctx, ctx.table())
+        .await?
+        .with_context(|| {
+            format!(
+                "table {} does not exist on {}",
+                ctx.table(),
+                ctx.dynamodb_endpoint
+            )
+        })?;
+    let share = options.part.map_or(1, |p| u64::from(p.total.max(1)));
+    let items = desc.item_count().unwrap_or(0).max(0) as u64 / share;
+    let bytes = desc.table_size_bytes().unwrap_or(0).max(0) as u64 / share;
+    Ok(Estimate {
+        items,
+        bytes,
+        units: bytes.div_ceil(4096) as f64 / 2.0,
     })
 }
 
@@ -140,77 +179,40 @@ pub fn check_destination(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A file being written under a temporary name in the same directory (`.NAME.partial-PID`),
-/// renamed to its name by [`ExportFile::commit`]. Dropped before the rename succeeded (an error
-/// while scanning, finishing or renaming), it removes the temporary file.
+/// An export file being written under a temporary name in the same directory
+/// (`.NAME.partial-XXXXXX`, an [`AtomicFile`]), renamed to its name by [`ExportFile::commit`].
+/// Dropped before the rename succeeded (an error while scanning, finishing or renaming), it
+/// removes the temporary file.
 pub struct ExportFile {
-    path: PathBuf,
-    temp: PathBuf,
-    out: Option<MaybeGzip<BufWriter<File>>>,
-    committed: bool,
+    out: MaybeGzip<BufWriter<AtomicFile>>,
 }
 
 impl ExportFile {
     /// Checks the destination ([`check_destination`]) and creates the temporary file for `path`.
     pub fn create(path: &Path, gzip: bool) -> Result<ExportFile> {
         check_destination(path)?;
-        let name = path
-            .file_name()
-            .with_context(|| format!("{} is not a file name", path.display()))?;
-        let temp = path.with_file_name(format!(
-            ".{}.partial-{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        let file = File::create(&temp)
-            .with_context(|| format!("creating {} (for {})", temp.display(), path.display()))?;
+        let file = AtomicFile::create(path)
+            .with_context(|| format!("creating a temporary file beside {}", path.display()))?;
         Ok(ExportFile {
-            path: path.to_path_buf(),
-            temp,
-            out: Some(MaybeGzip::new(
-                BufWriter::with_capacity(256 * 1024, file),
-                gzip,
-            )),
-            committed: false,
+            out: MaybeGzip::new(BufWriter::with_capacity(256 * 1024, file), gzip),
         })
     }
 
     /// The writer.
-    pub fn writer(&mut self) -> &mut MaybeGzip<BufWriter<File>> {
-        match &mut self.out {
-            Some(out) => out,
-            None => unreachable!("the writer is only taken by commit, which consumes self"),
-        }
+    pub fn writer(&mut self) -> &mut MaybeGzip<BufWriter<AtomicFile>> {
+        &mut self.out
     }
 
     /// Finishes the file (gzip trailer, flush, fsync) and renames it to its name.
-    pub fn commit(mut self) -> Result<PathBuf> {
-        let what = || format!("finishing {}", self.temp.display());
-        if let Some(out) = self.out.take() {
-            let file = out
-                .finish()
-                .and_then(|buf| buf.into_inner().map_err(|e| e.into_error()))
-                .with_context(what)?;
-            file.sync_all().with_context(what)?;
-        }
-        fs::rename(&self.temp, &self.path).with_context(|| {
-            format!(
-                "renaming {} to {}",
-                self.temp.display(),
-                self.path.display()
-            )
-        })?;
-        self.committed = true;
-        Ok(self.path.clone())
-    }
-}
-
-impl Drop for ExportFile {
-    fn drop(&mut self) {
-        if !self.committed {
-            self.out = None;
-            let _ = fs::remove_file(&self.temp);
-        }
+    pub fn commit(self) -> Result<PathBuf> {
+        let file = self
+            .out
+            .finish()
+            .and_then(|buf| buf.into_inner().map_err(|e| e.into_error()))
+            .context("finishing the export file")?;
+        let (temp, path) = (file.temp_path().to_path_buf(), file.path().to_path_buf());
+        file.commit()
+            .with_context(|| format!("renaming {} to {}", temp.display(), path.display()))
     }
 }
 
@@ -218,6 +220,7 @@ impl Drop for ExportFile {
 mod tests {
     use super::*;
     use crate::ddb::item::{item_from_typed_json, s};
+    use std::fs::{self, File};
     use std::io::Read;
 
     #[test]

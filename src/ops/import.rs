@@ -14,10 +14,11 @@
 //! Puts overwrite, so importing the same input again leaves the same table. BatchWriteItem refuses
 //! two requests for one key in a batch, so within a batch the last line of a key wins.
 
+pub mod checkpoint;
 mod read;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,15 +26,18 @@ use anyhow::{bail, Context as _, Result};
 use aws_sdk_dynamodb::types::{AttributeValue, ScalarAttributeType, WriteRequest};
 
 use crate::context::Context;
-use crate::ddb::batch::{batch_write_within, put_request, WriteOptions, BATCH_SIZE};
+use crate::ddb::batch::{put_request, write_batches_within, WriteOptions, BATCH_SIZE};
+use crate::ddb::capacity::write_units;
 use crate::ddb::capacity::{CapacityStats, Governor};
 use crate::ddb::item::Item;
 use crate::ddb::shape::{message_keys, KeyTypes};
-use crate::ddb::size::check_item_size;
+use crate::ddb::size::{check_item_size, item_size};
 use crate::model::keys::{PK, SK};
 
+use crate::ops::resume::Saver;
+use checkpoint::{BatchTag, ImportCheckpoint, Watermark};
 use read::Lines;
-pub use read::{expand, parse_line, Position};
+pub use read::{expand, parse_line, Mark, Position};
 
 /// Where the items come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,25 +79,58 @@ pub struct Plan {
     pub source: Source,
     /// The table's key.
     pub keys: KeySchema,
-    /// Items counted by the check (`None` for standard input, which is checked while writing).
+    /// Items counted by the check (`None` for standard input, which is checked while writing);
+    /// with a checkpoint, the items after its mark.
     pub items: Option<u64>,
+    /// The write units those items cost (each its size rounded up to 1 KB), like `items`.
+    pub units: Option<f64>,
+    /// `--checkpoint`: where the import stands, and the file it is recorded in.
+    pub checkpoint: Option<ImportCheckpoint>,
 }
 
-/// Checks the table's key schema and, for files, every line (the error names the file and line).
-pub async fn prepare(ctx: &Context, source: Source) -> Result<Plan> {
+impl Plan {
+    /// The mark the import reads on after (a resumed checkpoint's), `None` from the start.
+    fn after(&self) -> Option<Mark> {
+        self.checkpoint
+            .as_ref()
+            .and_then(|c| c.checkpoint.state.through)
+    }
+}
+
+/// Checks the table's key schema and, for files, every line (the error names the file and
+/// line). With `checkpoint` (files only), the import resumes from the checkpoint in that file if
+/// there is one (refused when it was made for another table or input), and only the lines after
+/// its mark are checked.
+pub async fn prepare(ctx: &Context, source: Source, checkpoint: Option<&Path>) -> Result<Plan> {
     let source = match source {
         Source::Files(paths) => Source::Files(expand(&paths)?),
         Source::Stdin => Source::Stdin,
     };
+    let checkpoint = match (checkpoint, &source) {
+        (None, _) => None,
+        (Some(_), Source::Stdin) => bail!(
+            "--checkpoint needs files: standard input cannot be read again from a position \
+             (save it to a file and give that)"
+        ),
+        (Some(path), Source::Files(files)) => {
+            Some(checkpoint::open(path, checkpoint::job(ctx, files)?)?)
+        }
+    };
     let keys = message_keys(ctx, ctx.table(), false).await?;
-    let items = match &source {
-        Source::Stdin => None,
-        Source::Files(_) => Some(check_all(&source, &keys)?),
+    let after = checkpoint.as_ref().and_then(|c| c.checkpoint.state.through);
+    let (items, units) = match &source {
+        Source::Stdin => (None, None),
+        Source::Files(_) => {
+            let checked = check_all(&source, &keys, after)?;
+            (Some(checked.items), Some(checked.units))
+        }
     };
     Ok(Plan {
         source,
         keys,
         items,
+        units,
+        checkpoint,
     })
 }
 
@@ -103,15 +140,28 @@ fn check_line(keys: &KeySchema, item: &Item) -> Result<()> {
     check_item_size(item)
 }
 
-/// Reads every item of `source` and checks its key and size; returns how many there are.
-pub fn check_all(source: &Source, keys: &KeySchema) -> Result<u64> {
-    let mut lines = Lines::new(source);
-    let mut count = 0;
+/// What [`check_all`] found: how many items, and the write units they cost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Checked {
+    /// Items read and checked.
+    pub items: u64,
+    /// Their write units, each item's size rounded up to 1 KB.
+    pub units: f64,
+}
+
+/// Reads every item of `source` (after `after`, when given) and checks its key and size.
+pub fn check_all(source: &Source, keys: &KeySchema, after: Option<Mark>) -> Result<Checked> {
+    let mut lines = Lines::new(source).after(after);
+    let mut checked = Checked {
+        items: 0,
+        units: 0.0,
+    };
     while let Some((item, position)) = lines.next_item()? {
         check_line(keys, &item).with_context(|| format!("{position}: nothing was written"))?;
-        count += 1;
+        checked.items += 1;
+        checked.units += write_units(item_size(&item));
     }
-    Ok(count)
+    Ok(checked)
 }
 
 /// What an import did.
@@ -125,36 +175,53 @@ pub struct ImportReport {
     pub elapsed: Duration,
     /// The write budget and what the writes consumed.
     pub capacity: CapacityStats,
+    /// With a checkpoint: items written by earlier runs (up to the checkpoint's mark).
+    pub earlier: Option<u64>,
 }
 
-/// The write requests of a source, [`BATCH_SIZE`] distinct keys at a time: each group is read
-/// and checked whole before any of it is handed out, so a bad line stops the import before its
-/// batch is sent. Groups line up with the batch engine's batches (each holds exactly
-/// `BATCH_SIZE`, but the last).
+/// The batches of a source, [`BATCH_SIZE`] distinct keys each: each is read and checked whole
+/// before it is handed out, so a bad line stops the import before its batch is sent. Each comes
+/// with its [`BatchTag`]: its number and the last line it holds.
 struct Requests {
     lines: Lines,
     keys: KeySchema,
-    ready: std::vec::IntoIter<WriteRequest>,
+    seq: u64,
     failure: Arc<Mutex<Option<anyhow::Error>>>,
     duplicates: Arc<Mutex<u64>>,
     done: bool,
 }
 
 impl Requests {
-    fn fill(&mut self) -> Result<Vec<WriteRequest>> {
+    fn new(plan: &Plan, failure: &Arc<Mutex<Option<anyhow::Error>>>) -> Requests {
+        Requests {
+            lines: Lines::new(&plan.source).after(plan.after()),
+            keys: plan.keys.clone(),
+            seq: 0,
+            failure: failure.clone(),
+            duplicates: Arc::new(Mutex::new(0)),
+            done: false,
+        }
+    }
+
+    fn fill(&mut self) -> Result<Option<(BatchTag, Vec<WriteRequest>)>> {
         let mut batch: Vec<Item> = Vec::with_capacity(BATCH_SIZE);
         let mut index: HashMap<String, usize> = HashMap::with_capacity(BATCH_SIZE);
         let mut first: Option<Position> = None;
+        let mut last: Option<Mark> = None;
         while batch.len() < BATCH_SIZE {
             let next = self
                 .lines
                 .next_item()
                 .map_err(|e| self.stopped(e, &first))?;
-            let Some((item, position)) = next else { break };
+            let Some((item, position)) = next else {
+                self.done = true;
+                break;
+            };
             if let Err(err) = check_line(&self.keys, &item) {
                 let err = err.context(position.to_string());
                 return Err(self.stopped(err, &first.or(Some(position))));
             }
+            last = Some(position.mark());
             first.get_or_insert(position);
             let key = format!("{:?}/{:?}", item.get(PK), item.get(SK));
             match index.get(&key) {
@@ -170,7 +237,14 @@ impl Requests {
                 }
             }
         }
-        Ok(batch.into_iter().map(put_request).collect())
+        let Some(last) = last else { return Ok(None) };
+        let tag = BatchTag {
+            seq: self.seq,
+            last,
+            items: batch.len() as u64,
+        };
+        self.seq += 1;
+        Ok(Some((tag, batch.into_iter().map(put_request).collect())))
     }
 
     fn stopped(&self, err: anyhow::Error, first: &Option<Position>) -> anyhow::Error {
@@ -184,54 +258,77 @@ impl Requests {
 }
 
 impl Iterator for Requests {
-    type Item = WriteRequest;
+    type Item = (BatchTag, Vec<WriteRequest>);
 
-    fn next(&mut self) -> Option<WriteRequest> {
-        if let Some(request) = self.ready.next() {
-            return Some(request);
-        }
+    fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
         }
         match self.fill() {
-            Ok(batch) if batch.len() < BATCH_SIZE => {
-                self.done = true;
-                self.ready = batch.into_iter();
-            }
-            Ok(batch) => self.ready = batch.into_iter(),
+            Ok(batch) => batch,
             Err(err) => {
                 self.done = true;
                 if let Ok(mut failure) = self.failure.lock() {
                     *failure = Some(err);
                 }
+                None
             }
         }
-        self.ready.next()
     }
 }
 
 /// Writes the plan's items (concurrent, retried BatchWriteItem calls) inside `governor`'s write
-/// budget; `progress(written)` after each batch.
+/// budget; `progress(written)` after each batch. With a checkpoint, it is written before the
+/// first batch (so a checkpoint that cannot be written stops the import before it starts), moved
+/// on as batches finish, and marked complete at the end.
 pub async fn execute(
     ctx: &Context,
     plan: Plan,
     options: WriteOptions,
     governor: &Governor,
-    progress: impl FnMut(u64),
+    mut progress: impl FnMut(u64),
 ) -> Result<ImportReport> {
     let started = Instant::now();
     let failure = Arc::new(Mutex::new(None));
-    let duplicates = Arc::new(Mutex::new(0));
-    let requests = Requests {
-        lines: Lines::new(&plan.source),
-        keys: plan.keys,
-        ready: Vec::new().into_iter(),
-        failure: failure.clone(),
-        duplicates: duplicates.clone(),
-        done: false,
+    let requests = Requests::new(&plan, &failure);
+    let duplicates = requests.duplicates.clone();
+    let mut checkpoint = plan.checkpoint;
+    let earlier = checkpoint.as_ref().map(|c| c.checkpoint.state.items);
+    let saver = match &checkpoint {
+        Some(c) if !c.checkpoint.complete => {
+            c.checkpoint.save(&c.path)?;
+            Some(Saver::start(&c.path, None))
+        }
+        _ => None,
     };
-    let written =
-        batch_write_within(ctx, ctx.table(), requests, options, governor, progress).await?;
+    let mut watermark = checkpoint
+        .as_ref()
+        .map(|c| Watermark::from_state(&c.checkpoint.state));
+    let written = if checkpoint.as_ref().is_some_and(|c| c.checkpoint.complete) {
+        Ok(0)
+    } else {
+        write_batches_within(
+            ctx,
+            ctx.table(),
+            requests,
+            options,
+            governor,
+            |done, tag| {
+                if let (Some(w), Some(saver), Some(c)) = (&mut watermark, &saver, &mut checkpoint) {
+                    if w.finished(tag) {
+                        c.checkpoint.state = w.state();
+                        saver.offer(&c.checkpoint);
+                    }
+                }
+                progress(done)
+            },
+        )
+        .await
+    };
+    if let Some(saver) = saver {
+        saver.close()?;
+    }
+    let written = written?;
     let failed = failure.lock().ok().and_then(|mut f| f.take());
     if let Some(err) = failed {
         return Err(err.context(format!(
@@ -239,12 +336,19 @@ pub async fn execute(
             ctx.table()
         )));
     }
+    if let Some(c) = &mut checkpoint {
+        if !c.checkpoint.complete {
+            c.checkpoint.complete = true;
+            c.checkpoint.save(&c.path)?;
+        }
+    }
     let duplicates = duplicates.lock().map(|d| *d).unwrap_or(0);
     Ok(ImportReport {
         written,
         duplicates,
         elapsed: started.elapsed(),
         capacity: governor.stats(),
+        earlier,
     })
 }
 
@@ -295,13 +399,23 @@ mod tests {
         let gzipped = temp_file("data.bin", &gz.finish().unwrap());
         let plain = temp_file("data.json", text.as_bytes());
         let source = Source::Files(vec![gzipped.clone(), plain.clone()]);
-        assert_eq!(check_all(&source, &keys()).unwrap(), 4);
+        let all = check_all(&source, &keys(), None).unwrap();
+        assert_eq!(
+            all,
+            Checked {
+                items: 4,
+                units: 4.0
+            }
+        );
+        // after the first line of the second file: one item left
+        let after = Some(Mark { file: 1, line: 1 });
+        assert_eq!(check_all(&source, &keys(), after).unwrap().items, 1);
 
         let bad = temp_file(
             "bad.json",
             format!("{text}{{\"pk\":{{\"S\":\"a\"}}}}\n").as_bytes(),
         );
-        let err = check_all(&Source::Files(vec![bad.clone()]), &keys()).unwrap_err();
+        let err = check_all(&Source::Files(vec![bad.clone()]), &keys(), None).unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("line 4"), "{msg}");
         assert!(msg.contains("nothing was written"), "{msg}");
@@ -319,7 +433,7 @@ mod tests {
         };
         let text = format!("{}{}", line(1, "hi"), line(2, &"x".repeat(420 * 1024)));
         let path = temp_file("huge.json", text.as_bytes());
-        let err = check_all(&Source::Files(vec![path.clone()]), &keys()).unwrap_err();
+        let err = check_all(&Source::Files(vec![path.clone()]), &keys(), None).unwrap_err();
         let msg = format!("{err:#}");
         assert!(
             msg.contains(&format!("{}: line 2", path.display())),
@@ -340,16 +454,27 @@ mod tests {
             ));
         }
         let path = temp_file("dups.json", text.as_bytes());
-        let duplicates = Arc::new(Mutex::new(0));
-        let requests = Requests {
-            lines: Lines::new(&Source::Files(vec![path.clone()])),
+        let plan = Plan {
+            source: Source::Files(vec![path.clone()]),
             keys: keys(),
-            ready: Vec::new().into_iter(),
-            failure: Arc::new(Mutex::new(None)),
-            duplicates: duplicates.clone(),
-            done: false,
+            items: None,
+            units: None,
+            checkpoint: None,
         };
-        let items: Vec<Item> = requests.map(|r| r.put_request.unwrap().item).collect();
+        let requests = Requests::new(&plan, &Arc::new(Mutex::new(None)));
+        let duplicates = requests.duplicates.clone();
+        let batches: Vec<(BatchTag, Vec<WriteRequest>)> = requests.collect();
+        // two batches: lines 1-26 (25 keys, one repeated) and lines 27-30
+        let tags: Vec<(u64, u64, u64)> = batches
+            .iter()
+            .map(|(t, _)| (t.seq, t.last.line, t.items))
+            .collect();
+        assert_eq!(tags, vec![(0, 26, 25), (1, 30, 4)]);
+        let items: Vec<Item> = batches
+            .into_iter()
+            .flat_map(|(_, b)| b)
+            .map(|r| r.put_request.unwrap().item)
+            .collect();
         assert_eq!(items.len(), 29);
         assert_eq!(*duplicates.lock().unwrap(), 1);
         // the first batch holds 25 distinct keys, and key "1" carries line 4's value

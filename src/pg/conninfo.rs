@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use tokio_postgres::Config as PgConfig;
 
 use super::tls::{RootCert, TlsSettings};
@@ -177,36 +178,33 @@ fn take_keyword_params(conninfo: &str) -> Result<(String, Vec<(String, String)>)
     Ok((kept.join(" "), ours))
 }
 
+/// `text` with its `%XX` sequences decoded. Unlike [`percent_decode_str`], which leaves a `%`
+/// not followed by two hex digits as it is, such a sequence is an error, as in libpq.
 fn percent_decode(text: &str) -> Result<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .with_context(|| format!("bad percent-encoding in {text:?}"))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let well_formed = text.split('%').skip(1).all(|after| {
+        after
+            .get(..2)
+            .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    });
+    if !well_formed {
+        bail!("bad percent-encoding in {text:?}");
     }
-    String::from_utf8(out).with_context(|| format!("{text:?} does not decode to UTF-8"))
+    let decoded = percent_decode_str(text)
+        .decode_utf8()
+        .with_context(|| format!("{text:?} does not decode to UTF-8"))?;
+    Ok(decoded.into_owned())
 }
 
+/// What a parameter value keeps unencoded in a URL: letters, digits and `-._~/`.
+const VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
 fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(text, VALUE).to_string()
 }
 
 #[cfg(test)]
@@ -259,6 +257,25 @@ mod tests {
         assert_eq!(pg.get_dbname(), Some("cruddur"));
         assert_eq!(pg.get_user(), Some("u"));
         assert!(parse("host=h sslrootcert='/open").is_err());
+    }
+
+    #[test]
+    fn percent_encoding_round_trips_and_bad_sequences_are_errors() {
+        assert_eq!(
+            percent_encode("/a b/é'&=.pem"),
+            "/a%20b/%C3%A9%27%26%3D.pem"
+        );
+        assert_eq!(
+            percent_decode("/a%20b/%c3%A9%27%26%3D.pem").unwrap(),
+            "/a b/é'&=.pem"
+        );
+        for bad in ["%", "a%2", "%zz", "100%"] {
+            let err = format!("{:#}", percent_decode(bad).unwrap_err());
+            assert!(err.contains("bad percent-encoding"), "{bad}: {err}");
+        }
+        let err = format!("{:#}", percent_decode("%FF").unwrap_err());
+        assert!(err.contains("UTF-8"), "{err}");
+        assert!(parse("postgresql://h/db?sslrootcert=/a%2.pem").is_err());
     }
 
     #[test]

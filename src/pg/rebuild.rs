@@ -29,6 +29,10 @@ pub const SEED_SQL: &str = include_str!("../../seeds/users.sql");
 pub const MARK: &str = "created by cruddur-ops db-setup";
 /// How long the rebuild waits for locks held by other sessions before giving up.
 const LOCK_TIMEOUT: &str = "30s";
+/// The same for the dry run's load (rolled back): a dry run gives way to other sessions sooner.
+const PLAN_LOCK_TIMEOUT: &str = "5s";
+/// The maintenance database, where the dry run loads when the database does not exist yet.
+const MAINTENANCE_DB: &str = "postgres";
 
 /// Quotes an SQL identifier.
 pub fn quote_ident(name: &str) -> String {
@@ -64,23 +68,43 @@ pub struct RebuildPlan {
     pub tables: i64,
     /// Rows of its `users` table now (`None`: no such table).
     pub users_now: Option<i64>,
-    /// Users the seed inserts, counted from its `INSERT INTO users` statements.
-    pub seed_users: usize,
+    /// Rows of `users` once the schema and seed are loaded: counted by loading them in a
+    /// transaction that is then rolled back.
+    pub seed_users: i64,
 }
 
-/// What [`rebuild_with`] would do, from reads only: the same checks (system database, name
-/// length, the mark, `replace`), so a rebuild that would be refused is refused here with the same
-/// error, and nothing is created, dropped or changed (not even a leftover staging database).
+/// What [`rebuild_with`] would do: the same checks (system database, name length, the mark,
+/// `replace`), so a rebuild that would be refused is refused here with the same error. The
+/// schema and seed are loaded as the rebuild would load them, in a transaction that is rolled
+/// back, to count the users they make (and to find a file that does not load): into the
+/// database itself, or, when it does not exist, into the maintenance database `postgres` with
+/// its `public` schema replaced (as empty as a new database). Nothing is created, dropped or
+/// changed (not even a leftover staging database); the load holds the locks a rebuild would,
+/// until the rollback, and waits at most 5 s for them.
 pub async fn plan(
     url: &str,
     config: &Config,
+    schema_sql: &str,
     seed_sql: &str,
     replace: Option<&str>,
 ) -> Result<RebuildPlan> {
     let name = database_name(url)?;
-    let seed_users = count_seed_users(seed_sql);
-    let admin = connect_url(&admin_url(url, &name)?, config).await?;
+    let mut admin = connect_url(&admin_url(url, &name)?, config).await?;
     let Some(marked) = database_mark(&admin, &name).await? else {
+        let seed_users = load(
+            &mut admin,
+            MAINTENANCE_DB,
+            schema_sql,
+            seed_sql,
+            Load::DryRun,
+        )
+        .await
+        .with_context(|| {
+            format!(
+                "loading the schema and seed to count the users (database {name} does not \
+                     exist: in the maintenance database {MAINTENANCE_DB}, rolled back)"
+            )
+        })?;
         return Ok(RebuildPlan {
             database: name,
             exists: false,
@@ -90,7 +114,7 @@ pub async fn plan(
             seed_users,
         });
     };
-    let client = connect_url(url, config).await?;
+    let mut client = connect_url(url, config).await?;
     let tables = count_tables(&client, &name).await?;
     refuse_unmarked(&name, marked, tables, replace)?;
     let has_users: bool = column(
@@ -118,6 +142,13 @@ pub async fn plan(
     } else {
         None
     };
+    let seed_users = load(&mut client, &name, schema_sql, seed_sql, Load::DryRun)
+        .await
+        .with_context(|| {
+            format!(
+                "loading the schema and seed to count the users (in database {name}, rolled back)"
+            )
+        })?;
     Ok(RebuildPlan {
         database: name,
         exists: true,
@@ -190,69 +221,6 @@ async fn count_tables(client: &Client, name: &str) -> Result<i64> {
     column(&row, "count", "pg_class", "")
 }
 
-/// Rows the `INSERT INTO [public.]users ... VALUES (...), (...)` statements of `sql` insert: the
-/// parenthesized tuples after each such statement's VALUES, quotes and comments respected.
-pub fn count_seed_users(sql: &str) -> usize {
-    let mut rows = 0;
-    let mut depth = 0usize;
-    let mut in_users_values = false;
-    let mut word = String::new();
-    let mut words: Vec<String> = Vec::new();
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        let in_word = c.is_alphanumeric() || c == '_' || c == '.';
-        if !in_word && !word.is_empty() {
-            // A word ends here: before this character counts (as `VALUES(`).
-            let w = std::mem::take(&mut word).to_ascii_lowercase();
-            if depth == 0 && w == "values" {
-                let n = words.len();
-                in_users_values = n >= 3
-                    && words[0] == "insert"
-                    && words[1] == "into"
-                    && (words[2] == "users" || words[2] == "public.users");
-            }
-            if depth == 0 {
-                words.push(w);
-            }
-        }
-        match c {
-            '\'' => {
-                // A string literal ('' inside is an escaped quote).
-                while let Some(q) = chars.next() {
-                    if q == '\'' {
-                        if chars.peek() == Some(&'\'') {
-                            chars.next();
-                        } else {
-                            break;
-                        }
-                    }
-                }
-            }
-            '-' if chars.peek() == Some(&'-') => {
-                for q in chars.by_ref() {
-                    if q == '\n' {
-                        break;
-                    }
-                }
-            }
-            '(' => {
-                if depth == 0 && in_users_values {
-                    rows += 1;
-                }
-                depth += 1;
-            }
-            ')' => depth = depth.saturating_sub(1),
-            ';' if depth == 0 => {
-                in_users_values = false;
-                words.clear();
-            }
-            c if in_word => word.push(c),
-            _ => {}
-        }
-    }
-    rows
-}
-
 /// Rebuilds the database `url` names with the schema and seed, refusing a database db-setup did
 /// not create (see [`rebuild_with`]).
 pub async fn rebuild(
@@ -300,7 +268,7 @@ pub async fn rebuild_with(
         let tables = count_tables(&client, &name).await?;
         refuse_unmarked(&name, marked, tables, replace)?;
     }
-    let users = load(&mut client, &name, schema_sql, seed_sql, true)
+    let users = load(&mut client, &name, schema_sql, seed_sql, Load::Replace)
         .await
         .with_context(|| format!("database {name} was left as it was"))?;
     Ok(Rebuilt {
@@ -310,29 +278,45 @@ pub async fn rebuild_with(
     })
 }
 
-/// Loads the schema and seed into the database `client` is connected to, in one transaction:
-/// with `replace`, the `public` schema is dropped and recreated first. Marks the database.
+/// How [`load`] loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Load {
+    /// Into a new, empty database: committed, marked.
+    Create,
+    /// Replacing the `public` schema: committed, marked.
+    Replace,
+    /// Replacing the `public` schema, then rolled back (the dry run's count).
+    DryRun,
+}
+
+/// Loads the schema and seed into the database `client` is connected to, in one transaction,
+/// and returns the rows of `users` then: except to create, the `public` schema is dropped and
+/// recreated first. Marks the database and commits, or, for the dry run, rolls back.
 async fn load(
     client: &mut Client,
     name: &str,
     schema_sql: &str,
     seed_sql: &str,
-    replace: bool,
+    how: Load,
 ) -> Result<i64> {
+    let lock_timeout = match how {
+        Load::DryRun => PLAN_LOCK_TIMEOUT,
+        Load::Create | Load::Replace => LOCK_TIMEOUT,
+    };
     let tx = client
         .transaction()
         .await
         .context("starting the load transaction")?;
-    tx.batch_execute(&format!("SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    tx.batch_execute(&format!("SET LOCAL lock_timeout = '{lock_timeout}'"))
         .await
         .context("setting the lock timeout")?;
-    if replace {
+    if how != Load::Create {
         tx.batch_execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
             .await
             .with_context(|| {
                 format!(
                     "replacing the public schema (another session holding a lock on its \
-                     tables for more than {LOCK_TIMEOUT} makes this fail)"
+                     tables for more than {lock_timeout} makes this fail)"
                 )
             })?;
     }
@@ -342,13 +326,15 @@ async fn load(
     tx.batch_execute(seed_sql)
         .await
         .context("loading the seed users")?;
-    tx.batch_execute(&format!(
-        "COMMENT ON DATABASE {} IS {}",
-        quote_ident(name),
-        quote_literal(MARK)
-    ))
-    .await
-    .context("marking the database as db-setup's")?;
+    if how != Load::DryRun {
+        tx.batch_execute(&format!(
+            "COMMENT ON DATABASE {} IS {}",
+            quote_ident(name),
+            quote_literal(MARK)
+        ))
+        .await
+        .context("marking the database as db-setup's")?;
+    }
     let users: i64 = column(
         &tx.query_one("SELECT count(*) AS count FROM users", &[])
             .await
@@ -357,9 +343,15 @@ async fn load(
         "users",
         "",
     )?;
-    tx.commit()
-        .await
-        .context("committing the schema and seed")?;
+    if how == Load::DryRun {
+        tx.rollback()
+            .await
+            .context("rolling back the dry run's load")?;
+    } else {
+        tx.commit()
+            .await
+            .context("committing the schema and seed")?;
+    }
     Ok(users)
 }
 
@@ -379,7 +371,7 @@ async fn create(
         .with_context(|| format!("creating the staging database {staging}"))?;
     let loaded = async {
         let mut client = connect_url(&admin_url_for(url, name, staging)?, config).await?;
-        let users = load(&mut client, staging, schema_sql, seed_sql, false).await?;
+        let users = load(&mut client, staging, schema_sql, seed_sql, Load::Create).await?;
         drop(client);
         anyhow::Ok(users)
     }
@@ -458,16 +450,6 @@ fn admin_url_for(url: &str, name: &str, other: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn seed_users_are_counted_from_the_inserts() {
-        assert_eq!(count_seed_users(SEED_SQL), 5);
-        let sql = "-- users (a, b)\nINSERT INTO users (handle) VALUES ('a(b'), ('it''s; (x)');\n\
-                   INSERT INTO public.activities (m) VALUES ('no'), ('no');\n\
-                   insert into public.users (h, n) values('c', (select 1));";
-        assert_eq!(count_seed_users(sql), 3);
-        assert_eq!(count_seed_users(""), 0);
-    }
 
     #[test]
     fn staging_names_fit_postgres_identifiers() {

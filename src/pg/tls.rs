@@ -27,9 +27,11 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use strum::{Display, EnumIter, IntoEnumIterator, IntoStaticStr};
 
-/// libpq's `sslmode`.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+/// libpq's `sslmode`, with its words (`verify-ca`, ...).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, IntoStaticStr, Display, EnumIter)]
+#[strum(serialize_all = "kebab-case")]
 pub enum SslMode {
     /// Plain text only.
     Disable,
@@ -49,20 +51,7 @@ pub enum SslMode {
 impl SslMode {
     /// The word used in connection strings.
     pub fn as_str(self) -> &'static str {
-        match self {
-            SslMode::Disable => "disable",
-            SslMode::Allow => "allow",
-            SslMode::Prefer => "prefer",
-            SslMode::Require => "require",
-            SslMode::VerifyCa => "verify-ca",
-            SslMode::VerifyFull => "verify-full",
-        }
-    }
-}
-
-impl fmt::Display for SslMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -70,18 +59,15 @@ impl FromStr for SslMode {
     type Err = anyhow::Error;
 
     fn from_str(word: &str) -> Result<SslMode> {
-        Ok(match word {
-            "disable" => SslMode::Disable,
-            "allow" => SslMode::Allow,
-            "prefer" => SslMode::Prefer,
-            "require" => SslMode::Require,
-            "verify-ca" => SslMode::VerifyCa,
-            "verify-full" => SslMode::VerifyFull,
-            other => bail!(
-                "invalid sslmode {other:?} in the PostgreSQL connection URL \
-                 (expected disable, allow, prefer, require, verify-ca or verify-full)"
-            ),
-        })
+        if let Some(mode) = SslMode::iter().find(|mode| mode.as_str() == word) {
+            return Ok(mode);
+        }
+        let words: Vec<&str> = SslMode::iter().map(SslMode::as_str).collect();
+        let (last, others) = words.split_last().unwrap_or((&"", &[]));
+        bail!(
+            "invalid sslmode {word:?} in the PostgreSQL connection URL (expected {} or {last})",
+            others.join(", ")
+        )
     }
 }
 
@@ -409,6 +395,28 @@ mod tests {
             mode_given: mode.is_some(),
             root_cert: root,
         }
+    }
+
+    #[test]
+    fn sslmode_words_parse_back_and_a_wrong_one_lists_them() {
+        let words = [
+            (SslMode::Disable, "disable"),
+            (SslMode::Allow, "allow"),
+            (SslMode::Prefer, "prefer"),
+            (SslMode::Require, "require"),
+            (SslMode::VerifyCa, "verify-ca"),
+            (SslMode::VerifyFull, "verify-full"),
+        ];
+        for (mode, word) in words {
+            assert_eq!(mode.as_str(), word);
+            assert_eq!(mode.to_string(), word);
+            assert_eq!(word.parse::<SslMode>().unwrap(), mode);
+        }
+        assert_eq!(
+            "VerifyCa".parse::<SslMode>().unwrap_err().to_string(),
+            "invalid sslmode \"VerifyCa\" in the PostgreSQL connection URL (expected disable, \
+             allow, prefer, require, verify-ca or verify-full)"
+        );
     }
 
     #[test]

@@ -14,13 +14,13 @@ use crate::servers::{free_port, PythonServer};
 const FRONT: &str = include_str!("throttle_front.py");
 
 /// The front, with the app drawing `app_share` of each table's capacity.
-struct Front {
+pub struct Front {
     _server: PythonServer,
     url: String,
 }
 
 impl Front {
-    fn start(app_share: f64) -> Front {
+    pub fn start(app_share: f64) -> Front {
         let port = free_port();
         let server =
             PythonServer::start(FRONT, &[port.to_string(), ddb_url(), app_share.to_string()]);
@@ -31,7 +31,7 @@ impl Front {
     }
 
     /// `name` on prod, its DynamoDB requests going through the front.
-    fn prod(&self, name: &str) -> Command {
+    pub fn prod(&self, name: &str) -> Command {
         let mut cmd = bin(name);
         cmd.arg("prod")
             .env("AWS_ENDPOINT_URL_DYNAMODB", &self.url)
@@ -44,7 +44,7 @@ impl Front {
     }
 
     /// What the front counted, for `table`: its stats and the app's.
-    fn stats(&self, table: &str) -> (Value, Value) {
+    pub fn stats(&self, table: &str) -> (Value, Value) {
         use std::io::{Read, Write};
         let address = self.url.trim_start_matches("http://");
         let mut conn = std::net::TcpStream::connect(address).expect("the front answers");
@@ -61,7 +61,7 @@ impl Front {
 }
 
 /// A table like the shipped one, provisioned at `units` for reads and writes (table and index).
-fn provisioned_table(units: u32, files: &Scratch) -> TestTable {
+pub fn provisioned_table(units: u32, files: &Scratch) -> TestTable {
     let mut schema: Value =
         serde_json::from_str(include_str!("../../seeds/messages-table.json")).unwrap();
     let pt = serde_json::json!({"ReadCapacityUnits": units, "WriteCapacityUnits": units});
@@ -75,19 +75,29 @@ fn provisioned_table(units: u32, files: &Scratch) -> TestTable {
     table
 }
 
+/// A table provisioned at `units` holding `count` items of [`export_lines`], imported on local.
+pub fn loaded_table(units: u32, count: usize, files: &Scratch) -> TestTable {
+    let table = provisioned_table(units, files);
+    let input = files.write("in.jsonl", &export_lines(count));
+    ok(run(bin("import")
+        .args(["--table", &table.name, "--file"])
+        .arg(&input)));
+    table
+}
+
 /// A scratch folder, removed when the guard goes.
-struct Scratch {
-    dir: PathBuf,
+pub struct Scratch {
+    pub dir: PathBuf,
 }
 
 impl Scratch {
-    fn new() -> Scratch {
+    pub fn new() -> Scratch {
         let dir = std::env::temp_dir().join(unique("capacity"));
         std::fs::create_dir_all(&dir).unwrap();
         Scratch { dir }
     }
 
-    fn write(&self, name: &str, text: &str) -> PathBuf {
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.dir.join(name);
         std::fs::write(&path, text).unwrap();
         path
@@ -101,7 +111,7 @@ impl Drop for Scratch {
 }
 
 /// `count` export lines of messages of about 600 bytes (one write unit each).
-fn export_lines(count: usize) -> String {
+pub fn export_lines(count: usize) -> String {
     let text = "x".repeat(500);
     (0..count)
         .map(|i| {
@@ -120,7 +130,7 @@ fn achieved_rate(stats: &Value) -> f64 {
     stats["consumed"].as_f64().unwrap() / span.max(1e-3)
 }
 
-fn count_items(table: &TestTable) -> usize {
+pub fn count_items(table: &TestTable) -> usize {
     let out = ok(run(bin("scan").args([
         "--table",
         &table.name,
@@ -170,11 +180,7 @@ fn import_prod_stays_inside_its_budget_and_leaves_the_app_its_share() {
 #[test]
 fn export_prod_reads_inside_its_budget() {
     let files = Scratch::new();
-    let table = provisioned_table(400, &files);
-    let input = files.write("in.jsonl", &export_lines(2_000));
-    ok(run(bin("import")
-        .args(["--table", &table.name, "--file"])
-        .arg(&input)));
+    let table = loaded_table(400, 2_000, &files);
     let front = Front::start(0.3);
     let exported = files.dir.join("out.jsonl");
     let out = ok(run(front

@@ -318,6 +318,86 @@ async fn db_setup_dry_run_changes_no_database() {
     assert_eq!(rows(&db).await, before);
 }
 
+/// A seed whose users a statement-by-statement reading gets wrong: an INSERT inside a block
+/// comment (not run), two users inserted inside a dollar-quoted DO block, and a dollar-quoted
+/// string with a lone `'`. PostgreSQL itself loads it: 3 users.
+const TRICKY_SEED: &str = r#"/* An old seed, kept for reference:
+INSERT INTO public.users (display_name, handle, email, cognito_user_id)
+VALUES ('Old', 'old', 'old@example.com', 'MOCK');
+*/
+DO $body$
+BEGIN
+  -- it's in a block: neither ' nor ( ends anything here
+  INSERT INTO public.users (display_name, handle, email, cognito_user_id)
+  VALUES ('A', 'a', 'a@example.com', 'MOCK'), ('B', 'b', 'b@example.com', 'MOCK');
+END
+$body$;
+INSERT INTO public.users (display_name, handle, email, cognito_user_id)
+VALUES ('C', 'c', 'c@example.com', $$it's MOCK$$);
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn db_setup_dry_run_counts_what_postgres_loads_from_the_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("tricky.sql");
+    std::fs::write(&seed, TRICKY_SEED).unwrap();
+
+    // A missing database: counted in a rolled-back load, and nothing is created.
+    let missing = TestDb::new();
+    let out = ok(run(bin("db-setup")
+        .arg("--dry-run")
+        .arg("--seed")
+        .arg(&seed)
+        .env("CONNECTION_URL", &missing.url)));
+    says(
+        &out,
+        &[
+            &format!("would create database {}", missing.name),
+            "with the schema and 3 users from the seed file",
+        ],
+    );
+    assert!(!database_exists(&missing.name).await);
+
+    // An existing database: the same count, and its rows are untouched.
+    let db = TestDb::seeded().await;
+    let before = rows(&db).await;
+    let out = ok(run(bin("db-setup")
+        .arg("--dry-run")
+        .arg("--seed")
+        .arg(&seed)
+        .env("CONNECTION_URL", &db.url)));
+    says(
+        &out,
+        &[
+            "and 5 users",
+            "with the schema and 3 users from the seed file",
+        ],
+    );
+    assert_eq!(rows(&db).await, before);
+
+    // The real run loads exactly what the dry run counted.
+    let out = ok(run(bin("db-setup")
+        .arg("--seed")
+        .arg(&seed)
+        .env("CONNECTION_URL", &db.url)));
+    let text = stderr(&out);
+    assert!(text.contains("3 users loaded"), "{text}");
+
+    // A seed that does not load fails the dry run, naming the load, and changes nothing.
+    std::fs::write(&seed, "INSERT INTO public.users (handle) VALUES ('x');").unwrap();
+    let before = rows(&db).await;
+    let err = fails(run(bin("db-setup")
+        .arg("--dry-run")
+        .arg("--seed")
+        .arg(&seed)
+        .env("CONNECTION_URL", &db.url)));
+    assert!(
+        err.contains("loading the seed users") && err.contains("rolled back"),
+        "{err}"
+    );
+    assert_eq!(rows(&db).await, before);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cognito_dry_runs_create_and_change_nothing() {
     let ctx = clean_local_context().await;
@@ -397,6 +477,18 @@ fn import_dry_run_checks_every_line_and_writes_nothing() {
     says(&out, &["would write 2 items", "dry run: nothing written"]);
     assert_eq!(items(&table), before, "a dry run wrote to the table");
 
+    // With a budget it says the units and the time they take at it.
+    let out = ok(run(bin("import").args([
+        "--table",
+        &table.name,
+        "--file",
+        path,
+        "--dry-run",
+        "--max-wcu",
+        "0.5",
+    ])));
+    says(&out, &["about 2 WCU, 4 s at the budget of 0.5 WCU/s"]);
+
     // A bad line is still an error naming it, as in a real run.
     std::fs::write(
         &file,
@@ -413,4 +505,29 @@ fn import_dry_run_checks_every_line_and_writes_nothing() {
     assert!(err.contains("line 2"), "{err}");
     assert_eq!(items(&table), before);
     let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn export_dry_run_says_the_read_units_and_the_time_at_the_budget_and_reads_nothing() {
+    let table = TestTable::created();
+    let file = std::env::temp_dir().join(format!("{}.jsonl", unique("dry-export")));
+    let out = ok(run(bin("export")
+        .args([
+            "--table",
+            &table.name,
+            "--dry-run",
+            "--max-rcu",
+            "5",
+            "--file",
+        ])
+        .arg(&file)));
+    says(
+        &out,
+        &[
+            "would export about 0 items",
+            "at the budget of 5 RCU/s",
+            "dry run: nothing written",
+        ],
+    );
+    assert!(!file.exists(), "a dry run wrote {}", file.display());
 }

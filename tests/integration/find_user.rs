@@ -94,8 +94,16 @@ async fn a_handle_with_quotes_finds_its_pool_user_only() {
         .await
         .unwrap()
         .unwrap();
-    // the user, and one whose preferred_username only starts the same way
-    for (username, value) in [("obrien", handle), ("oliver", "o-liver")] {
+    // 61 users whose preferred_username only starts the same way, then the user: the filter
+    // (`preferred_username ^= "o"`) matches more than one page of 60, the user on the second.
+    let others: Vec<(String, String)> = (0..61)
+        .map(|i| (format!("oliver{i}"), format!("o-liver-{i}")))
+        .collect();
+    let all = others
+        .iter()
+        .map(|(u, v)| (u.as_str(), v.as_str()))
+        .chain([("obrien", handle)]);
+    for (username, value) in all {
         ctx.cognito()
             .admin_create_user()
             .user_pool_id(&pool_id)
@@ -112,6 +120,20 @@ async fn a_handle_with_quotes_finds_its_pool_user_only() {
             .await
             .unwrap();
     }
+    let first_page = ctx
+        .cognito()
+        .list_users()
+        .user_pool_id(&pool_id)
+        .filter(cognito::filter_for("preferred_username", handle).unwrap())
+        .limit(cognito::LIST_USERS_PAGE_SIZE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first_page.users().len(), 60);
+    assert!(first_page
+        .users()
+        .iter()
+        .all(|u| u.username() != Some("obrien")));
     let found = users(find(&db, &pool, &["--handle", handle, "--cognito"]));
     assert_eq!(found[0]["handle"], handle);
     let pool_users = found[0]["pool_users"].as_array().unwrap();

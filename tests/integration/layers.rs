@@ -1,8 +1,8 @@
 //! The library's layers, enforced: every `crate::` path in `src/` may only point down (or
 //! sideways within a layer), and the three stores never use each other.
 //!
-//! From the top: `bin → cli → ops → model / ddb / pg / cognito → context → config`, with `report`
-//! and `text` (data and small helpers any layer may use) at the bottom.
+//! From the top: `bin → cli → ops → model / ddb / pg / cognito → context → config`, with `report`,
+//! `text` and `atomic_file` (data and small helpers any layer may use) at the bottom.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ fn layer(module: &str) -> Option<u8> {
         "model" | "ddb" | "pg" | "cognito" => 3,
         "context" => 2,
         "config" => 1,
-        "report" | "text" => 0,
+        "report" | "text" | "atomic_file" => 0,
         _ => return None,
     })
 }

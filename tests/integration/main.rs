@@ -17,6 +17,7 @@ mod find_user;
 mod layers;
 mod messages;
 mod odd_users;
+mod resume;
 mod safety;
 mod servers;
 mod setup;

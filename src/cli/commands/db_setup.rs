@@ -72,7 +72,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let (pg, _) = pg::conninfo::parse(url)?;
     let place = pg::describe(&pg);
     if args.dry_run.dry_run {
-        let plan = pg::plan_rebuild(url, &config, &seed, args.replace.as_deref()).await;
+        let plan = pg::plan_rebuild(url, &config, &schema, &seed, args.replace.as_deref()).await;
         args.dry_run.note();
         let plan = plan?;
         let what = if !plan.exists {

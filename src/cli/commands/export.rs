@@ -4,9 +4,11 @@ use std::io::{self, BufWriter};
 use std::path::PathBuf;
 
 use crate::cli;
-use crate::cli::args::{CapacityArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{CapacityArgs, DryRun, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::progress;
 use crate::ddb::capacity::{self, Direction};
 use crate::ddb::scan::{Part, ScanOptions};
+use crate::ops::export::resume::{self, ResumableExport};
 use crate::ops::export::{self, ExportFile, MaybeGzip};
 use anyhow::Context as _;
 use clap::Parser;
@@ -22,7 +24,7 @@ use clap::Parser;
 #[command(
     name = "export",
     version,
-    after_help = cli::after_help("Examples:\n  export --file messages.jsonl\n  export prod --file messages.json.gz --gzip --segments 8\n  export --file - | head\n  export prod --file part-0.jsonl --segment 0 --total-segments 4   # one of four jobs\n  export prod --file messages.jsonl --capacity 20                  # a fifth of the provisioned reads\n  export prod --file messages.jsonl --max-rcu 40")
+    after_help = cli::after_help("Examples:\n  export --file messages.jsonl\n  export prod --file messages.json.gz --gzip --segments 8\n  export --file - | head\n  export prod --file part-0.jsonl --segment 0 --total-segments 4   # one of four jobs\n  export prod --file messages.jsonl --capacity 20                  # a fifth of the provisioned reads\n  export prod --file messages.jsonl --max-rcu 40\n  export prod --file messages.json.gz --gzip --checkpoint export.ckpt   # re-run the same to resume")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -56,14 +58,33 @@ pub struct Args {
     #[arg(long, value_name = "N", requires = "segment")]
     total_segments: Option<u32>,
 
+    /// Record in FILE how far each segment is read and how much of the output is complete, and
+    /// resume from it: run the same command again after a failure or a kill and it goes on
+    /// (only the pages in flight then are read again). Needs --file; refused for another table,
+    /// file or set of options.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+
     #[command(flatten)]
     capacity: CapacityArgs,
+
+    /// Say how many items and read units the export would take, and how long at the budget
+    /// (from DescribeTable's figures, which DynamoDB refreshes about every six hours); read
+    /// nothing, write nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 /// Runs the tool.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    if args.file.as_os_str() != "-" {
+    let stdout = args.file.as_os_str() == "-";
+    if !stdout {
         export::check_destination(&args.file)?;
+    } else if args.checkpoint.is_some() {
+        anyhow::bail!(
+            "--checkpoint needs --file: what went to standard output cannot be taken back, so \
+             an export to it cannot be resumed"
+        );
     }
     let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
     let options = ScanOptions {
@@ -76,7 +97,51 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let governor =
         capacity::governor_for(&ctx, ctx.table(), Direction::Read, &args.capacity.flags()).await?;
-    let (report, place) = if args.file.as_os_str() == "-" {
+    if args.dry_run {
+        let estimate = export::estimate(&ctx, &options).await?;
+        eprintln!(
+            "would export about {} items ({} bytes) of table {} on {}: {}",
+            estimate.items,
+            estimate.bytes,
+            ctx.table(),
+            ctx.dynamodb_endpoint,
+            progress::budget_estimate(estimate.units, &governor.stats())
+        );
+        eprintln!("{}", DryRun::NOTE);
+        return Ok(());
+    }
+    governor.set_resume(match &args.checkpoint {
+        Some(path) => format!(
+            "run the same command again (with --checkpoint {}) to go on where each segment \
+             stopped",
+            path.display()
+        ),
+        None => {
+            "run it again with --checkpoint FILE to be able to resume a long export".to_string()
+        }
+    });
+    let (report, place) = if let Some(checkpoint) = &args.checkpoint {
+        let job = resume::job(&ctx, &args.file, args.gzip, &options)?;
+        let mut export = ResumableExport::open(&args.file, args.gzip, checkpoint, job)?;
+        if export.is_complete()? {
+            eprintln!(
+                "the checkpoint {} says this export to {} finished: nothing to do",
+                checkpoint.display(),
+                args.file.display()
+            );
+            return Ok(());
+        }
+        if let Some(state) = export.resumed() {
+            eprintln!(
+                "resuming from the checkpoint {}: {} items ({} bytes) exported before",
+                checkpoint.display(),
+                state.items,
+                state.bytes
+            );
+        }
+        let report = export.run(&ctx, options, &governor).await?;
+        (report, args.file.display().to_string())
+    } else if stdout {
         let stdout = BufWriter::with_capacity(256 * 1024, io::stdout().lock());
         let mut out = MaybeGzip::new(stdout, args.gzip);
         let report = export::export(&ctx, options, &governor, &mut out).await?;
@@ -88,8 +153,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let path = file.commit()?;
         (report, path.display().to_string())
     };
+    let earlier = match report.earlier {
+        Some(n) if n > 0 => format!(" ({n} more were exported before, per the checkpoint)"),
+        _ => String::new(),
+    };
     eprintln!(
-        "exported {} items of table {} on {} to {place} in {:.2} s ({})",
+        "exported {} items{earlier} of table {} on {} to {place} in {:.2} s ({})",
         report.items,
         ctx.table(),
         ctx.dynamodb_endpoint,

@@ -27,7 +27,7 @@ use crate::ops::import::{self, Source};
 #[command(
     name = "import",
     version,
-    after_help = cli::after_help("Examples:\n  import --file messages.jsonl --table restored-messages\n  export | import --file - --table copy-of-messages\n  import prod --file ./AWSDynamoDB/01700000000000-abcdef12/data --yes\n  scan --raw --output jsonl | import --file - --table other\n  import --file messages.jsonl --dry-run      # check every line, count the items; writes nothing\n  import prod --file messages.jsonl --max-wcu 20 --yes   # at most 20 write units a second")
+    after_help = cli::after_help("Examples:\n  import --file messages.jsonl --table restored-messages\n  export | import --file - --table copy-of-messages\n  import prod --file ./AWSDynamoDB/01700000000000-abcdef12/data --yes\n  scan --raw --output jsonl | import --file - --table other\n  import --file messages.jsonl --dry-run      # check every line, count the items; writes nothing\n  import prod --file messages.jsonl --max-wcu 20 --yes   # at most 20 write units a second\n  import prod --file big.jsonl.gz --checkpoint big.ckpt --yes   # re-run the same to resume")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -40,6 +40,12 @@ pub struct Args {
     /// input. Repeat for several.
     #[arg(long, short, value_name = "PATH", required = true)]
     file: Vec<PathBuf>,
+
+    /// Record in FILE how far the input is written, and resume from it: run the same command
+    /// again after a failure or a kill and it goes on after the last line known written (only
+    /// the batches in flight then are written again). Refused for another table or input.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
 
     /// BatchWriteItem requests (of 25 items) in flight, 1 to 64.
     #[arg(long, value_name = "N", default_value_t = batch::DEFAULT_CONCURRENCY,
@@ -74,15 +80,54 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
-    let plan = import::prepare(&ctx, source).await?;
+    let plan = import::prepare(&ctx, source, args.checkpoint.as_deref()).await?;
     let governor =
         capacity::governor_for(&ctx, ctx.table(), Direction::Write, &args.capacity.flags()).await?;
+    governor.set_resume(match &args.checkpoint {
+        Some(path) => format!(
+            "run the same command again (with --checkpoint {}) to go on after the last line \
+             written",
+            path.display()
+        ),
+        None => {
+            "run it again with --checkpoint FILE to be able to resume a long import".to_string()
+        }
+    });
+    if let Some(c) = plan.checkpoint.as_ref().filter(|c| c.resumed) {
+        let state = &c.checkpoint.state;
+        let place = match (&plan.source, state.through) {
+            (Source::Files(files), Some(mark)) => files
+                .get(mark.file)
+                .map(|f| format!(" (through {}: line {})", f.display(), mark.line))
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        if c.checkpoint.complete {
+            eprintln!(
+                "the checkpoint {} says this import finished ({} items written): nothing to do",
+                c.path.display(),
+                state.items
+            );
+        } else {
+            eprintln!(
+                "resuming from the checkpoint {}: {} items written before{place}",
+                c.path.display(),
+                state.items
+            );
+        }
+    }
     if args.dry_run.dry_run {
         eprintln!(
-            "would write {} items to table {} on {} (every line checked)",
+            "would write {} items to table {} on {} (every line{} checked): {}",
             plan.items.unwrap_or(0),
             ctx.table(),
-            ctx.dynamodb_endpoint
+            ctx.dynamodb_endpoint,
+            if plan.checkpoint.as_ref().is_some_and(|c| c.resumed) {
+                " after the checkpoint's mark"
+            } else {
+                ""
+            },
+            progress::budget_estimate(plan.units.unwrap_or(0.0), &governor.stats())
         );
         args.dry_run.note();
         return Ok(());
@@ -103,8 +148,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     .await;
     bar.finish();
     let report = report?;
+    let earlier = match report.earlier {
+        Some(n) if n > 0 => format!(" ({n} more were written before, per the checkpoint)"),
+        _ => String::new(),
+    };
     eprintln!(
-        "imported {} items into table {} on {} in {:.2} s ({:.0} items/s; {}){}",
+        "imported {} items{earlier} into table {} on {} in {:.2} s ({:.0} items/s; {}){}",
         report.written,
         ctx.table(),
         ctx.dynamodb_endpoint,

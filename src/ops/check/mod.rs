@@ -7,10 +7,9 @@
 //! is in, the key of the item or user, and what is wrong. [`group`] makes one
 //! [`ProblemGroup`] of each kind's problems, as `check` prints them unless asked for all.
 
-use std::fmt;
-
 use anyhow::Result;
 use serde::Serialize;
+use strum::{Display, IntoStaticStr};
 
 use crate::cognito;
 use crate::context::Context;
@@ -31,8 +30,11 @@ pub use users::check_users;
 pub const MOCK: &str = "MOCK";
 
 /// What kind of inconsistency a [`Problem`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, IntoStaticStr, Display,
+)]
+#[serde(into = "&'static str")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Kind {
     /// An item's `user_uuid` (or a conversation row's owner) is not a PostgreSQL user.
     UnknownUser,
@@ -59,33 +61,16 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The kind as `check` prints it (`unknown-user`, ...).
+    /// The kind as `check` prints it (`unknown-user`, ...), and as JSON has it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::UnknownUser => "unknown-user",
-            Kind::UserMismatch => "user-mismatch",
-            Kind::MalformedItem => "malformed-item",
-            Kind::EmptyGroup => "empty-group",
-            Kind::StaleConversation => "stale-conversation",
-            Kind::MissingPartner => "missing-partner",
-            Kind::MockCognitoId => "mock-cognito-id",
-            Kind::EmptyCognitoId => "empty-cognito-id",
-            Kind::NoPoolUser => "no-pool-user",
-            Kind::WrongCognitoId => "wrong-cognito-id",
-            Kind::PoolUserWithoutDbUser => "pool-user-without-db-user",
-        }
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 /// Where a problem is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, IntoStaticStr)]
+#[serde(into = "&'static str")]
+#[strum(serialize_all = "lowercase")]
 pub enum Store {
     /// The messages table.
     Dynamodb,
@@ -98,11 +83,7 @@ pub enum Store {
 impl Store {
     /// The store as `check` prints it (`dynamodb`, ...).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Store::Dynamodb => "dynamodb",
-            Store::Postgres => "postgres",
-            Store::Cognito => "cognito",
-        }
+        self.into()
     }
 }
 

@@ -207,3 +207,33 @@ fn problems_of_one_kind_are_one_group_with_a_bounded_sample() {
     );
     assert!(group(&[]).is_empty());
 }
+
+#[test]
+fn kinds_and_stores_have_one_word_in_text_and_json() {
+    let kinds = [
+        (Kind::UnknownUser, "unknown-user"),
+        (Kind::UserMismatch, "user-mismatch"),
+        (Kind::MalformedItem, "malformed-item"),
+        (Kind::EmptyGroup, "empty-group"),
+        (Kind::StaleConversation, "stale-conversation"),
+        (Kind::MissingPartner, "missing-partner"),
+        (Kind::MockCognitoId, "mock-cognito-id"),
+        (Kind::EmptyCognitoId, "empty-cognito-id"),
+        (Kind::NoPoolUser, "no-pool-user"),
+        (Kind::WrongCognitoId, "wrong-cognito-id"),
+        (Kind::PoolUserWithoutDbUser, "pool-user-without-db-user"),
+    ];
+    for (kind, word) in kinds {
+        assert_eq!(kind.as_str(), word);
+        assert_eq!(kind.to_string(), word);
+        assert_eq!(serde_json::to_value(kind).unwrap(), word);
+    }
+    for (store, word) in [
+        (Store::Dynamodb, "dynamodb"),
+        (Store::Postgres, "postgres"),
+        (Store::Cognito, "cognito"),
+    ] {
+        assert_eq!(store.as_str(), word);
+        assert_eq!(serde_json::to_value(store).unwrap(), word);
+    }
+}

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use flate2::read::MultiGzDecoder;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Source;
@@ -94,6 +95,18 @@ pub struct Position {
     pub file: Option<PathBuf>,
     /// The line, from 1.
     pub line: u64,
+    /// The file's place among the source's files, from 0.
+    pub index: usize,
+}
+
+impl Position {
+    /// The position as a checkpoint records it.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            file: self.index,
+            line: self.line,
+        }
+    }
 }
 
 impl fmt::Display for Position {
@@ -105,11 +118,26 @@ impl fmt::Display for Position {
     }
 }
 
+/// A place in the input: the file's place among the source's files (from 0) and a line in it
+/// (from 1). Marks order as the input is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Mark {
+    /// The file's place among the source's files, from 0.
+    pub file: usize,
+    /// The line, from 1.
+    pub line: u64,
+}
+
+/// The file being read: its place in the source, its name, the reader and the last line read.
+type Open = (usize, Option<PathBuf>, Box<dyn BufRead>, u64);
+
 /// Reads items from files or standard input, one line at a time, knowing where it is.
 pub(super) struct Lines {
-    files: std::vec::IntoIter<Option<PathBuf>>,
-    current: Option<(Option<PathBuf>, Box<dyn BufRead>, u64)>,
+    files: std::iter::Enumerate<std::vec::IntoIter<Option<PathBuf>>>,
+    current: Option<Open>,
     buf: String,
+    /// Lines up to and including this mark are passed over unread (a resumed import).
+    after: Option<Mark>,
 }
 
 impl Lines {
@@ -119,23 +147,34 @@ impl Lines {
             Source::Files(files) => files.iter().cloned().map(Some).collect(),
         };
         Lines {
-            files: files.into_iter(),
+            files: files.into_iter().enumerate(),
             current: None,
             buf: String::new(),
+            after: None,
         }
+    }
+
+    /// Reads only what comes after `mark`: earlier files are not opened, earlier lines of its
+    /// file are not parsed.
+    pub(super) fn after(mut self, mark: Option<Mark>) -> Lines {
+        self.after = mark;
+        self
     }
 
     /// The next item and where it was, `None` at the end of the last file.
     pub(super) fn next_item(&mut self) -> Result<Option<(Item, Position)>> {
         loop {
             if self.current.is_none() {
-                let Some(file) = self.files.next() else {
+                let Some((index, file)) = self.files.next() else {
                     return Ok(None);
                 };
+                if self.after.is_some_and(|m| index < m.file) {
+                    continue;
+                }
                 let reader = open(file.as_deref())?;
-                self.current = Some((file, reader, 0));
+                self.current = Some((index, file, reader, 0));
             }
-            let Some((file, reader, line)) = &mut self.current else {
+            let Some((index, file, reader, line)) = &mut self.current else {
                 continue;
             };
             self.buf.clear();
@@ -143,12 +182,20 @@ impl Lines {
             let position = || Position {
                 file: file.clone(),
                 line: *line,
+                index: *index,
             };
             let read = reader
                 .read_line(&mut self.buf)
                 .with_context(|| format!("{}: reading", position()))?;
             if read == 0 {
                 self.current = None;
+                continue;
+            }
+            let mark = Mark {
+                file: *index,
+                line: *line,
+            };
+            if self.after.is_some_and(|after| mark <= after) {
                 continue;
             }
             match parse_line(&self.buf).with_context(|| position().to_string())? {

@@ -7,12 +7,14 @@
 //! leaves either the old or the new checkpoint, never a torn one.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::io;
+use std::path::Path;
 
 use anyhow::{bail, Context as _, Result};
 use serde::{Deserialize, Serialize};
+
+use crate::atomic_file;
 
 /// The checkpoint format's version.
 const VERSION: u32 = 1;
@@ -83,54 +85,24 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// Replaces `path` with this checkpoint atomically: a temporary file in the same directory,
-    /// fsync, rename, then fsync of the directory.
+    /// Replaces `path` with this checkpoint atomically ([`crate::atomic_file`]): a temporary
+    /// file in the same directory, fsync, rename, then fsync of the directory.
     pub fn save(&self, path: &Path) -> Result<()> {
         let what = || format!("writing the checkpoint {}", path.display());
-        let text = serde_json::to_vec_pretty(self).with_context(what)?;
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = path
-            .file_name()
-            .with_context(|| format!("the checkpoint path {} names no file", path.display()))?;
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(format!(".{}.tmp", std::process::id()));
-        let temp = dir.join(temp_name);
-        let written = (|| -> io::Result<()> {
-            let mut file = File::create(&temp)?;
-            file.write_all(&text)?;
-            file.write_all(b"\n")?;
-            file.sync_all()?;
-            fs::rename(&temp, path)?;
-            // The rename itself is durable once the directory is synced.
-            if let Ok(d) = File::open(&dir) {
-                let _ = d.sync_all();
-            }
-            Ok(())
-        })();
-        if written.is_err() {
-            let _ = fs::remove_file(&temp);
-        }
-        written.with_context(what)
+        let mut text = serde_json::to_vec_pretty(self).with_context(what)?;
+        text.push(b'\n');
+        atomic_file::write(path, &text).with_context(what)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn temp_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("checkpoint-{}", uuid::Uuid::new_v4()));
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
+    use crate::ops::resume::temp_dir;
 
     #[test]
     fn saves_atomically_and_loads_back() {
-        let dir = temp_dir();
+        let dir = temp_dir("checkpoint");
         let path = dir.join("follow.json");
         assert_eq!(Checkpoint::load(&path).unwrap(), None);
         let mut c = Checkpoint::new("t", "arn:stream/1");
@@ -150,7 +122,7 @@ mod tests {
 
     #[test]
     fn another_stream_or_a_foreign_file_is_refused() {
-        let dir = temp_dir();
+        let dir = temp_dir("checkpoint");
         let path = dir.join("c.json");
         let c = Checkpoint::new("t", "arn:stream/1");
         let err = c

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use serde::Serialize;
+use strum::{Display, IntoStaticStr};
 use uuid::Uuid;
 
 use super::plan::NewMessage;
@@ -11,8 +12,9 @@ use crate::model::keys::{Pk, Sk};
 use crate::report::Row;
 
 /// What happened to one record of a batch (in JSON, the word of [`OutcomeKind::as_str`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, Display)]
+#[serde(into = "&'static str")]
+#[strum(serialize_all = "kebab-case")]
 pub enum OutcomeKind {
     /// At least one conversation row was moved to this message.
     Applied,
@@ -22,7 +24,7 @@ pub enum OutcomeKind {
     /// A `REMOVE` event: nothing to do.
     SkippedRemove,
     /// Not a `MSG#` item (a conversation row, say): nothing to do.
-    #[serde(rename = "skipped-not-msg")]
+    #[strum(serialize = "skipped-not-msg")]
     SkippedNotMessage,
     /// The message's group has no conversation rows.
     NoConversation,
@@ -39,25 +41,9 @@ pub enum OutcomeKind {
 }
 
 impl OutcomeKind {
-    /// The word used in reports.
+    /// The word used in reports (and in JSON).
     pub fn as_str(self) -> &'static str {
-        match self {
-            OutcomeKind::Applied => "applied",
-            OutcomeKind::Stale => "stale",
-            OutcomeKind::SkippedRemove => "skipped-remove",
-            OutcomeKind::SkippedNotMessage => "skipped-not-msg",
-            OutcomeKind::NoConversation => "no-conversation",
-            OutcomeKind::Malformed => "malformed",
-            OutcomeKind::Conflict => "conflict",
-            OutcomeKind::Failed => "failed",
-            OutcomeKind::Pending => "pending",
-        }
-    }
-}
-
-impl fmt::Display for OutcomeKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -150,5 +136,30 @@ impl fmt::Display for RecordOutcome {
             write!(f, " [{id}]")?;
         }
         write!(f, ": {}", self.detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_has_one_word_in_reports_and_json() {
+        let words = [
+            (OutcomeKind::Applied, "applied"),
+            (OutcomeKind::Stale, "stale"),
+            (OutcomeKind::SkippedRemove, "skipped-remove"),
+            (OutcomeKind::SkippedNotMessage, "skipped-not-msg"),
+            (OutcomeKind::NoConversation, "no-conversation"),
+            (OutcomeKind::Malformed, "malformed"),
+            (OutcomeKind::Conflict, "conflict"),
+            (OutcomeKind::Failed, "failed"),
+            (OutcomeKind::Pending, "pending"),
+        ];
+        for (kind, word) in words {
+            assert_eq!(kind.as_str(), word);
+            assert_eq!(kind.to_string(), word);
+            assert_eq!(serde_json::to_value(kind).unwrap(), word);
+        }
     }
 }

@@ -1,0 +1,367 @@
+//! Checkpoints of the resumable bulk jobs (`import --checkpoint`, `export --checkpoint`): a JSON
+//! file saying which job it belongs to and how far that job got, so that a re-run with the same
+//! file continues where the last one stopped.
+//!
+//! A checkpoint names its job ([`Job`]: the tool, the table and endpoint, the input and the
+//! options that change what is written); one made for another job is refused before anything is
+//! read or written, naming what differs. It is replaced atomically ([`atomic_file::write`]:
+//! a temporary file in the same directory, fsync, rename), so a kill at any moment leaves the old
+//! or the new checkpoint, never a torn one. While a job runs, a [`Saver`] thread writes the latest
+//! state whenever the last write is done: the job never waits for the disk, and the file is at
+//! most one write behind.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::atomic_file;
+
+/// The format's version.
+const VERSION: u32 = 1;
+
+/// What a checkpoint belongs to: the tool, and every setting that changes what the job reads or
+/// writes (table, endpoint, input files, output file, segments, ...), as name and value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// `import` or `export`.
+    pub tool: String,
+    /// The settings, by name.
+    pub settings: Map<String, Value>,
+}
+
+impl Job {
+    /// A job of `tool` with no settings yet.
+    pub fn new(tool: &str) -> Job {
+        Job {
+            tool: tool.to_string(),
+            settings: Map::new(),
+        }
+    }
+
+    /// Adds a setting.
+    pub fn with(mut self, name: &str, value: impl Serialize) -> Job {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.settings.insert(name.to_string(), value);
+        self
+    }
+
+    /// The settings that differ from `other`'s, as "name: was A, now B".
+    fn differences(&self, other: &Job) -> Vec<String> {
+        let mut names: Vec<&String> = self.settings.keys().chain(other.settings.keys()).collect();
+        names.sort();
+        names.dedup();
+        names
+            .into_iter()
+            .filter_map(|name| {
+                let (was, now) = (self.settings.get(name), other.settings.get(name));
+                (was != now).then(|| format!("{name}: was {}, now {}", show(was), show(now)))
+            })
+            .collect()
+    }
+}
+
+fn show(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => "none".to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// A checkpoint: its job, the job's state (`S`, the tool's own), and whether the job finished.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint<S> {
+    /// The format version.
+    pub version: u32,
+    /// The job it belongs to.
+    pub job: Job,
+    /// How far the job got.
+    pub state: S,
+    /// The job finished: a re-run has nothing left to do.
+    pub complete: bool,
+}
+
+impl<S: Serialize + DeserializeOwned> Checkpoint<S> {
+    /// A new checkpoint of `job` at `state`.
+    pub fn new(job: Job, state: S) -> Checkpoint<S> {
+        Checkpoint {
+            version: VERSION,
+            job,
+            state,
+            complete: false,
+        }
+    }
+
+    /// Reads the checkpoint at `path` for `job`: `None` when there is no file yet; an error when
+    /// it is not a checkpoint of this version, or belongs to another job (naming what differs).
+    pub fn load(path: &Path, job: &Job) -> Result<Option<Checkpoint<S>>> {
+        let text = match fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => {
+                return Err(err)
+                    .with_context(|| format!("reading the checkpoint {}", path.display()))
+            }
+        };
+        let raw: Value = serde_json::from_str(&text)
+            .map_err(|e| anyhow!("{e}"))
+            .with_context(|| format!("the checkpoint {} is not JSON", path.display()))?;
+        let version = raw.get("version").and_then(Value::as_u64);
+        let tool = raw.pointer("/job/tool").and_then(Value::as_str);
+        if tool != Some(job.tool.as_str()) || version.is_none() {
+            bail!(
+                "{} is not a checkpoint of {} (it was written by {}): pass another --checkpoint file",
+                path.display(),
+                job.tool,
+                tool.map_or("something else".to_string(), |t| t.to_string())
+            );
+        }
+        if version != Some(u64::from(VERSION)) {
+            bail!(
+                "the checkpoint {} has version {}, this {} reads version {VERSION}",
+                path.display(),
+                version.unwrap_or(0),
+                job.tool
+            );
+        }
+        let checkpoint: Checkpoint<S> = serde_json::from_value(raw)
+            .map_err(|e| anyhow!("{e}"))
+            .with_context(|| format!("reading the checkpoint {}", path.display()))?;
+        let differences = checkpoint.job.differences(job);
+        if !differences.is_empty() {
+            bail!(
+                "the checkpoint {} was made for another {} ({}): run the same command as before \
+                 to resume it, or remove the file to start afresh",
+                path.display(),
+                job.tool,
+                differences.join("; ")
+            );
+        }
+        Ok(Some(checkpoint))
+    }
+
+    /// Writes the checkpoint to `path` atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let mut text = serde_json::to_vec_pretty(self)
+            .with_context(|| format!("writing the checkpoint {}", path.display()))?;
+        text.push(b'\n');
+        atomic_file::write(path, &text)
+            .with_context(|| format!("writing the checkpoint {}", path.display()))
+    }
+}
+
+struct Slot {
+    /// The newest state not yet written.
+    pending: Option<Vec<u8>>,
+    /// No more states will come.
+    closed: bool,
+    /// The first write that failed.
+    failed: Option<String>,
+}
+
+/// Writes a checkpoint's newest state from a thread of its own, so that the job never waits for
+/// the disk: [`Saver::offer`] leaves the state and returns; the thread writes whatever is newest
+/// once the previous write is done (states in between are skipped, never written out of order).
+/// With `data`, the output file is synced first, so the checkpoint never counts bytes that a
+/// crash of the machine could lose.
+pub struct Saver {
+    path: PathBuf,
+    shared: Arc<(Mutex<Slot>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Saver {
+    /// Starts the thread writing to `path`, syncing `data` before each write when given.
+    pub fn start(path: &Path, data: Option<File>) -> Saver {
+        let shared = Arc::new((
+            Mutex::new(Slot {
+                pending: None,
+                closed: false,
+                failed: None,
+            }),
+            Condvar::new(),
+        ));
+        let thread = {
+            let shared = shared.clone();
+            let path = path.to_path_buf();
+            std::thread::spawn(move || save_loop(&path, data, &shared))
+        };
+        Saver {
+            path: path.to_path_buf(),
+            shared,
+            thread: Some(thread),
+        }
+    }
+
+    /// Leaves `checkpoint` to be written, replacing any state not written yet.
+    pub fn offer<S: Serialize>(&self, checkpoint: &Checkpoint<S>) {
+        let Ok(mut text) = serde_json::to_vec_pretty(checkpoint) else {
+            return;
+        };
+        text.push(b'\n');
+        let (lock, wake) = &*self.shared;
+        if let Ok(mut slot) = lock.lock() {
+            slot.pending = Some(text);
+            wake.notify_one();
+        }
+    }
+
+    /// The first write that failed, if any (the job should stop: it could not be resumed).
+    pub fn failure(&self) -> Option<anyhow::Error> {
+        let (lock, _) = &*self.shared;
+        let slot = lock.lock().ok()?;
+        slot.failed
+            .as_ref()
+            .map(|e| anyhow!("writing the checkpoint {}: {e}", self.path.display()))
+    }
+
+    /// Writes what is pending, stops the thread, and returns the first failure.
+    pub fn close(mut self) -> Result<()> {
+        self.stop();
+        match self.failure() {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+
+    fn stop(&mut self) {
+        let (lock, wake) = &*self.shared;
+        if let Ok(mut slot) = lock.lock() {
+            slot.closed = true;
+            wake.notify_one();
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Saver {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn save_loop(path: &Path, data: Option<File>, shared: &(Mutex<Slot>, Condvar)) {
+    let (lock, wake) = shared;
+    loop {
+        let text = {
+            let Ok(mut slot) = lock.lock() else { return };
+            loop {
+                if let Some(text) = slot.pending.take() {
+                    break text;
+                }
+                if slot.closed {
+                    return;
+                }
+                slot = match wake.wait(slot) {
+                    Ok(slot) => slot,
+                    Err(_) => return,
+                };
+            }
+        };
+        let written = match &data {
+            Some(file) => file
+                .sync_data()
+                .and_then(|()| atomic_file::write(path, &text)),
+            None => atomic_file::write(path, &text),
+        };
+        if let Err(err) = written {
+            if let Ok(mut slot) = lock.lock() {
+                slot.failed.get_or_insert(err.to_string());
+            }
+            return;
+        }
+    }
+}
+
+/// A new empty folder under the system's temporary one, for tests of files.
+#[cfg(test)]
+pub(crate) fn temp_dir(prefix: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4()));
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(table: &str) -> Job {
+        Job::new("import")
+            .with("table", table)
+            .with("input", vec!["a.jsonl"])
+    }
+
+    #[test]
+    fn loads_back_what_was_saved_and_refuses_another_job_naming_what_differs() {
+        let dir = temp_dir("resume");
+        let path = dir.join("c.json");
+        assert!(Checkpoint::<u64>::load(&path, &job("t")).unwrap().is_none());
+        let mut c = Checkpoint::new(job("t"), 41u64);
+        c.save(&path).unwrap();
+        c.state = 42;
+        c.save(&path).unwrap();
+        assert_eq!(Checkpoint::load(&path, &job("t")).unwrap(), Some(c));
+
+        let err = format!(
+            "{:#}",
+            Checkpoint::<u64>::load(&path, &job("u")).unwrap_err()
+        );
+        assert!(err.contains("table: was t, now u"), "{err}");
+        assert!(err.contains("another import"), "{err}");
+        let export = Job::new("export").with("table", "t");
+        let err = format!("{:#}", Checkpoint::<u64>::load(&path, &export).unwrap_err());
+        assert!(err.contains("not a checkpoint of export"), "{err}");
+
+        fs::write(&path, "{\"hello\": 1}").unwrap();
+        let err = format!(
+            "{:#}",
+            Checkpoint::<u64>::load(&path, &job("t")).unwrap_err()
+        );
+        assert!(err.contains("not a checkpoint of import"), "{err}");
+        fs::write(&path, "not json").unwrap();
+        let err = format!(
+            "{:#}",
+            Checkpoint::<u64>::load(&path, &job("t")).unwrap_err()
+        );
+        assert!(err.contains("is not JSON"), "{err}");
+        // only the checkpoint is left: no temporary file
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_saver_writes_the_newest_state_last() {
+        let dir = temp_dir("resume");
+        let path = dir.join("c.json");
+        let saver = Saver::start(&path, None);
+        let mut c = Checkpoint::new(job("t"), 0u64);
+        for i in 0..500 {
+            c.state = i;
+            saver.offer(&c);
+        }
+        saver.close().unwrap();
+        let back: Checkpoint<u64> = Checkpoint::load(&path, &job("t")).unwrap().unwrap();
+        assert_eq!(back.state, 499);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_checkpoint_that_cannot_be_written_is_an_error() {
+        let dir = temp_dir("resume");
+        let path = dir.join("missing-dir").join("c.json");
+        let saver = Saver::start(&path, None);
+        saver.offer(&Checkpoint::new(job("t"), 1u64));
+        let err = format!("{:#}", saver.close().unwrap_err());
+        assert!(err.contains("writing the checkpoint"), "{err}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
