@@ -37,6 +37,8 @@ from pathlib import Path
 import boto3
 import psycopg
 
+import capacity
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 # Where `cargo build --release` put the binaries (CARGO_TARGET_DIR when set, as cargo does).
@@ -44,6 +46,8 @@ BIN = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target") / "release"
 OUT = ROOT / "target" / "bench"
 VENV_PY = sys.executable  # run.sh runs us with the stack's venv
 AWS_CLI = Path(sys.executable).parent / "aws"
+# The integration tests' throttling front (import-capacity, export-capacity; see capacity.py).
+FRONT = ROOT / "tests" / "integration" / "throttle_front.py"
 
 HOST = "127.0.0.1"
 # The running stack's ports: the same variables as scripts/stack.sh and the tools
@@ -59,6 +63,10 @@ DEFAULT_GROUP = "5ae290ed-55d1-47a0-bc6d-fe2bc2700399"
 # A fixed end time for bulk seeds, so every run (and the dump the baseline replays) holds the
 # very same items.
 FIXED_NOW = "2026-01-01T00:00:00+00:00"
+# import-capacity writes this many items of one write unit (about 30 s at 50 WCU/s);
+# export-capacity reads a table of CAPACITY_EXPORT_ITEMS of them (about 12 MB: 30 s at 50 RCU/s).
+CAPACITY_IMPORT_ITEMS = 1_500
+CAPACITY_EXPORT_ITEMS = 16_000
 # scan-segments spreads its 50,000 messages over this many groups (partition keys).
 SEGMENT_GROUPS = 20
 CHILD_TIMEOUT = 300  # seconds; a child still running then is killed and its benchmark fails
@@ -76,6 +84,8 @@ BENCHMARKS = [
     "import-50k",
     "export-50k",
     "check-50k",
+    "import-capacity",
+    "export-capacity",
 ]
 
 
@@ -286,9 +296,10 @@ class Stack:
         return f"{prefix}-{self.run_id}-{self._counter}"
 
     # tables ---------------------------------------------------------------
-    def create_table(self, prefix="bench"):
+    def create_table(self, prefix="bench", definition=None):
+        """A fresh table of `definition` (default: the shipped one without its stream)."""
         name = self.unique(prefix)
-        spec = dict(self.table_def, TableName=name)
+        spec = dict(definition or self.table_def, TableName=name)
         self.ddb.create_table(**spec)
         self.tables.add(name)
         self.ddb.get_waiter("table_exists").wait(
@@ -431,9 +442,9 @@ class Bench:
                     f"{samples[-1].rss_kb / 1024:.1f} MB")
         return sa, sb
 
-    def on_fresh_table(self, fn):
-        """Calls fn(table) on a freshly created table, dropped afterwards."""
-        table = self.stack.create_table()
+    def on_fresh_table(self, fn, definition=None):
+        """Calls fn(table) on a freshly created table (of `definition`), dropped afterwards."""
+        table = self.stack.create_table(definition=definition)
         try:
             return fn(table)
         finally:
@@ -845,6 +856,134 @@ class Bench:
                          lambda r, _: r >= 1 / 1.5, items=50_002)
         self.stack.drop_table(table)
 
+    # capacity -------------------------------------------------------------------------
+    def capacity_runs(self, direction, a, b):
+        """Runs sides a and b (label, cmd_for(table, front_url) -> (argv, stdout path or None),
+        table_for() -> table, check(table, side, stdout path)) alternately, each run through a
+        front of its own (so the counters are that run's): {"ours": [figures], "baseline": [...]},
+        and the samples."""
+        figs = {"ours": [], "baseline": []}
+
+        def side(key, label, cmd_for, table_for, check):
+            checked = []
+
+            def make():
+                table = table_for()
+                try:
+                    with capacity.Front(VENV_PY, FRONT, DDB_URL) as front:
+                        cmd, out_path = cmd_for(table, front.url)
+                        env = child_env(AWS_ENDPOINT_URL_DYNAMODB=front.url)
+                        if out_path:
+                            with open(out_path, "wb") as f:
+                                s = run_one(cmd, env, stdout=f, tree=True, what=label)
+                        else:
+                            s = run_one(cmd, env, what=label)
+                        stats = front.stats(table)
+                    if not checked:
+                        check(table, label, out_path)
+                        checked.append(True)
+                finally:
+                    if direction == "write":
+                        self.stack.drop_table(table)
+                fig = capacity.figures(stats, direction, s.wall_s)
+                figs[key].append(fig)
+                log(f"  {label}: {fig['units_per_s']} units/s = {fig['achieved_over_budget']} "
+                    f"of the budget, bounced {fig['bounced']} for {fig['items']} items, "
+                    f"app denied {fig['app_denied_share']:.2%}")
+                return s
+            return label, make
+
+        o, b = self.pairs(self.n(2), side("ours", *a), side("baseline", *b),
+                          warm_a=lambda: None, warm_b=lambda: None)
+        return figs, o, b
+
+    def record_capacity(self, name, figs, o, b, labels, **detail):
+        ours_fig, base_fig = capacity.summary(figs["ours"]), capacity.summary(figs["baseline"])
+        met = all(capacity.meets_targets(f) for f in figs["ours"])
+        low, high = capacity.RATE_RANGE
+        target = (f"every run: achieved / budget {low}-{high}, bounced per item <= "
+                  f"{capacity.MAX_BOUNCED_PER_ITEM}, app denied < {capacity.MAX_APP_DENIED:.0%}")
+        self.record(name, median(s.wall_s for s in o), median(s.wall_s for s in b),
+                    ours_fig["achieved_over_budget"], target, met, max(s.rss_kb for s in o),
+                    **detail, budget_units_per_s=capacity.BUDGET,
+                    provisioned=capacity.PROVISIONED, app_share=capacity.APP_SHARE,
+                    ours_runs=figs["ours"], baseline_runs=figs["baseline"],
+                    ours=[s.to_json() for s in o], baseline=[s.to_json() for s in b])
+        self.results[-1]["capacity"] = {
+            "budget_units_per_s": capacity.BUDGET, "ours": ours_fig, "baseline": base_fig,
+            "ours_label": labels[0], "baseline_label": labels[1]}
+
+    def import_capacity(self):
+        """`import prod` (the default budget, half of 100 WCU) of CAPACITY_IMPORT_ITEMS through
+        the throttling front, beside boto3's batch_writer writing the same items through it."""
+        n = CAPACITY_IMPORT_ITEMS
+        items = OUT / "capacity-items.jsonl"
+        capacity.write_items(items, n)
+        definition = capacity.provisioned_definition(self.stack.table_def)
+
+        def fresh():
+            return self.stack.create_table("bench-capacity", definition=definition)
+
+        def check(table, who, _):
+            self.expect_count(table, n, who)
+
+        labels = (f"import prod {n}", f"boto3 batch_writer {n}")
+        figs, o, b = self.capacity_runs(
+            "write",
+            (labels[0], lambda t, _url: ([ours("import"), "prod", "--table", t, "--yes",
+                                          "--file", str(items)], None), fresh, check),
+            (labels[1], lambda t, url: ([VENV_PY, str(BENCH / "batch_writer_seed.py"),
+                                         "--table", t, "--endpoint-url", url,
+                                         "--items", str(items)], None), fresh, check),
+        )
+        self.record_capacity("import-capacity", figs, o, b, labels, items=n)
+        items.unlink(missing_ok=True)
+
+    def export_capacity(self):
+        """`export prod` (the default budget, half of 100 RCU) of a table of
+        CAPACITY_EXPORT_ITEMS through the throttling front, beside `aws dynamodb scan` of the
+        same table through it."""
+        m = CAPACITY_EXPORT_ITEMS
+        items = OUT / "capacity-export-items.jsonl"
+        capacity.write_items(items, m)
+        definition = capacity.provisioned_definition(self.stack.table_def)
+        table = self.stack.create_table("bench-capacity", definition=definition)
+        t0 = time.perf_counter()
+        run_one([ours("import"), "local", "--table", table, "--file", str(items)], child_env(),
+                what="import local (export-capacity fixture)")
+        self.expect_count(table, m, "the export-capacity fixture")
+        log(f"  export-capacity fixture: {m} items in {table} ({time.perf_counter() - t0:.1f} s)")
+        items.unlink(missing_ok=True)
+        ours_path, base_path = OUT / "export-capacity.jsonl", OUT / "export-capacity-aws.json"
+
+        def check_ours(_table, who, _):
+            with open(ours_path, "rb") as f:
+                lines = sum(1 for _ in f)
+            if lines != m:
+                raise CannotRun(f"{who} wrote {lines} lines, expected {m}")
+
+        def check_base(_table, who, path):
+            with open(path, encoding="utf-8") as f:
+                got = len(json.load(f).get("Items", []))
+            if got != m:
+                raise CannotRun(f"{who} printed {got} items, expected {m}")
+
+        labels = (f"export prod {m}", f"aws dynamodb scan {m}")
+        try:
+            figs, o, b = self.capacity_runs(
+                "read",
+                (labels[0], lambda t, _url: ([ours("export"), "prod", "--table", t, "--file",
+                                              str(ours_path)], None), lambda: table, check_ours),
+                (labels[1], lambda t, url: ([str(AWS_CLI), "dynamodb", "scan", "--table-name", t,
+                                             "--endpoint-url", url], base_path),
+                 lambda: table, check_base),
+            )
+        finally:
+            self.stack.drop_table(table)
+            for p in (ours_path, base_path):
+                p.unlink(missing_ok=True)
+        self.record_capacity("export-capacity", figs, o, b, labels, items=m)
+
 
 def group_uuid(what, k):
     """A message group uuid of its own for the k-th group of `what`."""
@@ -1002,6 +1141,10 @@ def main():
         "errors": bench.errors,
     }, indent=2, ensure_ascii=False) + "\n")
     print(markdown(bench.results, bench.errors, mach))
+    cap_table = capacity.markdown(bench.results)
+    if cap_table:
+        print()
+        print(cap_table)
     print()
     print(f"{len(bench.results)} benchmarks ran in {total:.0f} s; "
           f"{sum(r['met'] for r in bench.results)} met their target; "

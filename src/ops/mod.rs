@@ -4,6 +4,7 @@
 pub mod check;
 pub mod cognito_setup;
 pub mod conversations;
+pub mod db_setup;
 pub mod drop;
 pub mod export;
 pub mod find_user;

@@ -377,7 +377,7 @@ async fn prod_asks_before_importing() {
         run(bin("import")
             .args(["prod", "--table", &table.name, "--file"])
             .arg(&file)
-            .env("AWS_ENDPOINT_URL_DYNAMODB", "http://localhost:8000")
+            .env("AWS_ENDPOINT_URL_DYNAMODB", ddb_url())
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_REGION", "us-east-1")

@@ -13,8 +13,10 @@ direction that holds one second of the rate:
 - A stand-in for the live app draws APP_SHARE (0 to 1) of each direction's rate, 20 times a
   second, from the same buckets; what it cannot get is counted as denied.
 
-GET /stats answers JSON: per table, the units the tools consumed, their first and last accepted
-request, items written and bounced, throttled requests; and the app's asked and denied units.
+GET /stats answers JSON: per table and direction, the units the tools consumed, their first and
+last accepted request, items written (or returned by reads) and bounced, requests and throttled
+requests, and the units the app asked of that table and was denied; and, over all tables, the
+app's asked and denied units.
 Prints "ready" once it listens. Standard library only.
 """
 
@@ -47,8 +49,8 @@ class Bucket:
 
 
 def stats_of():
-    return {"consumed": 0.0, "first": None, "last": None, "written": 0, "bounced": 0,
-            "throttled": 0, "requests": 0}
+    return {"consumed": 0.0, "first": None, "last": None, "written": 0, "returned": 0,
+            "bounced": 0, "throttled": 0, "requests": 0, "app_asked": 0.0, "app_denied": 0.0}
 
 
 def number_size(text):
@@ -209,6 +211,7 @@ def read(target, body, headers):
         bucket.refill()
         bucket.tokens -= units
         accepted(stats, units)
+        stats["returned"] += len(out.get("Items", []))
     if report:
         out["ConsumedCapacity"] = consumed(doc["TableName"], units)
         raw = json.dumps(out).encode()
@@ -223,16 +226,18 @@ def app():
             entries = [e for e in TABLES.values() if e]
             for entry in entries:
                 for direction in ("read", "write"):
-                    bucket = entry[direction]
+                    bucket, stats = entry[direction], entry["stats"][direction]
                     bucket.refill()
                     want = entry["provisioned"][direction] * APP_SHARE * 0.05
                     APP["asked"] += want
+                    stats["app_asked"] += want
                     if bucket.tokens >= want:
                         bucket.tokens -= want
                     else:
                         got = max(0.0, bucket.tokens)
                         bucket.tokens -= got
                         APP["denied"] += want - got
+                        stats["app_denied"] += want - got
 
 
 class Handler(BaseHTTPRequestHandler):

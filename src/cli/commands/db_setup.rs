@@ -2,14 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use clap::Parser;
 
 use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::confirm::Confirmation;
 use crate::cli::{self};
 use crate::config::Target;
-use crate::pg;
+use crate::ops::db_setup;
 
 /// Rebuild the Cruddur database: its schema and seed users, loaded in one transaction.
 ///
@@ -50,29 +50,19 @@ pub struct Args {
     dry_run: DryRun,
 }
 
-fn read(path: &Option<PathBuf>, shipped: &'static str, what: &str) -> anyhow::Result<String> {
-    match path {
-        None => Ok(shipped.to_string()),
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("reading the {what} file {}", path.display())),
-    }
-}
-
 /// Reads the files, says what it will destroy, and rebuilds the database.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let target = args.target.target();
-    let schema = read(&args.schema, pg::SCHEMA_SQL, "schema")?;
-    let seed = read(&args.seed, pg::SEED_SQL, "seed")?;
+    let sources = db_setup::Sources::read(args.schema.as_deref(), args.seed.as_deref())?;
     let config = cli::config(
         &args.target,
         &TableArgs::default(),
         &UserPoolArgs::default(),
     )?;
-    let url = &pg::database_url(&config)?;
-    let (pg, _) = pg::conninfo::parse(url)?;
-    let place = pg::describe(&pg);
+    let db = db_setup::database(&config)?;
+    let place = &db.place;
     if args.dry_run.dry_run {
-        let plan = pg::plan_rebuild(url, &config, &schema, &seed, args.replace.as_deref()).await;
+        let plan = db_setup::plan(&config, &db, &sources, args.replace.as_deref()).await;
         args.dry_run.note();
         let plan = plan?;
         let what = if !plan.exists {
@@ -104,7 +94,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if target == Target::Prod && !args.confirm.yes {
         bail!("refusing to destroy the {target} database {place} without --yes");
     }
-    let rebuilt = pg::rebuild_with(url, &config, &schema, &seed, args.replace.as_deref()).await?;
+    let rebuilt = db_setup::rebuild(&config, &db, &sources, args.replace.as_deref()).await?;
     eprintln!(
         "db-setup: rebuilt database {} ({target}): {} users loaded",
         rebuilt.database, rebuilt.users
