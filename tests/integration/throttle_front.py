@@ -49,7 +49,8 @@ class Bucket:
 
 
 def stats_of():
-    return {"consumed": 0.0, "first": None, "last": None, "written": 0, "returned": 0,
+    return {"consumed": 0.0, "first_units": 0.0, "first": None, "last": None, "written": 0,
+            "returned": 0,
             "bounced": 0, "throttled": 0, "requests": 0, "app_asked": 0.0, "app_denied": 0.0}
 
 
@@ -138,7 +139,8 @@ def throttled_answer():
 def accepted(stats, units):
     now = time.monotonic()
     stats["consumed"] += units
-    stats["first"] = now if stats["first"] is None else stats["first"]
+    if stats["first"] is None:
+        stats["first"], stats["first_units"] = now, units
     stats["last"] = now
 
 
