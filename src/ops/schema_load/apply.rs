@@ -292,20 +292,31 @@ async fn run_step(
     })
     .await?;
     // DynamoDB Local turns deletion protection off on every UpdateTable that does not name it
-    // (AWS keeps it): turn it on again rather than leave the table unprotected.
-    if *protected && settled.deletion_protection_enabled() != Some(true) {
-        on_event(Event::Reprotected);
-        ctx.dynamodb()
-            .update_table()
-            .table_name(name)
-            .deletion_protection_enabled(true)
-            .send()
-            .await
-            .on(endpoint, "turning deletion protection on again")?;
-        until_settled(ctx, name, wait_timeout, &mut |building| {
-            on_event(Event::Waiting(building))
-        })
-        .await?;
+    // (AWS keeps it): turn it on again rather than leave the table unprotected. Only once the
+    // table has settled: DynamoDB Local may fail (HTTP 500) an UpdateTable while an index is
+    // being deleted. (When the wait runs out first, the re-run's plan turns it on.)
+    if *protected && settled.deletion_protection_enabled() == Some(false) {
+        reprotect(ctx, name, on_event).await?;
     }
+    Ok(())
+}
+
+/// Turns deletion protection on again after the endpoint dropped it.
+async fn reprotect(
+    ctx: &Context,
+    name: &str,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+) -> Result<()> {
+    on_event(Event::Reprotected);
+    ctx.dynamodb()
+        .update_table()
+        .table_name(name)
+        .deletion_protection_enabled(true)
+        .send()
+        .await
+        .on(
+            &ctx.dynamodb_endpoint,
+            format_args!("turning the deletion protection of table {name} on again"),
+        )?;
     Ok(())
 }

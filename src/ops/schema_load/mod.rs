@@ -22,8 +22,11 @@ mod apply;
 mod definition;
 mod live;
 mod plan;
+#[cfg(test)]
+mod plan_tests;
 mod report;
 mod sdk;
+mod settings;
 mod step;
 #[cfg(test)]
 mod tests;
