@@ -26,7 +26,8 @@ setup: up build
     cargo run -q --bin db-setup -- local
     cargo run -q --bin cognito-setup -- local
     cargo run -q --bin update-cognito-user-ids -- local
-    cargo run -q --bin drop -- cruddur-messages local --if-exists
+    # The shipped schema turns deletion protection on: rebuilding the local table turns it off explicitly.
+    cargo run -q --bin drop -- cruddur-messages local --if-exists --disable-deletion-protection
     cargo run -q --bin schema-load -- local
     cargo run -q --bin seed -- local
     cargo run -q --bin summary -- local

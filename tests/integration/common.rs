@@ -151,7 +151,10 @@ impl TestTable {
 
 impl Drop for TestTable {
     fn drop(&mut self) {
-        let _ = bin("drop").args([&self.name, "--if-exists"]).output();
+        // The shipped schema turns deletion protection on.
+        let _ = bin("drop")
+            .args([&self.name, "--if-exists", "--disable-deletion-protection"])
+            .output();
     }
 }
 

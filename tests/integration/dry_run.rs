@@ -118,11 +118,23 @@ async fn schema_load_and_drop_dry_runs_create_and_delete_nothing() {
         "--dry-run",
     ])));
     says(&out, &["already exists", "exactly as defined"]);
+    // The shipped schema turns deletion protection on: a dry run says drop would refuse, and
+    // with --disable-deletion-protection that it would turn it off first.
+    let err = fails(run(bin("drop").args([&table.name, "--dry-run"])));
+    assert!(err.contains("DeletionProtectionEnabled"), "{err}");
     // No --yes and no terminal: a dry run asks nothing.
-    let out = ok(run(bin("drop").args([&table.name, "--dry-run"])));
+    let out = ok(run(bin("drop").args([
+        &table.name,
+        "--dry-run",
+        "--disable-deletion-protection",
+    ])));
     says(
         &out,
-        &[&format!("would delete table {}", table.name), "items"],
+        &[
+            "would turn off deletion protection, then delete table",
+            &table.name,
+            "items",
+        ],
     );
     assert!(describe(&ctx, &table.name).await.unwrap().is_some());
     assert_eq!(items(&table), before);

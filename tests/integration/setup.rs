@@ -19,7 +19,13 @@ fn setup(table: &TestTable, db: &TestDb, pool: &TestPool) -> (Value, Vec<Value>)
         .arg("local")
         .args(pool_args)
         .env("CONNECTION_URL", &db.url)));
-    ok(run(bin("drop").args([&table.name, "local", "--if-exists"])));
+    // As `just setup`: the shipped schema turns deletion protection on, so the drop turns it off.
+    ok(run(bin("drop").args([
+        &table.name,
+        "local",
+        "--if-exists",
+        "--disable-deletion-protection",
+    ])));
     ok(run(bin("schema-load").args([
         "local",
         "--table",

@@ -409,9 +409,17 @@ async fn tools_that_write() {
     def.stream = None;
     def.throughput = Some(schema_load::Throughput { read: 1, write: 1 });
     def.table_name = drifted.name.clone();
-    schema_load::load(&local_context(&drifted.name).await, &def)
-        .await
-        .expect("the drifted table");
+    let options = schema_load::PlanOptions::default();
+    let wait = schema_load::DEFAULT_WAIT_TIMEOUT;
+    schema_load::create(
+        &local_context(&drifted.name).await,
+        &def,
+        options,
+        wait,
+        &mut |_| {},
+    )
+    .await
+    .expect("the drifted table");
     snapshot(
         "schema_load_drift",
         bin("schema-load").args(["--table", &drifted.name]),

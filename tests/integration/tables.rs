@@ -114,7 +114,11 @@ async fn schema_load_reports_drift_and_changes_nothing() {
     def.throughput = Some(schema_load::Throughput { read: 1, write: 1 });
     def.table_name = table.name.clone();
     let ctx = local_context(&table.name).await;
-    schema_load::load(&ctx, &def).await.unwrap();
+    let options = schema_load::PlanOptions::default();
+    let wait = schema_load::DEFAULT_WAIT_TIMEOUT;
+    schema_load::create(&ctx, &def, options, wait, &mut |_| {})
+        .await
+        .unwrap();
     let before = table::describe(&ctx, &table.name).await.unwrap().unwrap();
 
     let out = run(bin("schema-load").args(["--table", &table.name]));
@@ -122,10 +126,13 @@ async fn schema_load_reports_drift_and_changes_nothing() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let err = fails(out);
     assert!(
-        err.contains("stream: expected NEW_IMAGE, found disabled"),
+        err.contains("UpdateTable: table capacity 1/1 -> 5/5 (read/write)"),
         "{err}"
     );
-    assert!(err.contains("table throughput: expected 5/5"), "{err}");
+    assert!(
+        err.contains("UpdateTable: enable the stream (NEW_IMAGE)"),
+        "{err}"
+    );
     assert!(err.contains("nothing was changed"), "{err}");
 
     let after = table::describe(&ctx, &table.name).await.unwrap().unwrap();
@@ -196,9 +203,16 @@ fn list_tables_shows_every_table() {
 
 #[test]
 fn drop_deletes_a_local_table_and_waits() {
+    // The shipped schema turns deletion protection on: drop turns it off only when told to.
     let table = TestTable::created();
-    let out = ok(run(bin("drop").arg(&table.name)));
-    assert!(stderr(&out).contains("dropped"), "{}", stderr(&out));
+    let out = ok(run(
+        bin("drop").args([&table.name, "--disable-deletion-protection"])
+    ));
+    assert!(
+        stderr(&out).contains("dropped") && stderr(&out).contains("turned off first"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!table_names().contains(&table.name));
 }
 
@@ -225,8 +239,24 @@ fn drop_on_prod_refuses_without_a_terminal_or_yes() {
         "the table must survive"
     );
 
+    // Turning deletion protection off is confirmed too: no terminal, no --yes, refused.
+    let err = fails(run(prod_pointed_at_local(&mut bin("drop"))
+        .args([&table.name, "prod", "--disable-deletion-protection"])
+        .stdin(Stdio::null())));
+    assert!(
+        err.contains("turn off the deletion protection") && err.contains("--yes"),
+        "{err}"
+    );
+    assert!(table_names().contains(&table.name));
+
     ok(run(prod_pointed_at_local(&mut bin("drop"))
-        .args([&table.name, "--target", "prod", "--yes"])
+        .args([
+            &table.name,
+            "--target",
+            "prod",
+            "--yes",
+            "--disable-deletion-protection",
+        ])
         .stdin(Stdio::null())));
     assert!(!table_names().contains(&table.name));
 }

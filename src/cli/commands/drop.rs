@@ -10,6 +10,8 @@ use crate::ops::drop::{self as drop_table, DropOutcome, DropPlan};
 /// Delete a DynamoDB table and wait until it is gone.
 ///
 /// On prod it asks you to type the table name; without a terminal it refuses unless --yes.
+/// A table with deletion protection is refused, naming the setting, unless
+/// --disable-deletion-protection (which turns it off first; on prod it asks for that separately).
 /// With --dry-run it says whether the table exists and how many items it holds, and deletes
 /// nothing.
 /// It prints only messages, on stderr.
@@ -17,7 +19,7 @@ use crate::ops::drop::{self as drop_table, DropOutcome, DropPlan};
 #[command(
     name = "drop",
     version,
-    after_help = cli::after_help("Examples:\n  drop cruddur-messages                  # local\n  drop cruddur-messages prod             # asks you to type the name\n  drop cruddur-messages --if-exists      # no error when it is missing\n  drop cruddur-messages prod --dry-run   # would it be deleted, and how many items; deletes nothing")
+    after_help = cli::after_help("Examples:\n  drop cruddur-messages                  # local\n  drop cruddur-messages prod             # asks you to type the name\n  drop cruddur-messages --if-exists      # no error when it is missing\n  drop cruddur-messages prod --dry-run   # would it be deleted, and how many items; deletes nothing\n  drop cruddur-messages --if-exists --disable-deletion-protection   # what `just setup` runs")
 )]
 pub struct Args {
     /// The table to delete.
@@ -29,6 +31,11 @@ pub struct Args {
     /// A missing table is not an error.
     #[arg(long)]
     if_exists: bool,
+
+    /// Turn the table's deletion protection off first, if it is on (on prod, after its own
+    /// confirmation); without it a protected table is refused.
+    #[arg(long)]
+    disable_deletion_protection: bool,
 
     #[command(flatten)]
     confirm: Confirmation,
@@ -42,6 +49,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if args.dry_run.dry_run {
         return dry_run(args).await;
     }
+    if args.disable_deletion_protection {
+        args.confirm.confirm(
+            args.target.target(),
+            &format!("turn off the deletion protection of table {}", args.table),
+            &args.table,
+        )?;
+    }
     args.confirm.confirm(
         args.target.target(),
         &format!("delete table {}", args.table),
@@ -53,10 +67,23 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         &UserPoolArgs::default(),
     )
     .await?;
-    match drop_table::drop(&ctx, &args.table, args.if_exists).await? {
-        DropOutcome::Dropped => {
-            eprintln!("dropped table {} on {}", args.table, ctx.dynamodb_endpoint)
-        }
+    let dropped = drop_table::drop(
+        &ctx,
+        &args.table,
+        args.if_exists,
+        args.disable_deletion_protection,
+    );
+    match dropped.await? {
+        DropOutcome::Dropped { unprotected } => eprintln!(
+            "dropped table {} on {}{}",
+            args.table,
+            ctx.dynamodb_endpoint,
+            if unprotected {
+                " (its deletion protection was turned off first)"
+            } else {
+                ""
+            }
+        ),
         DropOutcome::Missing => eprintln!(
             "table {} does not exist on {}: nothing to do",
             args.table, ctx.dynamodb_endpoint
@@ -74,9 +101,18 @@ async fn dry_run(args: Args) -> anyhow::Result<()> {
     )
     .await?;
     let result = match drop_table::plan_drop(&ctx, &args.table, args.if_exists).await {
-        Ok(DropPlan::Delete { items }) => {
+        Ok(DropPlan::Delete { protected, .. })
+            if protected && !args.disable_deletion_protection =>
+        {
+            Err(anyhow::anyhow!(drop_table::protected_message(
+                &args.table,
+                &ctx.dynamodb_endpoint
+            )))
+        }
+        Ok(DropPlan::Delete { items, protected }) => {
             eprintln!(
-                "would delete table {} on {} (it exists, about {items} items as DescribeTable counts them)",
+                "would {}delete table {} on {} (it exists, about {items} items as DescribeTable counts them)",
+                if protected { "turn off deletion protection, then " } else { "" },
                 args.table, ctx.dynamodb_endpoint
             );
             Ok(())

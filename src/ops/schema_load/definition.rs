@@ -1,17 +1,14 @@
 //! The table definition: reading and validating the JSON that `aws dynamodb create-table
-//! --cli-input-json` accepts (the fields this toolkit supports), and converting it to the SDK's
-//! types for CreateTable.
+//! --cli-input-json` accepts (the fields this toolkit supports), plus two settings CreateTable has
+//! no field for, named after the requests that set them: `TimeToLiveSpecification`
+//! (UpdateTimeToLive) and `PointInTimeRecoverySpecification` (UpdateContinuousBackups).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use aws_sdk_dynamodb::types::{
-    self as sdk, AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, Projection,
-    ProvisionedThroughput, ScalarAttributeType, StreamSpecification,
-};
 use serde::de::{self, Deserializer};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::error::Category;
 
 use crate::config::DEFAULT_TABLE;
@@ -20,7 +17,7 @@ use crate::config::DEFAULT_TABLE;
 pub const MESSAGES_TABLE_JSON: &str = include_str!("../../../seeds/messages-table.json");
 
 /// Read and write capacity units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Throughput {
     /// Read capacity units.
@@ -35,7 +32,7 @@ pub struct Throughput {
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $word:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
         pub enum $name {
             $(#[doc = $word] #[serde(rename = $word)] $variant),+
         }
@@ -85,7 +82,7 @@ impl Default for BillingMode {
 }
 
 /// An entry of `AttributeDefinitions`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct AttributeDef {
     /// The attribute.
@@ -95,7 +92,7 @@ pub struct AttributeDef {
 }
 
 /// An entry of a `KeySchema`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct KeyDef {
     /// The attribute.
@@ -105,7 +102,7 @@ pub struct KeyDef {
 }
 
 /// An index's `Projection`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct ProjectionDef {
     /// `ALL`, `KEYS_ONLY` or `INCLUDE`.
@@ -116,7 +113,7 @@ pub struct ProjectionDef {
 }
 
 /// A global secondary index.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct IndexDefinition {
     /// Index name.
@@ -133,7 +130,7 @@ pub struct IndexDefinition {
 
 /// A table definition, in the JSON shape `aws dynamodb create-table --cli-input-json` takes
 /// (the fields this toolkit supports; any other field is an error, never silently ignored).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct TableDefinition {
     /// Table name (`--table` overrides it).
@@ -159,6 +156,106 @@ pub struct TableDefinition {
         deserialize_with = "stream_view"
     )]
     pub stream: Option<StreamViewType>,
+    /// Local secondary indexes: made with the table only, never changed in place.
+    #[serde(default, rename = "LocalSecondaryIndexes")]
+    pub local_indexes: Vec<LocalIndexDefinition>,
+    /// Deletion protection; left out: the table's setting is left as it is.
+    #[serde(default, rename = "DeletionProtectionEnabled")]
+    pub deletion_protection: Option<bool>,
+    /// Time to live (not a CreateTable field: set with UpdateTimeToLive); left out: left as it is.
+    #[serde(
+        default,
+        rename = "TimeToLiveSpecification",
+        deserialize_with = "ttl_setting"
+    )]
+    pub ttl: Option<TtlSetting>,
+    /// Point-in-time recovery (not a CreateTable field: set with UpdateContinuousBackups); left
+    /// out: left as it is.
+    #[serde(
+        default,
+        rename = "PointInTimeRecoverySpecification",
+        deserialize_with = "pitr_enabled"
+    )]
+    pub point_in_time_recovery: Option<bool>,
+    /// The table's tags, exactly (others are removed); left out: the tags are left as they are.
+    #[serde(default, rename = "Tags", deserialize_with = "tag_map")]
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// A local secondary index (`LocalSecondaryIndexes`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct LocalIndexDefinition {
+    /// Index name.
+    #[serde(rename = "IndexName")]
+    pub name: String,
+    /// The index's keys: the table's partition key and another sort key.
+    pub key_schema: Vec<KeyDef>,
+    /// Which attributes the index holds.
+    pub projection: ProjectionDef,
+}
+
+/// What the file says about time to live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TtlSetting {
+    /// Items expire at the epoch seconds in this attribute.
+    Enabled(String),
+    /// Items never expire.
+    Disabled,
+}
+
+/// `TimeToLiveSpecification` as written in the definition.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct TtlSpec {
+    enabled: bool,
+    #[serde(default)]
+    attribute_name: Option<String>,
+}
+
+fn ttl_setting<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TtlSetting>, D::Error> {
+    let spec = TtlSpec::deserialize(d)?;
+    match (spec.enabled, spec.attribute_name) {
+        (true, Some(name)) if !name.is_empty() => Ok(Some(TtlSetting::Enabled(name))),
+        (true, _) => Err(de::Error::custom(
+            "TimeToLiveSpecification: an enabled TTL needs an AttributeName",
+        )),
+        (false, _) => Ok(Some(TtlSetting::Disabled)),
+    }
+}
+
+/// `PointInTimeRecoverySpecification` as written in the definition.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct PitrSpec {
+    point_in_time_recovery_enabled: bool,
+}
+
+fn pitr_enabled<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(Some(
+        PitrSpec::deserialize(d)?.point_in_time_recovery_enabled,
+    ))
+}
+
+/// An entry of `Tags`.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct Tag {
+    key: String,
+    value: String,
+}
+
+fn tag_map<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    let mut tags = BTreeMap::new();
+    for Tag { key, value } in Vec::<Tag>::deserialize(d)? {
+        if tags.insert(key.clone(), value).is_some() {
+            return Err(de::Error::custom(format!(
+                "Tags: key {key:?} appears twice"
+            )));
+        }
+    }
+    Ok(Some(tags))
 }
 
 /// `StreamSpecification` as written in the definition.
@@ -248,7 +345,8 @@ impl TableDefinition {
         let keys = self
             .key_schema
             .iter()
-            .chain(self.indexes.iter().flat_map(|i| &i.key_schema));
+            .chain(self.indexes.iter().flat_map(|i| &i.key_schema))
+            .chain(self.local_indexes.iter().flat_map(|i| &i.key_schema));
         for KeyDef {
             attribute_name: name,
             ..
@@ -289,7 +387,7 @@ impl TableDefinition {
         Ok(())
     }
 
-    /// One line naming what this definition creates: keys, indexes and stream.
+    /// One line naming what this definition creates: keys, indexes, stream and the other settings.
     pub fn summary(&self) -> String {
         let keys = |keys: &[KeyDef]| {
             keys.iter()
@@ -305,88 +403,26 @@ impl TableDefinition {
             Some(view) => format!("stream {}", view.as_str()),
             None => "no stream".into(),
         });
+        for index in &self.local_indexes {
+            parts.push(format!("LSI {} ({})", index.name, keys(&index.key_schema)));
+        }
         parts.push(format!("billing {}", self.billing_mode.as_str()));
+        if let Some(ttl) = &self.ttl {
+            parts.push(match ttl {
+                TtlSetting::Enabled(attribute) => format!("TTL on {attribute}"),
+                TtlSetting::Disabled => "no TTL".into(),
+            });
+        }
+        let on_off = |on: bool| if on { "on" } else { "off" };
+        if let Some(on) = self.deletion_protection {
+            parts.push(format!("deletion protection {}", on_off(on)));
+        }
+        if let Some(on) = self.point_in_time_recovery {
+            parts.push(format!("point-in-time recovery {}", on_off(on)));
+        }
+        if let Some(tags) = &self.tags {
+            parts.push(crate::text::count(tags.len() as u64, "tag", "tags"));
+        }
         parts.join(", ")
     }
-}
-
-/// The definition as the SDK's types, for CreateTable.
-impl TableDefinition {
-    /// The `AttributeDefinitions`.
-    pub(super) fn sdk_attributes(&self) -> Result<Vec<AttributeDefinition>> {
-        self.attributes
-            .iter()
-            .map(|a| {
-                AttributeDefinition::builder()
-                    .attribute_name(&a.attribute_name)
-                    .attribute_type(ScalarAttributeType::from(a.attribute_type.as_str()))
-                    .build()
-                    .context("building an attribute definition")
-            })
-            .collect::<Result<Vec<_>>>()
-    }
-
-    /// The global secondary indexes.
-    pub(super) fn sdk_indexes(&self) -> Result<Vec<GlobalSecondaryIndex>> {
-        self.indexes
-            .iter()
-            .map(|i| {
-                GlobalSecondaryIndex::builder()
-                    .index_name(&i.name)
-                    .set_key_schema(Some(sdk_keys(&i.key_schema)?))
-                    .projection(
-                        Projection::builder()
-                            .projection_type(sdk::ProjectionType::from(
-                                i.projection.projection_type.as_str(),
-                            ))
-                            .set_non_key_attributes(
-                                (!i.projection.non_key_attributes.is_empty())
-                                    .then(|| i.projection.non_key_attributes.clone()),
-                            )
-                            .build(),
-                    )
-                    .set_provisioned_throughput(sdk_throughput(i.throughput)?)
-                    .build()
-                    .context("building an index")
-            })
-            .collect::<Result<Vec<_>>>()
-    }
-
-    /// The stream specification (`None`: no stream).
-    pub(super) fn sdk_stream(&self) -> Result<Option<StreamSpecification>> {
-        self.stream
-            .map(|view| {
-                StreamSpecification::builder()
-                    .stream_enabled(true)
-                    .stream_view_type(sdk::StreamViewType::from(view.as_str()))
-                    .build()
-                    .context("building the stream specification")
-            })
-            .transpose()
-    }
-}
-
-/// A key schema.
-pub(super) fn sdk_keys(keys: &[KeyDef]) -> Result<Vec<KeySchemaElement>> {
-    keys.iter()
-        .map(|k| {
-            KeySchemaElement::builder()
-                .attribute_name(&k.attribute_name)
-                .key_type(sdk::KeyType::from(k.key_type.as_str()))
-                .build()
-                .context("building a key schema")
-        })
-        .collect()
-}
-
-/// Provisioned capacity (`None`: none given).
-pub(super) fn sdk_throughput(t: Option<Throughput>) -> Result<Option<ProvisionedThroughput>> {
-    t.map(|t| {
-        ProvisionedThroughput::builder()
-            .read_capacity_units(t.read)
-            .write_capacity_units(t.write)
-            .build()
-            .context("building provisioned throughput")
-    })
-    .transpose()
 }

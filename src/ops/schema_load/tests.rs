@@ -34,10 +34,44 @@ fn shipped_definition_is_what_the_app_needs() {
     assert_eq!(def.billing_mode, BillingMode::Provisioned);
     assert_eq!(def.throughput, Some(Throughput { read: 5, write: 5 }));
     assert_eq!(def.stream, Some(StreamViewType::NewImage));
+    // The prod table is protected and recoverable by default; TTL and tags are left alone.
+    assert_eq!(def.deletion_protection, Some(true));
+    assert_eq!(def.point_in_time_recovery, Some(true));
+    assert_eq!(def.ttl, None);
+    assert_eq!(def.tags, None);
+    assert!(def.local_indexes.is_empty());
 }
 
 const MINIMAL: &str = r#"{"TableName":"t","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
     "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}"#;
+
+#[test]
+fn the_extra_settings_parse() {
+    let json = MINIMAL.replace(
+        r#""BillingMode""#,
+        r#""TimeToLiveSpecification":{"AttributeName":"expires_at","Enabled":true},
+           "PointInTimeRecoverySpecification":{"PointInTimeRecoveryEnabled":false},
+           "DeletionProtectionEnabled":false,
+           "Tags":[{"Key":"app","Value":"cruddur"}],
+           "BillingMode""#,
+    );
+    let def = TableDefinition::parse(&json).unwrap();
+    assert_eq!(def.ttl, Some(TtlSetting::Enabled("expires_at".into())));
+    assert_eq!(def.point_in_time_recovery, Some(false));
+    assert_eq!(def.deletion_protection, Some(false));
+    assert_eq!(
+        def.tags,
+        Some([("app".to_string(), "cruddur".to_string())].into())
+    );
+    let off = MINIMAL.replace(
+        r#""BillingMode""#,
+        r#""TimeToLiveSpecification":{"Enabled":false},"BillingMode""#,
+    );
+    assert_eq!(
+        TableDefinition::parse(&off).unwrap().ttl,
+        Some(TtlSetting::Disabled)
+    );
+}
 
 #[test]
 fn defaults_of_a_minimal_definition() {
@@ -46,6 +80,16 @@ fn defaults_of_a_minimal_definition() {
     assert!(def.indexes.is_empty());
     assert_eq!(def.stream, None);
     assert_eq!(def.throughput, None);
+    // Left out: the table's settings are left as they are.
+    assert_eq!(
+        (
+            def.deletion_protection,
+            def.point_in_time_recovery,
+            &def.ttl,
+            &def.tags
+        ),
+        (None, None, &None, &None)
+    );
     let disabled = MINIMAL.replace(
         r#""BillingMode""#,
         r#""StreamSpecification":{"StreamEnabled":false},"BillingMode""#,
@@ -97,9 +141,26 @@ fn bad_definitions_are_rejected_with_the_reason() {
         "{bad_type}"
     );
     // A field this toolkit does not support is an error, not silently dropped.
-    let unknown = MINIMAL.replace(r#""BillingMode""#, r#""Tags":[],"BillingMode""#);
+    let unknown = MINIMAL.replace(r#""BillingMode""#, r#""SSESpecification":{},"BillingMode""#);
     let unknown = err(&unknown);
-    assert!(unknown.contains("unknown field `Tags`"), "{unknown}");
+    assert!(
+        unknown.contains("unknown field `SSESpecification`"),
+        "{unknown}"
+    );
+    let no_ttl_attribute = MINIMAL.replace(
+        r#""BillingMode""#,
+        r#""TimeToLiveSpecification":{"Enabled":true},"BillingMode""#,
+    );
+    assert!(err(&no_ttl_attribute).contains("needs an AttributeName"));
+    let twice = MINIMAL.replace(
+        r#""BillingMode""#,
+        r#""Tags":[{"Key":"a","Value":"1"},{"Key":"a","Value":"2"}],"BillingMode""#,
+    );
+    assert!(
+        err(&twice).contains("\"a\" appears twice"),
+        "{}",
+        err(&twice)
+    );
     let no_view = MINIMAL.replace(
         r#""BillingMode""#,
         r#""StreamSpecification":{"StreamEnabled":true},"BillingMode""#,

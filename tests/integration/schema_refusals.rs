@@ -1,0 +1,227 @@
+//! `schema-load --apply` never loses data: changes that cannot be made in place are refused and
+//! leave the table as it was; an index rebuild needs its flag; an interrupted apply carries on;
+//! a wait that runs out leaves the index building and a re-run finishes.
+
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use cruddur_ops::ddb::table::describe;
+use cruddur_ops::ops::schema_load::{self, PlanOptions};
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::schema_migrations::{apply, kinds, load, plan, with_user_index, Schemas};
+
+/// What a refusal must leave as it was: DescribeTable's answer, as text.
+async fn described(table: &str) -> String {
+    let ctx = local_context(table).await;
+    format!("{:?}", describe(&ctx, table).await.unwrap().unwrap())
+}
+
+/// Runs `--apply` with `file` and checks it is refused naming `what` and `why`, changing nothing.
+async fn refused(table: &str, file: &std::path::Path, what: &str, why: &str) {
+    let before = described(table).await;
+    let out = load(table, file, &["--apply", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["outcome"], "refused", "{report}");
+    assert!(
+        report["refusals"][0]["what"]
+            .as_str()
+            .unwrap()
+            .contains(what),
+        "{report}"
+    );
+    assert!(
+        report["refusals"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains(why),
+        "{report}"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("refused") && err.contains("nothing was changed"),
+        "{err}"
+    );
+    // The plan without --apply says the same, and exits 3.
+    let (plan, text) = plan(table, file);
+    assert_eq!(plan["refusals"], report["refusals"]);
+    assert!(
+        text.contains(&format!("refused: {what}")) && text.contains(why),
+        "{text}"
+    );
+    assert_eq!(described(table).await, before, "the table is untouched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_that_cannot_be_made_in_place_leave_the_table_untouched() {
+    let (table, files) = (TestTable::created(), Schemas::new());
+
+    let mut keys = Schemas::shipped();
+    keys["KeySchema"][1]["AttributeName"] = json!("message_group_uuid");
+    let keys = files.write(&keys);
+    refused(
+        &table.name,
+        &keys,
+        "key schema: expected pk S HASH, message_group_uuid S RANGE, found pk S HASH, sk S RANGE",
+        "cannot change in place",
+    )
+    .await;
+
+    let mut lsi = Schemas::shipped();
+    lsi["LocalSecondaryIndexes"] = json!([{
+        "IndexName": "by-group",
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "message_group_uuid", "KeyType": "RANGE"}
+        ],
+        "Projection": {"ProjectionType": "KEYS_ONLY"}
+    }]);
+    let lsi = files.write(&lsi);
+    refused(
+        &table.name,
+        &lsi,
+        "local secondary indexes: expected by-group",
+        "made with the table",
+    )
+    .await;
+
+    let mut projection = Schemas::shipped();
+    projection["GlobalSecondaryIndexes"][0]["Projection"] = json!({"ProjectionType": "KEYS_ONLY"});
+    let projection = files.write(&projection);
+    refused(
+        &table.name,
+        &projection,
+        "GSI message-group-sk-index projection: expected KEYS_ONLY, found ALL",
+        "--allow-index-rebuild",
+    )
+    .await;
+
+    // With the flag: delete, then create; the plan says the index is unavailable meanwhile.
+    let out = load(&table.name, &projection, &["--allow-index-rebuild"]);
+    assert_eq!(out.status.code(), Some(3));
+    let text = stderr(&out);
+    assert!(
+        text.contains("1. UpdateTable: delete GSI message-group-sk-index (to re-create it"),
+        "{text}"
+    );
+    assert!(
+        text.contains("is unavailable (queries on it fail) until it is re-created"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2. UpdateTable: re-create GSI message-group-sk-index"),
+        "{text}"
+    );
+    ok(load(
+        &table.name,
+        &projection,
+        &["--apply", "--allow-index-rebuild"],
+    ));
+    let ctx = local_context(&table.name).await;
+    let desc = describe(&ctx, &table.name).await.unwrap().unwrap();
+    let gsi = &desc.global_secondary_indexes()[0];
+    let kind = gsi.projection().and_then(|p| p.projection_type());
+    assert_eq!(kind.map(|k| k.as_str()), Some("KEYS_ONLY"));
+    assert_eq!(desc.deletion_protection_enabled(), Some(true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_apply_carries_on_from_where_the_table_is() {
+    let (table, files) = (TestTable::created(), Schemas::new());
+    let mut schema = with_user_index(Schemas::shipped(), "by-user");
+    schema = with_user_index(schema, "by-user-too");
+    // (with_user_index adds the attribute twice: keep one.)
+    schema["AttributeDefinitions"].as_array_mut().unwrap().pop();
+    schema["ProvisionedThroughput"] = json!({"ReadCapacityUnits": 8, "WriteCapacityUnits": 8});
+    let file = files.write(&schema);
+    let (report, _) = plan(&table.name, &file);
+    assert_eq!(kinds(&report), ["capacity", "create_index", "create_index"]);
+
+    // The first two steps only, as if the apply had been killed after them.
+    let ctx = local_context(&table.name).await;
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut def = schema_load::TableDefinition::parse(&text).unwrap();
+    def.table_name = table.name.clone();
+    let live = schema_load::inspect(&ctx, &def).await.unwrap().unwrap();
+    let planned = schema_load::plan_changes(&def, &live, PlanOptions::default());
+    assert_eq!(planned.steps.len(), 3);
+    let target = schema_load::Target::of(&live.table);
+    let wait = schema_load::DEFAULT_WAIT_TIMEOUT;
+    let partly =
+        schema_load::apply(&ctx, &def, target, &planned.steps[..2], wait, &mut |_| {}).await;
+    assert!(partly.error.is_none(), "{:?}", partly.error);
+
+    // The re-run plans (and applies) only what is left.
+    let (report, text) = plan(&table.name, &file);
+    assert_eq!(kinds(&report), ["create_index"], "{report}");
+    assert!(
+        text.contains("1. UpdateTable: create GSI by-user-too"),
+        "{text}"
+    );
+    let report = apply(&table.name, &file);
+    assert_eq!(report["steps"].as_array().unwrap().len(), 1);
+    let desc = describe(&ctx, &table.name).await.unwrap().unwrap();
+    assert_eq!(desc.global_secondary_indexes().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_that_runs_out_leaves_the_index_building_and_a_rerun_finishes() {
+    let files = Schemas::new();
+    let table = files.table(&Schemas::quiet());
+    let ctx = local_context(&table.name).await;
+    let requests: Vec<WriteRequest> = (0..300)
+        .map(|i| {
+            let item = [
+                ("pk", format!("MSG#{i}")),
+                ("sk", format!("{i:06}")),
+                ("user_uuid", format!("user-{}", i % 10)),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), AttributeValue::S(v)))
+            .collect();
+            let put = PutRequest::builder().set_item(Some(item)).build().unwrap();
+            WriteRequest::builder().put_request(put).build()
+        })
+        .collect();
+    for chunk in requests.chunks(25) {
+        ctx.dynamodb()
+            .batch_write_item()
+            .request_items(&table.name, chunk.to_vec())
+            .send()
+            .await
+            .unwrap();
+    }
+    let file = files.write(&with_user_index(Schemas::quiet(), "by-user"));
+    // No wait at all: the index is CREATING when the first DescribeTable comes back.
+    let err = fails(load(
+        &table.name,
+        &file,
+        &["--apply", "--wait-timeout", "0"],
+    ));
+    assert!(err.contains("GSI by-user is still CREATING"), "{err}");
+    assert!(
+        err.contains("it is left as it is") && err.contains("--wait-timeout"),
+        "{err}"
+    );
+    let desc = describe(&ctx, &table.name).await.unwrap().unwrap();
+    assert!(desc
+        .global_secondary_indexes()
+        .iter()
+        .any(|g| g.index_name() == Some("by-user")));
+
+    // The re-run waits for the index, then carries out what is left (on DynamoDB Local, which
+    // turned deletion protection off with the UpdateTable, that is turning it on again).
+    ok(load(&table.name, &file, &["--apply"]));
+    let out = ok(load(&table.name, &file, &[]));
+    assert!(
+        stderr(&out).contains("exactly as defined"),
+        "{}",
+        stderr(&out)
+    );
+    let desc = describe(&ctx, &table.name).await.unwrap().unwrap();
+    assert!(desc
+        .global_secondary_indexes()
+        .iter()
+        .all(|g| g.index_status().map(|s| s.as_str()) == Some("ACTIVE")));
+    assert_eq!(desc.deletion_protection_enabled(), Some(true));
+}
