@@ -33,9 +33,10 @@ setup: up build
     cargo run -q --bin summary -- local
     cargo run -q --bin check -- local
 
-# Bring the stack up and run every test (unit and integration)
+# Bring the stack up and run every test (unit and integration). Most tests wait on a server or a
+# budget, not the CPU, so they run six at a time (CRUDDUR_OPS_TEST_THREADS changes it).
 test: up
-    cargo test --lib --test integration
+    cargo test --lib --test integration -- --test-threads "${CRUDDUR_OPS_TEST_THREADS:-6}"
 
 # Benchmarks against what users run today (README "Performance"); e.g. `just bench --only scan-50k`
 bench *ARGS:
@@ -51,7 +52,7 @@ lint-scripts:
 ci: lint-scripts up
     cargo fmt --all -- --check
     cargo clippy --all-targets --all-features -- -D warnings
-    cargo test --lib --test integration
+    cargo test --lib --test integration -- --test-threads "${CRUDDUR_OPS_TEST_THREADS:-6}"
 
 # Install every tool (`dist` build) into $CARGO_INSTALL_ROOT/bin (default ~/.cargo/bin), completions and man pages into ../share
 install:
