@@ -1,6 +1,13 @@
-//! Faults survived: each test starts its own DynamoDB Local or PostgreSQL ([`crate::servers`]),
-//! kills or pauses it while a tool works, and checks that the tool fails clearly (or finishes)
-//! within a bound and that the data ends complete: never a silent partial result.
+//! Faults survived: each test starts its own DynamoDB Local, moto or PostgreSQL
+//! ([`crate::servers`]), kills or pauses it while a tool works, and checks that the tool fails
+//! clearly (or finishes) and that the data ends complete: never a silent partial result.
+//!
+//! No test relies on the clock to know where the tool is. A fault lands at a point the test
+//! observes: the server is paused (every thread stopped, [`Server::pause`]) and then the tool is
+//! seen waiting on it, with a request sent and no byte of answer ([`unanswered`]). From there the
+//! tool cannot finish without the server, so a kill must make it fail and a resume must let it
+//! finish, after the resume. [`pause_at_request`] walks a tool through its requests one at a
+//! time, so that kills land at many distinct points of its work, in order, on any machine.
 
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -9,26 +16,59 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use cruddur_ops::config::{Config, Target};
+use cruddur_ops::config::{Config, Target, DEFAULT_TIMEOUT};
 use cruddur_ops::context::Context;
 
 use crate::common::*;
-use crate::servers::Server;
+use crate::servers::{freeze, poll_until, thaw, unanswered, wait_until, Server, Unanswered};
 
 const NOW: &str = "2026-11-22T10:00:00+00:00";
 const TABLE: &str = "fault-messages";
 
+/// How long a paused server stays paused once the tool is seen waiting on it: a tenth of the
+/// tool's own per-request timeout, so the pause is far longer than any request takes here
+/// (milliseconds on loopback) and far inside the timeout, which the tool must wait out. Nothing
+/// is inferred from this span: the tests assert what the tool did before and after it.
+const STALL: Duration = Duration::from_secs(DEFAULT_TIMEOUT.as_secs() / 10);
+
+/// How long to wait, once the server is paused, for the tool to show a request it waits on.
+/// A tool that is working (formatting a page, say) sends its next request within this; a tool
+/// that was paused in the middle of receiving an answer waits for the rest, which a stopped
+/// server never sends: after this the server is resumed and the catch tried again. Only speed
+/// depends on it, never what a test proves.
+const CATCH_WAIT: Duration = Duration::from_secs(2);
+
+/// The most a tool's run may take here, however loaded the machine (a bound for failing
+/// clearly, never a wait).
+const BOUND: Duration = Duration::from_secs(90);
+
+/// Messages the DynamoDB fault tests seed: 80 BatchWriteItem calls, many more than are ever in
+/// flight at once, so the seed is surely mid-way while it has written anything but all of them.
+const SEED_MESSAGES: u64 = 2_000;
+
+/// Large items added to a table so that a scan of it takes many pages (DynamoDB ends a page at
+/// 1 MB): [`FILLER_ITEMS`] of [`FILLER_BYTES`] make about a dozen, several times what a scan
+/// holds at once (the page it writes, one waiting, one being read).
+const FILLER_ITEMS: usize = 60;
+const FILLER_BYTES: usize = 200_000;
+
 /// A toolkit binary on the private DynamoDB Local `ddb`, with `db` for its users.
 fn on(ddb: &Server, db: &TestDb, name: &str) -> Command {
+    let mut cmd = on_table(ddb, name);
+    cmd.env("CONNECTION_URL", &db.url);
+    cmd
+}
+
+/// A toolkit binary on the private DynamoDB Local `ddb` (no PostgreSQL).
+fn on_table(ddb: &Server, name: &str) -> Command {
     let mut cmd = bin(name);
     cmd.env("AWS_ENDPOINT_URL_DYNAMODB", ddb.url(""))
-        .env("CONNECTION_URL", &db.url)
         .args(["--table", TABLE]);
     cmd
 }
 
 /// A tool running in the background. Its stdout and stderr are read as they come (a tool that
-/// writes more than a pipe holds, such as a scan of 20,000 items, would otherwise block on its
+/// writes more than a pipe holds, such as a scan of many items, would otherwise block on its
 /// own output and look hung); it is killed when the guard goes.
 struct Running {
     child: Child,
@@ -75,27 +115,44 @@ impl Running {
         self.child.try_wait().expect("wait").is_none()
     }
 
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What it wrote on stderr so far.
     fn stderr_text(&self) -> String {
         String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
     }
 
-    /// Waits until stderr holds `needle`, at most `bound`.
-    fn wait_for_stderr(&mut self, needle: &str, bound: Duration) {
+    /// Whether it has written a whole line on stdout yet.
+    fn has_written_a_line(&self) -> bool {
+        self.stdout.lock().unwrap().contains(&b'\n')
+    }
+
+    /// Waits until `cond` holds, failing if the tool ends first or `BOUND` passes.
+    #[track_caller]
+    fn wait_while_running(&mut self, what: &str, mut cond: impl FnMut(&Running) -> bool) {
         let started = Instant::now();
-        while !self.stderr_text().contains(needle) {
+        while !cond(self) {
             assert!(
                 self.is_running(),
-                "the tool ended before printing {needle:?}; stderr:\n{}",
+                "the tool ended before {what}; stderr:\n{}",
                 self.stderr_text()
             );
             assert!(
-                started.elapsed() < bound,
-                "no {needle:?} on stderr in {bound:?}; stderr:\n{}",
+                started.elapsed() < BOUND,
+                "not {what} in {BOUND:?}; stderr:\n{}",
                 self.stderr_text()
             );
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(5));
         }
+    }
+
+    /// Waits until stderr holds `needle`.
+    fn wait_for_stderr(&mut self, needle: &str) {
+        self.wait_while_running(&format!("printing {needle:?}"), |r| {
+            r.stderr_text().contains(needle)
+        });
     }
 
     /// CPU time (user + system) the process has used so far, from /proc.
@@ -148,8 +205,80 @@ fn finish_within(mut running: Running, bound: Duration, what: &str) -> Output {
                 stderr(&out)
             );
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Walks `tool` through its requests to `server`, one at a time: pauses the server, waits until
+/// the tool is seen waiting on it with a request it had not sent at the previous step (requests
+/// are told apart by connection and bytes sent), and, to go on, freezes the tool, lets the server
+/// answer, pauses the server again and thaws the tool, which can then send only its next
+/// request. Returns at step `steps` with the server paused and the tool waiting on it (true), or
+/// with the server running once the tool has ended before that step (false).
+fn pause_at_request(server: &Server, tool: &mut Running, steps: usize) -> bool {
+    let started = Instant::now();
+    let pid = tool.pid();
+    let mut before: BTreeSet<Unanswered> = BTreeSet::new();
+    let mut step = 0;
+    server.pause();
+    loop {
+        assert!(
+            started.elapsed() < BOUND,
+            "could not catch the tool at its request {} in {BOUND:?}; stderr:\n{}",
+            step + 1,
+            tool.stderr_text()
+        );
+        let mut waits = BTreeSet::new();
+        let caught = poll_until(CATCH_WAIT, || {
+            waits = unanswered(pid, server.port);
+            waits.iter().any(|w| !before.contains(w)) || !tool.is_running()
+        });
+        if !tool.is_running() {
+            server.resume();
+            return false;
+        }
+        if caught {
+            step += 1;
+            if step == steps {
+                return true;
+            }
+            before = waits;
+        }
+        freeze(pid);
+        server.resume();
+        wait_until(BOUND, "the server to answer the frozen tool", || {
+            unanswered(pid, server.port).is_empty()
+        });
+        server.pause();
+        thaw(pid);
+    }
+}
+
+/// Pauses `server` once `tool` is seen waiting on it: the tool is then surely mid-way, unable to
+/// finish until the server answers. Fails when the tool ends first.
+#[track_caller]
+fn pause_while_waited_on(server: &Server, tool: &mut Running) {
+    assert!(
+        pause_at_request(server, tool, 1),
+        "the tool ended before it could be caught waiting on the server; stderr:\n{}",
+        tool.stderr_text()
+    );
+}
+
+/// Holds the paused `server` for [`STALL`] and resumes it, checking that `tool` waited all along
+/// on the very requests it was caught on: it neither gave up, nor retried, nor ended.
+fn stall_then_resume(server: &Server, tool: &mut Running) {
+    let caught = unanswered(tool.pid(), server.port);
+    std::thread::sleep(STALL);
+    let now = unanswered(tool.pid(), server.port);
+    assert!(
+        !caught.is_empty() && caught.is_subset(&now),
+        "the tool still waits on the requests it was caught on ({caught:?}, now {now:?}); \
+         stderr:\n{}",
+        tool.stderr_text()
+    );
+    assert!(tool.is_running(), "the tool waits for the paused server");
+    server.resume();
 }
 
 async fn context(ddb: &Server) -> Context {
@@ -188,69 +317,98 @@ fn count(ddb: &Server) -> u64 {
     })
 }
 
-/// Waits until the table holds some messages (the writer is under way: the seed's lock item alone
-/// does not count).
-fn wait_for_items(ddb: &Server, child: &mut Running) {
-    let started = Instant::now();
-    while count(ddb) < 100 {
-        assert!(child.is_running(), "the tool ended before writing anything");
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "nothing written in 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// Adds [`FILLER_ITEMS`] large items (`pk = FILL#i`) to the table.
+fn fill(ddb: &Server) {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    use cruddur_ops::ddb::item::s;
+    block_on(async {
+        let ctx = context(ddb).await;
+        let payload = "x".repeat(FILLER_BYTES);
+        let mut requests: Vec<WriteRequest> = (0..FILLER_ITEMS)
+            .map(|i| {
+                let put = PutRequest::builder()
+                    .item("pk", s(format!("FILL#{i}")))
+                    .item("sk", s("filler"))
+                    .item("payload", s(&payload))
+                    .build()
+                    .expect("a put request");
+                WriteRequest::builder().put_request(put).build()
+            })
+            .collect();
+        while !requests.is_empty() {
+            let batch: Vec<WriteRequest> = requests.drain(..requests.len().min(25)).collect();
+            let out = ctx
+                .dynamodb()
+                .batch_write_item()
+                .request_items(TABLE, batch)
+                .send()
+                .await
+                .expect("write the filler items");
+            if let Some(left) = out.unprocessed_items.and_then(|mut m| m.remove(TABLE)) {
+                requests.extend(left);
+            }
+        }
+    })
 }
 
+/// Waits until the seed `tool` has written a message: the table holds more than the seed's lock
+/// item and `base` items from before.
+fn wait_for_a_message(ddb: &Server, tool: &mut Running, base: u64) {
+    tool.wait_while_running("writing a message", |_| count(ddb) > base + 1);
+}
+
+/// A seed of [`SEED_MESSAGES`] messages on `ddb`.
+fn seed(ddb: &Server, db: &TestDb) -> Command {
+    let mut cmd = on(ddb, db, "seed");
+    cmd.args(["--messages", &SEED_MESSAGES.to_string(), "--now", NOW]);
+    cmd
+}
+
+/// Killed while the seed waits on DynamoDB, mid-way through its writes: the seed fails, naming
+/// the endpoint and how far it got, and a second run completes the table (every message and both
+/// conversation rows, nothing twice).
 #[test]
 fn dynamodb_killed_during_a_seed_fails_clearly_and_a_rerun_completes() {
     let mut ddb = Server::dynamodb();
     let db = block_on(TestDb::seeded());
-    let seed = |ddb: &Server| {
-        let mut cmd = on(ddb, &db, "seed");
-        cmd.args(["--messages", "20000", "--now", NOW]);
-        cmd
-    };
     ok(run(&mut on(&ddb, &db, "schema-load")));
-    let mut child = spawn(&mut seed(&ddb));
-    wait_for_items(&ddb, &mut child);
+    let mut child = spawn(&mut seed(&ddb, &db));
+    wait_for_a_message(&ddb, &mut child, 0);
+    pause_while_waited_on(&ddb, &mut child);
     ddb.kill();
-    let out = finish_within(child, Duration::from_secs(30), "seed after the kill");
+    let out = finish_within(child, BOUND, "seed after the kill");
     let err = fails(out);
     assert!(err.contains(&ddb.url("")), "names the endpoint: {err}");
     assert!(err.contains("written before the error"), "how far: {err}");
 
     ddb.restart();
     ok(run(&mut on(&ddb, &db, "schema-load")));
-    ok(run(&mut seed(&ddb)));
-    assert_eq!(count(&ddb), 20_002);
+    ok(run(&mut seed(&ddb, &db)));
+    assert_eq!(count(&ddb), SEED_MESSAGES + 2);
 }
 
+/// DynamoDB paused while a seed waits on it mid-way, then while a scan waits on it mid-way (it
+/// has written items and has pages to go): each waits the pause out on the request it was caught
+/// on and, after the resume, finishes complete: every item written, and scanned exactly once.
 #[test]
 fn dynamodb_paused_during_a_seed_and_a_scan_both_finish_complete() {
     let ddb = Server::dynamodb();
     let db = block_on(TestDb::seeded());
     ok(run(&mut on(&ddb, &db, "schema-load")));
-    let mut child = spawn(on(&ddb, &db, "seed").args(["--messages", "20000", "--now", NOW]));
-    wait_for_items(&ddb, &mut child);
-    ddb.pause();
-    std::thread::sleep(Duration::from_secs(10));
-    assert!(child.is_running(), "the seed waited");
-    ddb.resume();
-    ok(finish_within(child, Duration::from_secs(300), "seed"));
-    assert_eq!(count(&ddb), 20_002);
+    let mut child = spawn(&mut seed(&ddb, &db));
+    wait_for_a_message(&ddb, &mut child, 0);
+    pause_while_waited_on(&ddb, &mut child);
+    stall_then_resume(&ddb, &mut child);
+    ok(finish_within(child, BOUND, "seed"));
+    assert_eq!(count(&ddb), SEED_MESSAGES + 2);
 
-    let mut scan = spawn(on(&ddb, &db, "scan").args(["--output", "jsonl"]));
-    std::thread::sleep(Duration::from_millis(200));
-    ddb.pause();
-    std::thread::sleep(Duration::from_secs(10));
-    let paused_mid_scan = scan.is_running();
-    ddb.resume();
-    let out = ok(finish_within(scan, Duration::from_secs(120), "scan"));
-    assert!(
-        paused_mid_scan,
-        "the scan was still running during the pause"
-    );
+    fill(&ddb);
+    let total = SEED_MESSAGES + 2 + FILLER_ITEMS as u64;
+    let mut scan = spawn(on_table(&ddb, "scan").args(["--output", "jsonl"]));
+    scan.wait_while_running("writing an item", Running::has_written_a_line);
+    pause_while_waited_on(&ddb, &mut scan);
+    stall_then_resume(&ddb, &mut scan);
+    let out = ok(finish_within(scan, BOUND, "scan"));
     let keys: Vec<String> = stdout(&out)
         .lines()
         .map(|l| {
@@ -259,32 +417,29 @@ fn dynamodb_paused_during_a_seed_and_a_scan_both_finish_complete() {
         })
         .collect();
     let unique: BTreeSet<&String> = keys.iter().collect();
-    assert_eq!(keys.len(), 20_002, "every item");
-    assert_eq!(unique.len(), 20_002, "each exactly once");
+    assert_eq!(keys.len() as u64, total, "every item");
+    assert_eq!(unique.len() as u64, total, "each exactly once");
 }
 
+/// DynamoDB killed while a scan waits on it mid-way, after it has printed items: the scan exits
+/// with an error naming the service and its endpoint; what it printed is never passed off as a
+/// whole table.
 #[test]
 fn dynamodb_killed_during_a_scan_is_an_error_never_a_partial_success() {
     let mut ddb = Server::dynamodb();
-    let db = block_on(TestDb::seeded());
-    ok(run(&mut on(&ddb, &db, "schema-load")));
-    ok(run(on(&ddb, &db, "seed").args([
-        "--messages",
-        "3000",
-        "--now",
-        NOW,
-    ])));
-    let mut scan = spawn(on(&ddb, &db, "scan").args(["--output", "jsonl"]));
-    // Paused first, so the kill lands while the scan is surely in flight.
-    std::thread::sleep(Duration::from_millis(100));
-    ddb.pause();
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(scan.is_running(), "the scan is in flight");
+    ok(run(&mut on_table(&ddb, "schema-load")));
+    fill(&ddb);
+    let mut scan = spawn(on_table(&ddb, "scan").args(["--output", "jsonl"]));
+    scan.wait_while_running("writing an item", Running::has_written_a_line);
+    pause_while_waited_on(&ddb, &mut scan);
     ddb.kill();
-    let out = finish_within(scan, Duration::from_secs(30), "scan after the kill");
+    let out = finish_within(scan, BOUND, "scan after the kill");
+    let printed = stdout(&out).lines().count();
     let err = fails(out);
-    // The error names the service and its endpoint, and no partial result reached stdout as
-    // a success: the exit code says failure.
+    assert!(
+        printed > 0 && printed < FILLER_ITEMS,
+        "part of the table was printed: {printed} items"
+    );
     assert!(
         err.contains("DynamoDB") && err.contains(&ddb.url("")),
         "{err}"
@@ -321,56 +476,75 @@ fn databases(pg: &Server) -> Vec<String> {
     })
 }
 
+/// Every how many requests to PostgreSQL a kill sweep kills the tool (1: at every one).
+const SWEEP_STRIDE: usize = 2;
+
+/// PostgreSQL killed while db-setup waits on it, at one request after another (from connecting
+/// to the commit): the database is whole every time, the old one or the new one. Paused while it
+/// waits: db-setup waits and finishes. Killed while a database is first created under its
+/// staging name: the next run removes the staging database and creates it.
 #[test]
 fn postgres_killed_or_paused_during_db_setup_leaves_the_database_whole() {
     let mut pg = Server::postgres();
     let url = pg.url("cruddur");
-    let setup = || {
+    let setup = |url: &str| {
         let mut cmd = bin("db-setup");
-        cmd.arg("local").env("CONNECTION_URL", &url);
+        cmd.arg("local").env("CONNECTION_URL", url);
         cmd
     };
-    ok(run(&mut setup()));
+    ok(run(&mut setup(&url)));
     let complete = users(&url).expect("the first setup");
     assert!(complete >= 2);
 
-    for delay_ms in [0u64, 20, 60, 120, 250, 500] {
-        let child = spawn(&mut setup());
-        std::thread::sleep(Duration::from_millis(delay_ms));
+    let mut kills = 0;
+    for step in (1..).step_by(SWEEP_STRIDE) {
+        let mut child = spawn(&mut setup(&url));
+        if !pause_at_request(&pg, &mut child, step) {
+            ok(child.output());
+            break;
+        }
         pg.kill();
-        let _ = finish_within(child, Duration::from_secs(30), "db-setup after the kill");
+        let out = finish_within(child, BOUND, "db-setup after the kill");
+        fails(out);
         pg.restart();
         assert_eq!(
             users(&url),
             Ok(complete),
-            "cruddur whole after a kill at {delay_ms} ms"
+            "cruddur whole after a kill at request {step}"
         );
+        kills += 1;
     }
+    assert!(kills >= 4, "killed at {kills} points only");
 
-    // Paused: db-setup waits and finishes.
-    let child = spawn(&mut setup());
-    std::thread::sleep(Duration::from_millis(50));
-    pg.pause();
-    std::thread::sleep(Duration::from_secs(3));
-    pg.resume();
-    ok(finish_within(
-        child,
-        Duration::from_secs(60),
-        "db-setup after the pause",
-    ));
+    // Paused while it waits (past connecting): db-setup waits and finishes.
+    let mut child = spawn(&mut setup(&url));
+    assert!(pause_at_request(&pg, &mut child, 4), "db-setup ended early");
+    stall_then_resume(&pg, &mut child);
+    ok(finish_within(child, BOUND, "db-setup after the pause"));
     assert_eq!(users(&url), Ok(complete));
 
-    // A database killed while being created the first time: the next run removes the staging
-    // database and creates it.
+    // A database killed while being created the first time, at one request after another until a
+    // kill leaves its staging database: the next run removes it and creates the database.
     let fresh = pg.url("fresh");
-    let child = spawn(bin("db-setup").arg("local").env("CONNECTION_URL", &fresh));
-    std::thread::sleep(Duration::from_millis(150));
-    pg.kill();
-    let _ = finish_within(child, Duration::from_secs(30), "db-setup after the kill");
-    pg.restart();
-    ok(run(bin("db-setup")
-        .arg("local")
-        .env("CONNECTION_URL", &fresh)));
+    let staging = "fresh__rebuild".to_string();
+    let mut step = 1;
+    loop {
+        let mut child = spawn(&mut setup(&fresh));
+        assert!(
+            pause_at_request(&pg, &mut child, step),
+            "db-setup created the database before a kill left its staging database"
+        );
+        pg.kill();
+        fails(finish_within(child, BOUND, "db-setup after the kill"));
+        pg.restart();
+        let dbs = databases(&pg);
+        assert!(!dbs.contains(&"fresh".to_string()), "{dbs:?}");
+        if dbs.contains(&staging) {
+            break;
+        }
+        step += 1;
+    }
+    ok(run(&mut setup(&fresh)));
     assert_eq!(users(&fresh), Ok(complete));
     let dbs = databases(&pg);
     assert!(
@@ -418,10 +592,14 @@ fn conversation_messages(ddb: &Server, user: uuid::Uuid, group: &str) -> Vec<Str
 /// A follower on the private DynamoDB Local, once it reports following the stream.
 fn follower(ddb: &Server, db: &TestDb) -> Running {
     let mut running = spawn(on(ddb, db, "messaging-stream").arg("--follow"));
-    running.wait_for_stderr("following ", Duration::from_secs(60));
+    running.wait_for_stderr("following ");
     running
 }
 
+/// DynamoDB restarted (in memory: the new server has neither the table nor its stream) under a
+/// running follower, then under a follower stopped across the restart (so that its next request
+/// reaches the new, empty server): each exits with a short error naming the endpoint and the
+/// stream.
 #[test]
 fn follower_exits_clearly_when_dynamodb_restarts_and_loses_the_stream() {
     let mut ddb = Server::dynamodb();
@@ -430,11 +608,7 @@ fn follower_exits_clearly_when_dynamodb_restarts_and_loses_the_stream() {
     let first = follower(&ddb, &db);
     // In memory: the restarted server has neither the table nor its stream.
     ddb.restart();
-    let out = finish_within(
-        first,
-        Duration::from_secs(30),
-        "the follower after the restart",
-    );
+    let out = finish_within(first, BOUND, "the follower after the restart");
     let err = fails(out);
     eprintln!("the follower after the restart: {err}");
     assert!(err.contains(&ddb.url("")), "names the endpoint: {err}");
@@ -447,13 +621,12 @@ fn follower_exits_clearly_when_dynamodb_restarts_and_loses_the_stream() {
     let second = follower(&ddb, &db);
     let pid = second.child.id().to_string();
     ok(run(Command::new("kill").args(["-STOP", &pid])));
+    wait_until(BOUND, "the follower to stop", || {
+        crate::servers::stopped(second.pid())
+    });
     ddb.restart();
     ok(run(Command::new("kill").args(["-CONT", &pid])));
-    let out = finish_within(
-        second,
-        Duration::from_secs(30),
-        "the follower on the new server",
-    );
+    let out = finish_within(second, BOUND, "the follower on the new server");
     let err = fails(out);
     eprintln!("the follower on the restarted server: {err}");
     assert!(err.contains(&ddb.url("")), "names the endpoint: {err}");
@@ -461,6 +634,9 @@ fn follower_exits_clearly_when_dynamodb_restarts_and_loses_the_stream() {
     assert!(err.lines().count() < 20, "no flood of messages: {err}");
 }
 
+/// DynamoDB paused while the follower waits on it: the follower waits on the very request it was
+/// caught on for the whole pause (no retries, no busy loop, no flood of messages), and after the
+/// resume it goes on: it applies a message sent then.
 #[test]
 fn follower_waits_out_a_paused_dynamodb_without_spinning_and_goes_on() {
     let ddb = Server::dynamodb();
@@ -485,54 +661,33 @@ fn follower_waits_out_a_paused_dynamodb_without_spinning_and_goes_on() {
         .expect("a group")
         .to_string();
 
-    ddb.pause();
+    pause_while_waited_on(&ddb, &mut follower);
     let cpu = follower.cpu_time();
     let lines = follower.stderr_text().lines().count();
-    std::thread::sleep(Duration::from_secs(10));
+    stall_then_resume(&ddb, &mut follower);
     let used = follower.cpu_time().saturating_sub(cpu);
     let printed = follower.stderr_text().lines().count() - lines;
-    ddb.resume();
-    // Waiting on the stopped server is not a busy loop, nor a flood of messages.
-    assert!(
-        used < Duration::from_secs(2),
-        "{used:?} of CPU in a 10 s pause"
-    );
-    assert!(printed < 10, "{printed} lines in a 10 s pause");
+    // Waiting on the stopped server is not a busy loop (a quarter of one core at most: a loop
+    // that polls takes all of it), nor a flood of messages.
+    assert!(used < STALL / 4, "{used:?} of CPU in a {STALL:?} pause");
+    assert!(printed < 10, "{printed} lines in a {STALL:?} pause");
 
     send(
         &ddb,
         &db,
         &["--from", "bayko", "--group", &group, "after the pause"],
     );
-    let started = Instant::now();
-    loop {
-        if !follower.is_running() {
-            // Allowed: a clear failure naming the endpoint.
-            let err = fails(follower.output());
-            assert!(err.contains(&ddb.url("")), "names the endpoint: {err}");
-            eprintln!("the follower stopped clearly after the pause: {err}");
-            return;
-        }
-        let moved = [everly, bayko]
+    follower.wait_while_running("applying the message sent after the pause", |_| {
+        [everly, bayko]
             .iter()
-            .all(|u| conversation_messages(&ddb, *u, &group) == ["after the pause"]);
-        if moved {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the follower neither applied the message sent after the pause nor stopped \
-             within 30 s; stderr:\n{}",
-            follower.stderr_text()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+            .all(|u| conversation_messages(&ddb, *u, &group) == ["after the pause"])
+    });
 }
 
 // ---- update-cognito-user-ids while PostgreSQL or Cognito fails ----
 
-/// How many users the Cognito-side fault tests sync.
-const SYNC_USERS: usize = 2_000;
+/// How many users the Cognito-side fault tests sync: several ListUsers pages (60 users each).
+const SYNC_USERS: usize = 300;
 
 fn fault_users(count: usize) -> Vec<cruddur_ops::cognito::NewUser> {
     (1..=count)
@@ -572,13 +727,10 @@ fn synced(url: &str) -> i64 {
 
 const UNSYNC: &str = "UPDATE users SET cognito_user_id = 'MOCK'";
 
-/// Runs `cmd` once to completion and returns how long it took.
-fn timed(cmd: &mut Command) -> Duration {
-    let started = Instant::now();
-    ok(run(cmd));
-    started.elapsed()
-}
-
+/// PostgreSQL killed while the sync waits on it, at one request after another (from connecting
+/// to the commit): the sync fails naming PostgreSQL, and the users are all synced (a commit the
+/// server applied before it died) or none. Paused while it waits: it waits and completes.
+/// Paused for longer than the timeout: it gives up within its bound, says so, and writes nothing.
 #[test]
 fn postgres_killed_or_paused_during_a_user_sync_keeps_all_or_nothing() {
     let mut pg = Server::postgres();
@@ -599,7 +751,7 @@ fn postgres_killed_or_paused_during_a_user_sync_keeps_all_or_nothing() {
              FROM generate_series(1, {SYNC_USERS}) AS i"
         ),
     );
-    // The test's own pool on the shared moto, created concurrently (moto is slow at this).
+    // The test's own pool on the shared moto.
     let ctx = block_on(clean_local_context());
     let mut pool = TestPool::named();
     pool.id = block_on(cruddur_ops::ops::cognito_setup::setup_local_pool(
@@ -616,62 +768,41 @@ fn postgres_killed_or_paused_during_a_user_sync_keeps_all_or_nothing() {
         cmd
     };
     let all = SYNC_USERS as i64;
-    let whole = |synced: i64, when: &str| {
-        assert!(
-            synced == 0 || synced == all,
-            "{when}: {synced} of {all} users synced: a partial sync"
-        );
-    };
-    let took = timed(sync().arg("--dry-run"));
-    assert_eq!(synced(&url), 0, "a dry run writes nothing");
+    assert_eq!(synced(&url), 0);
 
-    // Killed at several points: while Cognito is listed, around the transaction, after it.
-    for fraction in [0.5, 0.9, 1.0, 1.1, 1.3] {
-        let delay = took.mul_f64(fraction);
-        let running = spawn(&mut sync());
-        std::thread::sleep(delay);
+    let mut kills = 0;
+    for step in (1..).step_by(SWEEP_STRIDE) {
+        let mut running = spawn(&mut sync());
+        if !pause_at_request(&pg, &mut running, step) {
+            ok(running.output());
+            assert_eq!(synced(&url), all, "a sync that succeeded wrote everything");
+            execute(&url, UNSYNC);
+            break;
+        }
         pg.kill();
-        let out = finish_within(running, Duration::from_secs(30), "the sync after the kill");
+        let out = finish_within(running, BOUND, "the sync after the kill");
         pg.restart();
         let now = synced(&url);
-        eprintln!(
-            "sync killed after {delay:?}: exit {:?}, {now} of {all} synced",
-            out.status.code()
+        eprintln!("sync killed at its request {step}: {now} of {all} synced");
+        let err = fails(out);
+        assert!(err.contains("PostgreSQL"), "{err}");
+        assert!(
+            now == 0 || now == all,
+            "killed at its request {step}: {now} of {all} users synced: a partial sync"
         );
-        whole(now, &format!("killed after {delay:?}"));
-        if out.status.success() {
-            assert_eq!(now, all, "a sync that succeeded wrote everything");
-        } else {
-            let err = stderr(&out);
-            assert!(err.contains("PostgreSQL") || err.contains("users"), "{err}");
-        }
         execute(&url, UNSYNC);
+        kills += 1;
     }
+    assert!(kills >= 3, "killed at {kills} points only");
 
-    // Stopped before the sync reaches it, so the sync surely waits on it; then killed: the
-    // sync fails and nothing is written.
-    pg.pause();
+    // Paused while it waits (past connecting): the sync waits and completes.
     let mut running = spawn(&mut sync());
-    std::thread::sleep(took + Duration::from_secs(2));
-    assert!(running.is_running(), "the sync waits on the paused server");
-    pg.kill();
-    let out = finish_within(running, Duration::from_secs(30), "the sync after the kill");
-    pg.restart();
-    fails(out);
-    assert_eq!(synced(&url), 0, "the killed sync left nothing");
-    execute(&url, UNSYNC);
-
-    // Paused for less than the timeout: the sync waits and completes.
-    let running = spawn(&mut sync());
-    std::thread::sleep(took.mul_f64(0.9));
-    pg.pause();
-    std::thread::sleep(Duration::from_secs(3));
-    pg.resume();
-    ok(finish_within(
-        running,
-        Duration::from_secs(60),
-        "the sync after the pause",
-    ));
+    assert!(
+        pause_at_request(&pg, &mut running, 4),
+        "the sync ended early"
+    );
+    stall_then_resume(&pg, &mut running);
+    ok(finish_within(running, BOUND, "the sync after the pause"));
     assert_eq!(synced(&url), all);
     execute(&url, UNSYNC);
 
@@ -679,13 +810,16 @@ fn postgres_killed_or_paused_during_a_user_sync_keeps_all_or_nothing() {
     // its bound, says so, and writes nothing.
     pg.pause();
     let running = spawn(sync().env("CRUDDUR_OPS_TIMEOUT_SECS", "3"));
-    let out = finish_within(running, Duration::from_secs(30), "the sync while paused");
+    let out = finish_within(running, BOUND, "the sync while paused");
     pg.resume();
     let err = fails(out);
     assert!(err.contains("within 3 s"), "{err}");
     assert_eq!(synced(&url), 0, "the sync that gave up wrote nothing");
 }
 
+/// Cognito killed while the sync waits on its third request (the listing is mid-way: there are
+/// six ListUsers pages): the sync fails naming Cognito and its endpoint, and nothing is written
+/// to PostgreSQL.
 #[test]
 fn cognito_killed_while_users_are_listed_writes_nothing() {
     let mut moto = Server::moto();
@@ -700,7 +834,7 @@ fn cognito_killed_while_users_are_listed_writes_nothing() {
         Context::new(config).await.expect("a context")
     });
     // The seed's handles (so a completed sync would write) and enough others for many pages.
-    let mut users = fault_users(1_000);
+    let mut users = fault_users(SYNC_USERS);
     for handle in [
         "everlygrandest",
         "bayko",
@@ -727,33 +861,15 @@ fn cognito_killed_while_users_are_listed_writes_nothing() {
             .args(["--user-pool-id", &pool_id]);
         cmd
     };
-    let took = timed(sync().arg("--dry-run"));
     assert_eq!(synced(&db.url), 0);
 
-    // Stop moto part-way through the listing; a sync still running a second later is waiting on
-    // a ListUsers page (the database part takes milliseconds). Try earlier until one is caught.
-    let mut delay = took / 2;
-    let out = loop {
-        let mut running = spawn(&mut sync());
-        std::thread::sleep(delay);
-        moto.pause();
-        std::thread::sleep(Duration::from_secs(1));
-        if running.is_running() {
-            moto.kill();
-            break finish_within(running, Duration::from_secs(30), "the sync after the kill");
-        }
-        moto.resume();
-        let _ = running.output();
-        execute(&db.url, UNSYNC);
-        assert!(
-            delay > Duration::ZERO,
-            "never caught the sync while it listed users"
-        );
-        delay /= 2;
-        if delay < Duration::from_millis(20) {
-            delay = Duration::ZERO;
-        }
-    };
+    let mut running = spawn(&mut sync());
+    assert!(
+        pause_at_request(&moto, &mut running, 3),
+        "the sync ended before its third request to Cognito"
+    );
+    moto.kill();
+    let out = finish_within(running, BOUND, "the sync after the kill");
     let err = fails(out);
     assert!(err.contains(&cognito), "names the Cognito endpoint: {err}");
     assert!(err.contains("Cognito"), "{err}");

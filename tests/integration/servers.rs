@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -291,30 +292,66 @@ impl Server {
         self.child.as_ref().expect("the server is running").id()
     }
 
-    /// SIGKILL to the server and every process of its group; waits until they are gone.
+    /// Every live process of the server: its own, those of its process group, and their
+    /// descendants (PostgreSQL's backends each lead a session of their own, outside the group).
+    fn processes(&self) -> Vec<u32> {
+        self.child
+            .as_ref()
+            .map_or_else(Vec::new, |c| family(c.id()))
+    }
+
+    /// SIGKILL to every process of the server; waits until none of them is left (so nothing
+    /// holds the port, a connection or the data directory) and the port refuses connections.
     pub fn kill(&mut self) {
+        if self.child.is_none() {
+            return;
+        }
+        // Stopped first, so that none forks, or outlives its parent and leaves the family,
+        // while they are listed.
+        self.pause();
+        let processes = self.processes();
+        signal_all(&processes, "KILL");
         if let Some(mut child) = self.child.take() {
-            signal(child.id(), "KILL", true);
             let _ = child.wait();
-            // The port is free once nothing of the group is left.
-            let started = Instant::now();
-            while TcpStream::connect(("127.0.0.1", self.port)).is_ok()
-                && started.elapsed() < Duration::from_secs(10)
-            {
-                std::thread::sleep(Duration::from_millis(50));
+        }
+        wait_until(READY, "the killed server's processes to be gone", || {
+            processes.iter().all(|&pid| gone(pid))
+        });
+        wait_until(READY, "the killed server's port to be free", || {
+            TcpStream::connect(("127.0.0.1", self.port)).is_err()
+        });
+    }
+
+    /// SIGSTOP to every process of the server: it holds its connections and answers nothing.
+    /// Returns once every thread of each is stopped.
+    pub fn pause(&self) {
+        // The parent first, so that it starts no new process while its children are stopped.
+        signal(self.pid(), "STOP", true);
+        wait_until(READY, "the server to stop", || stopped(self.pid()));
+        let processes = self.processes();
+        signal_all(&processes, "STOP");
+        let started = Instant::now();
+        while !processes.iter().all(|&pid| stopped(pid)) {
+            if started.elapsed() > READY {
+                let states: Vec<String> = processes
+                    .iter()
+                    .map(|pid| {
+                        std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default()
+                    })
+                    .collect();
+                panic!("the server's processes did not stop: {states:#?}");
             }
-            std::thread::sleep(Duration::from_millis(200));
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
-    /// SIGSTOP to the server's group: it holds its connections and answers nothing.
-    pub fn pause(&self) {
-        signal(self.pid(), "STOP", true);
-    }
-
-    /// SIGCONT to the server's group.
+    /// SIGCONT to every process of the server. Returns once no thread of them is stopped.
     pub fn resume(&self) {
-        signal(self.pid(), "CONT", true);
+        let processes = self.processes();
+        signal_all(&processes, "CONT");
+        wait_until(READY, "the server to run again", || {
+            processes.iter().all(|&pid| gone(pid) || !stopped(pid))
+        });
     }
 
     /// Starts the server again on the same port (and, for PostgreSQL, the same data).
@@ -322,6 +359,238 @@ impl Server {
         self.kill();
         self.start();
     }
+}
+
+/// Waits until `cond` holds, at most `bound`; panics naming `what` when it does not.
+#[track_caller]
+pub fn wait_until(bound: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    assert!(poll_until(bound, &mut cond), "waited {bound:?} for {what}");
+}
+
+/// Polls `cond` until it holds (true) or `bound` has passed (false).
+pub fn poll_until(bound: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + bound;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The fields of `/proc/PID/stat` after the command name (which may hold spaces): the state is
+/// `[0]`, the process group `[2]`. Empty when the process is gone.
+fn stat_fields(path: &Path) -> Vec<String> {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    rest.split_whitespace().map(str::to_string).collect()
+}
+
+/// The live (not zombie) processes that are `root`, in its process group, or descended from
+/// either.
+pub fn family(root: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    // (pid, parent, group) of every live process.
+    let all: Vec<(u32, u32, u32)> = entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let fields = stat_fields(&Path::new("/proc").join(pid.to_string()).join("stat"));
+            if fields.first().map(String::as_str) == Some("Z") {
+                return None;
+            }
+            let parent = fields.get(1)?.parse().ok()?;
+            let group = fields.get(2)?.parse().ok()?;
+            Some((pid, parent, group))
+        })
+        .collect();
+    let mut family: BTreeSet<u32> = all
+        .iter()
+        .filter(|&&(pid, _, group)| pid == root || group == root)
+        .map(|&(pid, _, _)| pid)
+        .collect();
+    loop {
+        let before = family.len();
+        for &(pid, parent, _) in &all {
+            if family.contains(&parent) {
+                family.insert(pid);
+            }
+        }
+        if family.len() == before {
+            return family.into_iter().collect();
+        }
+    }
+}
+
+/// Whether process `pid` is gone (or a zombie: it holds nothing any more).
+fn gone(pid: u32) -> bool {
+    let fields = stat_fields(&Path::new("/proc").join(pid.to_string()).join("stat"));
+    matches!(fields.first().map(String::as_str), None | Some("Z"))
+}
+
+/// `sig` to each of `pids` (one `kill` for all).
+fn signal_all(pids: &[u32], sig: &str) {
+    if pids.is_empty() {
+        return;
+    }
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg("--")
+        .args(pids.iter().map(u32::to_string))
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// SIGSTOP to process `pid`; returns once every thread of it is stopped.
+pub fn freeze(pid: u32) {
+    signal(pid, "STOP", false);
+    wait_until(READY, "the process to stop", || stopped(pid));
+}
+
+/// SIGCONT to process `pid`; returns once no thread of it is stopped (or it is gone).
+pub fn thaw(pid: u32) {
+    signal(pid, "CONT", false);
+    wait_until(READY, "the process to run again", || {
+        !stopped(pid) || !Path::new(&format!("/proc/{pid}")).exists()
+    });
+}
+
+/// Whether every thread of `pid` is stopped (state `T`), or the process is gone (or a zombie,
+/// which a stopped parent has not reaped yet).
+pub fn stopped(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return true;
+    };
+    tasks.filter_map(|t| t.ok()).all(|t| {
+        let state = stat_fields(&t.path().join("stat"));
+        matches!(
+            state.first().map(String::as_str),
+            None | Some("T") | Some("t") | Some("Z")
+        )
+    })
+}
+
+/// The socket inodes process `pid` holds open.
+fn socket_inodes(pid: u32) -> BTreeSet<u64> {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return BTreeSet::new();
+    };
+    fds.filter_map(|fd| {
+        let target = std::fs::read_link(fd.ok()?.path()).ok()?;
+        let target = target.to_str()?;
+        target
+            .strip_prefix("socket:[")?
+            .strip_suffix(']')?
+            .parse()
+            .ok()
+    })
+    .collect()
+}
+
+/// A request a process has sent and got no answer to, seen on its TCP connection: the socket's
+/// inode and how many bytes the process had sent on it (so each request reads differently).
+pub type Unanswered = (u64, u64);
+
+/// One TCP socket as `ss -tnie` shows it.
+struct Socket {
+    recv_q: u64,
+    local_port: u16,
+    peer_port: u16,
+    inode: u64,
+    info: String,
+}
+
+/// The established TCP sockets with `port` at either end, from `ss` (the kernel's TCP info).
+fn sockets(port: u16) -> Vec<Socket> {
+    let out = Command::new("ss")
+        .args(["-H", "-t", "-n", "-i", "-e", "state", "established"])
+        .arg(format!("( sport = :{port} or dport = :{port} )"))
+        .output()
+        .expect("ss (iproute2) runs");
+    assert!(out.status.success(), "ss failed: {out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let port_of = |addr: &str| addr.rsplit(':').next().and_then(|p| p.parse().ok());
+    // Each socket is a line (queues, addresses, `ino:`), then an indented line of TCP info.
+    let mut found: Vec<Socket> = Vec::new();
+    for line in text.lines() {
+        if line.starts_with(char::is_whitespace) {
+            if let Some(last) = found.last_mut() {
+                last.info.push_str(line);
+            }
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let (Some(recv_q), Some(local_port), Some(peer_port), Some(inode)) = (
+            words.first().and_then(|q| q.parse().ok()),
+            words.get(2).and_then(|a| port_of(a)),
+            words.get(3).and_then(|a| port_of(a)),
+            field(line, "ino:"),
+        ) else {
+            continue;
+        };
+        found.push(Socket {
+            recv_q,
+            local_port,
+            peer_port,
+            inode,
+            info: String::new(),
+        });
+    }
+    found
+}
+
+/// The requests process `pid` has sent to the server on 127.0.0.1:`port` and got no byte of
+/// answer to. A connection of the process counts when any of these holds:
+///
+/// - the server has not read all it sent (the server's end of the connection has bytes in its
+///   receive queue);
+/// - it sent data and never received any;
+/// - it sent data after the last data it received (the kernel's `lastsnd` < `lastrcv`).
+///
+/// Why that is sound: the clients here speak HTTP/1.1 or PostgreSQL's protocol, where what a
+/// client sends is a request (or part of one) that the server answers, and it sends its next
+/// request only once the answer is in. So bytes the server has not read, or sent after the last
+/// answer byte, are a request without an answer: the process cannot go on with it until the
+/// server answers. The last test reads two times the kernel keeps in the same clock ticks and
+/// reports as "this long ago" from the same instant, so a strictly shorter `lastsnd` is a later
+/// send; a request sent in the same tick as the last answer came reads as equal and is missed by
+/// that test (a miss, never a false catch) but is still caught by the first while the server
+/// has not read it.
+pub fn unanswered(pid: u32, port: u16) -> BTreeSet<Unanswered> {
+    let inodes = socket_inodes(pid);
+    if inodes.is_empty() {
+        return BTreeSet::new();
+    }
+    let all = sockets(port);
+    let unread_by_server = |client_port: u16| {
+        all.iter()
+            .any(|s| s.local_port == port && s.peer_port == client_port && s.recv_q > 0)
+    };
+    all.iter()
+        .filter(|s| s.peer_port == port && inodes.contains(&s.inode))
+        .filter(|s| {
+            // ss leaves out a field that is zero.
+            let sent = field(&s.info, "bytes_sent:").unwrap_or(0);
+            let received = field(&s.info, "bytes_received:").unwrap_or(0);
+            let last_sent = field(&s.info, "lastsnd:").unwrap_or(0);
+            let last_received = field(&s.info, "lastrcv:").unwrap_or(0);
+            unread_by_server(s.local_port)
+                || (sent > 0 && received == 0)
+                || last_sent < last_received
+        })
+        .map(|s| (s.inode, field(&s.info, "bytes_sent:").unwrap_or(0)))
+        .collect()
+}
+
+/// The number after `name` in a line of `ss` output.
+fn field(line: &str, name: &str) -> Option<u64> {
+    line.split_whitespace()
+        .find_map(|f| f.strip_prefix(name))
+        .and_then(|v| v.parse().ok())
 }
 
 fn as_pg_user(program: PathBuf) -> Command {
