@@ -3,7 +3,7 @@
 use clap::{ArgGroup, Parser};
 use uuid::Uuid;
 
-use crate::cli::args::{DryRun, OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{DryRun, OutputArgs, TableTargetArgs};
 use crate::cli::output::{self, Report};
 use crate::cli::{self};
 use crate::ops::send::{self, Destination, Sent};
@@ -27,10 +27,7 @@ pub struct Args {
     text: String,
 
     #[command(flatten)]
-    target: TargetArgs,
-
-    #[command(flatten)]
-    table: TableArgs,
+    table: TableTargetArgs,
 
     /// The sender's handle.
     #[arg(long, value_name = "HANDLE")]
@@ -82,7 +79,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         (None, Some(handle)) => Destination::NewGroupWith(handle),
         (None, None) => anyhow::bail!("give --group UUID or --to HANDLE"),
     };
-    let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
+    let ctx = args.table.connect().await?;
     let pg = pg::connect(&ctx.config).await?;
     if args.dry_run.dry_run {
         let sent = send::plan(&ctx, &pg, &args.from, &to, &args.text).await?;
