@@ -81,9 +81,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let ctx = args.table.connect().await?;
     let pg = pg::connect(&ctx.config).await?;
+    let sent = send::send(&ctx, &pg, &args.from, &to, &args.text, args.dry_run.dry_run).await?;
+    output::emit(&sent, args.output.format())?;
     if args.dry_run.dry_run {
-        let sent = send::plan(&ctx, &pg, &args.from, &to, &args.text).await?;
-        output::emit(&sent, args.output.format())?;
         let (m, table) = (&sent.message, ctx.table());
         eprintln!(
             "would write message {} of group {} at {} to table {}{}",
@@ -101,8 +101,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             }
         );
         args.dry_run.note();
-        return Ok(());
     }
-    let sent = send::send(&ctx, &pg, &args.from, &to, &args.text).await?;
-    output::emit(&sent, args.output.format())
+    Ok(())
 }
