@@ -281,18 +281,23 @@ fn local_connection_url(port: u16) -> String {
     format!("postgresql://postgres:password@localhost:{port}/cruddur")
 }
 
+/// An environment of `pairs` (name, value) for [`Config::resolve`] in tests.
+#[cfg(test)]
+pub(crate) fn test_env<'a>(
+    pairs: &'a [(&'a str, &'a str)],
+) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::config::test_env as env;
 
     #[test]
     fn local_defaults_never_use_real_aws() {

@@ -330,10 +330,9 @@ impl Context {
     /// A local-target configuration whose endpoints are a closed local port, and its SDK
     /// configuration: for contexts over clients that answer from `aws-smithy-mocks`.
     fn test_parts() -> (Config, SdkConfig) {
-        let config = Config::resolve(Target::Local, |name| {
-            (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:9".to_string())
-        })
-        .expect("a local configuration without port variables");
+        let env = crate::config::test_env(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")]);
+        let config = Config::resolve(Target::Local, env)
+            .expect("a local configuration without port variables");
         let sdk = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
@@ -348,6 +347,18 @@ impl Context {
         let (config, sdk) = Context::test_parts();
         let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
         let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
+        Context::from_parts(config, sdk, dynamodb, cognito, streams)
+    }
+
+    /// A local-target context whose DynamoDB and DynamoDB Streams clients are `dynamodb` and
+    /// `streams` (over `aws-smithy-mocks`); the Cognito client points at a closed local port and
+    /// is not meant to be called.
+    pub(crate) fn with_dynamodb_and_streams(
+        dynamodb: aws_sdk_dynamodb::Client,
+        streams: aws_sdk_dynamodbstreams::Client,
+    ) -> Context {
+        let (config, sdk) = Context::test_parts();
+        let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
         Context::from_parts(config, sdk, dynamodb, cognito, streams)
     }
 

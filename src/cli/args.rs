@@ -1,13 +1,17 @@
 //! The options every tool shares, as `#[derive(Args)]` structs flattened into each binary's
-//! arguments: the target, the table, the user pool, the output format and `--dry-run`.
+//! arguments: the target, the table, the user pool (and the groups of them that commands take
+//! together), the output format, `--dry-run`, the capacity budget and `--concurrency`.
 
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use clap::builder::TypedValueParser as _;
 use clap::Args;
 
 use crate::cli::output::Format;
 use crate::config::{Config, Target, LOCAL_USER_POOL_NAME, MAX_TIMEOUT_SECS};
+use crate::context::Context;
+use crate::ddb::batch;
 use crate::ddb::capacity::{self, CapacityFlags};
 
 /// The target, as the optional last positional word or as `--target`, and how long to wait for
@@ -79,6 +83,65 @@ impl Default for UserPoolArgs {
             user_pool_id: None,
             pool_name: LOCAL_USER_POOL_NAME.to_string(),
         }
+    }
+}
+
+/// The target and its messages table, for the commands that work on the table alone.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TableTargetArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub table: TableArgs,
+}
+
+impl TableTargetArgs {
+    /// The context for the chosen target and table.
+    pub async fn connect(&self) -> anyhow::Result<Context> {
+        crate::cli::connect(&self.target, &self.table, &UserPoolArgs::default()).await
+    }
+}
+
+/// The target and its user pool, for the commands that read the pool but not the table.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PoolTargetArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub pool: UserPoolArgs,
+}
+
+impl PoolTargetArgs {
+    /// The configuration for the chosen target and pool.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        crate::cli::config(&self.target, &TableArgs::default(), &self.pool)
+    }
+
+    /// The context for the chosen target and pool.
+    pub async fn connect(&self) -> anyhow::Result<Context> {
+        Context::new(self.config()?).await
+    }
+}
+
+/// The target, its messages table and its user pool, for the commands that read every store.
+#[derive(Args, Debug, Clone, Default)]
+pub struct StoresArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub table: TableArgs,
+
+    #[command(flatten)]
+    pub pool: UserPoolArgs,
+}
+
+impl StoresArgs {
+    /// The context for the chosen target, table and pool.
+    pub async fn connect(&self) -> anyhow::Result<Context> {
+        crate::cli::connect(&self.target, &self.table, &self.pool).await
     }
 }
 
@@ -208,6 +271,24 @@ impl CapacityArgs {
             stall_timeout: self
                 .stall_timeout
                 .map_or(capacity::DEFAULT_STALL_TIMEOUT, Duration::from_secs),
+        }
+    }
+}
+
+/// The `--concurrency` of the tools that write in batches (`seed`, `import`).
+#[derive(Args, Debug, Clone, Copy)]
+pub struct BatchWriteArgs {
+    /// BatchWriteItem requests (of 25 items) in flight, 1 to 64.
+    #[arg(long, value_name = "N", default_value_t = batch::DEFAULT_CONCURRENCY,
+          value_parser = clap::value_parser!(u16).range(1..=64).map(usize::from))]
+    pub concurrency: usize,
+}
+
+impl BatchWriteArgs {
+    /// The write options these flags choose.
+    pub fn options(&self) -> batch::WriteOptions {
+        batch::WriteOptions {
+            concurrency: self.concurrency,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! never cached.
 
 use anyhow::{bail, Context as _, Result};
+use aws_sdk_cognitoidentityprovider::operation::list_users::builders::ListUsersFluentBuilder;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserType};
 use serde::{Serialize, Serializer};
 
@@ -122,28 +123,47 @@ pub async fn list_users_with_progress(
     mut on_page: impl FnMut(usize),
 ) -> Result<UserListing> {
     let mut listing = UserListing::default();
-    // The paginator stops at a missing or empty PaginationToken, as moto sends on the last page.
-    let mut pages = ctx
-        .cognito()
-        .list_users()
-        .user_pool_id(pool_id)
-        .attributes_to_get(PREFERRED_USERNAME)
-        .attributes_to_get(SUB)
-        .limit(LIST_USERS_PAGE_SIZE)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.on(
-            &ctx.cognito_endpoint,
-            format_args!("listing the users of user pool {pool_id}"),
-        )?;
+    let ask_for = |request: ListUsersFluentBuilder| {
+        request
+            .attributes_to_get(PREFERRED_USERNAME)
+            .attributes_to_get(SUB)
+    };
+    for_each_page_of_users(ctx, pool_id, ask_for, "", |users| {
         listing.pages += 1;
         listing
             .users
-            .extend(page.users().iter().map(CognitoUser::from_sdk));
+            .extend(users.iter().map(CognitoUser::from_sdk));
         on_page(listing.users.len());
-    }
+    })
+    .await?;
     Ok(listing)
+}
+
+/// Reads every ListUsers page of `pool_id` (at most [`LIST_USERS_PAGE_SIZE`] users each),
+/// the request narrowed by `narrow`, handing each page's users to `on_page`. The SDK's paginator
+/// stops at a missing or empty PaginationToken, as moto sends on the last page. An error says
+/// `listing the users of user pool POOL_ID`, then `what`.
+async fn for_each_page_of_users(
+    ctx: &Context,
+    pool_id: &str,
+    narrow: impl FnOnce(ListUsersFluentBuilder) -> ListUsersFluentBuilder,
+    what: &str,
+    mut on_page: impl FnMut(&[UserType]),
+) -> Result<()> {
+    let request = ctx
+        .cognito()
+        .list_users()
+        .user_pool_id(pool_id)
+        .limit(LIST_USERS_PAGE_SIZE);
+    let mut pages = narrow(request).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.on(
+            &ctx.cognito_endpoint,
+            format_args!("listing the users of user pool {pool_id}{what}"),
+        )?;
+        on_page(page.users());
+    }
+    Ok(())
 }
 
 /// Cognito's estimate of how many users `pool_id` holds (for progress bars); `None` when it
@@ -204,22 +224,11 @@ pub async fn users_with_handle(
     handle: &str,
 ) -> Result<Vec<PoolUser>> {
     let filter = filter_for(PREFERRED_USERNAME, handle);
-    let shown = filter.as_deref().unwrap_or("no filter");
+    let what = format!(" ({})", filter.as_deref().unwrap_or("no filter"));
     let mut users = Vec::new();
-    let mut pages = ctx
-        .cognito()
-        .list_users()
-        .user_pool_id(pool_id)
-        .set_filter(filter.clone())
-        .limit(LIST_USERS_PAGE_SIZE)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.on(
-            &ctx.cognito_endpoint,
-            format_args!("listing the users of user pool {pool_id} ({shown})"),
-        )?;
-        users.extend(page.users().iter().map(|user| PoolUser {
+    let narrow = |request: ListUsersFluentBuilder| request.set_filter(filter.clone());
+    for_each_page_of_users(ctx, pool_id, narrow, &what, |page| {
+        users.extend(page.iter().map(|user| PoolUser {
             username: user.username().unwrap_or_default().to_string(),
             sub: attribute(user, SUB),
             handle: attribute(user, PREFERRED_USERNAME),
@@ -227,7 +236,8 @@ pub async fn users_with_handle(
             status: user.user_status().map(|s| s.as_str().to_string()),
             enabled: user.enabled(),
         }));
-    }
+    })
+    .await?;
     users.retain(|u| u.handle.as_deref() == Some(handle));
     Ok(users)
 }

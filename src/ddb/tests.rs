@@ -4,6 +4,7 @@
 //! errors are asserted on every run without a live fault.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use aws_sdk_dynamodb::types::{
     TableStatus, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleBuilder, RuleMode};
 
 use crate::context::Context;
 use crate::ddb::batch::{batch_write, batch_write_within, put_request, WriteOptions};
@@ -53,6 +54,65 @@ fn throttled() -> Option<String> {
         r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#
             .to_string(),
     )
+}
+
+/// Writes the one item `p` to table `t` inside `governor`'s budget, as one batch.
+async fn write_one_within(ctx: &Context, governor: &Governor) -> anyhow::Result<u64> {
+    let requests = vec![put_request(item("p"))];
+    batch_write_within(
+        ctx,
+        "t",
+        requests,
+        WriteOptions::default(),
+        governor,
+        |_| {},
+    )
+    .await
+}
+
+/// A governor of table `t` at `units` capacity units a second, giving up after 30 s without
+/// progress.
+fn at_rate(direction: Direction, units: f64) -> Governor {
+    Governor::new(
+        "t",
+        direction,
+        Budget::Rate { units },
+        Duration::from_secs(30),
+    )
+}
+
+/// A Scan page of the items `pks` (each with sk `x`) that goes on after the last of them.
+fn page_ending_at(pks: &[&str]) -> aws_sdk_dynamodb::operation::scan::builders::ScanOutputBuilder {
+    let last = pks.last().expect("a page of at least one item");
+    pks.iter()
+        .fold(ScanOutput::builder(), |page, pk| page.items(item(pk)))
+        .scanned_count(pks.len() as i32)
+        .last_evaluated_key("pk", s(*last))
+        .last_evaluated_key("sk", s("x"))
+}
+
+/// The rule of `operation` (`mock!(Client::scan)`) answering `first` once, then HTTP 500 to
+/// every call after it (the SDK's retries included).
+fn one_page_then_server_errors<I, O, E>(operation: RuleBuilder<I, O, E>, first: O) -> Rule
+where
+    I: fmt::Debug + Send + Sync + 'static,
+    O: Clone + fmt::Debug + Send + Sync + 'static,
+    E: fmt::Debug + Send + Sync + std::error::Error + 'static,
+{
+    operation
+        .sequence()
+        .output(move || first.clone())
+        .http_status(500, None)
+        .repeatedly()
+        .build()
+}
+
+/// The `pk` of each of `items`.
+fn pks(items: &[Item]) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| get_s(i, "pk").expect("a pk").to_string())
+        .collect()
 }
 
 #[tokio::test]
@@ -152,15 +212,10 @@ async fn throttling_is_retried_by_the_sdk() {
         .output(|| BatchWriteItemOutput::builder().build())
         .build();
     let ctx = mocked(RuleMode::Sequential, &[&rule]);
-    let done = batch_write(
-        &ctx,
-        "t",
-        vec![put_request(item("p"))],
-        WriteOptions::default(),
-        |_| {},
-    )
-    .await
-    .expect("the third attempt succeeds");
+    let unlimited = Governor::unlimited("t", Direction::Write);
+    let done = write_one_within(&ctx, &unlimited)
+        .await
+        .expect("the third attempt succeeds");
     assert_eq!(done, 1);
     assert_eq!(rule.num_calls(), 3);
 }
@@ -175,16 +230,9 @@ async fn write_throttled_until_it_stalls(body: &str) -> (String, usize) {
         .build();
     let ctx = mocked(RuleMode::Sequential, &[&rule]);
     let governor = stalling_after(Duration::from_millis(300));
-    let err = batch_write_within(
-        &ctx,
-        "t",
-        vec![put_request(item("p"))],
-        WriteOptions::default(),
-        &governor,
-        |_| {},
-    )
-    .await
-    .expect_err("throttled on every attempt");
+    let err = write_one_within(&ctx, &governor)
+        .await
+        .expect_err("throttled on every attempt");
     (format!("{err:#}"), rule.num_calls())
 }
 
@@ -226,22 +274,10 @@ async fn a_write_throttled_then_accepted_settles_with_the_consumed_capacity() {
         })
         .build();
     let ctx = mocked(RuleMode::Sequential, &[&rule]);
-    let governor = Governor::new(
-        "t",
-        Direction::Write,
-        Budget::Rate { units: 1000.0 },
-        Duration::from_secs(30),
-    );
-    let done = batch_write_within(
-        &ctx,
-        "t",
-        vec![put_request(item("p"))],
-        WriteOptions::default(),
-        &governor,
-        |_| {},
-    )
-    .await
-    .expect("written on the second try");
+    let governor = at_rate(Direction::Write, 1000.0);
+    let done = write_one_within(&ctx, &governor)
+        .await
+        .expect("written on the second try");
     assert_eq!(done, 1);
     assert_eq!(rule.num_calls(), 4);
     let stats = governor.stats();
@@ -252,23 +288,12 @@ async fn a_write_throttled_then_accepted_settles_with_the_consumed_capacity() {
 
 #[tokio::test]
 async fn a_server_error_mid_scan_stops_the_scan_with_an_error() {
-    let first = ScanOutput::builder()
-        .items(item("a"))
-        .items(item("b"))
-        .scanned_count(2)
-        .last_evaluated_key("pk", s("b"))
-        .last_evaluated_key("sk", s("x"))
-        .build();
-    let rule = mock!(Client::scan)
-        .sequence()
-        .output(move || first.clone())
-        .http_status(500, None)
-        .repeatedly()
-        .build();
+    let first = page_ending_at(&["a", "b"]).build();
+    let rule = one_page_then_server_errors(mock!(Client::scan), first);
     let ctx = mocked(RuleMode::Sequential, &[&rule]);
     let mut seen = Vec::new();
     let err = scan_pages(&ctx, "t", ScanOptions::default(), |page| {
-        seen.extend(page.iter().map(|i| get_s(i, "pk").unwrap().to_string()));
+        seen.extend(pks(page));
         Ok(())
     })
     .await
@@ -296,12 +321,7 @@ async fn a_server_error_on_a_later_query_page_is_an_error() {
         .items(item("a"))
         .last_evaluated_key("pk", s("a"))
         .build();
-    let rule = mock!(Client::query)
-        .sequence()
-        .output(move || first.clone())
-        .http_status(500, None)
-        .repeatedly()
-        .build();
+    let rule = one_page_then_server_errors(mock!(Client::query), first);
     let ctx = mocked(RuleMode::Sequential, &[&rule]);
     let request = ctx.dynamodb().query().table_name("t");
     let err = query::query_all(&ctx, request, "reading conversation x")
@@ -337,8 +357,7 @@ async fn paginators_follow_every_page() {
     assert_eq!(table::list(&ctx).await.unwrap(), ["a", "b", "c"]);
     let request = ctx.dynamodb().query().table_name("t");
     let items = query::query_all(&ctx, request, "q").await.unwrap();
-    let pks: Vec<_> = items.iter().map(|i| get_s(i, "pk").unwrap()).collect();
-    assert_eq!(pks, ["1", "2"]);
+    assert_eq!(pks(&items), ["1", "2"]);
     assert_eq!((tables.num_calls(), pages.num_calls()), (2, 2));
 }
 
@@ -393,11 +412,7 @@ fn http_413_is_named_request_too_large_not_a_wrong_endpoint() {
 async fn a_throttled_page_is_read_again_from_the_same_key_inside_the_budget() {
     // Page 1, then throttling past the SDK's 3 attempts, then page 2: the retry asks for the
     // page after page 1 (not the table's start), and the governor slows down.
-    let first = ScanOutput::builder()
-        .items(item("a"))
-        .scanned_count(1)
-        .last_evaluated_key("pk", s("a"))
-        .last_evaluated_key("sk", s("x"))
+    let first = page_ending_at(&["a"])
         .consumed_capacity(ConsumedCapacity::builder().capacity_units(0.5).build())
         .build();
     let starts = Arc::new(Mutex::new(Vec::<Option<String>>::new()));
@@ -424,15 +439,10 @@ async fn a_throttled_page_is_read_again_from_the_same_key_inside_the_budget() {
             .build()
     };
     let ctx = mocked(RuleMode::Sequential, &[&rule]);
-    let governor = Governor::new(
-        "t",
-        Direction::Read,
-        Budget::Rate { units: 100.0 },
-        Duration::from_secs(30),
-    );
+    let governor = at_rate(Direction::Read, 100.0);
     let mut seen = Vec::new();
     let n = scan_pages_within(&ctx, "t", ScanOptions::default(), &governor, |page| {
-        seen.extend(page.iter().map(|i| get_s(i, "pk").unwrap().to_string()));
+        seen.extend(pks(page));
         Ok(())
     })
     .await

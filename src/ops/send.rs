@@ -44,8 +44,8 @@ pub enum Destination {
     NewGroupWith(String),
 }
 
-/// What [`send`] wrote. In JSON: `{"message_uuid", "message_group_uuid", "created_at", "from",
-/// "to", "new_group"}`.
+/// What [`send`] wrote (in a dry run, would write). In JSON: `{"message_uuid",
+/// "message_group_uuid", "created_at", "from", "to", "new_group"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(into = "SentReport")]
 pub struct Sent {
@@ -87,33 +87,13 @@ impl From<Sent> for SentReport {
     }
 }
 
-/// Posts `text` as the user `from` (a handle in PostgreSQL) to `to`.
+/// Posts `text` as the user `from` (a handle in PostgreSQL) to `to`; with `dry_run`, writes
+/// nothing and returns what it would write (the report of `send-message --dry-run`), the
+/// message's uuid and time chosen as a real send would choose them.
 ///
 /// Everything is checked (text, the table's keys, users, group membership) before the first
-/// write.
+/// write, and the same in a dry run.
 pub async fn send(
-    ctx: &Context,
-    pg: &crate::pg::Client,
-    from: &str,
-    to: &Destination,
-    text: &str,
-) -> Result<Sent> {
-    send_or_plan(ctx, pg, from, to, text, false).await
-}
-
-/// What [`send`] would write (the report of `send-message --dry-run`), after the same checks,
-/// writing nothing: the message's uuid and time are chosen as [`send`] would choose them.
-pub async fn plan(
-    ctx: &Context,
-    pg: &crate::pg::Client,
-    from: &str,
-    to: &Destination,
-    text: &str,
-) -> Result<Sent> {
-    send_or_plan(ctx, pg, from, to, text, true).await
-}
-
-async fn send_or_plan(
     ctx: &Context,
     pg: &crate::pg::Client,
     from: &str,

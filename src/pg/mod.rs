@@ -203,16 +203,7 @@ async fn encrypted(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Target;
-
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::config::{test_env as env, Target};
 
     #[test]
     fn pgsslrootcert_fills_in_the_url_without_overriding_it() {

@@ -1,10 +1,9 @@
 //! `check`: are PostgreSQL, the Cognito user pool and the messages table consistent?
 
 use crate::cli;
-use crate::cli::args::{CapacityArgs, OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{CapacityArgs, OutputArgs, StoresArgs};
 use crate::cli::output::emit;
 use crate::cognito;
-use crate::context::Context;
 use crate::ddb::capacity::{self, Direction};
 use crate::ops::check;
 use crate::text::count;
@@ -28,13 +27,7 @@ use clap::Parser;
 )]
 pub struct Args {
     #[command(flatten)]
-    target: TargetArgs,
-
-    #[command(flatten)]
-    table: TableArgs,
-
-    #[command(flatten)]
-    pool: UserPoolArgs,
+    stores: StoresArgs,
 
     /// Scan the table in N parallel segments (1 to 64).
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -54,13 +47,8 @@ pub struct Args {
 
 /// Runs the tool.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let config = args
-        .target
-        .config()?
-        .with_table(args.table.table)
-        .with_user_pool_id(args.pool.user_pool_id);
-    let ctx = Context::new(config).await?;
-    let pool_id = cognito::resolve_user_pool_id(&ctx, &args.pool.pool_name).await?;
+    let ctx = args.stores.connect().await?;
+    let pool_id = cognito::resolve_user_pool_id(&ctx, &args.stores.pool.pool_name).await?;
     let governor =
         capacity::governor_for(&ctx, ctx.table(), Direction::Read, &args.capacity.flags()).await?;
     let report = check::check(&ctx, &pool_id, args.segments, &governor).await?;

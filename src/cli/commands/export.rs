@@ -4,7 +4,7 @@ use std::io::{self, BufWriter};
 use std::path::PathBuf;
 
 use crate::cli;
-use crate::cli::args::{CapacityArgs, DryRun, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{CapacityArgs, DryRun, TableTargetArgs};
 use crate::cli::progress;
 use crate::ddb::capacity::{self, Direction};
 use crate::ddb::scan::{Part, ScanOptions};
@@ -28,10 +28,7 @@ use clap::Parser;
 )]
 pub struct Args {
     #[command(flatten)]
-    target: TargetArgs,
-
-    #[command(flatten)]
-    table: TableArgs,
+    table: TableTargetArgs,
 
     /// Where to write: a file, or - for standard output.
     #[arg(long, short, value_name = "PATH", default_value = "-")]
@@ -86,7 +83,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
              an export to it cannot be resumed"
         );
     }
-    let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
+    let ctx = args.table.connect().await?;
     let options = ScanOptions {
         segments: args.segments,
         part: args

@@ -5,7 +5,7 @@ use clap::builder::TypedValueParser as _;
 use clap::Parser;
 use uuid::Uuid;
 
-use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{OutputArgs, TableTargetArgs};
 use crate::cli::output::{self, Format, ItemWriter};
 use crate::cli::{self};
 use crate::model::keys::DEFAULT_GROUP;
@@ -22,10 +22,7 @@ use crate::ops::conversations::{self, MessageRow};
 )]
 pub struct Args {
     #[command(flatten)]
-    target: TargetArgs,
-
-    #[command(flatten)]
-    table: TableArgs,
+    table: TableTargetArgs,
 
     /// The message group's uuid.
     #[arg(long, value_name = "UUID", default_value = DEFAULT_GROUP)]
@@ -46,7 +43,7 @@ pub struct Args {
 
 /// Reads the messages and prints them.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
+    let ctx = args.table.connect().await?;
     let format = args.output.format();
     if args.all && format != Format::Table {
         // Stream the pages: memory stays flat however long the conversation.

@@ -3,13 +3,11 @@
 
 use std::path::PathBuf;
 
-use clap::builder::TypedValueParser as _;
 use clap::Parser;
 
-use crate::cli::args::{CapacityArgs, DryRun, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{BatchWriteArgs, CapacityArgs, DryRun, TableTargetArgs};
 use crate::cli::confirm::Confirmation;
 use crate::cli::{self, progress};
-use crate::ddb::batch::{self, WriteOptions};
 use crate::ddb::capacity::{self, Direction};
 use crate::ops::import::{self, Source};
 
@@ -31,10 +29,7 @@ use crate::ops::import::{self, Source};
 )]
 pub struct Args {
     #[command(flatten)]
-    target: TargetArgs,
-
-    #[command(flatten)]
-    table: TableArgs,
+    table: TableTargetArgs,
 
     /// Where to read: a file (plain or gzip), a folder of *.json.gz files, or - for standard
     /// input. Repeat for several.
@@ -47,10 +42,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     checkpoint: Option<PathBuf>,
 
-    /// BatchWriteItem requests (of 25 items) in flight, 1 to 64.
-    #[arg(long, value_name = "N", default_value_t = batch::DEFAULT_CONCURRENCY,
-          value_parser = clap::value_parser!(u16).range(1..=64).map(usize::from))]
-    concurrency: usize,
+    #[command(flatten)]
+    writes: BatchWriteArgs,
 
     #[command(flatten)]
     capacity: CapacityArgs,
@@ -79,7 +72,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
              (save it to a file and give that)"
         );
     }
-    let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
+    let ctx = args.table.connect().await?;
     let plan = import::prepare(&ctx, source, args.checkpoint.as_deref()).await?;
     let governor =
         capacity::governor_for(&ctx, ctx.table(), Direction::Write, &args.capacity.flags()).await?;
@@ -139,9 +132,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     args.confirm.confirm(ctx.target(), &what, ctx.table())?;
     let total = plan.items.unwrap_or(0);
     let mut bar = progress::Progress::new("writing", plan.items).budget(&governor.stats());
-    let options = WriteOptions {
-        concurrency: args.concurrency,
-    };
+    let options = args.writes.options();
     let report = import::execute(&ctx, plan, options, &governor, |done| {
         bar.show("writing", done, total)
     })

@@ -3,7 +3,7 @@
 use clap::Parser;
 use uuid::Uuid;
 
-use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{OutputArgs, TableTargetArgs};
 use crate::cli::output;
 use crate::cli::{self};
 use crate::ops::conversations::{self, ConversationRow};
@@ -19,10 +19,7 @@ use crate::ops::conversations::{self, ConversationRow};
 )]
 pub struct Args {
     #[command(flatten)]
-    target: TargetArgs,
-
-    #[command(flatten)]
-    table: TableArgs,
+    table: TableTargetArgs,
 
     /// The user's handle, looked up in PostgreSQL.
     #[arg(long, value_name = "HANDLE", default_value = "everlygrandest")]
@@ -38,7 +35,7 @@ pub struct Args {
 
 /// Reads the user's conversation rows and prints them.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
+    let ctx = args.table.connect().await?;
     let user = match args.user_uuid {
         Some(uuid) => uuid,
         None => conversations::user_uuid(&ctx, &args.handle).await?,

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{OutputArgs, PoolTargetArgs};
 use crate::cli::output::{self, Row};
 use crate::cli::{self};
 use crate::cognito::CognitoUser;
@@ -24,10 +24,7 @@ use crate::text::count;
 )]
 pub struct Args {
     #[command(flatten)]
-    target: TargetArgs,
-
-    #[command(flatten)]
-    pool: UserPoolArgs,
+    pool: PoolTargetArgs,
 
     #[command(flatten)]
     output: OutputArgs,
@@ -47,8 +44,8 @@ impl Row for CognitoUser {
 
 /// Lists the pool's users and prints them.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let ctx = cli::connect(&args.target, &TableArgs::default(), &args.pool).await?;
-    let pool_id = list_users::pool_id(&ctx, &args.pool.pool_name).await?;
+    let ctx = args.pool.connect().await?;
+    let pool_id = list_users::pool_id(&ctx, &args.pool.pool.pool_name).await?;
     let started = Instant::now();
     let bar = super::users_bar(&ctx, &pool_id).await;
     let listing = list_users::list(&ctx, &pool_id, |n| bar.set(n as u64)).await?;

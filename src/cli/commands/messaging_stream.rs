@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{ArgGroup, Parser};
 
-use crate::cli::args::{DryRun, OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{DryRun, OutputArgs, TableTargetArgs};
 use crate::cli::output::{self, RowWriter};
 use crate::cli::{self};
 use crate::ops::stream::follow::{self, FollowEvent, FollowOptions};
@@ -31,10 +31,7 @@ use crate::ops::stream::{self, OutcomeKind, RecordOutcome};
 )]
 pub struct Args {
     #[command(flatten)]
-    target: TargetArgs,
-
-    #[command(flatten)]
-    table: TableArgs,
+    table: TableTargetArgs,
 
     /// Follow the table's stream (every shard, new shards as they appear) until Ctrl-C.
     #[arg(long)]
@@ -104,7 +101,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             stream::check_replay(&records)
                 .with_context(|| format!("replaying {}", path.display()))?;
         }
-        let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
+        let ctx = args.table.connect().await?;
         let report = if args.dry_run.dry_run {
             stream::plan_event_records(&ctx, &records).await
         } else {
@@ -131,7 +128,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
 
     let mut writer = RowWriter::new(output::stdout(), args.output.format());
-    let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
+    let ctx = args.table.connect().await?;
     let options = FollowOptions {
         from_start: args.from_start,
         checkpoint: args.checkpoint.clone(),

@@ -5,7 +5,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::Parser;
 
-use crate::cli::args::{CapacityArgs, OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{CapacityArgs, OutputArgs, TableTargetArgs};
 use crate::cli::output::{self, ItemWriter};
 use crate::cli::progress::Progress;
 use crate::cli::{self};
@@ -24,10 +24,7 @@ use crate::ops::scan;
 )]
 pub struct Args {
     #[command(flatten)]
-    target: TargetArgs,
-
-    #[command(flatten)]
-    table: TableArgs,
+    table: TableTargetArgs,
 
     #[command(flatten)]
     output: OutputArgs,
@@ -50,7 +47,7 @@ pub struct Args {
 
 /// Scans the table and prints its items page by page.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
+    let ctx = args.table.connect().await?;
     let options = ScanOptions {
         limit: args.limit,
         segments: args.segments,

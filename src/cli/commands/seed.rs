@@ -2,16 +2,14 @@
 
 use std::path::PathBuf;
 
-use clap::builder::TypedValueParser as _;
 use clap::Parser;
 use uuid::Uuid;
 
-use crate::cli::args::{CapacityArgs, DryRun, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{BatchWriteArgs, CapacityArgs, DryRun, TableTargetArgs};
 use crate::cli::confirm::Confirmation;
 use crate::cli::progress::budget_estimate;
 use crate::cli::progress::Progress;
 use crate::cli::{self};
-use crate::ddb::batch::{self, WriteOptions};
 use crate::ddb::capacity::{self, Direction};
 use crate::model::keys::{Sk, DEFAULT_GROUP};
 use crate::ops::seed::{self, Phase, SeedInput};
@@ -38,10 +36,7 @@ use crate::ops::seed::{self, Phase, SeedInput};
 )]
 pub struct Args {
     #[command(flatten)]
-    target: TargetArgs,
-
-    #[command(flatten)]
-    table: TableArgs,
+    table: TableTargetArgs,
 
     /// Handle of Person 1 (the users table in PostgreSQL).
     #[arg(long, value_name = "HANDLE", default_value = "everlygrandest")]
@@ -69,10 +64,8 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     messages: Option<u64>,
 
-    /// BatchWriteItem requests (of 25 items) in flight, 1 to 64.
-    #[arg(long, value_name = "N", default_value_t = batch::DEFAULT_CONCURRENCY,
-          value_parser = clap::value_parser!(u16).range(1..=64).map(usize::from))]
-    concurrency: usize,
+    #[command(flatten)]
+    writes: BatchWriteArgs,
 
     #[command(flatten)]
     capacity: CapacityArgs,
@@ -91,7 +84,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         (Some(path), None) => seed::read_file(path)?,
         (None, None) => seed::parse(seed::SHIPPED_NAME, seed::SHIPPED_CONVERSATION)?,
     };
-    let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
+    let ctx = args.table.connect().await?;
     let input = SeedInput {
         group: args.group,
         from: args.from,
@@ -127,9 +120,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ),
         ctx.table(),
     )?;
-    let options = WriteOptions {
-        concurrency: args.concurrency,
-    };
+    let options = args.writes.options();
     let mut bar = Progress::new(Phase::Writing, None).budget(&governor.stats());
     let report = seed::execute(&ctx, plan, options, &governor, |phase, done, total| {
         bar.show(phase, done, total)

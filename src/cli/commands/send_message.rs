@@ -3,7 +3,7 @@
 use clap::{ArgGroup, Parser};
 use uuid::Uuid;
 
-use crate::cli::args::{DryRun, OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{DryRun, OutputArgs, TableTargetArgs};
 use crate::cli::output::{self, Report};
 use crate::cli::{self};
 use crate::ops::send::{self, Destination, Sent};
@@ -27,10 +27,7 @@ pub struct Args {
     text: String,
 
     #[command(flatten)]
-    target: TargetArgs,
-
-    #[command(flatten)]
-    table: TableArgs,
+    table: TableTargetArgs,
 
     /// The sender's handle.
     #[arg(long, value_name = "HANDLE")]
@@ -82,11 +79,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         (None, Some(handle)) => Destination::NewGroupWith(handle),
         (None, None) => anyhow::bail!("give --group UUID or --to HANDLE"),
     };
-    let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
+    let ctx = args.table.connect().await?;
     let pg = pg::connect(&ctx.config).await?;
+    let sent = send::send(&ctx, &pg, &args.from, &to, &args.text, args.dry_run.dry_run).await?;
+    output::emit(&sent, args.output.format())?;
     if args.dry_run.dry_run {
-        let sent = send::plan(&ctx, &pg, &args.from, &to, &args.text).await?;
-        output::emit(&sent, args.output.format())?;
         let (m, table) = (&sent.message, ctx.table());
         eprintln!(
             "would write message {} of group {} at {} to table {}{}",
@@ -104,8 +101,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             }
         );
         args.dry_run.note();
-        return Ok(());
     }
-    let sent = send::send(&ctx, &pg, &args.from, &to, &args.text).await?;
-    output::emit(&sent, args.output.format())
+    Ok(())
 }

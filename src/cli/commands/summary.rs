@@ -2,7 +2,7 @@
 
 use clap::Parser;
 
-use crate::cli::args::{OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{OutputArgs, StoresArgs};
 use crate::cli::output::{self, Report};
 use crate::cli::{self};
 use crate::ops::summary::{self, Summary};
@@ -19,13 +19,7 @@ use crate::ops::summary::{self, Summary};
 )]
 pub struct Args {
     #[command(flatten)]
-    target: TargetArgs,
-
-    #[command(flatten)]
-    table: TableArgs,
-
-    #[command(flatten)]
-    pool: UserPoolArgs,
+    stores: StoresArgs,
 
     #[command(flatten)]
     output: OutputArgs,
@@ -68,7 +62,7 @@ impl Report for Summary {
 
 /// Counts and prints.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let ctx = cli::connect(&args.target, &args.table, &args.pool).await?;
-    let summary = summary::collect(&ctx, &args.pool.pool_name).await?;
+    let ctx = args.stores.connect().await?;
+    let summary = summary::collect(&ctx, &args.stores.pool.pool_name).await?;
     output::emit(&summary, args.output.format())
 }

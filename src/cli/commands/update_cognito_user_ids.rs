@@ -2,7 +2,7 @@
 
 use clap::Parser;
 
-use crate::cli::args::{DryRun, OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::args::{DryRun, OutputArgs, PoolTargetArgs};
 use crate::cli::output::{self, Report};
 use crate::cli::{self};
 use crate::cognito;
@@ -23,10 +23,7 @@ use crate::ops::sync_users::{self, SyncReport};
 )]
 pub struct Args {
     #[command(flatten)]
-    target: TargetArgs,
-
-    #[command(flatten)]
-    pool: UserPoolArgs,
+    pool: PoolTargetArgs,
 
     #[command(flatten)]
     dry_run: DryRun,
@@ -105,11 +102,11 @@ impl Report for SyncReport {
 
 /// Syncs the ids and prints the report.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let config = cli::config(&args.target, &TableArgs::default(), &args.pool)?;
+    let config = args.pool.config()?;
     // Fail on a missing database URL before reading Cognito.
     config.database_url()?;
     let ctx = crate::context::Context::new(config).await?;
-    let pool_id = cognito::resolve_user_pool_id(&ctx, &args.pool.pool_name).await?;
+    let pool_id = cognito::resolve_user_pool_id(&ctx, &args.pool.pool.pool_name).await?;
     let bar = super::users_bar(&ctx, &pool_id).await;
     let report = sync_users::sync_cognito_user_ids_with_progress(
         &ctx,

@@ -95,13 +95,10 @@ impl RecordOutcome {
         detail: String,
     ) -> RecordOutcome {
         RecordOutcome {
-            index,
-            id,
-            kind,
             group: Some(message.group),
             at: Some(message.at),
             message_uuid: message.uuid,
-            detail,
+            ..RecordOutcome::new(index, id, kind, detail)
         }
     }
 }

@@ -25,7 +25,6 @@ use aws_smithy_mocks::{
 use tokio::sync::Notify;
 
 use super::*;
-use crate::config::{Config, Target};
 
 const STREAM: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/1";
 
@@ -112,32 +111,44 @@ fn streams_client(rules: &[&Rule]) -> aws_sdk_dynamodbstreams::Client {
     aws_sdk_dynamodbstreams::Client::from_conf(config)
 }
 
-/// A local-target context over the mocked clients (the Cognito client is never called).
-fn mocked_context(
-    dynamodb: aws_sdk_dynamodb::Client,
-    streams: aws_sdk_dynamodbstreams::Client,
-) -> Context {
-    use aws_config::{BehaviorVersion, Region, SdkConfig};
-    let config = Config::resolve(Target::Local, |name| {
-        (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:9".to_string())
-    })
-    .expect("a local configuration");
-    let sdk = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url("http://127.0.0.1:9")
-        .build();
-    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
-    Context::from_parts(config, sdk, dynamodb, cognito, streams)
+/// What following a stream saw until its first `ShardReopened`.
+struct Followed {
+    /// How the follower ended.
+    result: Result<FollowSummary>,
+    /// Every event, as text.
+    events: Vec<String>,
+    /// Each GetShardIterator request, as [`iterator_rule`] records it.
+    asked: Vec<String>,
 }
 
-/// Follows over the rules until the first `ShardReopened` (then stops at the next pause), and
-/// returns the result and every event, as text.
-async fn follow_until_reopened(rules: &[&Rule]) -> (Result<FollowSummary>, Vec<String>) {
+impl Followed {
+    /// The first `ShardReopened` event, as text.
+    fn reopened(&self) -> &str {
+        self.events
+            .iter()
+            .find(|e| e.contains("ShardReopened"))
+            .expect("a ShardReopened event")
+    }
+}
+
+/// DescribeStream answering with [`one_open_shard`] every time.
+fn one_open_shard_rule() -> Rule {
+    mock!(aws_sdk_dynamodbstreams::Client::describe_stream).then_output(one_open_shard)
+}
+
+/// Follows table `t`'s stream, DescribeStream answering from `stream` and GetRecords from
+/// `records`, until the first `ShardReopened` (then stops at the next pause).
+async fn follow_until_reopened(stream: &Rule, records: &Rule) -> Followed {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let rules = [
+        &table_rule(),
+        stream,
+        &iterator_rule(asked.clone()),
+        records,
+    ];
     let dynamodb: aws_sdk_dynamodb::Client =
-        mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, rules);
-    let streams = streams_client(rules);
-    let ctx = mocked_context(dynamodb, streams);
+        mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &rules);
+    let ctx = Context::with_dynamodb_and_streams(dynamodb, streams_client(&rules));
     let options = FollowOptions {
         idle_pause: Duration::from_millis(1),
         ..FollowOptions::default()
@@ -156,12 +167,16 @@ async fn follow_until_reopened(rules: &[&Rule]) -> (Result<FollowSummary>, Vec<S
         Ok(())
     })
     .await;
-    (result, events)
+    let asked = asked.lock().unwrap().clone();
+    Followed {
+        result,
+        events,
+        asked,
+    }
 }
 
 #[tokio::test]
 async fn an_expired_iterator_is_reopened_after_the_last_record_handled() {
-    let asked = Arc::new(Mutex::new(Vec::new()));
     let records = mock!(aws_sdk_dynamodbstreams::Client::get_records)
         .sequence()
         .output(|| {
@@ -174,55 +189,34 @@ async fn an_expired_iterator_is_reopened_after_the_last_record_handled() {
             GetRecordsError::ExpiredIteratorException(ExpiredIteratorException::builder().build())
         })
         .build();
-    let stream =
-        mock!(aws_sdk_dynamodbstreams::Client::describe_stream).then_output(one_open_shard);
-    let rules = [
-        &table_rule(),
-        &stream,
-        &iterator_rule(asked.clone()),
-        &records,
-    ];
-    let (result, events) = follow_until_reopened(&rules).await;
-    let summary = result.expect("the follower stops cleanly");
-    assert_eq!(summary.records, 1);
-    assert_eq!(
-        *asked.lock().unwrap(),
-        vec!["LATEST", "AFTER_SEQUENCE_NUMBER:205"]
-    );
-    let reopened = events.iter().find(|e| e.contains("ShardReopened")).unwrap();
+    let followed = follow_until_reopened(&one_open_shard_rule(), &records).await;
+    let reopened = followed.reopened();
     assert!(
         reopened.contains("after sequence number 205") && reopened.contains("expired"),
         "{reopened}"
     );
+    assert_eq!(followed.asked, vec!["LATEST", "AFTER_SEQUENCE_NUMBER:205"]);
+    let summary = followed.result.expect("the follower stops cleanly");
+    assert_eq!(summary.records, 1);
 }
 
 #[tokio::test]
 async fn trimmed_records_are_read_on_from_the_oldest_record_with_a_warning() {
-    let asked = Arc::new(Mutex::new(Vec::new()));
     let records = mock!(aws_sdk_dynamodbstreams::Client::get_records).then_error(|| {
         GetRecordsError::TrimmedDataAccessException(TrimmedDataAccessException::builder().build())
     });
-    let stream =
-        mock!(aws_sdk_dynamodbstreams::Client::describe_stream).then_output(one_open_shard);
-    let rules = [
-        &table_rule(),
-        &stream,
-        &iterator_rule(asked.clone()),
-        &records,
-    ];
-    let (result, events) = follow_until_reopened(&rules).await;
-    result.expect("the follower stops cleanly");
-    assert_eq!(*asked.lock().unwrap(), vec!["LATEST", "TRIM_HORIZON"]);
-    let reopened = events.iter().find(|e| e.contains("ShardReopened")).unwrap();
+    let followed = follow_until_reopened(&one_open_shard_rule(), &records).await;
+    let reopened = followed.reopened();
     assert!(
         reopened.contains("TRIM_HORIZON") && reopened.contains("missed"),
         "{reopened}"
     );
+    assert_eq!(followed.asked, vec!["LATEST", "TRIM_HORIZON"]);
+    followed.result.expect("the follower stops cleanly");
 }
 
 #[tokio::test]
 async fn a_shard_not_found_looks_at_the_stream_again_and_a_gone_stream_is_an_error() {
-    let asked = Arc::new(Mutex::new(Vec::new()));
     let records = mock!(aws_sdk_dynamodbstreams::Client::get_records).then_error(|| {
         GetRecordsError::ResourceNotFoundException(ResourceNotFoundException::builder().build())
     });
@@ -237,22 +231,17 @@ async fn a_shard_not_found_looks_at_the_stream_again_and_a_gone_stream_is_an_err
             )
         })
         .build();
-    let rules = [
-        &table_rule(),
-        &stream,
-        &iterator_rule(asked.clone()),
-        &records,
-    ];
-    let (result, events) = follow_until_reopened(&rules).await;
-    let err = result.expect_err("the stream is gone");
+    let followed = follow_until_reopened(&stream, &records).await;
+    assert!(
+        !followed.events.iter().any(|e| e.contains("ShardFinished")),
+        "{:?}",
+        followed.events
+    );
+    let err = followed.result.expect_err("the stream is gone");
     assert!(
         format!("{err:#}").contains(&format!("describing stream {STREAM}")),
         "{err:#}"
     );
     assert_eq!(stream.num_calls(), 2, "the stream was looked at again");
     assert_eq!(records.num_calls(), 1);
-    assert!(
-        !events.iter().any(|e| e.contains("ShardFinished")),
-        "{events:?}"
-    );
 }
