@@ -10,15 +10,7 @@ use aws_sdk_dynamodb::types::{
 use super::*;
 
 fn keys(keys: &[KeyDef]) -> Vec<KeySchemaElement> {
-    keys.iter()
-        .map(|k| {
-            KeySchemaElement::builder()
-                .attribute_name(&k.attribute_name)
-                .key_type(sdk::KeyType::from(k.key_type.as_str()))
-                .build()
-                .unwrap()
-        })
-        .collect()
+    super::sdk::sdk_keys(keys).unwrap()
 }
 
 fn capacity(t: Option<Throughput>) -> ProvisionedThroughputDescription {
