@@ -28,6 +28,9 @@ use crate::ddb::size::item_size;
 
 /// Items per BatchWriteItem request (DynamoDB's maximum).
 pub const BATCH_SIZE: usize = 25;
+/// How far a batch may start ahead of the oldest batch not yet written, in multiples of the
+/// concurrency ([`write_batches_within`]).
+pub const AHEAD: usize = 2;
 /// BatchWriteItem requests in flight by default.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// The most requests in flight `--concurrency` accepts.
@@ -176,6 +179,11 @@ pub async fn batch_write_within(
 /// with a tag handed back to `progress(done, tag)` once every item of that batch is written:
 /// batches finish in any order, and the tag says which one did (`import --checkpoint` records
 /// how far the input is written from it).
+///
+/// A batch is started only while fewer than [`AHEAD`] times `concurrency` batches separate it
+/// from the oldest one not yet written: a slow batch (retried, throttled) holds the others back
+/// instead of letting them run far ahead of it, so the unbroken run of written batches that a
+/// checkpoint records never trails the newest written batch by more than that.
 pub async fn write_batches_within<T: Send + 'static>(
     ctx: &Context,
     table: &str,
@@ -186,11 +194,19 @@ pub async fn write_batches_within<T: Send + 'static>(
 ) -> Result<u64> {
     let table: Arc<str> = Arc::from(table);
     let concurrency = options.concurrency.max(1);
+    let window = (AHEAD * concurrency) as u64;
     let mut pending = batches.into_iter();
     let mut tasks = JoinSet::new();
     let mut done = 0u64;
+    // Batch numbers in the order they were started, and those not yet written.
+    let mut next = 0u64;
+    let mut unwritten = std::collections::BTreeSet::new();
     loop {
-        while tasks.len() < concurrency {
+        while tasks.len() < concurrency
+            && unwritten
+                .first()
+                .is_none_or(|oldest| next - oldest < window)
+        {
             let Some((tag, batch)) = pending.next() else {
                 break;
             };
@@ -212,12 +228,15 @@ pub async fn write_batches_within<T: Send + 'static>(
                 batch,
                 governor.clone(),
             );
-            tasks.spawn(async move { write.await.map(|written| (written, tag)) });
+            let number = next;
+            next += 1;
+            unwritten.insert(number);
+            tasks.spawn(async move { write.await.map(|written| (written, tag, number)) });
         }
         let Some(joined) = tasks.join_next().await else {
             return Ok(done);
         };
-        let (written, tag) = match joined {
+        let (written, tag, number) = match joined {
             Ok(Ok(finished)) => finished,
             Ok(Err(err)) => {
                 tasks.abort_all();
@@ -228,6 +247,7 @@ pub async fn write_batches_within<T: Send + 'static>(
                 bail!("a batch write task ended unexpectedly: {err}");
             }
         };
+        unwritten.remove(&number);
         done += written;
         progress(done, tag);
     }

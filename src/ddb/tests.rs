@@ -22,7 +22,9 @@ use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleBuilder, RuleMode};
 
 use crate::context::Context;
-use crate::ddb::batch::{batch_write, batch_write_within, put_request, WriteOptions};
+use crate::ddb::batch::{
+    batch_write, batch_write_within, put_request, write_batches_within, WriteOptions, AHEAD,
+};
 use crate::ddb::capacity::{Budget, Direction, Governor};
 use crate::ddb::item::{get_s, s, Item};
 use crate::ddb::scan::{scan_pages, scan_pages_within, ScanOptions};
@@ -470,4 +472,49 @@ async fn a_stall_on_an_index_names_the_index() {
         ),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_slow_batch_holds_later_batches_within_the_window() {
+    // Batch 0 is sent back unprocessed four times (each retry waits a backoff); the others are
+    // written at once. With 2 in flight, no batch more than 2 × 2 after batch 0 may be written
+    // before it, however long batch 0 takes.
+    let calls_of_slow = Arc::new(Mutex::new(0usize));
+    let rule = {
+        let calls_of_slow = calls_of_slow.clone();
+        mock!(Client::batch_write_item).then_compute_output(move |input| {
+            let requests = input.request_items().expect("items")["t"].clone();
+            let mut out = BatchWriteItemOutput::builder();
+            if pk_of(&requests[0]) == "b0" {
+                let mut n = calls_of_slow.lock().unwrap();
+                *n += 1;
+                if *n <= 4 {
+                    out = out.unprocessed_items("t", requests);
+                }
+            }
+            out.build()
+        })
+    };
+    let ctx = mocked(RuleMode::MatchAny, &[&rule]);
+    let batches: Vec<(usize, Vec<WriteRequest>)> = (0..12)
+        .map(|b| (b, vec![put_request(item(&format!("b{b}")))]))
+        .collect();
+    let governor = Governor::unlimited("t", Direction::Write);
+    let mut order = Vec::new();
+    let options = WriteOptions { concurrency: 2 };
+    write_batches_within(&ctx, "t", batches, options, &governor, |_, tag| {
+        order.push(tag)
+    })
+    .await
+    .expect("every batch is written in the end");
+    let slow_at = order.iter().position(|&b| b == 0).expect("batch 0 written");
+    assert!(
+        order[..slow_at].iter().all(|&b| b < AHEAD * 2),
+        "written before batch 0: {:?}",
+        &order[..slow_at]
+    );
+    assert!(slow_at > 0, "the others went on meanwhile: {order:?}");
+    let mut all = order.clone();
+    all.sort();
+    assert_eq!(all, (0..12).collect::<Vec<_>>());
 }

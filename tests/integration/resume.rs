@@ -98,12 +98,14 @@ fn import_prod_killed_halfway_resumes_without_losing_or_repeating_items() {
     );
     assert_eq!(count_items(&table), 2_000);
 
-    // Across both runs the front saw every item written once, plus at most the batches that
-    // were in flight at the kill (8 batches of 25).
+    // Across both runs the front saw every item written once, plus what the first run wrote
+    // beyond its checkpoint: batches run at most 2 x 8 ahead of the oldest unwritten one
+    // (ddb::batch::AHEAD), 400 items, and the checkpoint file may trail by the save in progress
+    // (at most a few batches). A resume that ignored the checkpoint would write 2,600 or more.
     let (stats, _) = front.stats(&table.name);
     let written = stats["write"]["written"].as_u64().unwrap();
     assert!(
-        (2_000..=2_200).contains(&written),
+        (2_000..=2_550).contains(&written),
         "{written} items written in all: {stats}"
     );
     let done: Value = serde_json::from_str(&std::fs::read_to_string(&checkpoint).unwrap()).unwrap();
