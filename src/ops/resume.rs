@@ -102,13 +102,8 @@ impl<S: Serialize + DeserializeOwned> Checkpoint<S> {
     /// Reads the checkpoint at `path` for `job`: `None` when there is no file yet; an error when
     /// it is not a checkpoint of this version, or belongs to another job (naming what differs).
     pub fn load(path: &Path, job: &Job) -> Result<Option<Checkpoint<S>>> {
-        let text = match fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => {
-                return Err(err)
-                    .with_context(|| format!("reading the checkpoint {}", path.display()))
-            }
+        let Some(text) = read_text(path)? else {
+            return Ok(None);
         };
         let raw: Value = serde_json::from_str(&text)
             .map_err(|e| anyhow!("{e}"))
@@ -149,12 +144,32 @@ impl<S: Serialize + DeserializeOwned> Checkpoint<S> {
 
     /// Writes the checkpoint to `path` atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let mut text = serde_json::to_vec_pretty(self)
-            .with_context(|| format!("writing the checkpoint {}", path.display()))?;
-        text.push(b'\n');
-        atomic_file::write(path, &text)
-            .with_context(|| format!("writing the checkpoint {}", path.display()))
+        save(path, self)
     }
+}
+
+/// The text of the checkpoint file at `path`; `None` when there is no such file yet.
+pub fn read_text(path: &Path) -> Result<Option<String>> {
+    match fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(err).with_context(|| format!("reading the checkpoint {}", path.display())),
+    }
+}
+
+/// A checkpoint's file contents: `checkpoint` as indented JSON and a final newline.
+fn file_bytes(checkpoint: &impl Serialize) -> serde_json::Result<Vec<u8>> {
+    let mut text = serde_json::to_vec_pretty(checkpoint)?;
+    text.push(b'\n');
+    Ok(text)
+}
+
+/// Replaces the checkpoint file at `path` with `checkpoint` atomically ([`atomic_file::write`]:
+/// a temporary file in the same directory, fsync, rename, then fsync of the directory).
+pub fn save(path: &Path, checkpoint: &impl Serialize) -> Result<()> {
+    let what = || format!("writing the checkpoint {}", path.display());
+    let text = file_bytes(checkpoint).with_context(what)?;
+    atomic_file::write(path, &text).with_context(what)
 }
 
 struct Slot {
@@ -202,10 +217,9 @@ impl Saver {
 
     /// Leaves `checkpoint` to be written, replacing any state not written yet.
     pub fn offer<S: Serialize>(&self, checkpoint: &Checkpoint<S>) {
-        let Ok(mut text) = serde_json::to_vec_pretty(checkpoint) else {
+        let Ok(text) = file_bytes(checkpoint) else {
             return;
         };
-        text.push(b'\n');
         let (lock, wake) = &*self.shared;
         if let Ok(mut slot) = lock.lock() {
             slot.pending = Some(text);

@@ -7,14 +7,12 @@
 //! leaves either the old or the new checkpoint, never a torn one.
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::io;
 use std::path::Path;
 
 use anyhow::{bail, Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::atomic_file;
+use crate::ops::resume;
 
 /// The checkpoint format's version.
 const VERSION: u32 = 1;
@@ -45,13 +43,8 @@ impl Checkpoint {
 
     /// Reads `path`; `None` when there is no such file yet.
     pub fn load(path: &Path) -> Result<Option<Checkpoint>> {
-        let text = match fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => {
-                return Err(err)
-                    .with_context(|| format!("reading the checkpoint {}", path.display()))
-            }
+        let Some(text) = resume::read_text(path)? else {
+            return Ok(None);
         };
         let checkpoint: Checkpoint = serde_json::from_str(&text).with_context(|| {
             format!(
@@ -85,13 +78,9 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// Replaces `path` with this checkpoint atomically ([`crate::atomic_file`]): a temporary
-    /// file in the same directory, fsync, rename, then fsync of the directory.
+    /// Replaces `path` with this checkpoint atomically ([`resume::save`]).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let what = || format!("writing the checkpoint {}", path.display());
-        let mut text = serde_json::to_vec_pretty(self).with_context(what)?;
-        text.push(b'\n');
-        atomic_file::write(path, &text).with_context(what)
+        resume::save(path, self)
     }
 }
 
@@ -99,6 +88,7 @@ impl Checkpoint {
 mod tests {
     use super::*;
     use crate::ops::resume::temp_dir;
+    use std::fs;
 
     #[test]
     fn saves_atomically_and_loads_back() {
