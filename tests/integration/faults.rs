@@ -477,7 +477,7 @@ fn databases(pg: &Server) -> Vec<String> {
 }
 
 /// Every how many requests to PostgreSQL a kill sweep kills the tool (1: at every one).
-const SWEEP_STRIDE: usize = 2;
+const SWEEP_STRIDE: usize = 3;
 
 /// PostgreSQL killed while db-setup waits on it, at one request after another (from connecting
 /// to the commit): the database is whole every time, the old one or the new one. Paused while it
@@ -542,7 +542,7 @@ fn postgres_killed_or_paused_during_db_setup_leaves_the_database_whole() {
         if dbs.contains(&staging) {
             break;
         }
-        step += 1;
+        step += 2;
     }
     ok(run(&mut setup(&fresh)));
     assert_eq!(users(&fresh), Ok(complete));

@@ -451,11 +451,12 @@ pub fn freeze(pid: u32) {
     wait_until(READY, "the process to stop", || stopped(pid));
 }
 
-/// SIGCONT to process `pid`; returns once no thread of it is stopped (or it is gone).
+/// SIGCONT to process `pid`; returns once no thread of it is stopped, or it is gone (it may
+/// have ended just before it was frozen).
 pub fn thaw(pid: u32) {
     signal(pid, "CONT", false);
     wait_until(READY, "the process to run again", || {
-        !stopped(pid) || !Path::new(&format!("/proc/{pid}")).exists()
+        gone(pid) || !stopped(pid)
     });
 }
 
