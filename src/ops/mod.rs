@@ -1,6 +1,7 @@
 //! One module per operation of the toolkit. An operation takes the [`Context`](crate::context::Context)
 //! and its input, does its work through the access layers, and returns a report; it never prints.
 
+pub mod bulk;
 pub mod check;
 pub mod cognito_setup;
 pub mod conversations;

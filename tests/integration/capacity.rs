@@ -154,11 +154,27 @@ fn import_prod_stays_inside_its_budget_and_leaves_the_app_its_share() {
     let input = files.write("in.jsonl", &export_lines(1_000));
     let out = ok(run(front
         .prod("import")
-        .args(["--table", &table.name, "--yes", "--file"])
+        .args([
+            "--table",
+            &table.name,
+            "--yes",
+            "--output",
+            "json",
+            "--file",
+        ])
         .arg(&input)));
     let err = stderr(&out);
     assert!(err.contains("imported 1000 items"), "{err}");
     assert!(err.contains("budget 100 WCU/s"), "names the budget: {err}");
+    // --output json: the same figures on stdout.
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("a JSON summary");
+    assert_eq!(summary["tool"], "import", "{summary}");
+    assert_eq!(summary["items"], 1_000, "{summary}");
+    assert_eq!(summary["direction"], "write", "{summary}");
+    assert_eq!(summary["budget"]["units"], 100.0, "{summary}");
+    assert_eq!(summary["consumed_units"], 1_000.0, "{summary}");
+    let per_second = summary["units_per_second"].as_f64().unwrap();
+    assert!(per_second <= 110.0, "{summary}");
 
     let (stats, app) = front.stats(&table.name);
     let write = &stats["write"];

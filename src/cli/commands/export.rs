@@ -5,9 +5,11 @@ use std::path::PathBuf;
 
 use crate::cli;
 use crate::cli::args::{CapacityArgs, DryRun, TableTargetArgs};
+use crate::cli::output::{emit, Format};
 use crate::cli::progress;
 use crate::ddb::capacity::{self, Direction};
 use crate::ddb::scan::{Part, ScanOptions};
+use crate::ops::bulk::BulkSummary;
 use crate::ops::export::resume::{self, ResumableExport};
 use crate::ops::export::{self, ExportFile, MaybeGzip};
 use anyhow::Context as _;
@@ -65,6 +67,11 @@ pub struct Args {
     #[command(flatten)]
     capacity: CapacityArgs,
 
+    /// Also print the summary (items, seconds, budget, units consumed) on stdout in this
+    /// format; needs --file (stdout then holds only the summary).
+    #[arg(long, short, value_enum, value_name = "FORMAT")]
+    output: Option<Format>,
+
     /// Say how many items and read units the export would take, and how long at the budget
     /// (from DescribeTable's figures, which DynamoDB refreshes about every six hours); read
     /// nothing, write nothing.
@@ -75,6 +82,11 @@ pub struct Args {
 /// Runs the tool.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let stdout = args.file.as_os_str() == "-";
+    if stdout && args.output.is_some() {
+        anyhow::bail!(
+            "--output needs --file: the items go to standard output, so the summary cannot"
+        );
+    }
     if !stdout {
         export::check_destination(&args.file)?;
     } else if args.checkpoint.is_some() {
@@ -162,5 +174,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         report.elapsed.as_secs_f64(),
         report.capacity
     );
+    if let Some(format) = args.output {
+        let mut summary = BulkSummary::new(
+            "export",
+            ctx.table(),
+            report.items,
+            report.elapsed.as_secs_f64(),
+            &report.capacity,
+        );
+        summary.earlier = report.earlier;
+        emit(&summary, format)?;
+    }
     Ok(())
 }

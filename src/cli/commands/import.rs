@@ -7,8 +7,10 @@ use clap::Parser;
 
 use crate::cli::args::{BatchWriteArgs, CapacityArgs, DryRun, TableTargetArgs};
 use crate::cli::confirm::Confirmation;
+use crate::cli::output::{emit, Format};
 use crate::cli::{self, progress};
 use crate::ddb::capacity::{self, Direction};
+use crate::ops::bulk::BulkSummary;
 use crate::ops::import::{self, Source};
 
 /// Load items into the messages table from DynamoDB JSON lines: what `export` writes
@@ -47,6 +49,11 @@ pub struct Args {
 
     #[command(flatten)]
     capacity: CapacityArgs,
+
+    /// Also print the summary (items, seconds, budget, units consumed) on stdout in this
+    /// format; the line on stderr comes either way.
+    #[arg(long, short, value_enum, value_name = "FORMAT")]
+    output: Option<Format>,
 
     #[command(flatten)]
     dry_run: DryRun,
@@ -160,5 +167,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             String::new()
         }
     );
+    if let Some(format) = args.output {
+        let mut summary = BulkSummary::new(
+            "import",
+            ctx.table(),
+            report.written,
+            report.elapsed.as_secs_f64(),
+            &report.capacity,
+        );
+        summary.earlier = report.earlier;
+        emit(&summary, format)?;
+    }
     Ok(())
 }

@@ -7,11 +7,13 @@ use uuid::Uuid;
 
 use crate::cli::args::{BatchWriteArgs, CapacityArgs, DryRun, TableTargetArgs};
 use crate::cli::confirm::Confirmation;
+use crate::cli::output::{emit, Format};
 use crate::cli::progress::budget_estimate;
 use crate::cli::progress::Progress;
 use crate::cli::{self};
 use crate::ddb::capacity::{self, Direction};
 use crate::model::keys::{Sk, DEFAULT_GROUP};
+use crate::ops::bulk::BulkSummary;
 use crate::ops::seed::{self, Phase, SeedInput};
 
 /// Write one conversation between two users (read from PostgreSQL by handle) into the messages
@@ -69,6 +71,11 @@ pub struct Args {
 
     #[command(flatten)]
     capacity: CapacityArgs,
+
+    /// Also print the summary (items, seconds, budget, units consumed) on stdout in this
+    /// format; the line on stderr comes either way.
+    #[arg(long, short, value_enum, value_name = "FORMAT")]
+    output: Option<Format>,
 
     #[command(flatten)]
     confirm: Confirmation,
@@ -139,5 +146,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         report.rate(),
         report.capacity
     );
+    if let Some(format) = args.output {
+        let summary = BulkSummary::new(
+            "seed",
+            ctx.table(),
+            report.written(),
+            report.elapsed.as_secs_f64(),
+            &report.capacity,
+        );
+        emit(&summary, format)?;
+    }
     Ok(())
 }
