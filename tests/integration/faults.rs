@@ -542,7 +542,7 @@ fn postgres_killed_or_paused_during_db_setup_leaves_the_database_whole() {
         if dbs.contains(&staging) {
             break;
         }
-        step += 2;
+        step += 1;
     }
     ok(run(&mut setup(&fresh)));
     assert_eq!(users(&fresh), Ok(complete));
