@@ -542,7 +542,7 @@ fn postgres_killed_or_paused_during_db_setup_leaves_the_database_whole() {
         if dbs.contains(&staging) {
             break;
         }
-        step += 2;
+        step += 1;
     }
     ok(run(&mut setup(&fresh)));
     assert_eq!(users(&fresh), Ok(complete));
@@ -785,7 +785,12 @@ fn postgres_killed_or_paused_during_a_user_sync_keeps_all_or_nothing() {
         let now = synced(&url);
         eprintln!("sync killed at its request {step}: {now} of {all} synced");
         let err = fails(out);
-        assert!(err.contains("PostgreSQL"), "{err}");
+        // Before the transaction the error names PostgreSQL and its endpoint; inside it, the
+        // step that failed (tokio-postgres only says "connection closed").
+        assert!(
+            err.contains("PostgreSQL") || err.contains("transaction") || err.contains("users"),
+            "names the database or the step: {err}"
+        );
         assert!(
             now == 0 || now == all,
             "killed at its request {step}: {now} of {all} users synced: a partial sync"
