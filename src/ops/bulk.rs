@@ -35,11 +35,12 @@ pub struct BulkSummary {
 }
 
 impl BulkSummary {
-    /// The summary of `tool`'s run on `table`: `items` in `seconds`, within `capacity`.
+    /// The summary of `tool`'s run on `table`: `items` in `seconds`, within `capacity`, after
+    /// `earlier` items done by the runs a checkpoint records.
     pub fn new(
         tool: &'static str,
         table: &str,
-        items: u64,
+        (items, earlier): (u64, Option<u64>),
         seconds: f64,
         capacity: &CapacityStats,
     ) -> BulkSummary {
@@ -47,7 +48,7 @@ impl BulkSummary {
             tool,
             table: table.to_string(),
             items,
-            earlier: None,
+            earlier,
             seconds,
             direction: capacity.direction,
             budget: capacity.budget,

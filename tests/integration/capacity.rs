@@ -265,13 +265,17 @@ fn prod_with_stores(front: &Front, name: &str, table: &TestTable, db: &TestDb) -
 }
 
 /// Asserts that `stats` (one direction of the front's counters for a table) kept within 10% of
-/// `budget` units a second, and that the app was denied less than 2% of what it asked.
+/// `budget` units a second (plus the bucket's one second of burst), and that the app was denied less than 2% of what it asked.
 #[track_caller]
 fn inside_budget(stats: &Value, app: &Value, budget: f64) {
     let rate = achieved_rate(stats);
+    // The bucket holds one second of budget (ddb::capacity::BURST), which a job of a few
+    // seconds may spend on top of its rate: allowed for above the 10%.
+    let span = stats["last"].as_f64().unwrap() - stats["first"].as_f64().unwrap();
+    let burst = budget * cruddur_ops::ddb::capacity::BURST.as_secs_f64() / span.max(1.0);
     assert!(
-        (budget * 0.9..=budget * 1.1).contains(&rate),
-        "{rate:.1} units/s against a budget of {budget}: {stats}"
+        (budget * 0.9..=budget * 1.1 + burst).contains(&rate),
+        "{rate:.1} units/s against a budget of {budget} over {span:.1} s: {stats}"
     );
     let denied = app["denied"].as_f64().unwrap() / app["asked"].as_f64().unwrap().max(1.0);
     assert!(
@@ -286,14 +290,7 @@ fn seed_scan_and_check_prod_stay_inside_their_budgets() {
     let files = Scratch::new();
     let table = provisioned_table(200, &files);
     let db = block_on(TestDb::seeded());
-    let pool = TestPool::named();
-    let pool_args = ["--pool-name", pool.name.as_str()];
-    ok(run(bin("cognito-setup")
-        .args(pool_args)
-        .env("CONNECTION_URL", &db.url)));
-    ok(run(bin("update-cognito-user-ids")
-        .args(pool_args)
-        .env("CONNECTION_URL", &db.url)));
+    let pool = TestPool::synced_with(&db);
     // On prod the pool is named by its id.
     let pool_id = block_on(async {
         let ctx = clean_local_context().await;

@@ -26,20 +26,11 @@ struct Stores {
 
 impl Stores {
     async fn consistent() -> Stores {
-        let (table, db, pool) = (
-            TestTable::created(),
-            TestDb::seeded().await,
-            TestPool::named(),
-        );
-        tokio::task::block_in_place(|| {
-            let pool_args = ["--pool-name", pool.name.as_str()];
-            ok(run(bin("cognito-setup")
-                .args(pool_args)
-                .env("CONNECTION_URL", &db.url)));
-            ok(run(bin("update-cognito-user-ids")
-                .args(pool_args)
-                .env("CONNECTION_URL", &db.url)));
+        let (table, db) = (TestTable::created(), TestDb::seeded().await);
+        let pool = tokio::task::block_in_place(|| {
+            let pool = TestPool::synced_with(&db);
             ok(run(tool("seed", &table, &db).args(["--now", NEWEST])));
+            pool
         });
         Stores { table, db, pool }
     }

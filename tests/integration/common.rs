@@ -313,6 +313,22 @@ impl TestPool {
     }
 }
 
+impl TestPool {
+    /// A new pool made by `cognito-setup` from `db`'s users, their Cognito ids then copied into
+    /// `db` by `update-cognito-user-ids` (what `just setup` does, on a test's own stores).
+    pub fn synced_with(db: &TestDb) -> TestPool {
+        let pool = TestPool::named();
+        let pool_args = ["--pool-name", pool.name.as_str()];
+        ok(run(bin("cognito-setup")
+            .args(pool_args)
+            .env("CONNECTION_URL", &db.url)));
+        ok(run(bin("update-cognito-user-ids")
+            .args(pool_args)
+            .env("CONNECTION_URL", &db.url)));
+        pool
+    }
+}
+
 impl Drop for TestPool {
     fn drop(&mut self) {
         let name = self.name.clone();

@@ -175,15 +175,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         report.capacity
     );
     if let Some(format) = args.output {
-        let mut summary = BulkSummary::new(
-            "export",
-            ctx.table(),
-            report.items,
-            report.elapsed.as_secs_f64(),
-            &report.capacity,
-        );
-        summary.earlier = report.earlier;
-        emit(&summary, format)?;
+        let items = (report.items, report.earlier);
+        let seconds = report.elapsed.as_secs_f64();
+        emit(
+            &BulkSummary::new("export", ctx.table(), items, seconds, &report.capacity),
+            format,
+        )?;
     }
     Ok(())
 }

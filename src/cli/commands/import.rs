@@ -168,15 +168,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
     );
     if let Some(format) = args.output {
-        let mut summary = BulkSummary::new(
-            "import",
-            ctx.table(),
-            report.written,
-            report.elapsed.as_secs_f64(),
-            &report.capacity,
-        );
-        summary.earlier = report.earlier;
-        emit(&summary, format)?;
+        let items = (report.written, report.earlier);
+        let seconds = report.elapsed.as_secs_f64();
+        emit(
+            &BulkSummary::new("import", ctx.table(), items, seconds, &report.capacity),
+            format,
+        )?;
     }
     Ok(())
 }

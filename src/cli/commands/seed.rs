@@ -147,14 +147,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         report.capacity
     );
     if let Some(format) = args.output {
-        let summary = BulkSummary::new(
-            "seed",
-            ctx.table(),
-            report.written(),
-            report.elapsed.as_secs_f64(),
-            &report.capacity,
-        );
-        emit(&summary, format)?;
+        let items = (report.written(), None);
+        let seconds = report.elapsed.as_secs_f64();
+        emit(
+            &BulkSummary::new("seed", ctx.table(), items, seconds, &report.capacity),
+            format,
+        )?;
     }
     Ok(())
 }
