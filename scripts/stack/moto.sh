@@ -6,7 +6,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # The venv for moto_server. Everything is pinned (what pip resolved for
-# `moto flask flask-cors joserfc boto3 awscli` on Python 3.11, checked working) so a
+# `moto flask flask-cors joserfc boto3 awscli py-partiql-parser` on Python 3.11, checked working) so a
 # new machine gets the same set. boto3 and awscli are there as benchmark baselines.
 # Changing this list makes the next `up` rebuild the venv (see MOTO_MARKER).
 readonly MOTO_REQUIREMENTS=(
@@ -16,6 +16,9 @@ readonly MOTO_REQUIREMENTS=(
   joserfc==1.8.0
   boto3==1.44.5
   awscli==1.46.3
+  # moto's DynamoDB ImportTable and PartiQL (the `dynamodb` extra without docker, which only
+  # its Lambda needs)
+  py-partiql-parser==0.6.3
   # dependencies of the above
   blinker==1.9.0
   botocore==1.44.5
