@@ -118,7 +118,7 @@ pub fn kinds(report: &Value) -> Vec<&str> {
 }
 
 /// Puts `count` messages spread over `users` senders; returns their `pk`s.
-async fn fill(ctx: &Context, table: &str, count: usize, users: usize) -> BTreeSet<String> {
+pub async fn fill(ctx: &Context, table: &str, count: usize, users: usize) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     let requests: Vec<WriteRequest> = (0..count)
         .map(|i| {
@@ -152,7 +152,7 @@ async fn fill(ctx: &Context, table: &str, count: usize, users: usize) -> BTreeSe
 }
 
 /// Every `pk` read through the GSI `index` (hash key `user_uuid`), over `users` senders.
-async fn through_index(ctx: &Context, table: &str, index: &str, users: usize) -> Vec<String> {
+pub async fn through_index(ctx: &Context, table: &str, index: &str, users: usize) -> Vec<String> {
     let mut keys = Vec::new();
     for user in 0..users {
         let pages = ctx

@@ -1,6 +1,7 @@
 //! `schema-load --apply` never loses data: changes that cannot be made in place are refused and
-//! leave the table as it was; an index rebuild needs its flag; an interrupted apply carries on;
-//! a wait that runs out leaves the index building and a re-run finishes.
+//! leave the table as it was; an index rebuild needs its flag; an interrupted apply (stopped
+//! through the library, or the process killed between two steps) carries on; a wait that runs out
+//! leaves the index building and a re-run finishes.
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use cruddur_ops::ddb::table::describe;
@@ -8,7 +9,9 @@ use cruddur_ops::ops::schema_load::{self, PlanOptions};
 use serde_json::{json, Value};
 
 use crate::common::*;
-use crate::schema_migrations::{apply, kinds, load, plan, with_user_index, Schemas};
+use crate::schema_migrations::{
+    apply, fill, kinds, load, plan, through_index, with_user_index, Schemas,
+};
 
 /// What a refusal must leave as it was: DescribeTable's answer, as text.
 async fn described(table: &str) -> String {
@@ -162,6 +165,77 @@ async fn an_interrupted_apply_carries_on_from_where_the_table_is() {
     assert_eq!(report["steps"].as_array().unwrap().len(), 1);
     let desc = describe(&ctx, &table.name).await.unwrap().unwrap();
     assert_eq!(desc.global_secondary_indexes().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_killed_between_two_steps_is_finished_by_a_rerun_without_losing_an_item() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    let files = Schemas::new();
+    let table = files.table(&Schemas::quiet());
+    let ctx = local_context(&table.name).await;
+    let mut keys: Vec<String> = fill(&ctx, &table.name, 300, 10).await.into_iter().collect();
+    let mut schema = with_user_index(Schemas::quiet(), "by-user");
+    schema = with_user_index(schema, "by-user-too");
+    schema["AttributeDefinitions"].as_array_mut().unwrap().pop();
+    schema["ProvisionedThroughput"] = json!({"ReadCapacityUnits": 8, "WriteCapacityUnits": 8});
+    let file = files.write(&schema);
+    let (report, _) = plan(&table.name, &file);
+    assert_eq!(kinds(&report), ["capacity", "create_index", "create_index"]);
+
+    // The apply runs as its own process; it is killed (SIGKILL) as soon as it says step 1 is
+    // done, before or just as it starts step 2.
+    let mut child = bin("schema-load")
+        .args(["--table", &table.name, "--schema"])
+        .arg(&file)
+        .arg("--apply")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = Vec::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("step 1 done");
+        said.push(line);
+        if done {
+            child.kill().unwrap();
+            break;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "not killed: {status:?}\n{said:#?}"
+    );
+
+    // What the kill left: step 1 (capacity) carried out, the second new index not there.
+    let desc = describe(&ctx, &table.name).await.unwrap().unwrap();
+    let capacity = desc.provisioned_throughput().unwrap();
+    assert_eq!(capacity.read_capacity_units(), Some(8), "{said:#?}");
+    let indexes: Vec<_> = desc
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|g| g.index_name())
+        .collect();
+    assert!(!indexes.contains(&"by-user-too"), "{indexes:?}");
+
+    // The re-run plans only what is left (whatever step 2 got to) and ends with the table
+    // equal to the file, every item readable through both new indexes.
+    let (report, _) = plan(&table.name, &file);
+    let left = kinds(&report);
+    assert!(!left.contains(&"capacity"), "{report}");
+    assert!(left.contains(&"create_index"), "{report}");
+    apply(&table.name, &file);
+    keys.sort();
+    for index in ["by-user", "by-user-too"] {
+        let mut found = through_index(&ctx, &table.name, index, 10).await;
+        found.sort();
+        assert_eq!(found, keys, "{index}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
