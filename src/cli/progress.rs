@@ -20,6 +20,9 @@ const BAR: &str =
     "{msg} [{bar:25.cyan/blue}] {human_pos}/{human_len} ({percent}%) {per_sec:0} ETA {eta}";
 /// Without a total: a spinner, how many so far and the rate.
 const SPINNER: &str = "{spinner} {msg}: {human_pos} {per_sec:0} ({elapsed})";
+/// A count someone else keeps (an index's item count, which DynamoDB updates only now and then):
+/// no rate or ETA, which would be made up from its jumps, but the time spent so far.
+const COUNT: &str = "{msg} [{bar:25.cyan/blue}] {human_pos}/{human_len} ({percent}%) {elapsed}";
 
 /// A progress bar on stderr, drawn only when stderr is a terminal.
 pub struct Progress {
@@ -27,6 +30,8 @@ pub struct Progress {
     phase: String,
     /// Shown after the phase: the capacity budget, when there is one.
     note: String,
+    /// Drawn with [`COUNT`]: no rate, no ETA.
+    counted: bool,
 }
 
 /// What a dry run says about capacity: "about 84 WCU, 34 s at the budget of 2.5 WCU/s".
@@ -65,6 +70,7 @@ impl Progress {
             bar,
             phase: phase.to_string(),
             note: String::new(),
+            counted: false,
         };
         progress.style(total);
         progress.bar.set_message(progress.phase.clone());
@@ -83,13 +89,24 @@ impl Progress {
         self
     }
 
+    /// Shows a count kept elsewhere, which moves in jumps: no rate or ETA, the elapsed time.
+    pub fn counted(mut self) -> Progress {
+        self.counted = true;
+        self.style(self.bar.length());
+        self
+    }
+
     /// Whether bars are drawn: stderr is a terminal.
     pub fn drawn() -> bool {
         io::stderr().is_terminal()
     }
 
     fn style(&self, total: Option<u64>) {
-        let template = if total.is_some() { BAR } else { SPINNER };
+        let template = match (total, self.counted) {
+            (None, _) => SPINNER,
+            (Some(_), true) => COUNT,
+            (Some(_), false) => BAR,
+        };
         if let Ok(style) = ProgressStyle::with_template(template) {
             self.bar.set_style(style.progress_chars("=> "));
         }
@@ -99,7 +116,8 @@ impl Progress {
     pub fn show(&mut self, phase: impl Display, done: u64, total: u64) {
         let phase = phase.to_string();
         if phase != self.phase || self.bar.length() != Some(total) {
-            if phase != self.phase {
+            // A counted bar keeps its clock: the elapsed time is the whole wait's.
+            if phase != self.phase && !self.counted {
                 self.bar.reset();
             }
             self.style(Some(total));
@@ -141,7 +159,7 @@ mod tests {
 
     #[test]
     fn the_templates_parse() {
-        for template in [BAR, SPINNER] {
+        for template in [BAR, SPINNER, COUNT] {
             assert!(ProgressStyle::with_template(template).is_ok(), "{template}");
         }
     }

@@ -102,7 +102,7 @@ impl Watcher {
                 let total = index.table_items.max(index.items).max(1) as u64;
                 let bar = self
                     .bar
-                    .get_or_insert_with(|| Progress::new(&phase, Some(total)));
+                    .get_or_insert_with(|| Progress::new(&phase, Some(total)).counted());
                 bar.show(&phase, index.items.max(0) as u64, total);
                 if !Progress::drawn() && phase != self.last {
                     eprintln!(
@@ -112,10 +112,16 @@ impl Watcher {
                 }
                 self.last = phase;
             }
-            Event::Reprotected => eprintln!(
-                "  the endpoint turned deletion protection off with that call (DynamoDB Local \
-                 does on every UpdateTable): turning it on again"
-            ),
+            Event::Reprotected => {
+                // The waits are over: clear the bar first, so the line does not push it up.
+                if let Some(bar) = self.bar.take() {
+                    bar.finish();
+                }
+                eprintln!(
+                    "  the endpoint turned deletion protection off with that call (DynamoDB \
+                     Local does on every UpdateTable): turning it on again"
+                )
+            }
             Event::Done { n, elapsed } => {
                 if let Some(bar) = self.bar.take() {
                     bar.finish();

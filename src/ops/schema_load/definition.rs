@@ -324,14 +324,14 @@ impl TableDefinition {
         let named = std::mem::replace(&mut self.table_name, table.to_string());
         if explicit {
             return Ok(Some(format!(
-                "{} defines table {named:?}; creating {table:?} as --table says",
+                "{} defines table {named:?}; applying it to {table:?} as --table says",
                 file.display()
             )));
         }
         bail!(
             "{} defines table {named:?}, but this run works on table {table:?} \
-             (DDB_MESSAGE_TABLE, default {DEFAULT_TABLE:?}): pass --table {named} to create the \
-             table the file names, or --table {table} to create {table:?} from this definition",
+             (DDB_MESSAGE_TABLE, default {DEFAULT_TABLE:?}): pass --table {named} for the table \
+             the file names, or --table {table} to apply this definition to {table:?}",
             file.display()
         )
     }
