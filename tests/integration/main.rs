@@ -20,7 +20,7 @@ mod odd_users;
 mod resume;
 mod safety;
 mod schema_migrations;
-mod schema_pitr;
+mod schema_moto;
 mod schema_refusals;
 mod servers;
 mod setup;

@@ -1,6 +1,6 @@
 //! `schema-load` on a live table: the plan (text and JSON), `--apply`, and what it leaves, against
 //! DynamoDB Local (indexes, capacity, billing, stream, TTL, deletion protection). Point-in-time
-//! recovery (moto's DynamoDB) is in `schema_pitr`, refusals in `schema_refusals`.
+//! recovery and tags (moto's DynamoDB) are in `schema_moto`, refusals in `schema_refusals`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -13,10 +13,11 @@ use aws_sdk_dynamodb::types::{
 use serde::Serialize;
 
 use super::definition::TableDefinition;
-use super::sdk::{sdk_index, sdk_stream, sdk_tags, sdk_throughput};
+use super::sdk::{sdk_index, sdk_stream, sdk_tags, sdk_throughput, with_table_attributes};
 use super::step::Step;
 use super::wait::{until_settled, IndexProgress};
 use crate::context::{Context, SdkResultExt};
+use crate::ddb::table::describe;
 
 /// What an apply reports while it runs.
 #[derive(Debug)]
@@ -217,8 +218,18 @@ async fn run_step(
         }
         Step::CreateIndex { index, .. } => {
             let gsi = sdk_index(index)?;
+            // DynamoDB merges the definitions sent with the table's; moto replaces them with
+            // what is sent (losing the table's keys). Sending the table's own (read now: the
+            // table is settled between steps) plus the new index's is right for both.
+            let live = describe(ctx, name)
+                .await?
+                .with_context(|| format!("table {name} disappeared during the apply"))?;
+            let attributes = with_table_attributes(
+                def.sdk_attributes(Some(&index.key_schema))?,
+                live.attribute_definitions(),
+            );
             update
-                .set_attribute_definitions(Some(def.sdk_attributes(Some(&index.key_schema))?))
+                .set_attribute_definitions(Some(attributes))
                 .global_secondary_index_updates(
                     GlobalSecondaryIndexUpdate::builder()
                         .create(

@@ -134,3 +134,20 @@ pub(super) fn sdk_throughput(t: Option<Throughput>) -> Result<Option<Provisioned
     })
     .transpose()
 }
+
+/// The attribute definitions for an UpdateTable that creates an index: the new index's (`new`),
+/// then the table's (`table`) that `new` does not name.
+pub(super) fn with_table_attributes(
+    mut new: Vec<AttributeDefinition>,
+    table: &[AttributeDefinition],
+) -> Vec<AttributeDefinition> {
+    for attribute in table {
+        if !new
+            .iter()
+            .any(|a| a.attribute_name() == attribute.attribute_name())
+        {
+            new.push(attribute.clone());
+        }
+    }
+    new
+}

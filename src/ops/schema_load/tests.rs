@@ -176,3 +176,22 @@ fn bad_definitions_are_rejected_with_the_reason() {
     let fraction = zero.replace(r#""ReadCapacityUnits":0"#, r#""ReadCapacityUnits":1.5"#);
     assert!(err(&fraction).contains("not a valid table definition"));
 }
+
+#[test]
+fn an_index_creation_sends_the_table_attributes_with_the_new_ones() {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, ScalarAttributeType as T};
+    let attr = |name: &str, t: T| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(t)
+            .build()
+            .unwrap()
+    };
+    let new = vec![attr("user_uuid", T::S), attr("sk", T::S)];
+    let table = [attr("pk", T::S), attr("sk", T::S), attr("group", T::S)];
+    let sent: Vec<_> = sdk::with_table_attributes(new, &table)
+        .iter()
+        .map(|a| a.attribute_name().to_string())
+        .collect();
+    assert_eq!(sent, ["user_uuid", "sk", "pk", "group"]);
+}

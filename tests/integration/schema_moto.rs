@@ -1,6 +1,7 @@
 //! What DynamoDB Local lacks, against moto's DynamoDB (the stack's moto server serves DynamoDB on
 //! its port too): point-in-time recovery on and off (a note on DynamoDB Local, a failure on prod),
-//! and tags set, changed and removed.
+//! tags set, changed and removed; and the whole prod flow (plan, apply, protection) on a table
+//! with items.
 
 use std::path::Path;
 
@@ -194,6 +195,83 @@ async fn tags_are_set_changed_and_removed_on_moto() {
         stderr(&out)
     );
     assert_eq!(tags(&ctx, &table.0).await, ["app=cruddur"]);
+}
+
+/// `schema-load prod` (and the other tools) with real AWS's code path, sent to moto's DynamoDB.
+fn prod_on_moto(name: &str) -> std::process::Command {
+    let mut cmd = bin(name);
+    cmd.args(["--target", "prod"])
+        .env("AWS_ENDPOINT_URL_DYNAMODB", cognito_url())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_prod_a_user_edits_the_file_reads_the_plan_and_applies_it_losing_no_item() {
+    use crate::schema_migrations::{fill, through_index, with_user_index};
+
+    let table = MotoTable(unique("test-messages"));
+    let files = Schemas::new();
+    let ctx = moto_context().await;
+    let schema_load = |file: &Path, args: &[&str]| {
+        run(prod_on_moto("schema-load")
+            .args(["--table", &table.0, "--schema"])
+            .arg(file)
+            .args(args))
+    };
+
+    // The shipped file: created protected and point-in-time recoverable.
+    let shipped = files.write(&Schemas::shipped());
+    ok(schema_load(&shipped, &[]));
+    let desc = cruddur_ops::ddb::table::describe(&ctx, &table.0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(desc.deletion_protection_enabled(), Some(true));
+    assert_eq!(pitr(&ctx, &table.0).await, "ENABLED");
+    let err = fails(run(prod_on_moto("drop").args([&table.0, "--yes"])));
+    assert!(err.contains("deletion protection"), "{err}");
+    let mut keys: Vec<String> = fill(&ctx, &table.0, 200, 5).await.into_iter().collect();
+
+    // The user adds an index: the plan says what it costs, --apply without --yes (and no
+    // terminal to ask on) is refused and changes nothing, --apply --yes carries it out.
+    let edited = files.write(&with_user_index(Schemas::shipped(), "by-user"));
+    let out = schema_load(&edited, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(
+        text.contains("1. UpdateTable: create GSI by-user"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the backfill reads the whole table"),
+        "{text}"
+    );
+    let err = fails(schema_load(&edited, &["--apply"]));
+    assert!(err.contains("--yes"), "{err}");
+    let out = schema_load(&edited, &[]);
+    assert_eq!(out.status.code(), Some(3), "still to do: {}", stderr(&out));
+    let out = ok(schema_load(
+        &edited,
+        &["--apply", "--yes", "--output", "json"],
+    ));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["outcome"], "applied", "{report}");
+    assert!(stderr(&ok(schema_load(&edited, &[]))).contains("exactly as defined"));
+
+    // No item lost: every one is readable through the new index; still protected.
+    keys.sort();
+    let mut found = through_index(&ctx, &table.0, "by-user", 5).await;
+    found.sort();
+    assert_eq!(found, keys);
+    let err = fails(run(prod_on_moto("drop").args([&table.0, "--yes"])));
+    assert!(err.contains("deletion protection"), "{err}");
+    assert_eq!(pitr(&ctx, &table.0).await, "ENABLED");
 }
 
 #[test]
