@@ -200,6 +200,15 @@ pub async fn apply(
     Ok(report)
 }
 
+/// Where the target's database is, for an error: `postgres@localhost:5432/cruddur`.
+fn pg_place(ctx: &Context) -> String {
+    pg::database_url(&ctx.config)
+        .ok()
+        .and_then(|url| url.parse::<tokio_postgres::Config>().ok())
+        .map(|config| pg::describe(&config))
+        .unwrap_or_else(|| "(no database URL)".into())
+}
+
 /// The whole sync: every ListUsers page of `pool_id` (while connecting to the target's database),
 /// then one transaction.
 pub async fn sync_cognito_user_ids(
@@ -222,7 +231,9 @@ pub async fn sync_cognito_user_ids_with_progress(
         cognito::list_users_with_progress(ctx, pool_id, on_page),
         pg::connect(&ctx.config)
     )?;
-    let mut report = apply(&mut client, &listing.users, dry_run).await?;
+    let mut report = apply(&mut client, &listing.users, dry_run)
+        .await
+        .with_context(|| format!("syncing users on PostgreSQL {}", pg_place(ctx)))?;
     report.pages = listing.pages;
     Ok(report)
 }
