@@ -1,5 +1,7 @@
 //! Cognito user pools: finding the pool a command works on, listing its users (every page), and
-//! creating a pool or a user (the local pool's setup is `ops::cognito_setup`).
+//! creating a pool or a user (the local pool's setup is `ops::cognito_setup`). A pool's backup
+//! and restore: [`records`] (the file's lines), [`backup`] (the calls, paced) and [`rate`]
+//! (Cognito's request-rate quotas).
 //!
 //! The pool id comes from `--user-pool-id`, else `AWS_COGNITO_USER_POOL_ID`, else (local only) the
 //! pool is looked up by name on every run: moto forgets its pools when it restarts, so an id is
@@ -12,6 +14,10 @@ use serde::{Serialize, Serializer};
 
 use crate::config::Target;
 use crate::context::{Context, SdkResultExt};
+
+pub mod backup;
+pub mod rate;
+pub mod records;
 
 /// The most users real Cognito returns in one ListUsers page (it rejects a larger `Limit`).
 pub const LIST_USERS_PAGE_SIZE: i32 = 60;
