@@ -66,6 +66,7 @@ pub struct Args {
 
 /// Runs the tool.
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     let backup = read::read_file(&args.file)?;
     let ctx = args.pool.connect().await?;
     let pool_id = cognito::resolve_user_pool_id(&ctx, &args.pool.pool.pool_name).await?;
@@ -129,7 +130,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "restoring",
         Some((plan.users.len() + plan.members.len()) as u64),
     );
-    let started = std::time::Instant::now();
     let state = execute::execute(
         &dest,
         &pool_id,
