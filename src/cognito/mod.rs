@@ -172,6 +172,34 @@ async fn for_each_page_of_users(
     Ok(())
 }
 
+/// How many groups a pool has and how many group memberships.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct GroupCounts {
+    /// Groups.
+    pub groups: usize,
+    /// Memberships (a user in two groups counts twice).
+    pub memberships: usize,
+}
+
+/// Counts the groups of `pool_id` and their members (every ListGroups and ListUsersInGroup
+/// page, unpaced: a handful of requests per group).
+pub async fn group_counts(ctx: &Context, pool_id: &str) -> Result<GroupCounts> {
+    let pacer = rate::Pacer::new(rate::Rates::unlimited(), std::time::Duration::ZERO);
+    let groups = backup::list_groups(ctx, &pacer, pool_id).await?;
+    let mut memberships = 0;
+    for group in &groups {
+        backup::for_each_member_page(ctx, &pacer, pool_id, &group.name, |names| {
+            memberships += names.len();
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(GroupCounts {
+        groups: groups.len(),
+        memberships,
+    })
+}
+
 /// Cognito's estimate of how many users `pool_id` holds (for progress bars); `None` when it
 /// gives none.
 pub async fn estimated_users(ctx: &Context, pool_id: &str) -> Result<Option<u64>> {

@@ -362,7 +362,30 @@ async fn after_a_restore_into_a_new_pool_the_remap_makes_check_pass() {
         ok(run(&mut tool("seed", &table, &db)));
         pool
     });
-    let new = TestPool::created(&clean_local_context().await).await;
+    // A group of two in the old pool, to be carried over and counted.
+    let ctx = clean_local_context().await;
+    let old_id = cruddur_ops::cognito::find_pool_by_name(&ctx, &old.name)
+        .await
+        .unwrap()
+        .expect("the old pool");
+    ctx.cognito()
+        .create_group()
+        .user_pool_id(&old_id)
+        .group_name("admins")
+        .send()
+        .await
+        .unwrap();
+    for user in ["bayko", "tomaslind"] {
+        ctx.cognito()
+            .admin_add_user_to_group()
+            .user_pool_id(&old_id)
+            .username(user)
+            .group_name("admins")
+            .send()
+            .await
+            .unwrap();
+    }
+    let new = TestPool::created(&ctx).await;
     let check = |pool: &TestPool| {
         run(tool("check", &table, &db).args(["--pool-name", &pool.name, "--output", "jsonl"]))
     };
@@ -382,6 +405,21 @@ async fn after_a_restore_into_a_new_pool_the_remap_makes_check_pass() {
         assert_eq!(report["updated"]["count"], 5, "{report}");
         let out = ok(check(&new));
         assert!(stdout(&out).is_empty(), "{}", stdout(&out));
-        assert!(stderr(&out).contains("0 problems"), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("0 problems"), "{err}");
+        assert!(
+            err.contains("5 users (1 group and 2 memberships) of pool"),
+            "{err}"
+        );
+        let out = ok(run(tool("summary", &table, &db).args([
+            "--pool-name",
+            &new.name,
+            "--output",
+            "json",
+        ])));
+        let summary: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(summary["cognito"]["users"], 5, "{summary}");
+        assert_eq!(summary["cognito"]["groups"], 1, "{summary}");
+        assert_eq!(summary["cognito"]["memberships"], 2, "{summary}");
     });
 }

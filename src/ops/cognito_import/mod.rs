@@ -104,8 +104,10 @@ pub struct ImportSummary {
     pub immutable_differences: Vec<String>,
     /// Attributes of the file never written (developer-only ones).
     pub skipped_attributes: Vec<String>,
-    /// The first few users to create or update, with what changes.
-    pub examples: Vec<String>,
+    /// The first few users to create (their names in the target pool).
+    pub create_examples: Vec<String>,
+    /// The first few users to update, with what changes.
+    pub update_examples: Vec<String>,
     /// Requests sent to Cognito (this run).
     pub requests: u64,
     /// Requests Cognito throttled (each slowed the restore down and was tried again).
@@ -120,11 +122,19 @@ impl ImportSummary {
     pub fn of_plan(pool_id: &str, plan: &Plan, dry_run: bool) -> ImportSummary {
         let count =
             |f: &dyn Fn(&UserStep) -> bool| plan.users.iter().filter(|u| f(&u.step)).count() as u64;
-        let examples = plan
+        // The first few by name (a pool lists its users in no set order).
+        let mut create_examples: Vec<String> = plan
+            .users
+            .iter()
+            .filter(|u| matches!(u.step, UserStep::Create { .. }))
+            .map(|u| u.login.clone())
+            .collect();
+        create_examples.sort();
+        create_examples.truncate(EXAMPLES);
+        let mut update_examples: Vec<String> = plan
             .users
             .iter()
             .filter_map(|u| match &u.step {
-                UserStep::Create { .. } => Some(format!("create {}", u.login)),
                 UserStep::Update {
                     attributes,
                     enabled,
@@ -133,12 +143,13 @@ impl ImportSummary {
                     if let Some(e) = enabled {
                         what.push(if *e { "enable" } else { "disable" }.to_string());
                     }
-                    Some(format!("update {}: {}", u.login, what.join(", ")))
+                    Some(format!("{}: {}", u.login, what.join(", ")))
                 }
-                UserStep::Equal => None,
+                _ => None,
             })
-            .take(EXAMPLES)
             .collect();
+        update_examples.sort();
+        update_examples.truncate(EXAMPLES);
         let present = plan.members.iter().filter(|m| m.present).count() as u64;
         ImportSummary {
             user_pool_id: pool_id.to_string(),
@@ -152,7 +163,8 @@ impl ImportSummary {
             memberships_present: present,
             immutable_differences: plan.immutable_differences.clone(),
             skipped_attributes: plan.skipped_attributes.iter().cloned().collect(),
-            examples,
+            create_examples,
+            update_examples,
             requests: 0,
             throttled: 0,
         }
@@ -215,8 +227,26 @@ impl Report for ImportSummary {
                 String::new(),
             ),
         ];
-        if !self.examples.is_empty() {
-            rows[2][2] = self.examples.join("\n");
+        let more = |shown: usize, of: u64| {
+            let more = of.saturating_sub(shown as u64);
+            if more > 0 {
+                format!("\n({more} more)")
+            } else {
+                String::new()
+            }
+        };
+        // A plan names the first few users; after a run the counts say it all.
+        if self.dry_run {
+            rows[2][2] = format!(
+                "{}{}",
+                self.create_examples.join("\n"),
+                more(self.create_examples.len(), self.users_created)
+            );
+            rows[3][2] = format!(
+                "{}{}",
+                self.update_examples.join("\n"),
+                more(self.update_examples.len(), self.users_updated)
+            );
         }
         if !self.immutable_differences.is_empty() {
             rows.push(row(
