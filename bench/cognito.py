@@ -221,12 +221,14 @@ def export_2k(b, h):
     o, base = b.pairs(b.n(5), ("cognito-export 2000", ours_side), ("cbr backup 2000", base_side))
     requests = {}
     with CountingProxy(h.COGNITO_URL) as proxy:
-        h.run_one(ours_cmd, h.child_env(CRUDDUR_OPS_COGNITO_PORT=str(proxy.port)),
+        h.run_one(ours_cmd, h.child_env(AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=proxy.url),
                   what="cognito-export (counted)")
         requests["ours"] = dict(proxy.counts)
     with CountingProxy(h.COGNITO_URL) as proxy:
         h.run_one(base_cmd, cbr_env(h, package, proxy.url), what="cbr backup (counted)")
         requests["baseline"] = dict(proxy.counts)
+    if not all(requests.values()):
+        raise h.CannotRun(f"the counting proxy saw no requests of a side: {requests}")
     paced = h.run_one(ours_cmd + ["--rate", "1"], h.child_env(), what="cognito-export --rate 1")
     per_user = {k: round(sum(v.values()) / USERS, 4) for k, v in requests.items()}
     h.log(f"  requests per user: ours {per_user['ours']} ({requests['ours']}), "
@@ -294,12 +296,14 @@ def import_2k(b, h):
 
     target = new_pool(b.stack)
     with CountingProxy(h.COGNITO_URL) as proxy:
-        h.run_one(ours_cmd(target), h.child_env(CRUDDUR_OPS_COGNITO_PORT=str(proxy.port)),
+        h.run_one(ours_cmd(target), h.child_env(AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=proxy.url),
                   what="cognito-import (counted)")
         ours_requests = dict(proxy.counts)
     target = new_pool(b.stack)
     paced = h.run_one(ours_cmd(target, "--rate", "1"), h.child_env(),
                       what="cognito-import --rate 1")
+    if not ours_requests or not base_requests:
+        raise h.CannotRun("the counting proxy saw no requests of a side")
     per_user = {"ours": round(sum(ours_requests.values()) / USERS, 4),
                 "baseline": round(sum(base_requests.values()) / CBR_RESTORE_USERS, 4)}
     h.log(f"  requests per user: ours {per_user['ours']} ({ours_requests}), baseline "

@@ -38,9 +38,12 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
     s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
 }
 
+/// Writes `line` and a newline. The I/O error stays in the chain as itself, so a closed stdout
+/// (`cognito-export | head`) is not reported as a failure.
 fn write_line(out: &mut impl Write, line: &Line) -> Result<()> {
-    serde_json::to_writer(&mut *out, line).context("writing the export")?;
-    out.write_all(b"\n").context("writing the export")
+    let mut bytes = serde_json::to_vec(line).context("encoding a line of the export")?;
+    bytes.push(b'\n');
+    out.write_all(&bytes).context("writing the export")
 }
 
 /// Writes `pool_id` to `out` as JSON lines: the pool, its groups, its users, its memberships.
