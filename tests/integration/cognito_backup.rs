@@ -423,3 +423,52 @@ async fn after_a_restore_into_a_new_pool_the_remap_makes_check_pass() {
         assert_eq!(summary["cognito"]["memberships"], 2, "{summary}");
     });
 }
+
+/// `cognito-import prod` against moto: `prod` with moto as its Cognito endpoint.
+fn import_prod(pool: &TestPool, file: &Path) -> Command {
+    let mut cmd = bin("cognito-import");
+    cmd.args(["prod", "--user-pool-id", &pool.id, "--file"])
+        .arg(file)
+        .env("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", cognito_url())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .stdin(Stdio::null());
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prod_asks_first_and_paces_its_requests() {
+    let dir = Scratch::new();
+    let target = pool_with(&["tier"]).await;
+    let file = dir.write("eleven.jsonl", &generated(11, &["tier"]));
+    let err = tokio::task::block_in_place(|| fails(run(&mut import_prod(&target, &file))));
+    assert!(err.contains("--yes"), "{err}");
+    assert!(contents(&target).await.0.is_empty(), "nothing written");
+
+    // 11 users at 10 creations a second: the last one at least a second after the first.
+    let started = Instant::now();
+    let out = tokio::task::block_in_place(|| {
+        ok(run(import_prod(&target, &file).args([
+            "--yes",
+            "--rate",
+            "UserCreation=10",
+            "--output",
+            "jsonl",
+        ])))
+    });
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("paced at UserCreation 10/s, UserRead 120/s"),
+        "{err}"
+    );
+    assert_eq!(summary(&out)["users_created"], 11);
+    assert_eq!(contents(&target).await.0.len(), 11);
+}
