@@ -38,6 +38,7 @@ import boto3
 import psycopg
 
 import capacity
+import cognito
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -86,6 +87,8 @@ BENCHMARKS = [
     "check-50k",
     "import-capacity",
     "export-capacity",
+    "cognito-export-2k",
+    "cognito-import-2k",
 ]
 
 
@@ -756,6 +759,13 @@ class Bench:
                                         "--database-url", url]),
         )
         self.record_pair("sync-2k", "ratio >= 5", o, b, lambda r, _: r >= 5, users=n)
+
+    # Cognito backup and restore (bench/cognito.py) -------------------------------------
+    def cognito_export_2k(self):
+        cognito.export_2k(self, sys.modules[__name__])
+
+    def cognito_import_2k(self):
+        cognito.import_2k(self, sys.modules[__name__])
 
     # export, import, check -------------------------------------------------------------
     def batch_writer_side(self, dump, n, checked):

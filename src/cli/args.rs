@@ -292,3 +292,49 @@ impl BatchWriteArgs {
         }
     }
 }
+
+/// The pace of the tools that call Cognito in bulk (`cognito-export`, `cognito-import`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct CognitoRateArgs {
+    /// Requests per second: a FRACTION (0 to 1) of Cognito's default quotas (UserCreation 50/s,
+    /// UserRead 120/s, UserList 30/s, UserUpdate 25/s), or CATEGORY=N for one category (above
+    /// its default only if your account's quota was raised). Repeat or comma-separate; later
+    /// values win [default on prod: the default quotas; on local: unpaced].
+    #[arg(long, value_name = "FRACTION|CATEGORY=N", value_delimiter = ',')]
+    pub rate: Vec<crate::cognito::rate::RateSetting>,
+
+    /// Fail when one request was throttled (TooManyRequestsException) for this many seconds
+    /// in a row [default: 300].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub stall_timeout: Option<u64>,
+}
+
+impl CognitoRateArgs {
+    /// The rates these flags choose for `target`.
+    pub fn rates(&self, target: Target) -> crate::cognito::rate::Rates {
+        use crate::cognito::rate::Rates;
+        let base = match target {
+            Target::Prod => Rates::quotas(),
+            Target::Local => Rates::unlimited(),
+        };
+        Rates::with_settings(base, &self.rate)
+    }
+
+    /// The pacer these flags choose for `target`.
+    pub fn pacer(&self, target: Target) -> crate::cognito::rate::Pacer {
+        crate::cognito::rate::Pacer::new(
+            self.rates(target),
+            Duration::from_secs(self.stall_timeout.unwrap_or(300)),
+        )
+    }
+
+    /// The pace in words, for a summary line: "unpaced" or "paced at UserCreation 50/s, ...".
+    pub fn describe(&self, target: Target) -> String {
+        let rates = self.rates(target);
+        if rates == crate::cognito::rate::Rates::unlimited() {
+            "unpaced".to_string()
+        } else {
+            format!("paced at {rates}")
+        }
+    }
+}

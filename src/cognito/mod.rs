@@ -1,5 +1,7 @@
 //! Cognito user pools: finding the pool a command works on, listing its users (every page), and
-//! creating a pool or a user (the local pool's setup is `ops::cognito_setup`).
+//! creating a pool or a user (the local pool's setup is `ops::cognito_setup`). A pool's backup
+//! and restore: [`records`] (the file's lines), [`backup`] (the calls, paced) and [`rate`]
+//! (Cognito's request-rate quotas).
 //!
 //! The pool id comes from `--user-pool-id`, else `AWS_COGNITO_USER_POOL_ID`, else (local only) the
 //! pool is looked up by name on every run: moto forgets its pools when it restarts, so an id is
@@ -12,6 +14,10 @@ use serde::{Serialize, Serializer};
 
 use crate::config::Target;
 use crate::context::{Context, SdkResultExt};
+
+pub mod backup;
+pub mod rate;
+pub mod records;
 
 /// The most users real Cognito returns in one ListUsers page (it rejects a larger `Limit`).
 pub const LIST_USERS_PAGE_SIZE: i32 = 60;
@@ -164,6 +170,34 @@ async fn for_each_page_of_users(
         on_page(page.users());
     }
     Ok(())
+}
+
+/// How many groups a pool has and how many group memberships.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct GroupCounts {
+    /// Groups.
+    pub groups: usize,
+    /// Memberships (a user in two groups counts twice).
+    pub memberships: usize,
+}
+
+/// Counts the groups of `pool_id` and their members (every ListGroups and ListUsersInGroup
+/// page, unpaced: a handful of requests per group).
+pub async fn group_counts(ctx: &Context, pool_id: &str) -> Result<GroupCounts> {
+    let pacer = rate::Pacer::new(rate::Rates::unlimited(), std::time::Duration::ZERO);
+    let groups = backup::list_groups(ctx, &pacer, pool_id).await?;
+    let mut memberships = 0;
+    for group in &groups {
+        backup::for_each_member_page(ctx, &pacer, pool_id, &group.name, |names| {
+            memberships += names.len();
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(GroupCounts {
+        groups: groups.len(),
+        memberships,
+    })
 }
 
 /// Cognito's estimate of how many users `pool_id` holds (for progress bars); `None` when it

@@ -227,4 +227,47 @@ mod failures {
         assert_eq!(listing.pages, 2);
         assert_eq!((first.num_calls(), second.num_calls()), (1, 2));
     }
+
+    /// Throttling past the SDK's own retries slows the pacer down and tries again; a request
+    /// throttled past the stall timeout fails, naming the code.
+    #[tokio::test]
+    async fn a_paced_request_throttled_past_the_sdk_retries_is_tried_again() {
+        use crate::cognito::backup::admin_create_user;
+        use crate::cognito::rate::{Pacer, Rates};
+        use aws_sdk_cognitoidentityprovider::operation::admin_create_user::AdminCreateUserOutput;
+
+        let rule = mock!(Client::admin_create_user)
+            .sequence()
+            .http_status(400, error("TooManyRequestsException", "Too many requests"))
+            .times(4)
+            .output(|| AdminCreateUserOutput::builder().build())
+            .build();
+        let ctx = mocked(&[&rule]);
+        let pacer = Pacer::new(Rates::unlimited(), Duration::from_secs(60));
+        let attributes = [("email".to_string(), "b@example.com".to_string())].into();
+        let created = admin_create_user(&ctx, &pacer, POOL, "bayko", &attributes)
+            .await
+            .expect("created once Cognito lets it through");
+        assert!(created);
+        assert_eq!(rule.num_calls(), 5, "3 SDK attempts, then 2 more");
+        let stats = pacer.stats();
+        assert_eq!((stats.total(), stats.total_throttled()), (2, 1));
+
+        let rule = mock!(Client::admin_create_user)
+            .sequence()
+            .http_status(400, error("TooManyRequestsException", "Too many requests"))
+            .repeatedly()
+            .build();
+        let ctx = mocked(&[&rule]);
+        let pacer = Pacer::new(Rates::unlimited(), Duration::ZERO);
+        let err = admin_create_user(&ctx, &pacer, POOL, "bayko", &attributes)
+            .await
+            .expect_err("throttled past the stall timeout");
+        let err = format!("{err:#}");
+        assert!(
+            err.starts_with(&format!("creating user bayko in user pool {POOL} on")),
+            "{err}"
+        );
+        assert!(err.contains("TooManyRequestsException"), "{err}");
+    }
 }

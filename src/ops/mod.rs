@@ -3,6 +3,8 @@
 
 pub mod bulk;
 pub mod check;
+pub mod cognito_export;
+pub mod cognito_import;
 pub mod cognito_setup;
 pub mod conversations;
 pub mod db_setup;

@@ -31,6 +31,10 @@ pub struct PoolCounts {
     pub pool_id: String,
     /// Users in the pool.
     pub users: usize,
+    /// Groups in the pool.
+    pub groups: usize,
+    /// Group memberships (a user in two groups counts twice).
+    pub memberships: usize,
 }
 
 /// What the messages table holds.
@@ -53,11 +57,14 @@ pub async fn collect(ctx: &Context, pool_name: &str) -> Result<Summary> {
     let postgres = pg::users::counts(&client).await?;
     let pool_id = cognito::resolve_user_pool_id(ctx, pool_name).await?;
     let cognito_users = cognito::list_users(ctx, &pool_id).await?.users.len();
+    let groups = cognito::group_counts(ctx, &pool_id).await?;
     let mut summary = Summary {
         postgres,
         cognito: PoolCounts {
             pool_id,
             users: cognito_users,
+            groups: groups.groups,
+            memberships: groups.memberships,
         },
         dynamodb: TableCounts {
             table: ctx.table().to_string(),
@@ -92,12 +99,15 @@ mod tests {
             cognito: PoolCounts {
                 pool_id: "pool".into(),
                 users: 3,
+                groups: 2,
+                memberships: 4,
             },
             ..Summary::default()
         })
         .unwrap();
         assert_eq!(v["cognito"]["user_pool_id"], "pool");
         assert_eq!(v["cognito"]["users"], 3);
+        assert_eq!(v["cognito"]["memberships"], 4);
         assert_eq!(v["postgres"]["users_with_cognito_id"], 0);
         assert_eq!(v["dynamodb"]["other_items"], 0);
     }

@@ -43,6 +43,8 @@ pub fn bin(name: &str) -> Command {
     // Cargo builds every binary before the integration tests and names each one at compile time.
     let path = match name {
         "check" => env!("CARGO_BIN_EXE_check"),
+        "cognito-export" => env!("CARGO_BIN_EXE_cognito-export"),
+        "cognito-import" => env!("CARGO_BIN_EXE_cognito-import"),
         "cognito-setup" => env!("CARGO_BIN_EXE_cognito-setup"),
         "db-setup" => env!("CARGO_BIN_EXE_db-setup"),
         "drop" => env!("CARGO_BIN_EXE_drop"),

@@ -8,6 +8,7 @@
 mod bad_input;
 mod capacity;
 mod check;
+mod cognito_backup;
 mod common;
 mod credentials;
 mod dry_run;

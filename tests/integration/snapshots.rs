@@ -403,6 +403,20 @@ async fn tools_that_write() {
             .arg(&export),
     );
 
+    // The pool exported, and its restore into a new pool planned.
+    let pool_file = dir.0.join("pool.jsonl");
+    snapshot(
+        "cognito_export",
+        f.pool_tool("cognito-export").arg("--file").arg(&pool_file),
+    );
+    let restored = TestPool::created(&clean_local_context().await).await;
+    snapshot(
+        "cognito_import_dry_run",
+        human(bin("cognito-import"))
+            .args(["--pool-name", &restored.name, "--dry-run", "--file"])
+            .arg(&pool_file),
+    );
+
     // A table that drifted from the definition: no stream, 1/1 throughput.
     let drifted = TestTable::new();
     let mut def = TableDefinition::load(None).expect("the shipped definition");

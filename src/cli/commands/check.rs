@@ -60,9 +60,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let c = &report.checked;
     let n = |n: usize| n as u64;
     eprintln!(
-        "checked {}, {} of pool {pool_id}, {} in {} and {} of table {} ({}): {}",
+        "checked {}, {} ({} and {}) of pool {pool_id}, {} in {} and {} of table {} ({}): {}",
         count(n(c.users), "PostgreSQL user", "PostgreSQL users"),
         count(n(c.pool_users), "user", "users"),
+        count(n(c.pool_groups), "group", "groups"),
+        count(n(c.pool_memberships), "membership", "memberships"),
         count(c.messages, "message", "messages"),
         count(n(c.groups), "group", "groups"),
         count(n(c.conversations), "conversation row", "conversation rows"),

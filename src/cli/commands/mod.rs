@@ -5,6 +5,8 @@
 //! [`all`] lists every tool's clap command, for shell completions and man pages.
 
 pub mod check;
+pub mod cognito_export;
+pub mod cognito_import;
 pub mod cognito_setup;
 pub mod db_setup;
 pub mod drop;
@@ -34,6 +36,8 @@ use crate::context::Context;
 pub fn all() -> Vec<clap::Command> {
     vec![
         check::Args::command(),
+        cognito_export::Args::command(),
+        cognito_import::Args::command(),
         cognito_setup::Args::command(),
         db_setup::Args::command(),
         drop::Args::command(),
@@ -72,7 +76,7 @@ mod tests {
     #[test]
     fn every_command_is_named_after_its_binary_and_valid() {
         let names: Vec<String> = all().iter().map(|c| c.get_name().to_string()).collect();
-        assert_eq!(names.len(), 18);
+        assert_eq!(names.len(), 20);
         for command in all() {
             command.clone().debug_assert();
             let bin = format!("src/bin/{}.rs", command.get_name());

@@ -7,15 +7,15 @@ use crate::cli::output::{self, Report};
 use crate::cli::{self};
 use crate::ops::summary::{self, Summary};
 
-/// Count what each store holds: users in PostgreSQL (and how many carry a Cognito id), users
-/// in the Cognito pool, and messages and conversation rows in the messages table.
+/// Count what each store holds: users in PostgreSQL (and how many carry a Cognito id), users,
+/// groups and group memberships in the Cognito pool, and messages and conversation rows in the messages table.
 ///
 /// Reads only the table's keys, but it still scans the whole table: mind that on prod.
 #[derive(Parser, Debug)]
 #[command(
     name = "summary",
     version,
-    after_help = cli::after_help("Output fields (json, jsonl): one object: postgres {users, users_with_cognito_id, activities}, cognito {user_pool_id, users}, dynamodb {table, messages, conversations, other_items}.\n\nExamples:\n  summary                 # the local stack, as `just setup` ends\n  summary --output json\n  summary | jq .dynamodb.messages")
+    after_help = cli::after_help("Output fields (json, jsonl): one object: postgres {users, users_with_cognito_id, activities}, cognito {user_pool_id, users, groups, memberships}, dynamodb {table, messages, conversations, other_items}.\n\nExamples:\n  summary                 # the local stack, as `just setup` ends\n  summary --output json\n  summary | jq .dynamodb.messages")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -42,6 +42,16 @@ impl Report for Summary {
                 "Cognito",
                 format!("users in {}", pool.pool_id),
                 pool.users.to_string(),
+            ),
+            (
+                "Cognito",
+                format!("groups in {}", pool.pool_id),
+                pool.groups.to_string(),
+            ),
+            (
+                "Cognito",
+                format!("group memberships in {}", pool.pool_id),
+                pool.memberships.to_string(),
             ),
             (
                 "DynamoDB",

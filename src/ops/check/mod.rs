@@ -120,6 +120,10 @@ pub struct Checked {
     pub users: usize,
     /// Pool users.
     pub pool_users: usize,
+    /// The pool's groups.
+    pub pool_groups: usize,
+    /// The pool's group memberships.
+    pub pool_memberships: usize,
     /// `MSG#` items.
     pub messages: u64,
     /// Message groups with at least one message.
@@ -148,8 +152,11 @@ pub async fn check(
     segments: u32,
     governor: &Governor,
 ) -> Result<CheckReport> {
-    let (client, listing) =
-        tokio::try_join!(pg::connect(&ctx.config), cognito::list_users(ctx, pool_id))?;
+    let (client, listing, groups) = tokio::try_join!(
+        pg::connect(&ctx.config),
+        cognito::list_users(ctx, pool_id),
+        cognito::group_counts(ctx, pool_id)
+    )?;
     let accounts = pg::all_accounts(&client).await?;
     drop(client);
     let mut problems = check_users(&accounts, &listing.users);
@@ -165,6 +172,8 @@ pub async fn check(
     .await?;
     let (table_problems, mut checked) = checker.finish();
     checked.pool_users = listing.users.len();
+    checked.pool_groups = groups.groups;
+    checked.pool_memberships = groups.memberships;
     problems.extend(table_problems);
     problems.sort_by(|a, b| (a.store, a.kind, &a.key).cmp(&(b.store, b.kind, &b.key)));
     Ok(CheckReport { problems, checked })

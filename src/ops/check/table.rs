@@ -234,6 +234,8 @@ impl Checker {
         let checked = Checked {
             users: self.users.len(),
             pool_users: 0,
+            pool_groups: 0,
+            pool_memberships: 0,
             messages: self.messages,
             groups: self.newest.len(),
             conversations: conversations.len(),

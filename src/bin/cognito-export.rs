@@ -1,0 +1,5 @@
+//! `cognito-export`: see [`cruddur_ops::cli::commands::cognito_export`].
+
+fn main() -> std::process::ExitCode {
+    cruddur_ops::cli::main(cruddur_ops::cli::commands::cognito_export::run)
+}
