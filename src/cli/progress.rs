@@ -20,6 +20,8 @@ const BAR: &str =
     "{msg} [{bar:25.cyan/blue}] {human_pos}/{human_len} ({percent}%) {per_sec:0} ETA {eta}";
 /// Without a total: a spinner, how many so far and the rate.
 const SPINNER: &str = "{spinner} {msg}: {human_pos} {per_sec:0} ({elapsed})";
+/// Waiting on a job that reports no count (a DynamoDB export): a spinner, its status, the time.
+const WAITING: &str = "{spinner} {msg} ({elapsed})";
 
 /// A progress bar on stderr, drawn only when stderr is a terminal.
 pub struct Progress {
@@ -72,6 +74,20 @@ impl Progress {
             progress.bar.enable_steady_tick(Duration::from_millis(100));
         }
         progress
+    }
+
+    /// A spinner for waiting on a job that reports no count; [`Progress::say`] shows its status.
+    pub fn waiting(phase: impl Display) -> Progress {
+        let progress = Progress::new(phase, None);
+        if let Ok(style) = ProgressStyle::with_template(WAITING) {
+            progress.bar.set_style(style);
+        }
+        progress
+    }
+
+    /// Shows `text` as the bar's message (a job's status).
+    pub fn say(&self, text: impl Display) {
+        self.bar.set_message(text.to_string());
     }
 
     /// Shows the capacity budget after the phase, e.g. "writing (budget 2.5 WCU/s)".
@@ -141,7 +157,7 @@ mod tests {
 
     #[test]
     fn the_templates_parse() {
-        for template in [BAR, SPINNER] {
+        for template in [BAR, SPINNER, WAITING] {
             assert!(ProgressStyle::with_template(template).is_ok(), "{template}");
         }
     }
