@@ -189,10 +189,9 @@ pub async fn export(
         Some(job) => (job, true),
         None => (native::start_export(ctx, &request).await?, false),
     };
-    // DynamoDB answers a known token with the export it started then: done already, or
-    // started well before this run.
+    // DynamoDB answers a known token with the export it started then, well before this run.
     let before = chrono::Utc::now().timestamp() - 60;
-    joined |= job.status != "IN_PROGRESS" || job.started_secs.is_some_and(|t| t < before);
+    joined |= job.started_secs.is_some_and(|t| t < before);
     let what = format!("export {}", job.arn);
     let arn = job.arn.clone();
     let job = wait_for(
@@ -261,7 +260,8 @@ async fn locate(ctx: &Context, request: &ExportRequest, job: &ExportJob) -> Resu
     } else {
         bail!(
             "export {} is COMPLETED, but s3://{}/{base} holds {} export folders and none is \
-             named after it: give import --s3 the export's folder",
+             named after it (moto names its folders otherwise: give each export a prefix of its \
+             own): give import --s3 the export's folder",
             job.arn,
             request.bucket,
             folders.len()
