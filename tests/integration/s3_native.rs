@@ -393,6 +393,19 @@ async fn a_rerun_joins_the_same_export_and_another_prefix_is_another() {
         .unwrap();
     assert_eq!(folders.len(), 1, "one export written: {folders:?}");
 
+    // An export whose files are gone is not joined: the same command starts another.
+    for o in cruddur_ops::s3::list(&ctx, &bucket.0, "again/")
+        .await
+        .unwrap()
+    {
+        let delete = ctx.s3().delete_object().bucket(&bucket.0).key(o.key);
+        delete.send().await.unwrap();
+    }
+    let third = export_s3(&table.0, &at, &[]);
+    assert_eq!(third["joined"], false, "{third}");
+    assert_ne!(third["export_arn"], first["export_arn"]);
+    assert_eq!(third["items"], 30, "{third}");
+
     let other = export_s3(&table.0, &format!("s3://{}/elsewhere", bucket.0), &[]);
     assert_ne!(other["export_arn"], first["export_arn"]);
     assert_ne!(other["client_token"], first["client_token"]);

@@ -129,7 +129,7 @@ fn target_word(ctx: &Context) -> &'static str {
 }
 
 /// On the local target: an export of the table that is the same request, started before
-/// (moto does not keep client tokens).
+/// (moto does not keep client tokens), still in progress or with its files in place.
 async fn same_export(ctx: &Context, request: &ExportRequest) -> Result<Option<ExportJob>> {
     if ctx.target() != Target::Local {
         return Ok(None);
@@ -147,7 +147,9 @@ async fn same_export(ctx: &Context, request: &ExportRequest) -> Result<Option<Ex
                     && job.export_type.as_deref() == Some(request.kind.as_str())
             }
         };
-        if same {
+        // A completed one whose files are gone (a bucket emptied since, a table of the same
+        // name made again) is not joined: it would point at nothing.
+        if same && (job.in_progress() || locate(ctx, request, &job).await.is_ok()) {
             return Ok(Some(job));
         }
     }
