@@ -40,18 +40,21 @@ pub struct S3ExportArgs {
     #[arg(
         long,
         value_name = "s3://BUCKET/PREFIX",
-        conflicts_with_all = ["file", "gzip", "segments", "segment", "checkpoint", "dry_run"]
+        conflicts_with_all = [
+            "file", "gzip", "segments", "segment", "checkpoint", "dry_run",
+            "capacity", "max_rcu", "max_wcu", "stall_timeout",
+        ]
     )]
     pub s3: Option<String>,
 
     /// With --s3: the table as it was at TIME (RFC 3339, within the recovery window)
     /// [default: now].
-    #[arg(long, value_name = "TIME", requires = "s3", conflicts_with = "since", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", requires = "s3", conflicts_with_all = ["since", "file"], value_parser = parse_time)]
     pub at: Option<DateTime<Utc>>,
 
     /// With --s3: an incremental export of what changed since TIME (RFC 3339; the period is 15
     /// minutes to 24 hours), with new and old images.
-    #[arg(long, value_name = "TIME", requires = "s3", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", requires = "s3", conflicts_with = "file", value_parser = parse_time)]
     pub since: Option<DateTime<Utc>>,
 
     /// With --since: up to TIME (RFC 3339) [default: as late as DynamoDB has].
@@ -75,7 +78,7 @@ pub struct S3ImportArgs {
 
     /// With --s3, where the folder has no manifest (moto writes none): the export's ARN, so that
     /// DynamoDB confirms it COMPLETED before its data files are listed.
-    #[arg(long, value_name = "ARN", requires = "s3")]
+    #[arg(long, value_name = "ARN", requires = "s3", conflicts_with = "file")]
     pub export_arn: Option<String>,
 
     /// With --s3: create table NAME with DynamoDB's ImportTable instead (no write capacity used;
@@ -85,7 +88,10 @@ pub struct S3ImportArgs {
         long,
         value_name = "NAME",
         requires = "s3",
-        conflicts_with_all = ["checkpoint", "segment", "dry_run"]
+        conflicts_with_all = [
+            "file", "checkpoint", "segment", "dry_run", "capacity", "max_rcu", "max_wcu",
+            "stall_timeout",
+        ]
     )]
     pub new_table: Option<String>,
 
@@ -95,7 +101,13 @@ pub struct S3ImportArgs {
 
     /// With --s3: load only the data files K, K+N, K+2N, ... (K from 0, in key order), so that N
     /// machines each load a disjoint share of the export.
-    #[arg(long, value_name = "K", requires_all = ["s3", "total_segments"])]
+    #[arg(
+        long,
+        value_name = "K",
+        requires = "s3",
+        requires = "total_segments",
+        conflicts_with = "file"
+    )]
     pub segment: Option<u32>,
 
     /// With --segment: into how many shares the data files are split.
@@ -279,4 +291,75 @@ pub async fn import_new_table(
         report.table
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn times_are_rfc_3339() {
+        let t = parse_time("2026-12-06T10:00:00+01:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-12-06T09:00:00+00:00");
+        let err = parse_time("yesterday").unwrap_err();
+        assert!(err.contains("RFC 3339"), "{err}");
+    }
+
+    #[test]
+    fn the_s3_options_combine_only_as_they_can() {
+        use crate::cli::commands::{export, import};
+        let export = |args: &[&str]| export::Args::try_parse_from([&["export"], args].concat());
+        let import = |args: &[&str]| import::Args::try_parse_from([&["import"], args].concat());
+        let url = "s3://bucket/p";
+        assert!(export(&["--s3", url]).is_ok());
+        assert!(export(&["--s3", url, "--since", "2026-12-06T10:00:00Z"]).is_ok());
+        for bad in [
+            &["--s3", url, "--file", "x"][..],
+            &["--s3", url, "--gzip"],
+            &["--s3", url, "--max-rcu", "5"],
+            &[
+                "--s3",
+                url,
+                "--at",
+                "2026-12-06T10:00:00Z",
+                "--since",
+                "2026-12-06T10:00:00Z",
+            ],
+            &["--since", "2026-12-06T10:00:00Z"],
+            &["--s3", url, "--until", "2026-12-06T10:00:00Z"],
+            // (clap lets a requirement that conflicts with a given option pass: each option
+            // of --s3 conflicts with --file itself)
+            &["--file", "x", "--at", "2026-12-06T10:00:00Z"],
+            &["--file", "x", "--since", "2026-12-06T10:00:00Z"],
+        ] {
+            assert!(export(bad).is_err(), "export {bad:?}");
+        }
+        assert!(import(&["--s3", url]).is_ok());
+        assert!(import(&["--s3", url, "--new-table", "t"]).is_ok());
+        assert!(import(&["--s3", url, "--segment", "1", "--total-segments", "2"]).is_ok());
+        for bad in [
+            &[][..],
+            &["--s3", url, "--file", "x"],
+            &["--new-table", "t"],
+            &["--s3", url, "--new-table", "t", "--checkpoint", "c"],
+            &["--s3", url, "--new-table", "t", "--max-wcu", "5"],
+            &["--s3", url, "--segment", "1"],
+            &["--file", "x", "--segment", "0", "--total-segments", "2"],
+            &["--file", "x", "--export-arn", "arn"],
+            &["--file", "x", "--new-table", "t"],
+        ] {
+            assert!(import(bad).is_err(), "import {bad:?}");
+        }
+        let args = S3ImportArgs {
+            s3: Some(url.into()),
+            export_arn: None,
+            new_table: None,
+            schema: None,
+            segment: Some(2),
+            total_segments: Some(2),
+            wait_timeout: 1,
+        };
+        assert!(args.load_options().is_err(), "segment 2 of 2");
+    }
 }
