@@ -607,6 +607,36 @@ async fn an_export_with_a_manifest_loads_in_segments_and_resumes_from_a_checkpoi
         "{}",
         stderr(&again)
     );
+    // Resuming from the middle: a checkpoint that says the first three files are written
+    // (as a run stopped there leaves it) makes the next run open and write only the last two.
+    let mut state: Value = serde_json::from_slice(&std::fs::read(&checkpoint).unwrap()).unwrap();
+    assert_eq!(state["complete"], true, "{state}");
+    state["complete"] = json!(false);
+    state["state"] = json!({"through": {"file": 2, "line": 40}, "items": 120});
+    std::fs::write(&checkpoint, state.to_string()).unwrap();
+    let resumed = ok(run(bin("import")
+        .args([
+            "--table",
+            &other.name,
+            "--s3",
+            &url,
+            "--output",
+            "json",
+            "--checkpoint",
+        ])
+        .arg(&checkpoint)));
+    assert!(
+        stderr(&resumed).contains("resuming from the checkpoint"),
+        "{}",
+        stderr(&resumed)
+    );
+    let summary: Value = serde_json::from_slice(&resumed.stdout).unwrap();
+    assert_eq!(
+        (&summary["items"], &summary["earlier"]),
+        (&json!(80), &json!(120)),
+        "{summary}"
+    );
+
     // A data file replaced since the manifest was written is refused by its ETag, before any
     // write.
     let changed = format!("{folder}data/part3.json.gz");
