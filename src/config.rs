@@ -84,6 +84,10 @@ pub struct Config {
     /// Cognito endpoint, set locally only (on prod the SDK resolves it, honouring
     /// `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`).
     pub cognito_endpoint: Option<String>,
+    /// S3 endpoint (the native export and import), set locally only: moto's server on the
+    /// Cognito port, which serves S3 (and DynamoDB) too; on prod the SDK resolves it, honouring
+    /// `AWS_ENDPOINT_URL_S3`.
+    pub s3_endpoint: Option<String>,
     /// The messages table.
     pub table: String,
     /// Whether the table was given (`DDB_MESSAGE_TABLE` or `--table`) rather than the default.
@@ -142,6 +146,10 @@ impl Config {
             ),
             cognito_endpoint: endpoint(
                 "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+                ports.map(|p| local_endpoint(p.cognito)),
+            ),
+            s3_endpoint: endpoint(
+                "AWS_ENDPOINT_URL_S3",
                 ports.map(|p| local_endpoint(p.cognito)),
             ),
             table: var("DDB_MESSAGE_TABLE").unwrap_or_else(|| DEFAULT_TABLE.to_string()),
@@ -307,6 +315,8 @@ mod tests {
             Some(LOCAL_DYNAMODB_ENDPOINT)
         );
         assert_eq!(c.cognito_endpoint.as_deref(), Some(LOCAL_COGNITO_ENDPOINT));
+        // moto's server serves S3 on the Cognito port.
+        assert_eq!(c.s3_endpoint.as_deref(), Some(LOCAL_COGNITO_ENDPOINT));
         assert_eq!(c.region.as_deref(), Some("us-east-1"));
         assert_eq!(c.table, DEFAULT_TABLE);
         assert_eq!(c.database_url().unwrap(), LOCAL_CONNECTION_URL);
@@ -441,5 +451,17 @@ mod tests {
         .unwrap();
         assert_eq!(c.dynamodb_endpoint.as_deref(), Some("http://ddb:2"));
         assert_eq!(c.cognito_endpoint.as_deref(), Some("http://shared:1"));
+        assert_eq!(c.s3_endpoint.as_deref(), Some("http://shared:1"));
+        let c = Config::resolve(
+            Target::Local,
+            env(&[("AWS_ENDPOINT_URL_S3", "http://s3:3")]),
+        );
+        assert_eq!(c.unwrap().s3_endpoint.as_deref(), Some("http://s3:3"));
+        let c = Config::resolve(Target::Prod, env(&[("AWS_ENDPOINT_URL_S3", "http://s3:3")]));
+        assert_eq!(
+            c.unwrap().s3_endpoint,
+            None,
+            "the SDK reads it itself on prod"
+        );
     }
 }

@@ -106,12 +106,15 @@ pub struct Context {
     dynamodb: Arc<OnceLock<aws_sdk_dynamodb::Client>>,
     cognito: Arc<OnceLock<aws_sdk_cognitoidentityprovider::Client>>,
     dynamodb_streams: Arc<OnceLock<aws_sdk_dynamodbstreams::Client>>,
+    s3: Arc<OnceLock<aws_sdk_s3::Client>>,
     /// Where DynamoDB requests go, for messages.
     pub dynamodb_endpoint: Endpoint,
     /// Where DynamoDB Streams requests go, for messages.
     pub dynamodb_streams_endpoint: Endpoint,
     /// Where Cognito requests go, for messages.
     pub cognito_endpoint: Endpoint,
+    /// Where S3 requests go (the native export and import), for messages.
+    pub s3_endpoint: Endpoint,
 }
 
 /// How long to wait for a TCP connection before calling an endpoint unreachable (or the
@@ -195,6 +198,15 @@ impl Context {
                 config.target,
                 timeout,
             ),
+            s3_endpoint: Endpoint::new(
+                "S3",
+                "S3",
+                config.s3_endpoint.as_deref(),
+                &sdk,
+                config.target,
+                timeout,
+            ),
+            s3: Arc::new(OnceLock::new()),
             dynamodb: Arc::new(dynamodb),
             dynamodb_streams: Arc::new(dynamodb_streams),
             cognito: Arc::new(cognito),
@@ -240,6 +252,19 @@ impl Context {
                 builder = builder.endpoint_url(url);
             }
             aws_sdk_dynamodbstreams::Client::from_conf(builder.build())
+        })
+    }
+
+    /// The S3 client (the native export and import). Locally it addresses buckets by path
+    /// (`http://localhost:9229/BUCKET/KEY`): moto's server has no per-bucket host names.
+    pub fn s3(&self) -> &aws_sdk_s3::Client {
+        self.s3.get_or_init(|| {
+            let mut builder = aws_sdk_s3::config::Builder::from(&self.sdk)
+                .retry_classifier(CertificateErrorsAreFinal);
+            if let Some(url) = &self.config.s3_endpoint {
+                builder = builder.endpoint_url(url).force_path_style(true);
+            }
+            aws_sdk_s3::Client::from_conf(builder.build())
         })
     }
 

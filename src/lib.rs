@@ -6,7 +6,8 @@
 //!
 //! - [`cli`]: what every binary shares at its edge: arguments, output, progress, exit codes.
 //! - [`ops`]: one module per operation (schema-load, seed, the stream processor, ...).
-//! - [`ddb`], [`pg`], [`cognito`]: access to DynamoDB, PostgreSQL and the Cognito user pool.
+//! - [`ddb`], [`pg`], [`cognito`], [`s3`]: access to DynamoDB, PostgreSQL, the Cognito user pool
+//!   and S3 (the native export and import).
 //! - [`model`]: the messages table's keys and rows, as types.
 //! - [`context`] and [`config`]: the clients built once, and the target and settings resolved once.
 //! - [`report`], [`text`] and [`atomic_file`]: what an operation returns for printing, small text
@@ -26,4 +27,5 @@ pub mod model;
 pub mod ops;
 pub mod pg;
 pub mod report;
+pub mod s3;
 pub mod text;

@@ -23,6 +23,8 @@ const SPINNER: &str = "{spinner} {msg}: {human_pos} {per_sec:0} ({elapsed})";
 /// A count someone else keeps (an index's item count, which DynamoDB updates only now and then):
 /// no rate or ETA, which would be made up from its jumps, but the time spent so far.
 const COUNT: &str = "{msg} [{bar:25.cyan/blue}] {human_pos}/{human_len} ({percent}%) {elapsed}";
+/// Waiting on a job that reports no count (a DynamoDB export): a spinner, its status, the time.
+const WAITING: &str = "{spinner} {msg} ({elapsed})";
 
 /// A progress bar on stderr, drawn only when stderr is a terminal.
 pub struct Progress {
@@ -78,6 +80,20 @@ impl Progress {
             progress.bar.enable_steady_tick(Duration::from_millis(100));
         }
         progress
+    }
+
+    /// A spinner for waiting on a job that reports no count; [`Progress::say`] shows its status.
+    pub fn waiting(phase: impl Display) -> Progress {
+        let progress = Progress::new(phase, None);
+        if let Ok(style) = ProgressStyle::with_template(WAITING) {
+            progress.bar.set_style(style);
+        }
+        progress
+    }
+
+    /// Shows `text` as the bar's message (a job's status).
+    pub fn say(&self, text: impl Display) {
+        self.bar.set_message(text.to_string());
     }
 
     /// Shows the capacity budget after the phase, e.g. "writing (budget 2.5 WCU/s)".
@@ -159,7 +175,7 @@ mod tests {
 
     #[test]
     fn the_templates_parse() {
-        for template in [BAR, SPINNER, COUNT] {
+        for template in [BAR, SPINNER, COUNT, WAITING] {
             assert!(ProgressStyle::with_template(template).is_ok(), "{template}");
         }
     }

@@ -47,6 +47,63 @@ pub enum Source {
     /// Files, in this order. A directory stands for the `*.json.gz` files under it (a downloaded
     /// Export to S3), sorted by path.
     Files(Vec<PathBuf>),
+    /// Objects read through a store (the data files of an export in S3), in this order.
+    Remote(Remote),
+}
+
+/// Opens the objects of a [`Remote`] source, by their place in it.
+pub trait OpenObject: Send + Sync {
+    /// A reader of the object at `index` (plain or gzip: recognised by its magic bytes).
+    fn open(&self, index: usize) -> Result<Box<dyn std::io::Read>>;
+}
+
+/// Objects read through a store: their names (in messages and checkpoints), what identifies
+/// them (a checkpoint's input: keys, sizes, ETags) and how to open them.
+#[derive(Clone)]
+pub struct Remote {
+    /// Each object's name, e.g. `s3://bucket/key`.
+    pub names: Vec<String>,
+    /// What a checkpoint records as the input, to refuse resuming over changed objects.
+    pub identity: serde_json::Value,
+    /// The items each object should hold (an export's manifest counts them), checked with
+    /// every line before the first write.
+    pub expected: Vec<Option<u64>>,
+    /// Opens them.
+    pub opener: Arc<dyn OpenObject>,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote")
+            .field("names", &self.names)
+            .finish()
+    }
+}
+
+impl PartialEq for Remote {
+    fn eq(&self, other: &Remote) -> bool {
+        self.names == other.names && self.identity == other.identity
+    }
+}
+
+impl Eq for Remote {}
+
+impl Remote {
+    /// Refuses an object whose items (`counts`, by object) are not those [`Remote::expected`]
+    /// says; objects read only in part (up to a checkpoint's `after`) are not counted.
+    fn check_counts(&self, counts: &[u64], after: Option<Mark>) -> Result<()> {
+        let objects = self.names.iter().zip(&self.expected).zip(counts);
+        for (index, ((name, expected), got)) in objects.enumerate() {
+            let whole = after.is_none_or(|mark| index > mark.file);
+            match expected {
+                Some(want) if whole && want != got => bail!(
+                    "{name}: {got} items, but the export's manifest counts {want}: nothing was                      written"
+                ),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The table's key: the types of `pk` and `sk`, as [`message_keys`] read them.
@@ -104,7 +161,7 @@ impl Plan {
 pub async fn prepare(ctx: &Context, source: Source, checkpoint: Option<&Path>) -> Result<Plan> {
     let source = match source {
         Source::Files(paths) => Source::Files(expand(&paths)?),
-        Source::Stdin => Source::Stdin,
+        other => other,
     };
     let checkpoint = match (checkpoint, &source) {
         (None, _) => None,
@@ -115,6 +172,10 @@ pub async fn prepare(ctx: &Context, source: Source, checkpoint: Option<&Path>) -
         (Some(path), Source::Files(files)) => {
             Some(checkpoint::open(path, checkpoint::job(ctx, files)?)?)
         }
+        (Some(path), Source::Remote(remote)) => Some(checkpoint::open(
+            path,
+            checkpoint::job_of(ctx, remote.identity.clone()),
+        )?),
     };
     let keys = message_keys(ctx, ctx.table(), false).await?;
     let after = checkpoint.as_ref().and_then(|c| c.checkpoint.state.through);
@@ -122,6 +183,16 @@ pub async fn prepare(ctx: &Context, source: Source, checkpoint: Option<&Path>) -
         Source::Stdin => (None, None),
         Source::Files(_) => {
             let checked = check_all(&source, &keys, after)?;
+            (Some(checked.items), Some(checked.units))
+        }
+        Source::Remote(remote) => {
+            let mut counts = vec![0u64; remote.names.len()];
+            let checked = check_each(&source, &keys, after, |file| {
+                if let Some(n) = counts.get_mut(file) {
+                    *n += 1;
+                }
+            })?;
+            remote.check_counts(&counts, after)?;
             (Some(checked.items), Some(checked.units))
         }
     };
@@ -151,6 +222,16 @@ pub struct Checked {
 
 /// Reads every item of `source` (after `after`, when given) and checks its key and size.
 pub fn check_all(source: &Source, keys: &KeySchema, after: Option<Mark>) -> Result<Checked> {
+    check_each(source, keys, after, |_| {})
+}
+
+/// [`check_all`], calling `each(file)` with the place of each item's file in the source.
+pub fn check_each(
+    source: &Source,
+    keys: &KeySchema,
+    after: Option<Mark>,
+    mut each: impl FnMut(usize),
+) -> Result<Checked> {
     let mut lines = Lines::new(source).after(after);
     let mut checked = Checked {
         items: 0,
@@ -160,6 +241,7 @@ pub fn check_all(source: &Source, keys: &KeySchema, after: Option<Mark>) -> Resu
         check_line(keys, &item).with_context(|| format!("{position}: nothing was written"))?;
         checked.items += 1;
         checked.units += write_units(item_size(&item));
+        each(position.index);
     }
     Ok(checked)
 }

@@ -14,6 +14,7 @@ pub mod find_user;
 pub mod import;
 pub mod list_tables;
 pub mod list_users;
+pub mod native;
 pub mod resume;
 pub mod scan;
 pub mod schema_load;

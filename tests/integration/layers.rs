@@ -1,7 +1,7 @@
 //! The library's layers, enforced: every `crate::` path in `src/` may only point down (or
-//! sideways within a layer), and the three stores never use each other.
+//! sideways within a layer), and the stores never use each other.
 //!
-//! From the top: `bin → cli → ops → model / ddb / pg / cognito → context → config`, with `report`,
+//! From the top: `bin → cli → ops → model / ddb / pg / cognito / s3 → context → config`, with `report`,
 //! `text` and `atomic_file` (data and small helpers any layer may use) at the bottom.
 
 use std::fs;
@@ -12,7 +12,7 @@ fn layer(module: &str) -> Option<u8> {
     Some(match module {
         "cli" => 5,
         "ops" => 4,
-        "model" | "ddb" | "pg" | "cognito" => 3,
+        "model" | "ddb" | "pg" | "cognito" | "s3" => 3,
         "context" => 2,
         "config" => 1,
         "report" | "text" | "atomic_file" => 0,
@@ -21,7 +21,7 @@ fn layer(module: &str) -> Option<u8> {
 }
 
 fn is_store(module: &str) -> bool {
-    matches!(module, "ddb" | "pg" | "cognito")
+    matches!(module, "ddb" | "pg" | "cognito" | "s3")
 }
 
 /// The top-level module a file of `src/` belongs to (`src/ops/seed/plan.rs` → `ops`); `None` for

@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test runs the real binaries (or the library) against
-//! the local stack that `just up` starts (DynamoDB Local, moto's Cognito, PostgreSQL). Each test
-//! works on its own table, database or user pool and removes it afterwards.
+//! the local stack that `just up` starts (DynamoDB Local, moto's Cognito, DynamoDB and S3,
+//! PostgreSQL). Each test works on its own table, database or user pool and removes it
+//! afterwards.
 
 // Tests may look at the environment to give each child process a clean one.
 #![allow(clippy::disallowed_methods)]
@@ -19,6 +20,7 @@ mod layers;
 mod messages;
 mod odd_users;
 mod resume;
+mod s3_native;
 mod safety;
 mod schema_migrations;
 mod schema_moto;

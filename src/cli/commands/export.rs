@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::cli;
 use crate::cli::args::{CapacityArgs, DryRun, TableTargetArgs};
+use crate::cli::commands::native_s3::{self, S3ExportArgs};
 use crate::cli::output::{emit, Format};
 use crate::cli::progress;
 use crate::ddb::capacity::{self, Direction};
@@ -17,6 +18,7 @@ use clap::Parser;
 
 /// Write every item of the messages table as one line of DynamoDB JSON each, in the shape
 /// DynamoDB's own Export to S3 writes: {"Item":{"pk":{"S":"..."},...}}. `import` reads it back.
+/// With --s3, DynamoDB exports the table itself to S3 instead (ExportTableToPointInTime).
 ///
 /// Items are written as the scan's pages arrive (memory stays flat). A file is written under a
 /// temporary name beside it and renamed when complete, so a failed export never leaves a
@@ -26,7 +28,7 @@ use clap::Parser;
 #[command(
     name = "export",
     version,
-    after_help = cli::after_help("Examples:\n  export --file messages.jsonl\n  export prod --file messages.json.gz --gzip --segments 8\n  export --file - | head\n  export prod --file part-0.jsonl --segment 0 --total-segments 4   # one of four jobs\n  export prod --file messages.jsonl --capacity 20                  # a fifth of the provisioned reads\n  export prod --file messages.jsonl --max-rcu 40\n  export prod --file messages.json.gz --gzip --checkpoint export.ckpt   # re-run the same to resume")
+    after_help = cli::after_help("Examples:\n  export --file messages.jsonl\n  export prod --file messages.json.gz --gzip --segments 8\n  export --file - | head\n  export prod --file part-0.jsonl --segment 0 --total-segments 4   # one of four jobs\n  export prod --file messages.jsonl --capacity 20                  # a fifth of the provisioned reads\n  export prod --file messages.jsonl --max-rcu 40\n  export prod --file messages.json.gz --gzip --checkpoint export.ckpt   # re-run the same to resume\n\nDynamoDB's own export to S3 (no read capacity; needs point-in-time recovery):\n  export prod --s3 s3://my-bucket/exports/messages            # waits, prints the manifest\n  export prod --s3 s3://my-bucket/exports/messages --output json\n  export prod --s3 s3://my-bucket/exports/changes --since 2026-12-06T08:00:00Z   # incremental\n  AWS_ENDPOINT_URL_DYNAMODB=http://localhost:9229 export --s3 s3://rehearsal/exports   # on moto")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -67,8 +69,11 @@ pub struct Args {
     #[command(flatten)]
     capacity: CapacityArgs,
 
+    #[command(flatten)]
+    s3: S3ExportArgs,
+
     /// Also print the summary (items, seconds, budget, units consumed) on stdout in this
-    /// format; needs --file (stdout then holds only the summary).
+    /// format; needs --file or --s3 (stdout then holds only the summary).
     #[arg(long, short, value_enum, value_name = "FORMAT")]
     output: Option<Format>,
 
@@ -81,6 +86,9 @@ pub struct Args {
 
 /// Runs the tool.
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    if args.s3.s3.is_some() {
+        return native_s3::export(&args.table, &args.s3, args.output).await;
+    }
     let stdout = args.file.as_os_str() == "-";
     if stdout && args.output.is_some() {
         anyhow::bail!(

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::cli::args::{BatchWriteArgs, CapacityArgs, DryRun, TableTargetArgs};
+use crate::cli::commands::native_s3::{self, S3ImportArgs};
 use crate::cli::confirm::Confirmation;
 use crate::cli::output::{emit, Format};
 use crate::cli::{self, progress};
@@ -15,8 +16,9 @@ use crate::ops::import::{self, Source};
 
 /// Load items into the messages table from DynamoDB JSON lines: what `export` writes
 /// ({"Item":{...}}), the data files of DynamoDB's native Export to S3 (DYNAMODB_JSON, gzipped;
-/// give the files or the downloaded folder), or `scan --raw --output jsonl` lines. Gzip is
-/// recognised by its magic bytes.
+/// give the files or the downloaded folder, or --s3 and the export's folder in S3), or
+/// `scan --raw --output jsonl` lines. Gzip is recognised by its magic bytes. With --s3 and
+/// --new-table, DynamoDB's ImportTable creates a new table from the export instead.
 ///
 /// The table must have the messages table's key (pk HASH, sk RANGE). Every line of the files is
 /// checked before the first write: a bad line is an error naming the file and line, and nothing
@@ -27,7 +29,7 @@ use crate::ops::import::{self, Source};
 #[command(
     name = "import",
     version,
-    after_help = cli::after_help("Examples:\n  import --file messages.jsonl --table restored-messages\n  export | import --file - --table copy-of-messages\n  import prod --file ./AWSDynamoDB/01700000000000-abcdef12/data --yes\n  scan --raw --output jsonl | import --file - --table other\n  import --file messages.jsonl --dry-run      # check every line, count the items; writes nothing\n  import prod --file messages.jsonl --max-wcu 20 --yes   # at most 20 write units a second\n  import prod --file big.jsonl.gz --checkpoint big.ckpt --yes   # re-run the same to resume")
+    after_help = cli::after_help("Examples:\n  import --file messages.jsonl --table restored-messages\n  export | import --file - --table copy-of-messages\n  import prod --file ./AWSDynamoDB/01700000000000-abcdef12/data --yes\n  scan --raw --output jsonl | import --file - --table other\n  import --file messages.jsonl --dry-run      # check every line, count the items; writes nothing\n  import prod --file messages.jsonl --max-wcu 20 --yes   # at most 20 write units a second\n  import prod --file big.jsonl.gz --checkpoint big.ckpt --yes   # re-run the same to resume\n\nA DynamoDB export in S3 (export --s3 prints its folder):\n  import prod --s3 s3://my-bucket/exports/messages/AWSDynamoDB/01733000000000-abcdef12/ --table restored --yes\n  import prod --s3 s3://…/AWSDynamoDB/01733000000000-abcdef12/ --segment 0 --total-segments 4 --checkpoint part0.ckpt --yes\n  import prod --s3 s3://…/AWSDynamoDB/01733000000000-abcdef12/ --new-table restored-messages --yes   # ImportTable: no write capacity\n  import --s3 s3://rehearsal/exports/AWSDynamoDB/<folder>/ --export-arn ARN --table copy   # on moto (no manifest)")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -35,8 +37,11 @@ pub struct Args {
 
     /// Where to read: a file (plain or gzip), a folder of *.json.gz files, or - for standard
     /// input. Repeat for several.
-    #[arg(long, short, value_name = "PATH", required = true)]
+    #[arg(long, short, value_name = "PATH", required_unless_present = "s3")]
     file: Vec<PathBuf>,
+
+    #[command(flatten)]
+    s3: S3ImportArgs,
 
     /// Record in FILE how far the input is written, and resume from it: run the same command
     /// again after a failure or a kill and it goes on after the last line known written (only
@@ -64,6 +69,11 @@ pub struct Args {
 
 /// Runs the tool.
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    if args.s3.new_table.is_some() {
+        return native_s3::import_new_table(&args.table, &args.s3, args.output, &args.confirm)
+            .await;
+    }
+    let from_s3 = args.s3.load_options()?;
     let stdin = args.file.iter().any(|f| f.as_os_str() == "-");
     if stdin && args.file.len() > 1 {
         anyhow::bail!("--file - (standard input) cannot be combined with other files");
@@ -80,7 +90,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let ctx = args.table.connect().await?;
-    let plan = import::prepare(&ctx, source, args.checkpoint.as_deref()).await?;
+    let plan = match &from_s3 {
+        Some(options) => {
+            let (plan, files) =
+                native_s3::load_plan(&ctx, options, args.checkpoint.as_deref()).await?;
+            eprintln!("reading {}: {}", files.folder, files.note());
+            plan
+        }
+        None => import::prepare(&ctx, source, args.checkpoint.as_deref()).await?,
+    };
     let governor =
         capacity::governor_for(&ctx, ctx.table(), Direction::Write, &args.capacity.flags()).await?;
     governor.set_resume(match &args.checkpoint {

@@ -18,6 +18,7 @@ pub mod list_conversations;
 pub mod list_tables;
 pub mod list_users;
 pub mod messaging_stream;
+pub mod native_s3;
 pub mod scan;
 pub mod schema_load;
 pub mod seed;

@@ -62,10 +62,16 @@ pub fn job(ctx: &Context, files: &[PathBuf]) -> Result<Job> {
             "modified": modified,
         }));
     }
-    Ok(Job::new("import")
+    Ok(job_of(ctx, input.into()))
+}
+
+/// The job an import of the input `input` identifies (files, or S3 objects with their sizes
+/// and ETags) into the context's table is.
+pub fn job_of(ctx: &Context, input: serde_json::Value) -> Job {
+    Job::new("import")
         .with("table", ctx.table())
         .with("endpoint", ctx.dynamodb_endpoint.to_string())
-        .with("input", input))
+        .with("input", input)
 }
 
 /// Reads the checkpoint at `path` for `job`, or starts a new one.

@@ -37,6 +37,11 @@ fn open(path: Option<&Path>) -> Result<Box<dyn BufRead>> {
         }
         None => Box::new(io::stdin()),
     };
+    decompress(raw, path)
+}
+
+/// `raw` buffered, through gzip when it starts with gzip's magic bytes.
+fn decompress(raw: Box<dyn Read>, path: Option<&Path>) -> Result<Box<dyn BufRead>> {
     let mut reader = BufReader::with_capacity(256 * 1024, raw);
     let head = reader
         .fill_buf()
@@ -134,6 +139,8 @@ type Open = (usize, Option<PathBuf>, Box<dyn BufRead>, u64);
 /// Reads items from files or standard input, one line at a time, knowing where it is.
 pub(super) struct Lines {
     files: std::iter::Enumerate<std::vec::IntoIter<Option<PathBuf>>>,
+    /// How to open the objects of a remote source (their names are in `files`).
+    remote: Option<std::sync::Arc<dyn super::OpenObject>>,
     current: Option<Open>,
     buf: String,
     /// Lines up to and including this mark are passed over unread (a resumed import).
@@ -145,9 +152,18 @@ impl Lines {
         let files: Vec<Option<PathBuf>> = match source {
             Source::Stdin => vec![None],
             Source::Files(files) => files.iter().cloned().map(Some).collect(),
+            Source::Remote(remote) => remote
+                .names
+                .iter()
+                .map(|name| Some(PathBuf::from(name)))
+                .collect(),
         };
         Lines {
             files: files.into_iter().enumerate(),
+            remote: match source {
+                Source::Remote(remote) => Some(remote.opener.clone()),
+                _ => None,
+            },
             current: None,
             buf: String::new(),
             after: None,
@@ -171,7 +187,10 @@ impl Lines {
                 if self.after.is_some_and(|m| index < m.file) {
                     continue;
                 }
-                let reader = open(file.as_deref())?;
+                let reader = match &self.remote {
+                    Some(opener) => decompress(opener.open(index)?, file.as_deref())?,
+                    None => open(file.as_deref())?,
+                };
                 self.current = Some((index, file, reader, 0));
             }
             let Some((index, file, reader, line)) = &mut self.current else {

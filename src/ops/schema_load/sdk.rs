@@ -151,3 +151,30 @@ pub(super) fn with_table_attributes(
     }
     new
 }
+
+impl TableDefinition {
+    /// The definition as ImportTable's `TableCreationParameters`: the keys, their attributes,
+    /// the global secondary indexes, the billing mode and capacity. ImportTable sets nothing
+    /// else: the stream, TTL, point-in-time recovery, deletion protection and tags are
+    /// `schema-load`'s to apply afterwards. Local secondary indexes are refused (ImportTable
+    /// cannot create them).
+    pub fn import_parameters(&self) -> Result<sdk::TableCreationParameters> {
+        if let Some(index) = self.local_indexes.first() {
+            anyhow::bail!(
+                "ImportTable cannot create local secondary indexes (the definition has {})",
+                index.name
+            );
+        }
+        sdk::TableCreationParameters::builder()
+            .table_name(&self.table_name)
+            .set_attribute_definitions(Some(self.sdk_attributes(None)?))
+            .set_key_schema(Some(sdk_keys(&self.key_schema)?))
+            .billing_mode(sdk::BillingMode::from(self.billing_mode.as_str()))
+            .set_provisioned_throughput(sdk_throughput(self.throughput)?)
+            .set_global_secondary_indexes(
+                Some(self.sdk_indexes()?).filter(|indexes| !indexes.is_empty()),
+            )
+            .build()
+            .context("building the table creation parameters")
+    }
+}
