@@ -145,6 +145,7 @@ pub fn count_items(table: &TestTable) -> usize {
 
 #[test]
 fn import_prod_stays_inside_its_budget_and_leaves_the_app_its_share() {
+    let _alone = exclusive(Load::Measures);
     let files = Scratch::new();
     // 200 WCU provisioned: the default share is half, 100 WCU/s; the app draws 30% (60/s).
     // (At 100 WCU/s, 8 batches of 25 in flight keep up while DynamoDB Local answers a batch
@@ -200,6 +201,7 @@ fn import_prod_stays_inside_its_budget_and_leaves_the_app_its_share() {
 
 #[test]
 fn export_prod_reads_inside_its_budget() {
+    let _alone = exclusive(Load::Measures);
     let files = Scratch::new();
     let table = loaded_table(400, 2_000, &files);
     let front = Front::start(0.3);
@@ -230,6 +232,7 @@ fn export_prod_reads_inside_its_budget() {
 
 #[test]
 fn an_app_spike_slows_the_import_down_and_nothing_is_lost() {
+    let _alone = exclusive(Load::Measures);
     let files = Scratch::new();
     // The app takes 80% and the job asks for its default half: DynamoDB throttles, the job
     // backs off (AIMD) and every item still lands exactly once.
@@ -287,6 +290,7 @@ fn inside_budget(stats: &Value, app: &Value, budget: f64) {
 
 #[test]
 fn seed_scan_and_check_prod_stay_inside_their_budgets() {
+    let _alone = exclusive(Load::Measures);
     let files = Scratch::new();
     let table = provisioned_table(200, &files);
     let db = block_on(TestDb::seeded());

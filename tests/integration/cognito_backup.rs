@@ -192,6 +192,7 @@ fn summary(out: &std::process::Output) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_thousand_users_are_restored_into_a_new_pool_through_a_killed_import() {
+    let _heavy = exclusive(Load::Heavy);
     let started = Instant::now();
     let dir = Scratch::new();
     let source = pool_with(&["tier"]).await;

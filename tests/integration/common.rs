@@ -368,3 +368,54 @@ impl Drop for TestPool {
         });
     }
 }
+
+/// What a test does to the machine, for [`exclusive`]: tests that measure a rate against the
+/// clock, and tests that load the servers for a long while.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Load {
+    /// Asserts an achieved rate (the capacity tests): it must not share two cores with a
+    /// long heavy test, or the server's answers, not the governor, set the rate.
+    Measures,
+    /// Keeps the servers busy for many seconds (thousands of users or items).
+    Heavy,
+}
+
+/// Tests of one [`Load`] run beside each other, never beside a test of the other kind.
+static LOADS: std::sync::Mutex<(usize, usize)> = std::sync::Mutex::new((0, 0));
+static LOADS_CHANGED: std::sync::Condvar = std::sync::Condvar::new();
+
+/// Held while a test of kind `load` runs: waits until no test of the other kind runs.
+pub struct Exclusive(Load);
+
+/// Waits until no test of the other kind than `load` runs, then holds the place until dropped.
+pub fn exclusive(load: Load) -> Exclusive {
+    let mut running = LOADS.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let other = match load {
+            Load::Measures => running.1,
+            Load::Heavy => running.0,
+        };
+        if other == 0 {
+            break;
+        }
+        running = LOADS_CHANGED
+            .wait(running)
+            .unwrap_or_else(|e| e.into_inner());
+    }
+    match load {
+        Load::Measures => running.0 += 1,
+        Load::Heavy => running.1 += 1,
+    }
+    Exclusive(load)
+}
+
+impl Drop for Exclusive {
+    fn drop(&mut self) {
+        let mut running = LOADS.lock().unwrap_or_else(|e| e.into_inner());
+        match self.0 {
+            Load::Measures => running.0 -= 1,
+            Load::Heavy => running.1 -= 1,
+        }
+        LOADS_CHANGED.notify_all();
+    }
+}

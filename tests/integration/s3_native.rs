@@ -225,6 +225,7 @@ fn export_s3(table: &str, destination: &str, more: &[&str]) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_table_goes_through_s3_and_back_into_an_existing_and_a_new_table() {
+    let _heavy = exclusive(Load::Heavy);
     let started = Instant::now();
     let ctx = moto_context().await;
     let bucket = Bucket::created(&ctx).await;
