@@ -4,12 +4,15 @@
 //! attributes, enabling or disabling a user and adding a user to a group.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use anyhow::{Context as _, Result};
+use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::primitives::DateTimeFormat;
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, GroupType, MessageActionType, SchemaAttributeType, UserPoolType, UserType,
 };
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 use super::rate::{Category, Pacer};
 use super::records::{
@@ -118,6 +121,36 @@ pub fn user_record(user: &UserType) -> UserRecord {
     }
 }
 
+/// Sends a listing call page after page through `pacer` (each page a `UserList` request):
+/// `request(token)` asks for the page after `token`, `next` reads the next token from a page, and
+/// `on_page` gets each page. `what` names the listing in an error.
+async fn each_page<O, E, Fut>(
+    ctx: &Context,
+    pacer: &Pacer,
+    what: &str,
+    request: impl Fn(Option<String>) -> Fut,
+    next: impl Fn(&O) -> Option<&str>,
+    mut on_page: impl FnMut(O) -> Result<()>,
+) -> Result<()>
+where
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    Fut: Future<Output = std::result::Result<O, SdkError<E, HttpResponse>>>,
+{
+    let mut token: Option<String> = None;
+    loop {
+        let page = pacer
+            .send(Category::UserList, || request(token.clone()))
+            .await
+            .on(&ctx.cognito_endpoint, what)?;
+        let after = next(&page).filter(|t| !t.is_empty()).map(str::to_string);
+        on_page(page)?;
+        match after {
+            Some(after) => token = Some(after),
+            None => return Ok(()),
+        }
+    }
+}
+
 /// Reads every user of `pool_id` with every attribute, ListUsers page by page (at most 60
 /// each), handing each page to `on_page`.
 pub async fn for_each_user_page(
@@ -126,28 +159,22 @@ pub async fn for_each_user_page(
     pool_id: &str,
     mut on_page: impl FnMut(Vec<UserRecord>) -> Result<()>,
 ) -> Result<()> {
-    let mut token: Option<String> = None;
-    loop {
-        let page = pacer
-            .send(Category::UserList, || {
-                ctx.cognito()
-                    .list_users()
-                    .user_pool_id(pool_id)
-                    .limit(LIST_USERS_PAGE_SIZE)
-                    .set_pagination_token(token.clone())
-                    .send()
-            })
-            .await
-            .on(
-                &ctx.cognito_endpoint,
-                format_args!("listing the users of user pool {pool_id}"),
-            )?;
-        on_page(page.users().iter().map(user_record).collect())?;
-        match page.pagination_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
-            _ => return Ok(()),
-        }
-    }
+    each_page(
+        ctx,
+        pacer,
+        &format!("listing the users of user pool {pool_id}"),
+        |token| {
+            ctx.cognito()
+                .list_users()
+                .user_pool_id(pool_id)
+                .limit(LIST_USERS_PAGE_SIZE)
+                .set_pagination_token(token)
+                .send()
+        },
+        |page| page.pagination_token(),
+        |page| on_page(page.users().iter().map(user_record).collect()),
+    )
+    .await
 }
 
 fn group_record(group: &GroupType) -> GroupRecord {
@@ -162,28 +189,26 @@ fn group_record(group: &GroupType) -> GroupRecord {
 /// Every group of `pool_id` (every ListGroups page).
 pub async fn list_groups(ctx: &Context, pacer: &Pacer, pool_id: &str) -> Result<Vec<GroupRecord>> {
     let mut groups = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = pacer
-            .send(Category::UserList, || {
-                ctx.cognito()
-                    .list_groups()
-                    .user_pool_id(pool_id)
-                    .limit(LIST_GROUPS_PAGE_SIZE)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await
-            .on(
-                &ctx.cognito_endpoint,
-                format_args!("listing the groups of user pool {pool_id}"),
-            )?;
-        groups.extend(page.groups().iter().map(group_record));
-        match page.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
-            _ => return Ok(groups),
-        }
-    }
+    each_page(
+        ctx,
+        pacer,
+        &format!("listing the groups of user pool {pool_id}"),
+        |token| {
+            ctx.cognito()
+                .list_groups()
+                .user_pool_id(pool_id)
+                .limit(LIST_GROUPS_PAGE_SIZE)
+                .set_next_token(token)
+                .send()
+        },
+        |page| page.next_token(),
+        |page| {
+            groups.extend(page.groups().iter().map(group_record));
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(groups)
 }
 
 /// Reads the user names of every member of `group` (every ListUsersInGroup page of at most
@@ -195,34 +220,30 @@ pub async fn for_each_member_page(
     group: &str,
     mut on_page: impl FnMut(Vec<String>) -> Result<()>,
 ) -> Result<()> {
-    let mut token: Option<String> = None;
-    loop {
-        let page = pacer
-            .send(Category::UserList, || {
-                ctx.cognito()
-                    .list_users_in_group()
-                    .user_pool_id(pool_id)
-                    .group_name(group)
-                    .limit(LIST_USERS_PAGE_SIZE)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await
-            .on(
-                &ctx.cognito_endpoint,
-                format_args!("listing the members of group {group} of user pool {pool_id}"),
-            )?;
-        on_page(
-            page.users()
-                .iter()
-                .filter_map(|u| u.username().map(str::to_string))
-                .collect(),
-        )?;
-        match page.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
-            _ => return Ok(()),
-        }
-    }
+    each_page(
+        ctx,
+        pacer,
+        &format!("listing the members of group {group} of user pool {pool_id}"),
+        |token| {
+            ctx.cognito()
+                .list_users_in_group()
+                .user_pool_id(pool_id)
+                .group_name(group)
+                .limit(LIST_USERS_PAGE_SIZE)
+                .set_next_token(token)
+                .send()
+        },
+        |page| page.next_token(),
+        |page| {
+            on_page(
+                page.users()
+                    .iter()
+                    .filter_map(|u| u.username().map(str::to_string))
+                    .collect(),
+            )
+        },
+    )
+    .await
 }
 
 /// Creates `group` in `pool_id`: `false` when a group of that name exists already.

@@ -419,3 +419,53 @@ impl Drop for Exclusive {
         LOADS_CHANGED.notify_all();
     }
 }
+
+/// A context whose DynamoDB is moto's (the stack's moto server serves DynamoDB and S3 too; S3 is
+/// moto's on the local target anyway).
+pub async fn moto_context() -> Context {
+    let config =
+        cruddur_ops::config::Config::resolve(
+            cruddur_ops::config::Target::Local,
+            |name| match name {
+                "AWS_ENDPOINT_URL_DYNAMODB" => Some(cognito_url()),
+                _ => name
+                    .starts_with("CRUDDUR_OPS_")
+                    .then(|| std::env::var(name).ok())
+                    .flatten(),
+            },
+        )
+        .unwrap();
+    Context::new(config).await.unwrap()
+}
+
+/// `tool` pointed at moto's DynamoDB.
+pub fn on_moto(tool: &str) -> std::process::Command {
+    let mut cmd = bin(tool);
+    cmd.env("AWS_ENDPOINT_URL_DYNAMODB", cognito_url());
+    cmd
+}
+
+/// A table on moto's DynamoDB, dropped (protection off first) when the guard goes.
+pub struct MotoTable(pub String);
+
+impl MotoTable {
+    /// A name only: the test creates the table (or expects it created).
+    pub fn named() -> MotoTable {
+        MotoTable(unique("test-s3"))
+    }
+
+    /// Created from the shipped definition (point-in-time recovery on).
+    pub fn created() -> MotoTable {
+        let table = MotoTable::named();
+        ok(run(on_moto("schema-load").args(["--table", &table.0])));
+        table
+    }
+}
+
+impl Drop for MotoTable {
+    fn drop(&mut self) {
+        let _ = on_moto("drop")
+            .args([&self.0, "--if-exists", "--disable-deletion-protection"])
+            .output();
+    }
+}

@@ -11,33 +11,12 @@ use serde_json::{json, Value};
 use crate::common::*;
 use crate::schema_migrations::{kinds, Schemas};
 
-/// A context whose DynamoDB is moto's (the stack's moto server serves DynamoDB too).
-async fn moto_context() -> Context {
-    let config =
-        cruddur_ops::config::Config::resolve(
-            cruddur_ops::config::Target::Local,
-            |name| match name {
-                "AWS_ENDPOINT_URL_DYNAMODB" => Some(cognito_url()),
-                _ => name
-                    .starts_with("CRUDDUR_OPS_")
-                    .then(|| std::env::var(name).ok())
-                    .flatten(),
-            },
-        )
-        .unwrap();
-    Context::new(config).await.unwrap()
-}
-
-/// A table on moto's DynamoDB, dropped (protection off first) when the guard goes.
-struct MotoTable(String);
-
-impl Drop for MotoTable {
-    fn drop(&mut self) {
-        let _ = bin("drop")
-            .args([&self.0, "--if-exists", "--disable-deletion-protection"])
-            .env("AWS_ENDPOINT_URL_DYNAMODB", cognito_url())
-            .output();
-    }
+/// `schema-load --table TABLE --schema FILE ARGS` on moto's DynamoDB.
+fn schema_load_on_moto(table: &MotoTable, file: &Path, args: &[&str]) -> std::process::Output {
+    run(on_moto("schema-load")
+        .args(["--table", &table.0, "--schema"])
+        .arg(file)
+        .args(args))
 }
 
 async fn pitr(ctx: &Context, table: &str) -> String {
@@ -59,13 +38,7 @@ async fn point_in_time_recovery_goes_on_and_off_on_moto() {
     let table = MotoTable(unique("test-messages"));
     let files = Schemas::new();
     let ctx = moto_context().await;
-    let on_moto = |file: &Path, args: &[&str]| {
-        run(bin("schema-load")
-            .args(["--table", &table.0, "--schema"])
-            .arg(file)
-            .args(args)
-            .env("AWS_ENDPOINT_URL_DYNAMODB", cognito_url()))
-    };
+    let on_moto = |file: &Path, args: &[&str]| schema_load_on_moto(&table, file, args);
     let shipped = files.write(&Schemas::shipped());
     let out = ok(on_moto(&shipped, &["--output", "json"]));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -131,13 +104,7 @@ async fn tags_are_set_changed_and_removed_on_moto() {
     let table = MotoTable(unique("test-messages"));
     let files = Schemas::new();
     let ctx = moto_context().await;
-    let on_moto = |file: &Path, args: &[&str]| {
-        run(bin("schema-load")
-            .args(["--table", &table.0, "--schema"])
-            .arg(file)
-            .args(args)
-            .env("AWS_ENDPOINT_URL_DYNAMODB", cognito_url()))
-    };
+    let on_moto = |file: &Path, args: &[&str]| schema_load_on_moto(&table, file, args);
     let with_tags = |tags: &[(&str, &str)]| {
         let mut schema = Schemas::shipped();
         schema["Tags"] = tags
