@@ -99,6 +99,18 @@ impl<S: Serialize + DeserializeOwned> Checkpoint<S> {
         }
     }
 
+    /// The checkpoint at `path` for `job` and `true` (the run resumes), or, when there is no file
+    /// yet, a new one at `S`'s default state and `false`.
+    pub fn open(path: &Path, job: Job) -> Result<(Checkpoint<S>, bool)>
+    where
+        S: Default,
+    {
+        Ok(match Checkpoint::load(path, &job)? {
+            Some(checkpoint) => (checkpoint, true),
+            None => (Checkpoint::new(job, S::default()), false),
+        })
+    }
+
     /// Reads the checkpoint at `path` for `job`: `None` when there is no file yet; an error when
     /// it is not a checkpoint of this version, or belongs to another job (naming what differs).
     pub fn load(path: &Path, job: &Job) -> Result<Option<Checkpoint<S>>> {

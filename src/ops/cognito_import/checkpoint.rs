@@ -66,17 +66,11 @@ pub struct ImportCheckpoint {
 
 /// Reads the checkpoint at `path` for `job`, or starts a new one.
 pub fn open(path: &Path, job: Job) -> Result<ImportCheckpoint> {
-    Ok(match Checkpoint::load(path, &job)? {
-        Some(checkpoint) => ImportCheckpoint {
-            path: path.to_path_buf(),
-            checkpoint,
-            resumed: true,
-        },
-        None => ImportCheckpoint {
-            path: path.to_path_buf(),
-            checkpoint: Checkpoint::new(job, ImportState::default()),
-            resumed: false,
-        },
+    let (checkpoint, resumed) = Checkpoint::open(path, job)?;
+    Ok(ImportCheckpoint {
+        path: path.to_path_buf(),
+        checkpoint,
+        resumed,
     })
 }
 
