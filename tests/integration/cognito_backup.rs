@@ -299,6 +299,11 @@ async fn two_thousand_users_are_restored_into_a_new_pool_through_a_killed_import
         let out = ok(run(&mut third));
         assert!(stderr(&out).contains("nothing to do"), "{}", stderr(&out));
         let out = ok(run(import(&target, &file).args(["--output", "jsonl"])));
+        assert!(
+            !stderr(&out).contains("passwords cannot be exported"),
+            "no user created, no password note: {}",
+            stderr(&out)
+        );
         let s = summary(&out);
         assert_eq!(
             (

@@ -100,7 +100,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let (target, plan) = cognito_import::prepare(&ctx, &pacer, &pool_id, &backup).await?;
-    eprintln!("{PASSWORD_NOTE}");
+    let planned = ImportSummary::of_plan(&pool_id, &plan, false);
+    if planned.users_created > 0 {
+        eprintln!("{PASSWORD_NOTE}");
+    }
     let format = args.output.format();
     if args.dry_run.dry_run {
         let mut summary = ImportSummary::of_plan(&pool_id, &plan, true);
@@ -110,7 +113,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.dry_run.note();
         return Ok(());
     }
-    let planned = ImportSummary::of_plan(&pool_id, &plan, false);
     args.confirm.confirm(
         ctx.target(),
         &format!(
