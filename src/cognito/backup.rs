@@ -99,20 +99,24 @@ fn schema_attribute(a: &SchemaAttributeType) -> SchemaAttribute {
     }
 }
 
+/// Attributes as name → value (a missing value is empty).
+fn attribute_map(attributes: &[AttributeType]) -> BTreeMap<String, String> {
+    attributes
+        .iter()
+        .map(|a| {
+            (
+                a.name().to_string(),
+                a.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// A user as the file holds it.
 pub fn user_record(user: &UserType) -> UserRecord {
     UserRecord {
         username: user.username().unwrap_or_default().to_string(),
-        attributes: user
-            .attributes()
-            .iter()
-            .map(|a| {
-                (
-                    a.name().to_string(),
-                    a.value().unwrap_or_default().to_string(),
-                )
-            })
-            .collect(),
+        attributes: attribute_map(user.attributes()),
         enabled: user.enabled(),
         status: user.user_status().map(|s| s.as_str().to_string()),
         created: user
@@ -346,16 +350,7 @@ pub async fn get_user(
     match sent {
         Ok(user) => Ok(Some(UserRecord {
             username: user.username().to_string(),
-            attributes: user
-                .user_attributes()
-                .iter()
-                .map(|a| {
-                    (
-                        a.name().to_string(),
-                        a.value().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect(),
+            attributes: attribute_map(user.user_attributes()),
             enabled: user.enabled(),
             status: user.user_status().map(|s| s.as_str().to_string()),
             created: user

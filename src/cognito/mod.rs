@@ -9,7 +9,7 @@
 
 use anyhow::{bail, Context as _, Result};
 use aws_sdk_cognitoidentityprovider::operation::list_users::builders::ListUsersFluentBuilder;
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserType};
+use aws_sdk_cognitoidentityprovider::types::UserType;
 use serde::{Serialize, Serializer};
 
 use crate::config::Target;
@@ -313,41 +313,24 @@ pub async fn create_pool(ctx: &Context, name: &str) -> Result<String> {
         .with_context(|| format!("creating user pool {name}: the response carries no pool id"))
 }
 
-/// Creates `user` in the pool `pool_id` (AdminCreateUser, invitation message suppressed):
-/// `true` if it was created, `false` if a user of that name already existed.
-pub async fn create_user(ctx: &Context, pool_id: &str, user: &NewUser) -> Result<bool> {
-    let attrs = [
+/// Creates `user` in the pool `pool_id` through `pacer` (AdminCreateUser, no invitation; its
+/// `preferred_username` is the handle and its email is marked verified): `true` if it was
+/// created, `false` if a user of that name already existed.
+pub async fn create_user(
+    ctx: &Context,
+    pacer: &rate::Pacer,
+    pool_id: &str,
+    user: &NewUser,
+) -> Result<bool> {
+    let attributes = [
         (PREFERRED_USERNAME, user.handle.as_str()),
         ("email", user.email.as_str()),
         ("email_verified", "true"),
     ]
     .into_iter()
-    .map(|(name, value)| AttributeType::builder().name(name).value(value).build())
-    .collect::<Result<Vec<_>, _>>()
-    .context("building user attributes")?;
-    let sent = ctx
-        .cognito()
-        .admin_create_user()
-        .user_pool_id(pool_id)
-        .username(&user.handle)
-        .set_user_attributes(Some(attrs))
-        .message_action(MessageActionType::Suppress)
-        .send()
-        .await;
-    match sent {
-        Ok(_) => Ok(true),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_username_exists_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(err).on(
-            &ctx.cognito_endpoint,
-            format_args!("creating Cognito user {} in pool {pool_id}", user.handle),
-        ),
-    }
+    .map(|(name, value)| (name.to_string(), value.to_string()))
+    .collect();
+    backup::admin_create_user(ctx, pacer, pool_id, &user.handle, &attributes).await
 }
 
 #[cfg(test)]

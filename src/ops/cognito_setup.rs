@@ -2,18 +2,23 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::cognito::rate::{Pacer, Rates};
 use crate::cognito::{create_pool, create_user, find_pool_by_name, list_users, NewUser};
 use crate::config::Target;
 use crate::context::Context;
 
 /// How many AdminCreateUser requests run at once.
 const CREATE_CONCURRENCY: usize = 8;
+/// How long a user creation may stay throttled before it fails (unpaced otherwise: the pool is
+/// local).
+const THROTTLED_AT_MOST: Duration = Duration::from_secs(60);
 
 /// What [`setup_local_pool`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -121,17 +126,19 @@ async fn create_users(
     users: Vec<&NewUser>,
 ) -> Result<Vec<(String, bool)>> {
     let permits = Arc::new(Semaphore::new(CREATE_CONCURRENCY));
+    let pacer = Arc::new(Pacer::new(Rates::unlimited(), THROTTLED_AT_MOST));
     let mut tasks = JoinSet::new();
     for user in users {
-        let (ctx, pool_id, user, permits) = (
+        let (ctx, pool_id, user, permits, pacer) = (
             ctx.clone(),
             pool_id.to_string(),
             user.clone(),
             permits.clone(),
+            pacer.clone(),
         );
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await?;
-            let created = create_user(&ctx, &pool_id, &user).await?;
+            let created = create_user(&ctx, &pacer, &pool_id, &user).await?;
             anyhow::Ok((user.handle, created))
         });
     }

@@ -160,6 +160,23 @@ impl<S: Serialize + DeserializeOwned> Checkpoint<S> {
     }
 }
 
+/// An input file as a job names it: its full path, size and modification time (a file changed
+/// since is another job's input: its checkpoint is refused, not resumed).
+pub fn input_file(file: &Path) -> Result<Value> {
+    let meta = fs::metadata(file).with_context(|| format!("reading {}", file.display()))?;
+    let path = fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos().to_string());
+    Ok(serde_json::json!({
+        "path": path.display().to_string(),
+        "bytes": meta.len(),
+        "modified": modified,
+    }))
+}
+
 /// The text of the checkpoint file at `path`; `None` when there is no such file yet.
 pub fn read_text(path: &Path) -> Result<Option<String>> {
     match fs::read_to_string(path) {

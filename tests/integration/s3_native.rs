@@ -97,7 +97,17 @@ fn item(i: usize) -> Value {
     }})
 }
 
-/// `n` items as export lines.
+/// Puts the items of [`lines`] `range` into `table` on moto (through `import`).
+fn put_lines(table: &str, range: std::ops::Range<usize>) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("items.jsonl");
+    std::fs::write(&data, lines(range)).unwrap();
+    ok(run(on_moto("import")
+        .args(["--table", table, "--file"])
+        .arg(&data)));
+}
+
+/// The items `range` as export lines.
 fn lines(range: std::ops::Range<usize>) -> String {
     range.map(|i| format!("{}\n", item(i))).collect()
 }
@@ -183,11 +193,7 @@ async fn a_table_goes_through_s3_and_back_into_an_existing_and_a_new_table() {
     let dir = tempfile::tempdir().unwrap();
     let source = MotoTable::created();
     let n = 10_000;
-    let data = dir.path().join("items.jsonl");
-    std::fs::write(&data, lines(0..n)).unwrap();
-    ok(run(on_moto("import")
-        .args(["--table", &source.0, "--file"])
-        .arg(&data)));
+    put_lines(&source.0, 0..n);
     let seeded = started.elapsed();
 
     let report = export_s3(
@@ -325,13 +331,8 @@ async fn a_table_goes_through_s3_and_back_into_an_existing_and_a_new_table() {
 async fn a_rerun_joins_the_same_export_and_another_prefix_is_another() {
     let ctx = moto_context().await;
     let bucket = Bucket::created(&ctx).await;
-    let dir = tempfile::tempdir().unwrap();
     let table = MotoTable::created();
-    let data = dir.path().join("items.jsonl");
-    std::fs::write(&data, lines(0..30)).unwrap();
-    ok(run(on_moto("import")
-        .args(["--table", &table.0, "--file"])
-        .arg(&data)));
+    put_lines(&table.0, 0..30);
     let at = format!("s3://{}/again", bucket.0);
     let first = export_s3(&table.0, &at, &[]);
     let second = export_s3(&table.0, &at, &[]);
@@ -367,19 +368,11 @@ async fn a_rerun_joins_the_same_export_and_another_prefix_is_another() {
 async fn an_incremental_export_after_changes() {
     let ctx = moto_context().await;
     let bucket = Bucket::created(&ctx).await;
-    let dir = tempfile::tempdir().unwrap();
     let table = MotoTable::created();
-    let data = dir.path().join("items.jsonl");
-    std::fs::write(&data, lines(0..20)).unwrap();
-    ok(run(on_moto("import")
-        .args(["--table", &table.0, "--file"])
-        .arg(&data)));
+    put_lines(&table.0, 0..20);
     let at = format!("s3://{}/changes", bucket.0);
     let full = export_s3(&table.0, &at, &[]);
-    std::fs::write(&data, lines(20..25)).unwrap();
-    ok(run(on_moto("import")
-        .args(["--table", &table.0, "--file"])
-        .arg(&data)));
+    put_lines(&table.0, 20..25);
 
     // A prefix of its own: moto names an export's folder otherwise than its export id, so the
     // tool finds it only as the one folder under PREFIX/AWSDynamoDB/.

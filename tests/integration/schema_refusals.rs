@@ -3,7 +3,6 @@
 //! through the library, or the process killed between two steps) carries on; a wait that runs out
 //! leaves the index building and a re-run finishes.
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use cruddur_ops::ddb::table::describe;
 use cruddur_ops::ops::schema_load::{self, PlanOptions};
 use serde_json::{json, Value};
@@ -243,28 +242,7 @@ async fn a_wait_that_runs_out_leaves_the_index_building_and_a_rerun_finishes() {
     let files = Schemas::new();
     let table = files.table(&Schemas::quiet());
     let ctx = local_context(&table.name).await;
-    let requests: Vec<WriteRequest> = (0..300)
-        .map(|i| {
-            let item = [
-                ("pk", format!("MSG#{i}")),
-                ("sk", format!("{i:06}")),
-                ("user_uuid", format!("user-{}", i % 10)),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), AttributeValue::S(v)))
-            .collect();
-            let put = PutRequest::builder().set_item(Some(item)).build().unwrap();
-            WriteRequest::builder().put_request(put).build()
-        })
-        .collect();
-    for chunk in requests.chunks(25) {
-        ctx.dynamodb()
-            .batch_write_item()
-            .request_items(&table.name, chunk.to_vec())
-            .send()
-            .await
-            .unwrap();
-    }
+    fill(&ctx, &table.name, 300, 10).await;
     let file = files.write(&with_user_index(Schemas::quiet(), "by-user"));
     // No wait at all: the index is CREATING when the first DescribeTable comes back.
     let err = fails(load(

@@ -8,13 +8,12 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
-use crate::ops::resume::{Checkpoint, Job};
+use crate::ops::resume::{input_file, Checkpoint, Job};
 
 /// How far a restore got, over every run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,19 +37,10 @@ pub struct ImportState {
 /// The job a restore of `file` into `pool_id` is: the pool, the endpoint, and the file with
 /// its size and modification time (a file changed since is refused, not resumed).
 pub fn job(ctx: &Context, pool_id: &str, file: &Path) -> Result<Job> {
-    let meta = std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?;
-    let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
-    let modified = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_nanos().to_string());
     Ok(Job::new("cognito-import")
         .with("user_pool_id", pool_id)
         .with("endpoint", ctx.cognito_endpoint.to_string())
-        .with("file", path.display().to_string())
-        .with("bytes", meta.len())
-        .with("modified", modified))
+        .with("file", input_file(file)?))
 }
 
 /// A restore's checkpoint file and what it holds.

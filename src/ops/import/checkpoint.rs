@@ -13,15 +13,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::read::Mark;
 use crate::context::Context;
-use crate::ops::resume::{Checkpoint, Job};
+use crate::ops::resume::{input_file, Checkpoint, Job};
 
 /// How far an import got.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -46,22 +44,10 @@ pub struct ImportCheckpoint {
 /// The job an import of `files` into the context's table is: table, endpoint, and each file
 /// with its size and modification time.
 pub fn job(ctx: &Context, files: &[PathBuf]) -> Result<Job> {
-    let mut input = Vec::with_capacity(files.len());
-    for file in files {
-        let meta =
-            std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?;
-        let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone());
-        let modified = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos().to_string());
-        input.push(json!({
-            "path": path.display().to_string(),
-            "bytes": meta.len(),
-            "modified": modified,
-        }));
-    }
+    let input = files
+        .iter()
+        .map(|file| input_file(file))
+        .collect::<Result<Vec<_>>>()?;
     Ok(job_of(ctx, input.into()))
 }
 
