@@ -33,10 +33,17 @@ setup: up build
     cargo run -q --bin summary -- local
     cargo run -q --bin check -- local
 
-# Bring the stack up and run every test (unit and integration). Most tests wait on a server or a
-# budget, not the CPU, so they run six at a time (CRUDDUR_OPS_TEST_THREADS changes it).
-test: up
-    cargo test --lib --test integration -- --test-threads "${CRUDDUR_OPS_TEST_THREADS:-6}"
+# Run every test (unit and integration) on a stack of its own: fresh, in memory, on free ports,
+# stopped at the end (scripts/test-stack.sh). Your stack on the default ports is not touched.
+# CRUDDUR_OPS_TEST_STACK=running runs them on your running stack instead; most tests wait on a
+# server, not the CPU, so they run six at a time (CRUDDUR_OPS_TEST_THREADS changes it).
+test:
+    cargo build --tests --bins
+    bash scripts/test-stack.sh cargo test --lib --test integration -- --test-threads "${CRUDDUR_OPS_TEST_THREADS:-6}"
+
+# Run the suite N times, each on a fresh stack of its own; print how many passed and which tests failed
+test-repeat N="5":
+    bash scripts/test-repeat.sh {{N}}
 
 # Benchmarks against what users run today (README "Performance"); e.g. `just bench --only scan-50k`
 bench *ARGS:
@@ -46,13 +53,13 @@ bench *ARGS:
 
 # shellcheck on every shell script: scripts/ (the stack), bench/*.sh, .ci/run
 lint-scripts:
-    shellcheck -x scripts/stack.sh scripts/stack/*.sh bench/*.sh .ci/run
+    shellcheck -x scripts/*.sh scripts/stack/*.sh bench/*.sh .ci/run
 
 # What CI checks: formatting, lints (Rust and shell), tests
-ci: lint-scripts up
+ci: lint-scripts
     cargo fmt --all -- --check
     cargo clippy --all-targets --all-features -- -D warnings
-    cargo test --lib --test integration -- --test-threads "${CRUDDUR_OPS_TEST_THREADS:-6}"
+    "{{just_executable()}}" --justfile "{{justfile()}}" test
 
 # Install every tool (`dist` build) into $CARGO_INSTALL_ROOT/bin (default ~/.cargo/bin), completions and man pages into ../share
 install:

@@ -58,6 +58,58 @@ pub enum ReopenCause {
     Trimmed,
 }
 
+/// Where reading goes on after GetRecords answered TrimmedDataAccessException, and what to say
+/// (pure). The answer is not taken on trust, because DynamoDB Local gives it for records that
+/// are seconds old: its sequence numbers are counted across all its tables, an iterator opened on
+/// a shard that holds no record yet (LATEST, or TRIM_HORIZON on a new table) points at the shard's
+/// starting sequence number, and when another table's writes take the numbers in between, the
+/// shard's first record is not the next number and the read is refused as "past the oldest
+/// record". So:
+/// - with a record to go on from (the last one handled, or the checkpoint's) and not checked
+///   yet (`checked`): ask again right after it; GetShardIterator answers TrimmedDataAccessException
+///   itself when that record is really gone ([`after_open`] then says records were missed), and a
+///   second trimmed read from there is taken as real;
+/// - with that check already made: the oldest record still held, and records were missed;
+/// - nothing handled yet, started at LATEST: the oldest record; nothing written since following
+///   began can be older than the stream's 24 hours, so none was missed (older records are seen
+///   again, and a conversation row never moves back to an older message);
+/// - nothing handled yet, started at the oldest record: the oldest record again.
+///
+/// Returns the position, why, and whether the next trimmed read counts as checked.
+pub fn after_trimmed(
+    last_read: Option<&str>,
+    started: &Position,
+    checked: bool,
+) -> (Position, &'static str, bool) {
+    match (last_read.or(started.sequence()), started) {
+        (Some(seq), _) if !checked => (
+            Position::After(seq.to_string()),
+            "GetRecords answered that the records here were trimmed; asking again right after the \
+             last record handled before anything is reported missed",
+            true,
+        ),
+        (Some(_), _) => (Position::TrimHorizon, TRIMMED_AND_MISSED, false),
+        (None, Position::Latest) => (
+            Position::TrimHorizon,
+            "GetRecords answered that records were trimmed before any was handled; nothing written \
+             since following began can be that old, so none was missed (older records are seen \
+             again, and a conversation row never moves back to an older message)",
+            true,
+        ),
+        (None, _) => (
+            Position::TrimHorizon,
+            "GetRecords answered that records were trimmed before any was handled; going on from \
+             the oldest record still held",
+            true,
+        ),
+    }
+}
+
+/// What a trimmed position means once it is known to be gone.
+const TRIMMED_AND_MISSED: &str = "the records after the last one handled are no longer on the \
+     stream (older than 24 hours); going on from the oldest record still held: records in \
+     between were missed";
+
 /// Where to go on reading a shard whose iterator must be replaced (pure): right after the last
 /// record handled when there is one; when nothing was read yet, where reading started (after the
 /// checkpoint's record, or the oldest record when that was asked for), or at LATEST for a shard
@@ -69,14 +121,7 @@ pub fn reopen_position(
     started: &Position,
 ) -> (Position, Option<&'static str>) {
     match (cause, last_read, started) {
-        (ReopenCause::Trimmed, _, _) => (
-            Position::TrimHorizon,
-            Some(
-                "the records after the last one handled are no longer on the stream (older than \
-                 24 hours); going on from the oldest record still held: records in between were \
-                 missed",
-            ),
-        ),
+        (ReopenCause::Trimmed, _, _) => (Position::TrimHorizon, Some(TRIMMED_AND_MISSED)),
         (ReopenCause::Expired, Some(seq), _) => (Position::After(seq.to_string()), None),
         (ReopenCause::Expired, None, Position::After(seq)) => (Position::After(seq.clone()), None),
         (ReopenCause::Expired, None, Position::TrimHorizon) => (Position::TrimHorizon, None),
@@ -113,6 +158,9 @@ struct ShardState {
     /// Where reading started (set when started).
     start: Position,
     last_sequence: Option<String>,
+    /// A TrimmedDataAccessException was answered and the shard reopened to check it (see
+    /// [`after_trimmed`]); cleared by the next read that succeeds.
+    trim_checked: bool,
 }
 
 impl ShardState {
@@ -125,6 +173,7 @@ impl ShardState {
             finished: false,
             start: Position::TrimHorizon,
             last_sequence: None,
+            trim_checked: false,
         }
     }
 }
@@ -352,11 +401,23 @@ impl Shards {
                 next,
             } => {
                 state.last_sequence = last_sequence.or(state.last_sequence.take());
+                state.trim_checked = false;
                 next
             }
-            Read::Empty { next } => next,
+            Read::Empty { next } => {
+                state.trim_checked = false;
+                next
+            }
             Read::Expired => return reopen(state, ReopenCause::Expired),
-            Read::Trimmed => return reopen(state, ReopenCause::Trimmed),
+            Read::Trimmed => {
+                let (position, why, checked) = after_trimmed(
+                    state.last_sequence.as_deref(),
+                    &state.start,
+                    state.trim_checked,
+                );
+                state.trim_checked = checked;
+                return Action::Reopen { position, why };
+            }
             Read::NotFound => {
                 state.finished = true;
                 state.iterator = None;
@@ -392,7 +453,7 @@ fn reopen(state: &ShardState, cause: ReopenCause) -> Action {
         position,
         why: why.unwrap_or(match cause {
             ReopenCause::Expired => "the iterator expired; going on after the last record handled",
-            ReopenCause::Trimmed => "records were trimmed",
+            ReopenCause::Trimmed => TRIMMED_AND_MISSED,
         }),
     }
 }

@@ -201,14 +201,40 @@ async fn an_expired_iterator_is_reopened_after_the_last_record_handled() {
 }
 
 #[tokio::test]
-async fn trimmed_records_are_read_on_from_the_oldest_record_with_a_warning() {
+async fn a_trimmed_read_after_a_record_asks_again_right_after_it_claiming_nothing_yet() {
+    let records = mock!(aws_sdk_dynamodbstreams::Client::get_records)
+        .sequence()
+        .output(|| {
+            GetRecordsOutput::builder()
+                .records(remove_record("205"))
+                .next_shard_iterator("next")
+                .build()
+        })
+        .error(|| {
+            GetRecordsError::TrimmedDataAccessException(
+                TrimmedDataAccessException::builder().build(),
+            )
+        })
+        .build();
+    let followed = follow_until_reopened(&one_open_shard_rule(), &records).await;
+    let reopened = followed.reopened();
+    assert!(
+        reopened.contains("after sequence number 205") && !reopened.contains("missed:"),
+        "{reopened}"
+    );
+    assert_eq!(followed.asked, vec!["LATEST", "AFTER_SEQUENCE_NUMBER:205"]);
+    followed.result.expect("the follower stops cleanly");
+}
+
+#[tokio::test]
+async fn trimmed_before_anything_was_read_goes_on_from_the_oldest_record_claiming_nothing_missed() {
     let records = mock!(aws_sdk_dynamodbstreams::Client::get_records).then_error(|| {
         GetRecordsError::TrimmedDataAccessException(TrimmedDataAccessException::builder().build())
     });
     let followed = follow_until_reopened(&one_open_shard_rule(), &records).await;
     let reopened = followed.reopened();
     assert!(
-        reopened.contains("TRIM_HORIZON") && reopened.contains("missed"),
+        reopened.contains("TRIM_HORIZON") && reopened.contains("none was missed"),
         "{reopened}"
     );
     assert_eq!(followed.asked, vec!["LATEST", "TRIM_HORIZON"]);

@@ -242,17 +242,78 @@ fn an_expired_iterator_with_nothing_read_reopens_where_reading_started() {
 }
 
 #[test]
-fn trimmed_records_reopen_at_trim_horizon_with_a_warning() {
+fn a_trimmed_read_is_checked_right_after_the_last_record_before_records_are_called_missed() {
     let mut shards = shards(&[("s", None, false)]);
     shards.started("s", Position::After("1".into()), it("i0"));
+    // The first trimmed answer is checked: asked again right after the checkpoint's record.
+    let Action::Reopen { position, why } = shards.step("s", Read::Trimmed) else {
+        panic!("not a reopen");
+    };
+    assert_eq!(position, Position::After("1".into()));
+    assert!(!why.contains("missed were"), "{why}");
+    shards.reopened("s", it("i1"));
+    // Trimmed again from there: real, so the oldest record, and records were missed.
     let Action::Reopen { position, why } = shards.step("s", Read::Trimmed) else {
         panic!("not a reopen");
     };
     assert_eq!(position, Position::TrimHorizon);
-    assert!(why.contains("missed"), "{why}");
+    assert!(why.contains("were missed"), "{why}");
     // Nothing left to read after reopening: the shard is done.
     shards.reopened("s", None);
     assert!(shards.active().is_empty());
+}
+
+#[test]
+fn a_read_that_succeeds_after_the_check_makes_the_next_trimmed_answer_checked_again() {
+    let mut shards = shards(&[("s", None, false)]);
+    shards.started("s", Position::Latest, it("i0"));
+    assert_eq!(
+        shards.step(
+            "s",
+            Read::Records {
+                last_sequence: Some("10".into()),
+                next: it("i1"),
+            }
+        ),
+        Action::ReadOn
+    );
+    for _ in 0..2 {
+        let Action::Reopen { position, .. } = shards.step("s", Read::Trimmed) else {
+            panic!("not a reopen");
+        };
+        assert_eq!(position, Position::After("10".into()));
+        shards.reopened("s", it("i2"));
+        assert_eq!(
+            shards.step("s", Read::Empty { next: it("i3") }),
+            Action::ReadOn
+        );
+    }
+}
+
+#[test]
+fn trimmed_before_anything_was_read_from_latest_reads_from_the_oldest_record_missing_nothing() {
+    let mut shards = shards(&[("s", None, false)]);
+    shards.started("s", Position::Latest, it("i0"));
+    let Action::Reopen { position, why } = shards.step("s", Read::Trimmed) else {
+        panic!("not a reopen");
+    };
+    assert_eq!(position, Position::TrimHorizon);
+    assert!(why.contains("none was missed"), "{why}");
+    assert!(!why.contains("were missed"), "{why}");
+}
+
+#[test]
+fn the_trimmed_messages_read_as_one_sentence() {
+    for (last, started, checked) in [
+        (Some("5"), Position::Latest, false),
+        (Some("5"), Position::Latest, true),
+        (None, Position::Latest, false),
+        (None, Position::TrimHorizon, false),
+    ] {
+        let (_, why, _) = after_trimmed(last, &started, checked);
+        assert!(!why.contains("  "), "double space in {why:?}");
+        assert!(!why.contains('\n'), "line break in {why:?}");
+    }
 }
 
 #[test]
