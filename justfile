@@ -21,8 +21,11 @@ status:
 build:
     cargo build --bins
 
-# Rebuild every local store from nothing: PostgreSQL, Cognito, DynamoDB, then a summary and a check
-setup: up build
+# Rebuild every local store from nothing: PostgreSQL, Cognito, DynamoDB, then a summary and a check.
+# DynamoDB Local is restarted empty first (it slows down as stream records pile up, even those of
+# dropped tables): every local table is lost. CRUDDUR_OPS_SETUP_KEEP_DYNAMODB=1 keeps it running.
+setup: build
+    if [[ ${CRUDDUR_OPS_SETUP_KEEP_DYNAMODB:-0} == 1 ]]; then bash scripts/stack.sh up; else bash scripts/stack.sh restart ddb; fi
     cargo run -q --bin db-setup -- local
     cargo run -q --bin cognito-setup -- local
     cargo run -q --bin update-cognito-user-ids -- local

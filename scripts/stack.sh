@@ -5,6 +5,7 @@
 #   scripts/stack.sh up       start whatever is not running, wait until it answers
 #   scripts/stack.sh down     stop what this stack started
 #   scripts/stack.sh status   one line per service; exit 0 only if all three are up
+#   scripts/stack.sh restart SVC...  stop those of ddb, moto, pg that this stack started, then `up`
 #   scripts/stack.sh fetch    only install/download what `up` needs (starts nothing)
 #   scripts/stack.sh python   make the cache's Python venv if missing; print its python
 #
@@ -243,6 +244,30 @@ cmd_down() {
   if [[ -z $(our_pid pg) ]]; then pg_remove_data; fi
 }
 
+# restart SVC...: stop the named services of ours (ddb, moto, pg), then `up`. In-memory services
+# come back empty. A service this stack did not start is left alone, with a note.
+cmd_restart() {
+  (($#)) || die "restart: name the services to restart (ddb, moto, pg)"
+  mkdir -p "$STATE_DIR" "$LOG_DIR" "$RUN_DIR"
+  lock_state
+  local svc pid t0
+  for svc in "$@"; do
+    case $svc in
+      ddb | moto | pg) ;;
+      *) die "restart: unknown service '$svc' (ddb, moto or pg)" ;;
+    esac
+    pid=$(our_pid "$svc")
+    if [[ -n $pid ]]; then
+      t0=$(now_us)
+      stop_pid "$svc" "$pid"
+      say "$(svc_name "$svc"): stopped for a restart (pid $pid, $(secs_since "$t0"))"
+    elif port_open "$(svc_port "$svc")"; then
+      say "$(svc_name "$svc"): not started by this stack; left as it is"
+    fi
+  done
+  cmd_up
+}
+
 cmd_fetch() {
   mkdir -p "$STATE_DIR" "$LOG_DIR" "$RUN_DIR"
   local svc
@@ -288,12 +313,13 @@ cmd_status() {
 
 usage() {
   cat <<EOF
-usage: $(basename "$0") up|down|status|fetch|python
+usage: $(basename "$0") up|down|status|restart SVC...|fetch|python
 
   up      start DynamoDB Local (:$DDB_PORT), moto's Cognito (:$COGNITO_PORT) and PostgreSQL (:$PG_PORT)
           on $HOST, each only if not running; waits until they answer
   down    stop what 'up' started
   status  one line per service; exit status 0 only if all are up
+  restart SVC...  stop the named services this stack started (ddb, moto, pg), then 'up'
   fetch   only install/download what 'up' needs; start nothing
   python  make the cache's Python venv if missing; print its python's path
 
@@ -307,6 +333,10 @@ main() {
     up) cmd_up ;;
     down) cmd_down ;;
     status) cmd_status ;;
+    restart)
+      shift
+      cmd_restart "$@"
+      ;;
     fetch) cmd_fetch ;;
     python) cmd_python ;;
     -h | --help | help) usage ;;
