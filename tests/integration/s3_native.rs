@@ -450,7 +450,10 @@ async fn point_in_time_recovery_off_is_refused_naming_the_setting() {
     ])));
     assert!(err.contains("DynamoDB Local cannot export to S3"), "{err}");
     assert!(
-        err.contains("AWS_ENDPOINT_URL_DYNAMODB=http://localhost:9229"),
+        err.contains(&format!(
+            "AWS_ENDPOINT_URL_DYNAMODB=http://localhost:{}",
+            ports().cognito
+        )),
         "{err}"
     );
 }

@@ -265,8 +265,11 @@ fn the_start_the_stack_hint_only_when_nothing_answered() {
     );
 
     // A wrong password, a malformed URL: the server answered, or nothing was tried. No hint.
-    let wrong = "postgresql://postgres:not-the-password@127.0.0.1:5432/cruddur";
-    let err = fails(run(bin("summary").env("CONNECTION_URL", wrong)));
+    let wrong = format!(
+        "postgresql://postgres:not-the-password@127.0.0.1:{}/cruddur",
+        ports().postgres
+    );
+    let err = fails(run(bin("summary").env("CONNECTION_URL", &wrong)));
     assert!(err.contains("password authentication failed"), "{err}");
     assert!(!err.contains(HINT), "{err}");
     let err = fails(run(
