@@ -1,5 +1,6 @@
-//! DynamoDB items as JSON: plain values (`{"pk": "MSG#..."}`) or DynamoDB's typed JSON
-//! (`{"pk": {"S": "MSG#..."}}`, what `--raw` prints and the AWS CLI shows), and typed attribute access.
+//! DynamoDB items as JSON: plain values (`{"name": "a"}`) or DynamoDB's typed JSON
+//! (`{"name": {"S": "a"}}`, what `--raw` prints and the AWS CLI shows), and typed attribute access.
+//! Nothing here knows a table's keys: the messages table's are in [`crate::model::keys`].
 
 use std::collections::HashMap;
 
@@ -17,11 +18,6 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
     &STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
-
-/// The partition key attribute of the toolkit's tables.
-pub const PK: &str = "pk";
-/// The sort key attribute of the toolkit's tables.
-pub const SK: &str = "sk";
 
 /// A DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;
@@ -191,7 +187,7 @@ pub fn opt_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     }
 }
 
-/// Reads an item in DynamoDB's typed JSON (`{"pk": {"S": "MSG#..."}, ...}`).
+/// Reads an item in DynamoDB's typed JSON (`{"name": {"S": "a"}, ...}`).
 pub fn item_from_typed_json(value: &Value) -> Result<Item> {
     let object = value
         .as_object()

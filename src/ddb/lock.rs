@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::context::{Context, SdkResultExt};
 use crate::ddb::item::{opt_s, s, Item};
-use crate::ddb::item::{PK, SK};
+use crate::model::keys::{PK, SK};
 
 /// The sort key of every lock item.
 pub const LOCK_SK: &str = "lock";

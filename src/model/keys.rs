@@ -13,7 +13,17 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use uuid::Uuid;
 
-pub use crate::ddb::item::{PK, SK};
+use crate::ddb::item::{s, Item};
+
+/// The partition key attribute of the messages table (`GRP#...`, `MSG#...`, `LOCK#...`).
+pub const PK: &str = "pk";
+/// The sort key attribute of the messages table.
+pub const SK: &str = "sk";
+
+/// The key attributes of the messages table's item at (`pk`, `sk`): what a get or a delete names.
+pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    [(PK.to_string(), s(pk)), (SK.to_string(), s(sk))].into()
+}
 
 /// The message group of a row (the GSI's hash key).
 pub const MESSAGE_GROUP_UUID: &str = "message_group_uuid";

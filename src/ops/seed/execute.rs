@@ -13,7 +13,7 @@ use crate::ddb::capacity::Governor;
 use crate::ddb::item::{get_s, opt_s, s};
 use crate::ddb::lock;
 use crate::ddb::query::{self, query_all};
-use crate::model::keys::{Pk, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK};
+use crate::model::keys::{key, Pk, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK};
 use crate::model::messages::Conversation;
 use crate::ops::conversations;
 
@@ -91,7 +91,8 @@ pub(super) async fn write_plan(
                 .into_iter()
                 .map(|sk| (message_pk.clone(), sk)),
         )
-        .map(|(pk, sk)| delete_request(pk, sk));
+        .map(|(pk, sk)| delete_request(key(pk, sk)))
+        .collect::<Result<Vec<_>>>()?;
     // Conversation rows first: a half-done run leaves no list entry pointing at missing messages.
     let done = std::cell::Cell::new(0u64);
     let deleted = batch_write_within(ctx, table, deletes, options, governor, |n| {
@@ -110,7 +111,9 @@ pub(super) async fn write_plan(
 
     let count = lines.len() as u64;
     let total = count + rows.len() as u64;
-    let puts = Plan::into_messages(lines, group, people, end).map(|m| put_request(m.into_item()));
+    let puts = Plan::into_messages(lines, group, people, end)
+        .map(|m| put_request(m.into_item()))
+        .collect::<Result<Vec<_>>>()?;
     done.set(0);
     let messages = batch_write_within(ctx, table, puts, options, governor, |n| {
         done.set(n);
