@@ -246,7 +246,7 @@ pub async fn write_batches_within<T: Send + 'static>(
             }
             Err(err) => {
                 tasks.abort_all();
-                bail!("a batch write task ended unexpectedly: {err}");
+                return Err(err).context("a batch write task ended unexpectedly");
             }
         };
         unwritten.remove(&number);
