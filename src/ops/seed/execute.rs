@@ -11,7 +11,6 @@ use crate::context::SdkResultExt;
 use crate::ddb::batch::{batch_write_within, delete_request, put_request, WriteOptions};
 use crate::ddb::capacity::Governor;
 use crate::ddb::item::{get_s, opt_s, s};
-use crate::ddb::lock;
 use crate::ddb::query::{self, query_all};
 use crate::model::keys::{key, Pk, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK};
 use crate::model::messages::Conversation;
@@ -61,13 +60,13 @@ async fn existing_messages(ctx: &Context, group: Uuid) -> Result<Vec<ExistingMes
         .collect()
 }
 
-/// The writes of [`super::execute()`], under its lock: (messages, conversation rows, deleted).
+/// The writes of [`super::execute()`], under its lock (whose loss stops them, through
+/// [`crate::ddb::lock::Lease::guard`]): (messages, conversation rows, deleted).
 pub(super) async fn write_plan(
     ctx: &Context,
     plan: Plan,
     options: WriteOptions,
     governor: &Governor,
-    lease: &lock::Lease,
     progress: &mut impl FnMut(Phase, u64, u64),
 ) -> Result<(u64, u64, u64)> {
     let table = ctx.table();
@@ -107,7 +106,6 @@ pub(super) async fn write_plan(
             done.get()
         )
     })?;
-    lease.check()?;
 
     let count = lines.len() as u64;
     let total = count + rows.len() as u64;
@@ -127,7 +125,6 @@ pub(super) async fn write_plan(
             done.get()
         )
     })?;
-    lease.check()?;
 
     let mut written = 0;
     for row in &rows {
