@@ -303,6 +303,22 @@ async fn lock_item(ctx: &cruddur_ops::context::Context, name: &str) -> Option<It
         .item
 }
 
+/// A new table, a context on it, and a lock of a new name held there with [`SHORT_LEASE`].
+async fn held_lock() -> (
+    TestTable,
+    cruddur_ops::context::Context,
+    String,
+    lock::Lease,
+) {
+    let table = TestTable::created();
+    let ctx = local_context(&table.name).await;
+    let name = unique("lock");
+    let lease = lock::acquire(&ctx, &table.name, &name, "the test", SHORT_LEASE)
+        .await
+        .expect("take the lock");
+    (table, ctx, name, lease)
+}
+
 /// What the holder of `lease` learns while it works (its work never ends by itself).
 async fn learned(lease: &lock::Lease) -> anyhow::Error {
     tokio::time::timeout(
@@ -316,12 +332,7 @@ async fn learned(lease: &lock::Lease) -> anyhow::Error {
 
 #[tokio::test]
 async fn a_lock_taken_over_stops_its_holder_naming_the_new_one_whose_item_stays() {
-    let table = TestTable::created();
-    let ctx = local_context(&table.name).await;
-    let name = unique("lock");
-    let lease = lock::acquire(&ctx, &table.name, &name, "the test", SHORT_LEASE)
-        .await
-        .expect("take the lock");
+    let (table, ctx, name, lease) = held_lock().await;
     assert_eq!(
         lease.guard(async { Ok(7) }).await.unwrap(),
         7,
@@ -362,12 +373,7 @@ async fn a_lock_taken_over_stops_its_holder_naming_the_new_one_whose_item_stays(
 
 #[tokio::test]
 async fn a_deleted_lock_stops_its_holder() {
-    let table = TestTable::created();
-    let ctx = local_context(&table.name).await;
-    let name = unique("lock");
-    let lease = lock::acquire(&ctx, &table.name, &name, "the test", SHORT_LEASE)
-        .await
-        .expect("take the lock");
+    let (table, ctx, name, lease) = held_lock().await;
     assert!(lock_item(&ctx, &name).await.is_some());
     ctx.dynamodb()
         .delete_item()
