@@ -92,9 +92,8 @@ pub struct Config {
     pub table: String,
     /// Whether the table was given (`DDB_MESSAGE_TABLE` or `--table`) rather than the default.
     pub table_given: bool,
-    /// PostgreSQL URL: `CONNECTION_URL` (local) or `PROD_CONNECTION_URL` (prod); `None` if unset
-    /// on prod.
-    database_url: Option<String>,
+    /// PostgreSQL URL: `CONNECTION_URL` (local, with a default) or `PROD_CONNECTION_URL` (prod).
+    database_url: DatabaseUrl,
     /// `PGSSLROOTCERT`: the root certificate file for the database's TLS, merged into the URL by
     /// [`crate::pg::database_url`] unless the URL names its own `sslrootcert`.
     pub ssl_root_cert: Option<String>,
@@ -155,10 +154,12 @@ impl Config {
             table: var("DDB_MESSAGE_TABLE").unwrap_or_else(|| DEFAULT_TABLE.to_string()),
             table_given: var("DDB_MESSAGE_TABLE").is_some(),
             database_url: match ports {
-                Some(p) => {
-                    Some(var("CONNECTION_URL").unwrap_or_else(|| local_connection_url(p.postgres)))
+                Some(p) => DatabaseUrl::Given(
+                    var("CONNECTION_URL").unwrap_or_else(|| local_connection_url(p.postgres)),
+                ),
+                None => {
+                    var("PROD_CONNECTION_URL").map_or(DatabaseUrl::ProdUnset, DatabaseUrl::Given)
                 }
-                None => var("PROD_CONNECTION_URL"),
             },
             ssl_root_cert: var("PGSSLROOTCERT"),
             user_pool_id: var("AWS_COGNITO_USER_POOL_ID"),
@@ -214,21 +215,30 @@ impl Config {
     /// The PostgreSQL connection URL for this target, as given (see [`crate::pg::database_url`]
     /// for the one a connection uses).
     pub fn database_url(&self) -> Result<&str> {
-        match (&self.database_url, self.target) {
-            (Some(url), _) => Ok(url),
-            (None, Target::Prod) => bail!(
+        match &self.database_url {
+            DatabaseUrl::Given(url) => Ok(url),
+            DatabaseUrl::ProdUnset => bail!(
                 "PROD_CONNECTION_URL is not set: the prod target needs the production database URL \
                  (for example postgresql://USER:PASSWORD@HOST:5432/cruddur?sslmode=verify-full&sslrootcert=/path/to/global-bundle.pem)"
             ),
-            (None, Target::Local) => unreachable!("the local database URL always has a default"),
         }
     }
 
     /// Overrides the database URL (tests and tools that work on another database).
     pub fn with_database_url(mut self, url: impl Into<String>) -> Config {
-        self.database_url = Some(url.into());
+        self.database_url = DatabaseUrl::Given(url.into());
         self
     }
+}
+
+/// Where the PostgreSQL URL stands: the local target always has one (`CONNECTION_URL` or the
+/// local stack's), so the only way to have none is prod without `PROD_CONNECTION_URL`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum DatabaseUrl {
+    /// The URL.
+    Given(String),
+    /// The prod target, `PROD_CONNECTION_URL` unset.
+    ProdUnset,
 }
 
 /// The local stack's ports (`CRUDDUR_OPS_*_PORT`, as `scripts/stack.sh` reads them).

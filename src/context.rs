@@ -19,7 +19,7 @@ use aws_types::service_config::ServiceConfigKey;
 use crate::config::{Config, Target};
 
 use errors::CertificateErrorsAreFinal;
-pub use errors::{no_answer, nothing_answered, status_without_code, SdkResultExt};
+pub use errors::{no_answer, nothing_answered, sdk_error, status_without_code, SdkResultExt};
 
 /// A service endpoint, for error messages: the URL when one is configured, else the region.
 #[derive(Debug, Clone)]

@@ -46,6 +46,6 @@ fn main() -> ExitCode {
         let ctx = &ctx;
         lambda_runtime::run(service_fn(move |event| handle(ctx, event)))
             .await
-            .map_err(|err| anyhow::anyhow!("the Lambda runtime stopped: {err}"))
+            .map_err(|err| anyhow::anyhow!(err).context("the Lambda runtime stopped"))
     })
 }

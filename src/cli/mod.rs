@@ -23,7 +23,6 @@ pub mod progress;
 
 use std::fmt;
 use std::future::Future;
-use std::io;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -129,12 +128,10 @@ fn code_of(outcome: anyhow::Result<()>) -> u8 {
     }
 }
 
+/// A write to stdout whose reader went away (the output layer marks stdout's errors); a broken
+/// pipe of anything else (a socket, a child process) is a failure.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-    })
+    output::is_closed_stdout(err)
 }
 
 /// Builds the context of a command, the one way every tool does: the target, the `--table`
@@ -166,9 +163,22 @@ mod tests {
     use anyhow::Context as _;
 
     #[test]
-    fn broken_pipe_is_success() {
-        let err = Err::<(), _>(io::Error::from(io::ErrorKind::BrokenPipe)).context("writing");
+    fn a_broken_pipe_is_success_only_when_it_is_stdouts() {
+        use std::io::Write as _;
+        let broken = || {
+            let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+            drop(theirs);
+            ours
+        };
+        let mut stdout = output::Stdout::standing_for(broken());
+        let err = Err::<(), _>(stdout.write_all(b"x").unwrap_err()).context("writing");
         assert_eq!(code_of(err), EXIT_SUCCESS);
+        let socket = broken().write_all(b"x").unwrap_err();
+        assert_eq!(socket.kind(), std::io::ErrorKind::BrokenPipe);
+        assert_eq!(
+            code_of(Err::<(), _>(socket).context("sending")),
+            EXIT_FAILURE
+        );
         assert_eq!(code_of(Err(anyhow::anyhow!("boom"))), EXIT_FAILURE);
     }
 

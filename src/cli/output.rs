@@ -1,8 +1,14 @@
 //! Rendering for people and programs: tables, JSON and JSON lines. The only module that writes
 //! results. Operations return a [`Report`] (or a list of [`Row`]s); [`emit`] prints any of them in
 //! any [`Format`] on stdout, and [`write_report`] on any `impl Write`.
+//!
+//! Every write to stdout goes through [`Stdout`], which marks its errors as [`StdoutError`]s: a
+//! closed stdout (`scan | head -1`) is then told apart from a broken pipe anywhere else (a socket,
+//! a child process), which is a failure like any other ([`is_closed_stdout`]).
 
 use std::collections::BTreeSet;
+use std::error::Error as StdError;
+use std::fmt;
 use std::io::{self, Write};
 
 use anyhow::Context as _;
@@ -33,10 +39,10 @@ pub fn write_report<W: Write + ?Sized, R: Report + ?Sized>(
     }
 }
 
-/// Prints `report` on stdout as `format` and flushes. A closed pipe surfaces as an
-/// [`io::ErrorKind::BrokenPipe`] error, which [`crate::cli::exit_code`] treats as success.
+/// Prints `report` on stdout as `format` and flushes. A closed pipe surfaces as a
+/// [`StdoutError`], which [`crate::cli::exit_code`] treats as success.
 pub fn emit<R: Report + ?Sized>(report: &R, format: Format) -> anyhow::Result<()> {
-    let mut out = io::stdout().lock();
+    let mut out = Stdout(io::stdout().lock());
     write_report(&mut out, report, format)
         .and_then(|()| out.flush())
         .context("writing the output")
@@ -139,9 +145,80 @@ impl<W: Write> RowWriter<W> {
     }
 }
 
-/// Stdout, buffered for output that comes in many pieces (a scan's pages).
-pub fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
-    io::BufWriter::with_capacity(64 * 1024, io::stdout().lock())
+/// Stdout, buffered for output that comes in many pieces (a scan's pages), its errors marked as
+/// [`StdoutError`]s.
+pub fn stdout() -> Stdout<io::BufWriter<io::StdoutLock<'static>>> {
+    Stdout(io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()))
+}
+
+/// Standard output, whose every failed write or flush is an [`io::Error`] of the same kind
+/// carrying a [`StdoutError`]. Made only by [`stdout`] and [`emit`] (and by tests, over a writer
+/// that stands for it).
+pub struct Stdout<W: Write>(W);
+
+impl<W: Write> Stdout<W> {
+    /// `out` standing for stdout: its errors are marked as stdout's.
+    #[cfg(test)]
+    pub(crate) fn standing_for(out: W) -> Stdout<W> {
+        Stdout(out)
+    }
+}
+
+impl<W: Write> Write for Stdout<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf).map_err(StdoutError::mark)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush().map_err(StdoutError::mark)
+    }
+}
+
+/// A write to standard output that failed: the one error whose broken pipe means the reader went
+/// away (`scan | head -1`), which ends a tool quietly with exit code 0.
+#[derive(Debug)]
+pub struct StdoutError(io::Error);
+
+impl StdoutError {
+    /// Whether stdout's reader went away (a broken pipe).
+    pub fn is_closed(&self) -> bool {
+        self.0.kind() == io::ErrorKind::BrokenPipe
+    }
+
+    /// `err` as an error of the same kind that carries the mark (once).
+    fn mark(err: io::Error) -> io::Error {
+        if err.get_ref().is_some_and(|e| e.is::<StdoutError>()) {
+            return err;
+        }
+        io::Error::new(err.kind(), StdoutError(err))
+    }
+}
+
+impl fmt::Display for StdoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("writing to standard output")
+    }
+}
+
+impl StdError for StdoutError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// Whether `err` comes from a write to stdout whose reader went away: a [`StdoutError`] in the
+/// chain, as itself or inside the [`io::Error`] that [`Stdout`] returned. A broken pipe that is
+/// not stdout's is not.
+pub fn is_closed_stdout(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        let marked = cause.downcast_ref::<StdoutError>().or_else(|| {
+            cause
+                .downcast_ref::<io::Error>()
+                .and_then(io::Error::get_ref)
+                .and_then(|inner| inner.downcast_ref::<StdoutError>())
+        });
+        marked.is_some_and(StdoutError::is_closed)
+    })
 }
 
 /// Prints DynamoDB items as they arrive, a page at a time, holding no more than one page: JSON
@@ -293,6 +370,41 @@ mod tests {
         assert_eq!(json[1]["name"], "b");
         let table = render(Format::Table);
         assert!(table.contains("Name") && table.contains("│ b "), "{table}");
+    }
+
+    /// A real broken pipe: a write to a socket whose peer is gone.
+    fn broken_socket() -> std::os::unix::net::UnixStream {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        drop(theirs);
+        ours
+    }
+
+    #[test]
+    fn only_a_broken_pipe_of_stdout_counts_as_a_closed_stdout() {
+        // Through the output layer: marked, and a closed stdout.
+        let mut writer =
+            ItemWriter::new(Stdout::standing_for(broken_socket()), Format::Jsonl, false);
+        let err = writer
+            .write_page(&[item("a")])
+            .map_err(anyhow::Error::from)
+            .unwrap_err()
+            .context("writing items");
+        assert!(is_closed_stdout(&err), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("writing to standard output"),
+            "{err:#}"
+        );
+
+        // The same broken pipe written elsewhere: not stdout's.
+        let err = broken_socket().write_all(b"x").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+        let err = anyhow::Error::from(err).context("sending to a socket");
+        assert!(!is_closed_stdout(&err), "{err:#}");
+
+        // Another failure of stdout (not a broken pipe) is no closed stdout either.
+        let full = io::Error::new(io::ErrorKind::StorageFull, "no space left");
+        let err = anyhow::Error::from(StdoutError::mark(full));
+        assert!(!is_closed_stdout(&err), "{err:#}");
     }
 
     #[test]

@@ -119,49 +119,59 @@ where
     E: StdError + ProvideErrorMetadata + Send + Sync + 'static,
 {
     fn on(self, endpoint: &Endpoint, what: impl Display) -> Result<T> {
-        self.map_err(|err| {
-            let context = format!("{what} on {endpoint}");
-            let service = endpoint.service;
-            let not_the_service = |raw: &HttpResponse| {
-                status_without_code(raw.status().as_u16(), service, body_excerpt(raw))
-            };
-            let why = match &err {
-                // The service's own words: "ResourceNotFoundException: Requested resource not found".
-                SdkError::ServiceError(failure) => {
-                    let e = failure.err();
-                    let status = failure.raw().status();
-                    match (e.code(), e.message()) {
-                        (Some(code), Some(message)) => {
-                            format!("{code}: {message} (HTTP {status})")
-                        }
-                        (Some(code), None) => format!("{code} (HTTP {status})"),
-                        (None, message) => {
-                            let text = not_the_service(failure.raw());
-                            match message {
-                                Some(m) => format!("{m}: {text}"),
-                                None => text,
-                            }
-                        }
+        self.map_err(|err| sdk_error(err, endpoint, what))
+    }
+}
+
+/// An SDK call's error as [`SdkResultExt::on`] words it, for an error that is not in a `Result`
+/// (a waiter's failed DescribeTable, say).
+pub fn sdk_error<E>(
+    err: SdkError<E, HttpResponse>,
+    endpoint: &Endpoint,
+    what: impl Display,
+) -> anyhow::Error
+where
+    E: StdError + ProvideErrorMetadata + Send + Sync + 'static,
+{
+    let context = format!("{what} on {endpoint}");
+    let service = endpoint.service;
+    let not_the_service =
+        |raw: &HttpResponse| status_without_code(raw.status().as_u16(), service, body_excerpt(raw));
+    let why = match &err {
+        // The service's own words: "ResourceNotFoundException: Requested resource not found".
+        SdkError::ServiceError(failure) => {
+            let e = failure.err();
+            let status = failure.raw().status();
+            match (e.code(), e.message()) {
+                (Some(code), Some(message)) => {
+                    format!("{code}: {message} (HTTP {status})")
+                }
+                (Some(code), None) => format!("{code} (HTTP {status})"),
+                (None, message) => {
+                    let text = not_the_service(failure.raw());
+                    match message {
+                        Some(m) => format!("{m}: {text}"),
+                        None => text,
                     }
                 }
-                SdkError::ResponseError(failure) => {
-                    format!("{}: {}", not_the_service(failure.raw()), chain(&err))
-                }
-                SdkError::TimeoutError(_) => no_answer(endpoint.timeout),
-                SdkError::DispatchFailure(_) if nothing_answered(&err) => {
-                    format!("{}{}", chain(&err), endpoint.unreachable_hint())
-                }
-                SdkError::DispatchFailure(failure) if failure.is_timeout() => {
-                    format!("{}: {}", no_answer(endpoint.timeout), chain(&err))
-                }
-                SdkError::DispatchFailure(_) if endpoint.target == Target::Prod => {
-                    format!("{}{}", chain(&err), endpoint.unreachable_hint())
-                }
-                _ => chain(&err),
-            };
-            anyhow!(why).context(context)
-        })
-    }
+            }
+        }
+        SdkError::ResponseError(failure) => {
+            format!("{}: {}", not_the_service(failure.raw()), chain(&err))
+        }
+        SdkError::TimeoutError(_) => no_answer(endpoint.timeout),
+        SdkError::DispatchFailure(_) if nothing_answered(&err) => {
+            format!("{}{}", chain(&err), endpoint.unreachable_hint())
+        }
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+            format!("{}: {}", no_answer(endpoint.timeout), chain(&err))
+        }
+        SdkError::DispatchFailure(_) if endpoint.target == Target::Prod => {
+            format!("{}{}", chain(&err), endpoint.unreachable_hint())
+        }
+        _ => chain(&err),
+    };
+    anyhow!(why).context(context)
 }
 
 /// A server certificate that fails its check fails the same way on every attempt: the request is

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemError;
 use aws_sdk_dynamodb::types::{
@@ -20,8 +20,7 @@ use tokio::task::JoinSet;
 
 use crate::context::{Context, Endpoint, SdkResultExt};
 use crate::ddb::capacity::{self, Direction, Governor};
-use crate::ddb::item::{s, Item};
-use crate::ddb::item::{PK, SK};
+use crate::ddb::item::Item;
 use crate::ddb::retry;
 pub use crate::ddb::retry::backoff;
 use crate::ddb::size::item_size;
@@ -114,20 +113,23 @@ fn throttling(
     }
 }
 
-pub fn put_request(item: Item) -> WriteRequest {
-    // `build` only fails when the item is missing, and it is always set.
-    match PutRequest::builder().set_item(Some(item)).build() {
-        Ok(put) => WriteRequest::builder().put_request(put).build(),
-        Err(_) => unreachable!("a put request with an item always builds"),
-    }
+/// A put of `item` for a batch. (The SDK's builder fails only on a missing item; that error is
+/// kept, with what was being built, rather than assumed away.)
+pub fn put_request(item: Item) -> Result<WriteRequest> {
+    let put = PutRequest::builder()
+        .set_item(Some(item))
+        .build()
+        .context("building a put request of a batch")?;
+    Ok(WriteRequest::builder().put_request(put).build())
 }
 
-pub fn delete_request(pk: String, sk: String) -> WriteRequest {
-    let key: Item = [(PK.to_string(), s(pk)), (SK.to_string(), s(sk))].into();
-    match DeleteRequest::builder().set_key(Some(key)).build() {
-        Ok(delete) => WriteRequest::builder().delete_request(delete).build(),
-        Err(_) => unreachable!("a delete request with a key always builds"),
-    }
+/// A delete of the item with `key` (its key attributes) for a batch.
+pub fn delete_request(key: Item) -> Result<WriteRequest> {
+    let delete = DeleteRequest::builder()
+        .set_key(Some(key))
+        .build()
+        .context("building a delete request of a batch")?;
+    Ok(WriteRequest::builder().delete_request(delete).build())
 }
 
 /// Groups `requests` into batches of at most `size`, lazily.
@@ -244,7 +246,7 @@ pub async fn write_batches_within<T: Send + 'static>(
             }
             Err(err) => {
                 tasks.abort_all();
-                bail!("a batch write task ended unexpectedly: {err}");
+                return Err(err).context("a batch write task ended unexpectedly");
             }
         };
         unwritten.remove(&number);

@@ -1,5 +1,6 @@
-//! DynamoDB items as JSON: plain values (`{"pk": "MSG#..."}`) or DynamoDB's typed JSON
-//! (`{"pk": {"S": "MSG#..."}}`, what `--raw` prints and the AWS CLI shows), and typed attribute access.
+//! DynamoDB items as JSON: plain values (`{"name": "a"}`) or DynamoDB's typed JSON
+//! (`{"name": {"S": "a"}}`, what `--raw` prints and the AWS CLI shows), and typed attribute access.
+//! Nothing here knows a table's keys: the messages table's are in [`crate::model::keys`].
 
 use std::collections::HashMap;
 
@@ -17,11 +18,6 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
     &STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
-
-/// The partition key attribute of the toolkit's tables.
-pub const PK: &str = "pk";
-/// The sort key attribute of the toolkit's tables.
-pub const SK: &str = "sk";
 
 /// A DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;
@@ -191,7 +187,7 @@ pub fn opt_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     }
 }
 
-/// Reads an item in DynamoDB's typed JSON (`{"pk": {"S": "MSG#..."}, ...}`).
+/// Reads an item in DynamoDB's typed JSON (`{"name": {"S": "a"}, ...}`).
 pub fn item_from_typed_json(value: &Value) -> Result<Item> {
     let object = value
         .as_object()
@@ -288,7 +284,7 @@ fn kind(value: &Value) -> &'static str {
 fn base64_decode(text: &str) -> Result<Vec<u8>> {
     BASE64
         .decode(text)
-        .map_err(|e| anyhow!("{text:?} is not base64: {e}"))
+        .with_context(|| format!("{text:?} is not base64"))
 }
 
 #[cfg(test)]
@@ -353,8 +349,12 @@ mod tests {
     fn base64_rejects_garbage_and_accepts_missing_padding() {
         assert_eq!(base64_decode("Zg").unwrap(), b"f");
         assert_eq!(base64_decode("Zm9vYg").unwrap(), b"foob");
-        let err = base64_decode("Zm9v!").unwrap_err().to_string();
-        assert!(err.contains("not base64"), "{err}");
+        let err = base64_decode("Zm9v!").unwrap_err();
+        assert!(err.to_string().contains("not base64"), "{err:#}");
+        assert!(
+            err.chain().any(|cause| cause.is::<base64::DecodeError>()),
+            "the decoder's error is the cause: {err:#}"
+        );
         let bytes: Vec<u8> = (0..=255).collect();
         assert_eq!(base64_decode(&base64(&bytes)).unwrap(), bytes);
     }

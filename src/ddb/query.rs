@@ -7,7 +7,8 @@ use anyhow::Result;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 
 use crate::context::{Context, SdkResultExt};
-use crate::ddb::item::{s, Item, PK};
+use crate::ddb::item::{s, Item};
+use crate::model::keys::PK;
 
 /// Sends `request` and then every following page (the SDK's paginator follows
 /// `LastEvaluatedKey`), handing each page's items to `on_page` until it returns `false` or the

@@ -17,8 +17,8 @@ use crate::context::{Context, SdkResultExt};
 use crate::ddb::batch::{consumption, throttle_cause};
 use crate::ddb::capacity::{self, Direction, Governor, BURST};
 use crate::ddb::item::Item;
-use crate::ddb::item::{PK, SK};
 use crate::ddb::retry;
+use crate::model::keys::{PK, SK};
 
 /// How to scan.
 #[derive(Debug, Clone, Copy)]

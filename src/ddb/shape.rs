@@ -9,8 +9,8 @@ use anyhow::{bail, Context as _, Result};
 use aws_sdk_dynamodb::types::{KeyType, ScalarAttributeType, TableDescription};
 
 use crate::context::Context;
-use crate::ddb::item::{PK, SK};
 use crate::ddb::table::describe;
+use crate::model::keys::{PK, SK};
 
 /// The types of a messages-shaped table's key attributes, as [`message_keys`] found them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use aws_smithy_runtime_api::client::waiters::error::WaiterError;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::context::{Context, SdkResultExt};
+use crate::context::{sdk_error, Context, SdkResultExt};
 
 /// Fetches the table's description, or `None` when it does not exist.
 pub async fn describe(ctx: &Context, table: &str) -> Result<Option<TableDescription>> {
@@ -120,10 +120,7 @@ where
 {
     match err {
         WaiterError::OperationFailed(failed) => {
-            match Err::<(), _>(failed.into_error()).on(&ctx.dynamodb_endpoint, what) {
-                Err(err) => err,
-                Ok(()) => unreachable!("an Err stays an Err"),
-            }
+            sdk_error(failed.into_error(), &ctx.dynamodb_endpoint, what)
         }
         WaiterError::ExceededMaxWait(_) => anyhow!(timed_out),
         other => anyhow::Error::new(other).context(format!("{what} on {}", ctx.dynamodb_endpoint)),

@@ -58,7 +58,7 @@ fn throttled() -> Option<String> {
 
 /// Writes the one item `p` to table `t` inside `governor`'s budget, as one batch.
 async fn write_one_within(ctx: &Context, governor: &Governor) -> anyhow::Result<u64> {
-    let requests = vec![put_request(item("p"))];
+    let requests = vec![put_request(item("p")).expect("a put request")];
     batch_write_within(
         ctx,
         "t",

@@ -9,11 +9,21 @@
 use std::fmt;
 use std::str::FromStr;
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use uuid::Uuid;
 
-pub use crate::ddb::item::{PK, SK};
+use crate::ddb::item::{s, Item};
+
+/// The partition key attribute of the messages table (`GRP#...`, `MSG#...`, `LOCK#...`).
+pub const PK: &str = "pk";
+/// The sort key attribute of the messages table.
+pub const SK: &str = "sk";
+
+/// The key attributes of the messages table's item at (`pk`, `sk`): what a get or a delete names.
+pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    [(PK.to_string(), s(pk)), (SK.to_string(), s(sk))].into()
+}
 
 /// The message group of a row (the GSI's hash key).
 pub const MESSAGE_GROUP_UUID: &str = "message_group_uuid";
@@ -71,6 +81,9 @@ impl FromStr for Pk {
     }
 }
 
+/// A time as the table writes it, for messages.
+const EXAMPLE_TIME: &str = "2026-11-22T10:00:00.000000+00:00";
+
 /// A sort key: a point in time, written so that string order is time order.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Sk(pub DateTime<Utc>);
@@ -85,7 +98,9 @@ impl Sk {
     pub fn parse(s: &str) -> Result<Sk> {
         DateTime::<FixedOffset>::parse_from_rfc3339(s)
             .map(|t| Sk(t.with_timezone(&Utc)))
-            .map_err(|e| anyhow!("{s:?} is not an ISO-8601 time with an offset: {e}"))
+            .with_context(|| {
+                format!("{s:?} is not an ISO-8601 time with an offset (such as {EXAMPLE_TIME})")
+            })
     }
 }
 
@@ -135,7 +150,12 @@ mod tests {
         assert_eq!(Sk(t).to_string(), "2026-11-22T10:00:00.000000+00:00");
         assert_eq!(Sk::parse("2026-11-22T12:00:00+02:00").unwrap(), Sk(t));
         assert_eq!(Sk::parse(&Sk(t).to_string()).unwrap(), Sk(t));
-        assert!(Sk::parse("2026-11-22 10:00").is_err());
+        let err = Sk::parse("2026-11-22 10:00").unwrap_err();
+        assert!(err.to_string().contains(EXAMPLE_TIME), "{err:#}");
+        assert!(
+            err.chain().any(|cause| cause.is::<chrono::ParseError>()),
+            "chrono's error is the cause: {err:#}"
+        );
         let later = Sk(t + chrono::Duration::microseconds(1));
         assert!(Sk(t).to_string() < later.to_string());
     }

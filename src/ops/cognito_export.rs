@@ -39,7 +39,8 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
 }
 
 /// Writes `line` and a newline. The I/O error stays in the chain as itself, so a closed stdout
-/// (`cognito-export | head`) is not reported as a failure.
+/// (`cognito-export | head`) is not reported as a failure when `out` is the output layer's
+/// stdout (which marks its errors as stdout's).
 fn write_line(out: &mut impl Write, line: &Line) -> Result<()> {
     let mut bytes = serde_json::to_vec(line).context("encoding a line of the export")?;
     bytes.push(b'\n');

@@ -326,7 +326,8 @@ impl Requests {
             items: batch.len() as u64,
         };
         self.seq += 1;
-        Ok(Some((tag, batch.into_iter().map(put_request).collect())))
+        let requests = batch.into_iter().map(put_request).collect::<Result<_>>()?;
+        Ok(Some((tag, requests)))
     }
 
     fn stopped(&self, err: anyhow::Error, first: &Option<Position>) -> anyhow::Error {

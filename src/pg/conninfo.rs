@@ -13,28 +13,50 @@ use tokio_postgres::Config as PgConfig;
 
 use super::tls::{RootCert, TlsSettings};
 
-/// The parameters this module takes out of a connection string.
-const OURS: [&str; 2] = ["sslmode", "sslrootcert"];
+/// A parameter this module takes out of a connection string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Param {
+    /// `sslmode`.
+    SslMode,
+    /// `sslrootcert`.
+    SslRootCert,
+}
+
+impl Param {
+    /// Its name in a connection string.
+    pub fn key(self) -> &'static str {
+        match self {
+            Param::SslMode => "sslmode",
+            Param::SslRootCert => "sslrootcert",
+        }
+    }
+
+    /// The parameter named `key`, if it is one of ours.
+    fn named(key: &str) -> Option<Param> {
+        [Param::SslMode, Param::SslRootCert]
+            .into_iter()
+            .find(|p| p.key() == key)
+    }
+}
 
 /// Parses a connection string (URL or `key=value` form) into tokio-postgres's configuration and
 /// the TLS settings it cannot hold.
 pub fn parse(conninfo: &str) -> Result<(PgConfig, TlsSettings)> {
     let (rest, params) = take_params(conninfo)?;
     let mut settings = TlsSettings::default();
-    for (key, value) in params {
-        match key.as_str() {
-            "sslmode" => {
+    for (param, value) in params {
+        match param {
+            Param::SslMode => {
                 settings.mode = value.parse()?;
                 settings.mode_given = true;
             }
-            "sslrootcert" => {
+            Param::SslRootCert => {
                 settings.root_cert = match value.as_str() {
                     "" => None,
                     "system" => Some(RootCert::System),
                     path => Some(RootCert::File(PathBuf::from(path))),
                 }
             }
-            _ => unreachable!("take_params returns only {OURS:?}"),
         }
     }
     let pg: PgConfig = rest.parse().context(
@@ -46,9 +68,9 @@ pub fn parse(conninfo: &str) -> Result<(PgConfig, TlsSettings)> {
 
 /// `conninfo` with `key=value` added, unless it already sets `key` (a parameter of the connection
 /// string wins over the environment, as in libpq).
-pub fn with_default_param(conninfo: &str, key: &str, value: &str) -> String {
+pub fn with_default_param(conninfo: &str, param: Param, value: &str) -> String {
     let already = match take_params(conninfo) {
-        Ok((_, params)) => params.iter().any(|(k, _)| k == key),
+        Ok((_, params)) => params.iter().any(|(p, _)| *p == param),
         // Left for `parse` to report.
         Err(_) => return conninfo.to_string(),
     };
@@ -61,10 +83,14 @@ pub fn with_default_param(conninfo: &str, key: &str, value: &str) -> String {
             Some((_, "")) => "",
             Some(_) => "&",
         };
-        format!("{conninfo}{separator}{key}={}", percent_encode(value))
+        format!(
+            "{conninfo}{separator}{}={}",
+            param.key(),
+            percent_encode(value)
+        )
     } else {
         let quoted = value.replace('\\', "\\\\").replace('\'', "\\'");
-        format!("{} {key}='{quoted}'", conninfo.trim_end())
+        format!("{} {}='{quoted}'", conninfo.trim_end(), param.key())
     }
 }
 
@@ -72,9 +98,11 @@ fn is_url(conninfo: &str) -> bool {
     conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://")
 }
 
-/// Splits `conninfo` into the string without our parameters, and our parameters (decoded), in
-/// the order they appear.
-fn take_params(conninfo: &str) -> Result<(String, Vec<(String, String)>)> {
+/// Our parameters and their values (decoded), in the order they appear.
+type Params = Vec<(Param, String)>;
+
+/// Splits `conninfo` into the string without our parameters, and our parameters.
+fn take_params(conninfo: &str) -> Result<(String, Params)> {
     if is_url(conninfo) {
         take_url_params(conninfo)
     } else {
@@ -82,7 +110,7 @@ fn take_params(conninfo: &str) -> Result<(String, Vec<(String, String)>)> {
     }
 }
 
-fn take_url_params(url: &str) -> Result<(String, Vec<(String, String)>)> {
+fn take_url_params(url: &str) -> Result<(String, Params)> {
     let Some((base, query)) = url.split_once('?') else {
         return Ok((url.to_string(), Vec::new()));
     };
@@ -90,11 +118,9 @@ fn take_url_params(url: &str) -> Result<(String, Vec<(String, String)>)> {
     let mut ours = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = percent_decode(key)?;
-        if OURS.contains(&key.as_str()) {
-            ours.push((key, percent_decode(value)?));
-        } else {
-            kept.push(pair);
+        match Param::named(&percent_decode(key)?) {
+            Some(param) => ours.push((param, percent_decode(value)?)),
+            None => kept.push(pair),
         }
     }
     let rest = if kept.is_empty() {
@@ -106,7 +132,7 @@ fn take_url_params(url: &str) -> Result<(String, Vec<(String, String)>)> {
 }
 
 /// The `key=value` form: values are bare words or single-quoted, `\` escapes the next character.
-fn take_keyword_params(conninfo: &str) -> Result<(String, Vec<(String, String)>)> {
+fn take_keyword_params(conninfo: &str) -> Result<(String, Params)> {
     let mut kept: Vec<&str> = Vec::new();
     let mut ours = Vec::new();
     let bytes = conninfo.as_bytes();
@@ -169,10 +195,9 @@ fn take_keyword_params(conninfo: &str) -> Result<(String, Vec<(String, String)>)
                 }
             }
         }
-        if OURS.contains(&key) {
-            ours.push((key.to_string(), value));
-        } else {
-            kept.push(&conninfo[start..i]);
+        match Param::named(key) {
+            Some(param) => ours.push((param, value)),
+            None => kept.push(&conninfo[start..i]),
         }
     }
     Ok((kept.join(" "), ours))
@@ -233,7 +258,7 @@ mod tests {
 
         let (rest, ours) = take_params("postgresql://h/db?sslmode=verify-ca").unwrap();
         assert_eq!(rest, "postgresql://h/db");
-        assert_eq!(ours, vec![("sslmode".into(), "verify-ca".into())]);
+        assert_eq!(ours, vec![(Param::SslMode, "verify-ca".into())]);
 
         let (_, tls) = parse("postgresql://h/db").unwrap();
         assert_eq!(tls, TlsSettings::default());
@@ -287,22 +312,26 @@ mod tests {
     #[test]
     fn the_environment_root_cert_never_overrides_the_url() {
         assert_eq!(
-            with_default_param("postgresql://h/db", "sslrootcert", "/a b.pem"),
+            with_default_param("postgresql://h/db", Param::SslRootCert, "/a b.pem"),
             "postgresql://h/db?sslrootcert=/a%20b.pem"
         );
         assert_eq!(
-            with_default_param("postgresql://h/db?sslmode=require", "sslrootcert", "/a.pem"),
+            with_default_param(
+                "postgresql://h/db?sslmode=require",
+                Param::SslRootCert,
+                "/a.pem"
+            ),
             "postgresql://h/db?sslmode=require&sslrootcert=/a.pem"
         );
         assert_eq!(
             with_default_param(
                 "postgresql://h/db?sslrootcert=/b.pem",
-                "sslrootcert",
+                Param::SslRootCert,
                 "/a.pem"
             ),
             "postgresql://h/db?sslrootcert=/b.pem"
         );
-        let keyword = with_default_param("host=h dbname=db", "sslrootcert", "/it's.pem");
+        let keyword = with_default_param("host=h dbname=db", Param::SslRootCert, "/it's.pem");
         assert_eq!(keyword, "host=h dbname=db sslrootcert='/it\\'s.pem'");
         let (_, tls) = parse(&keyword).unwrap();
         assert_eq!(tls.root_cert, Some(RootCert::File("/it's.pem".into())));

@@ -59,7 +59,7 @@ pub fn describe(config: &PgConfig) -> String {
 pub fn database_url(config: &Config) -> Result<String> {
     let url = config.database_url()?;
     Ok(match &config.ssl_root_cert {
-        Some(root) => conninfo::with_default_param(url, "sslrootcert", root),
+        Some(root) => conninfo::with_default_param(url, conninfo::Param::SslRootCert, root),
         None => url.to_string(),
     })
 }

@@ -246,7 +246,10 @@ impl Read for ObjectReader {
                 }
                 Ok(None) => return Ok(0),
                 Ok(Some(Err(err))) => {
-                    return Err(io::Error::other(format!("{}: {err}", self.name)))
+                    return Err(io::Error::other(BodyError {
+                        name: self.name.clone(),
+                        source: err,
+                    }))
                 }
                 Ok(Some(Ok(chunk))) => self.chunk = chunk,
             }
@@ -254,6 +257,27 @@ impl Read for ObjectReader {
         let n = buf.len().min(self.chunk.len());
         buf[..n].copy_from_slice(&self.chunk.split_to(n));
         Ok(n)
+    }
+}
+
+/// A failed chunk of an object's body: the object's name, the SDK's error as its source. (An
+/// [`io::Error`] shows this error's words and hands on its source, so the cause chain stays
+/// whole.)
+#[derive(Debug)]
+struct BodyError {
+    name: String,
+    source: aws_sdk_s3::primitives::ByteStreamError,
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "reading the body of {}", self.name)
+    }
+}
+
+impl std::error::Error for BodyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
     }
 }
 

@@ -880,3 +880,44 @@ fn cognito_killed_while_users_are_listed_writes_nothing() {
     assert!(err.contains("Cognito"), "{err}");
     assert_eq!(synced(&db.url), 0, "nothing was written to PostgreSQL");
 }
+
+/// DynamoDB killed while a seed-style lock is held: no renewal gets through, so when the lease
+/// ends its holder is stopped with a `LostLock` that says the lease ran out and carries the last
+/// renewal's error (naming the lock and the endpoint) as its cause.
+#[test]
+fn a_lock_whose_server_is_killed_is_lost_when_its_lease_ends_with_the_renewal_error() {
+    use cruddur_ops::ddb::lock::{self, Lost, LostLock};
+    let mut ddb = Server::dynamodb();
+    ok(run(&mut on_table(&ddb, "schema-load")));
+    block_on(async {
+        let ctx = context(&ddb).await;
+        let lease = lock::acquire(&ctx, TABLE, "renewal", "the test", Duration::from_secs(3))
+            .await
+            .expect("take the lock");
+        ddb.kill();
+        let err = tokio::time::timeout(
+            BOUND,
+            lease.guard(std::future::pending::<anyhow::Result<()>>()),
+        )
+        .await
+        .expect("the holder learns that its lock is lost")
+        .expect_err("work under a lost lock fails");
+        let lost = err.downcast_ref::<LostLock>().expect("a LostLock");
+        assert!(
+            matches!(
+                lost.why(),
+                Lost::RanOut {
+                    last_error: Some(_)
+                }
+            ),
+            "{err:#}"
+        );
+        let text = format!("{err:#}");
+        assert!(text.contains("lease ran out"), "{text}");
+        assert!(text.contains("renewing the lock LOCK#renewal"), "{text}");
+        assert!(
+            text.contains(&ddb.port.to_string()),
+            "names the endpoint: {text}"
+        );
+    });
+}

@@ -1,14 +1,17 @@
 //! What `seed` must never do: delete or overwrite what it did not write (messages sent with
 //! `send-message`), leave two copies when two seeds of a group run at once, or write into a table
-//! whose keys are not the messages table's.
+//! whose keys are not the messages table's; and the lease lock behind "one seed at a time": its
+//! holder learns at once when the lock item is taken over or deleted.
 
 use std::collections::BTreeSet;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
 };
-use cruddur_ops::ddb::item::{get_s, Item};
-use cruddur_ops::model::keys::DEFAULT_GROUP;
+use cruddur_ops::ddb::item::{get_s, s, Item};
+use cruddur_ops::ddb::lock::{self, Lost, LostLock, LOCK_PREFIX, LOCK_SK};
+use cruddur_ops::model::keys::{key, DEFAULT_GROUP};
 use serde_json::Value;
 
 use crate::common::*;
@@ -278,4 +281,119 @@ fn writers_refuse_a_table_with_other_keys() {
     ])));
     assert!(err.contains("no RANGE key"), "{err}");
     assert!(items(&table.0.name).is_empty(), "nothing was written");
+}
+
+/// A lease renewed every second, with two seconds to spare for a slow answer on a loaded machine
+/// (a renewal unanswered when the lease ends loses the lease, which these tests do not mean).
+const SHORT_LEASE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The bound on waiting for a holder to learn that its lock is lost (a renewal comes every
+/// third of [`SHORT_LEASE`]; this only keeps a broken build from hanging).
+const LEARN_BOUND: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The lock item of `name` in the table, if any.
+async fn lock_item(ctx: &cruddur_ops::context::Context, name: &str) -> Option<Item> {
+    ctx.dynamodb()
+        .get_item()
+        .table_name(ctx.table())
+        .set_key(Some(key(format!("{LOCK_PREFIX}{name}"), LOCK_SK)))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get the lock item")
+        .item
+}
+
+/// A new table, a context on it, and a lock of a new name held there with [`SHORT_LEASE`].
+async fn held_lock() -> (
+    TestTable,
+    cruddur_ops::context::Context,
+    String,
+    lock::Lease,
+) {
+    let table = TestTable::created();
+    let ctx = local_context(&table.name).await;
+    let name = unique("lock");
+    let lease = lock::acquire(&ctx, &table.name, &name, "the test", SHORT_LEASE)
+        .await
+        .expect("take the lock");
+    (table, ctx, name, lease)
+}
+
+/// What the holder of `lease` learns while it works (its work never ends by itself).
+async fn learned(lease: &lock::Lease) -> anyhow::Error {
+    tokio::time::timeout(
+        LEARN_BOUND,
+        lease.guard(std::future::pending::<anyhow::Result<()>>()),
+    )
+    .await
+    .expect("the holder learns that its lock is lost")
+    .expect_err("work under a lost lock fails")
+}
+
+#[tokio::test]
+async fn a_lock_taken_over_stops_its_holder_naming_the_new_one_whose_item_stays() {
+    let (table, ctx, name, lease) = held_lock().await;
+    assert_eq!(
+        lease.guard(async { Ok(7) }).await.unwrap(),
+        7,
+        "work done under a held lock"
+    );
+    // Another run puts its own lock item in place, as if our lease had ended.
+    let mut theirs = key(format!("{LOCK_PREFIX}{name}"), LOCK_SK);
+    theirs.insert(lock::TOKEN.into(), s("their token"));
+    theirs.insert(lock::HOLDER.into(), s("the other run"));
+    theirs.insert(
+        lock::EXPIRES_AT.into(),
+        AttributeValue::N(u64::MAX.to_string()),
+    );
+    ctx.dynamodb()
+        .put_item()
+        .table_name(&table.name)
+        .set_item(Some(theirs))
+        .send()
+        .await
+        .expect("put the other run's lock item");
+
+    let err = learned(&lease).await;
+    let lost = err.downcast_ref::<LostLock>().expect("a LostLock");
+    assert!(
+        matches!(lost.why(), Lost::TakenOver { holder } if holder == "the other run"),
+        "{err:#}"
+    );
+    assert!(
+        format!("{err:#}").contains("taken over by the other run"),
+        "{err:#}"
+    );
+    assert!(lease.check().is_err(), "check() says so too");
+    let err = lease.release().await.expect_err("releasing a lost lock");
+    assert!(err.downcast_ref::<LostLock>().is_some(), "{err:#}");
+    let item = lock_item(&ctx, &name).await.expect("their lock item");
+    assert_eq!(get_s(&item, lock::HOLDER).unwrap(), "the other run");
+}
+
+#[tokio::test]
+async fn a_deleted_lock_stops_its_holder() {
+    let (table, ctx, name, lease) = held_lock().await;
+    assert!(lock_item(&ctx, &name).await.is_some());
+    ctx.dynamodb()
+        .delete_item()
+        .table_name(&table.name)
+        .set_key(Some(key(format!("{LOCK_PREFIX}{name}"), LOCK_SK)))
+        .send()
+        .await
+        .expect("delete the lock item");
+
+    let err = learned(&lease).await;
+    let lost = err.downcast_ref::<LostLock>().expect("a LostLock");
+    assert!(matches!(lost.why(), Lost::Deleted), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("its item was deleted"),
+        "{err:#}"
+    );
+    assert!(lease.release().await.is_err());
+    assert!(
+        lock_item(&ctx, &name).await.is_none(),
+        "nothing recreated it"
+    );
 }

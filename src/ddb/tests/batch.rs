@@ -29,7 +29,7 @@ async fn unprocessed_items_twice_then_accepted_writes_every_item() {
     };
     let ctx = mocked(RuleMode::MatchAny, &[&rule]);
     let requests: Vec<_> = (0..30)
-        .map(|i| put_request(item(&format!("p{i:02}"))))
+        .map(|i| put_request(item(&format!("p{i:02}"))).expect("a put request"))
         .collect();
     let mut progress = Vec::new();
     let options = WriteOptions { concurrency: 1 };
@@ -65,7 +65,7 @@ async fn unprocessed_items_that_never_clear_fail_after_the_stall_timeout_naming_
     });
     let ctx = mocked(RuleMode::MatchAny, &[&rule]);
     let requests: Vec<_> = (0..3)
-        .map(|i| put_request(item(&format!("p{i}"))))
+        .map(|i| put_request(item(&format!("p{i}"))).expect("a put request"))
         .collect();
     let mut progress = Vec::new();
     let options = WriteOptions { concurrency: 1 };
@@ -212,7 +212,12 @@ async fn a_slow_batch_holds_later_batches_within_the_window() {
     };
     let ctx = mocked(RuleMode::MatchAny, &[&rule]);
     let batches: Vec<(usize, Vec<WriteRequest>)> = (0..12)
-        .map(|b| (b, vec![put_request(item(&format!("b{b}")))]))
+        .map(|b| {
+            (
+                b,
+                vec![put_request(item(&format!("b{b}"))).expect("a put request")],
+            )
+        })
         .collect();
     let governor = Governor::unlimited("t", Direction::Write);
     let mut order = Vec::new();

@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use anyhow::{anyhow, Context as _, Result};
+use anyhow::{Context as _, Result};
 use tokio::task::JoinSet;
 
 use super::checkpoint::{ImportCheckpoint, ImportState, Watermark};
@@ -65,7 +65,7 @@ where
         let Some(joined) = tasks.join_next().await else {
             return Ok(());
         };
-        let (index, outcome) = joined.map_err(|e| anyhow!("a restore task stopped: {e}"))?;
+        let (index, outcome) = joined.context("a restore task stopped")?;
         let outcome = outcome?;
         watermark.finished(index);
         on_done(&watermark, outcome)?;

@@ -45,7 +45,6 @@ pub fn read(input: impl Read, source: &str) -> Result<Backup> {
         }
         let at = || format!("{source} line {number}");
         let parsed: Line = serde_json::from_str(&line)
-            .map_err(|e| anyhow::anyhow!("{e}"))
             .with_context(|| format!("{}: not a line of a cognito-export file", at()))?;
         match (parsed, pool.is_some()) {
             (Line::Pool(p), false) => {
@@ -157,5 +156,14 @@ mod tests {
         .contains("group \"x\", which the file does not hold"));
         assert!(err(&POOL.replace("\"format\":1", "\"format\":9")).contains("format 9"));
         assert!(err("").contains("no pool line"));
+    }
+
+    #[test]
+    fn a_line_that_is_not_json_keeps_the_parser_error_as_its_cause() {
+        let err = read(format!("{POOL}\nnot json").as_bytes(), "f").unwrap_err();
+        assert!(
+            err.chain().any(|cause| cause.is::<serde_json::Error>()),
+            "{err:#}"
+        );
     }
 }

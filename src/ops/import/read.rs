@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 use flate2::read::MultiGzDecoder;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,7 +20,7 @@ pub fn parse_line(line: &str) -> Result<Option<Item>> {
     if line.is_empty() {
         return Ok(None);
     }
-    let value: Value = serde_json::from_str(line).map_err(|e| anyhow!("not JSON: {e}"))?;
+    let value: Value = serde_json::from_str(line).context("not JSON")?;
     let typed = match &value {
         Value::Object(o) if o.len() == 1 && o.contains_key("Item") => &o["Item"],
         Value::Object(_) => &value,

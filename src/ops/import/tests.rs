@@ -131,3 +131,13 @@ fn duplicate_keys_in_a_batch_keep_the_last_line() {
     assert_eq!(one["n"], AttributeValue::N("3".into()));
     std::fs::remove_file(path).unwrap();
 }
+
+#[test]
+fn a_line_that_is_not_json_keeps_the_parser_error_as_its_cause() {
+    let err = parse_line("{\"pk\":").unwrap_err();
+    assert!(format!("{err:#}").starts_with("not JSON: "), "{err:#}");
+    assert!(
+        err.chain().any(|cause| cause.is::<serde_json::Error>()),
+        "{err:#}"
+    );
+}

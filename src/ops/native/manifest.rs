@@ -115,7 +115,7 @@ impl ExportFiles {
 
 /// Parses `manifest-summary.json`.
 pub fn parse_summary(text: &str) -> Result<Summary> {
-    serde_json::from_str(text).map_err(|e| anyhow::anyhow!("not an export's manifest summary: {e}"))
+    serde_json::from_str(text).context("not an export's manifest summary")
 }
 
 /// Parses `manifest-files.json`: one JSON object a line.

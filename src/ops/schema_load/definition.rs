@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use serde_json::error::Category;
@@ -282,9 +282,12 @@ fn stream_view<'de, D: Deserializer<'de>>(d: D) -> Result<Option<StreamViewType>
 impl TableDefinition {
     /// Parses a definition in `create-table --cli-input-json` form.
     pub fn parse(json: &str) -> Result<TableDefinition> {
-        let def: TableDefinition = serde_json::from_str(json).map_err(|e| match e.classify() {
-            Category::Data => anyhow!("not a valid table definition: {e}"),
-            _ => anyhow!("the table definition is not valid JSON: {e}"),
+        let def: TableDefinition = serde_json::from_str(json).map_err(|e| {
+            let what = match e.classify() {
+                Category::Data => "not a valid table definition",
+                _ => "the table definition is not valid JSON",
+            };
+            anyhow::Error::new(e).context(what)
         })?;
         def.validate()?;
         Ok(def)

@@ -11,9 +11,8 @@ use crate::context::SdkResultExt;
 use crate::ddb::batch::{batch_write_within, delete_request, put_request, WriteOptions};
 use crate::ddb::capacity::Governor;
 use crate::ddb::item::{get_s, opt_s, s};
-use crate::ddb::lock;
 use crate::ddb::query::{self, query_all};
-use crate::model::keys::{Pk, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK};
+use crate::model::keys::{key, Pk, MESSAGE_GROUP_UUID, MESSAGE_UUID, PK, SK};
 use crate::model::messages::Conversation;
 use crate::ops::conversations;
 
@@ -61,13 +60,13 @@ async fn existing_messages(ctx: &Context, group: Uuid) -> Result<Vec<ExistingMes
         .collect()
 }
 
-/// The writes of [`super::execute()`], under its lock: (messages, conversation rows, deleted).
+/// The writes of [`super::execute()`], under its lock (whose loss stops them, through
+/// [`crate::ddb::lock::Lease::guard`]): (messages, conversation rows, deleted).
 pub(super) async fn write_plan(
     ctx: &Context,
     plan: Plan,
     options: WriteOptions,
     governor: &Governor,
-    lease: &lock::Lease,
     progress: &mut impl FnMut(Phase, u64, u64),
 ) -> Result<(u64, u64, u64)> {
     let table = ctx.table();
@@ -91,7 +90,8 @@ pub(super) async fn write_plan(
                 .into_iter()
                 .map(|sk| (message_pk.clone(), sk)),
         )
-        .map(|(pk, sk)| delete_request(pk, sk));
+        .map(|(pk, sk)| delete_request(key(pk, sk)))
+        .collect::<Result<Vec<_>>>()?;
     // Conversation rows first: a half-done run leaves no list entry pointing at missing messages.
     let done = std::cell::Cell::new(0u64);
     let deleted = batch_write_within(ctx, table, deletes, options, governor, |n| {
@@ -106,11 +106,12 @@ pub(super) async fn write_plan(
             done.get()
         )
     })?;
-    lease.check()?;
 
     let count = lines.len() as u64;
     let total = count + rows.len() as u64;
-    let puts = Plan::into_messages(lines, group, people, end).map(|m| put_request(m.into_item()));
+    let puts = Plan::into_messages(lines, group, people, end)
+        .map(|m| put_request(m.into_item()))
+        .collect::<Result<Vec<_>>>()?;
     done.set(0);
     let messages = batch_write_within(ctx, table, puts, options, governor, |n| {
         done.set(n);
@@ -124,7 +125,6 @@ pub(super) async fn write_plan(
             done.get()
         )
     })?;
-    lease.check()?;
 
     let mut written = 0;
     for row in &rows {

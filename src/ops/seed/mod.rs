@@ -22,7 +22,9 @@
 //!
 //! **One seed of a group at a time**: [`execute()`] holds a lease lock item in the table
 //! ([`crate::ddb::lock`]) while it writes, so a second seed of the same group started meanwhile
-//! fails at once, naming the holder, instead of leaving a second copy.
+//! fails at once, naming the holder, instead of leaving a second copy. A seed whose lock is lost
+//! (its item deleted or taken over, or not renewed before its lease ended) stops writing at once,
+//! with an error saying why.
 //!
 //! Every step is idempotent and the plan is recomputed from the table on each run, so a run that
 //! fails half-way is repaired by running the seed again.
@@ -185,12 +187,14 @@ pub async fn execute(
         Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
     );
     let lease = lock::acquire(ctx, table, &format!("seed#{group}"), &holder, LOCK_LEASE).await?;
-    let written = async {
-        let (messages, rows) = read_existing(ctx, group).await?;
-        plan.set_existing(messages, rows)?;
-        write_plan(ctx, plan, options, governor, &lease, &mut progress).await
-    }
-    .await;
+    // A lost lease stops the writes at once (another seed may have taken the group over).
+    let written = lease
+        .guard(async {
+            let (messages, rows) = read_existing(ctx, group).await?;
+            plan.set_existing(messages, rows)?;
+            write_plan(ctx, plan, options, governor, &mut progress).await
+        })
+        .await;
     let released = lease.release().await;
     let (messages, conversations, deleted) = written?;
     released?;

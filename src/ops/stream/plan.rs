@@ -173,16 +173,20 @@ pub fn plan_batch_in<'a>(
     records: &'a [IncomingRecord],
     table_of: impl Fn(Option<&'a str>) -> &'a str,
 ) -> Vec<Planned> {
-    let mut plan = Vec::with_capacity(records.len());
-    // (table, group) -> index of its newest message so far
-    let mut newest: BTreeMap<(&str, Uuid), usize> = BTreeMap::new();
-    let mut keys: BTreeMap<usize, (&str, Uuid)> = BTreeMap::new();
-    let mut messages: BTreeMap<usize, NewMessage> = BTreeMap::new();
+    /// A record as the first pass leaves it: decided, or a message waiting to learn whether it
+    /// is the newest of its group.
+    enum Slot<'a> {
+        Done(RecordOutcome),
+        Message(NewMessage, (&'a str, Uuid)),
+    }
+    let mut slots = Vec::with_capacity(records.len());
+    // (table, group) -> index and time of its newest message so far
+    let mut newest: BTreeMap<(&str, Uuid), (usize, Sk)> = BTreeMap::new();
     for (index, record) in records.iter().enumerate() {
         let record = match record {
             Ok(record) => record,
             Err(bad) => {
-                plan.push(Some(RecordOutcome::new(
+                slots.push(Slot::Done(RecordOutcome::new(
                     index,
                     bad.id.clone(),
                     OutcomeKind::Malformed,
@@ -191,47 +195,40 @@ pub fn plan_batch_in<'a>(
                 continue;
             }
         };
-        let done = |kind, detail| Some(RecordOutcome::new(index, record.id.clone(), kind, detail));
+        let done =
+            |kind, detail| Slot::Done(RecordOutcome::new(index, record.id.clone(), kind, detail));
         match classify(record) {
-            Classified::Remove => plan.push(done(
+            Classified::Remove => slots.push(done(
                 OutcomeKind::SkippedRemove,
                 "REMOVE event: nothing to do".into(),
             )),
-            Classified::NotMessage(pk) => plan.push(done(
+            Classified::NotMessage(pk) => slots.push(done(
                 OutcomeKind::SkippedNotMessage,
                 format!("{pk} is not a message item"),
             )),
-            Classified::Malformed(reason) => plan.push(done(OutcomeKind::Malformed, reason)),
+            Classified::Malformed(reason) => slots.push(done(OutcomeKind::Malformed, reason)),
             Classified::Message(message) => {
                 let key = (table_of(record.table.as_deref()), message.group);
-                let keep = match newest.get(&key) {
-                    Some(&current) => message.at > messages[&current].at,
-                    None => true,
-                };
+                let keep = newest
+                    .get(&key)
+                    .is_none_or(|(_, newest_at)| message.at > *newest_at);
                 if keep {
-                    newest.insert(key, index);
+                    newest.insert(key, (index, message.at));
                 }
-                keys.insert(index, key);
-                messages.insert(index, message);
-                plan.push(None);
+                slots.push(Slot::Message(message, key));
             }
         }
     }
-    plan.into_iter()
+    slots
+        .into_iter()
         .enumerate()
-        .map(|(index, planned)| match planned {
-            Some(outcome) => Planned::Done(outcome),
-            None => {
-                let message = messages.remove(&index).unwrap_or_else(|| {
-                    unreachable!("every undecided record of the plan is a message")
-                });
-                let by = newest[&keys[&index]];
-                if by == index {
-                    Planned::Apply(message)
-                } else {
-                    Planned::Superseded { message, by }
-                }
-            }
+        .map(|(index, slot)| match slot {
+            Slot::Done(outcome) => Planned::Done(outcome),
+            // Every message's key is in `newest` (the first message of a key inserts it).
+            Slot::Message(message, key) => match newest.get(&key) {
+                Some(&(by, _)) if by != index => Planned::Superseded { message, by },
+                _ => Planned::Apply(message),
+            },
         })
         .collect()
 }
