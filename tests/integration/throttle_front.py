@@ -10,8 +10,9 @@ direction that holds one second of the rate:
   HTTP 400 ProvisionedThroughputExceededException.
 - Scan and Query are refused with that exception while the read bucket is empty, and are charged
   afterwards what the page cost (half a unit per 4 KB, eventually consistent), going into debt.
-- A stand-in for the live app draws APP_SHARE (0 to 1) of each direction's rate, 20 times a
-  second, from the same buckets; what it cannot get is counted as denied.
+- A stand-in for the live app draws APP_SHARE (0 to 1) of each direction's rate from the same
+  buckets, about 20 times a second, each time for the time since its last draw; what it cannot
+  get is counted as denied.
 
 GET /stats answers JSON: per table and direction, the units the tools consumed, their first and
 last accepted request, items written (or returned by reads) and bounced, requests and throttled
@@ -221,16 +222,21 @@ def read(target, body, headers):
 
 
 def app():
-    """The live app: APP_SHARE of each rate, in 20 draws a second."""
+    """The live app: APP_SHARE of each rate, drawn about 20 times a second. Each draw asks for the
+    time since the last one (at most a second's worth), so a loaded machine that wakes this
+    thread late changes how often it draws, never how much the app asks for in all."""
+    last = time.monotonic()
     while True:
         time.sleep(0.05)
+        now = time.monotonic()
+        elapsed, last = min(now - last, BURST), now
         with LOCK:
             entries = [e for e in TABLES.values() if e]
             for entry in entries:
                 for direction in ("read", "write"):
                     bucket, stats = entry[direction], entry["stats"][direction]
                     bucket.refill()
-                    want = entry["provisioned"][direction] * APP_SHARE * 0.05
+                    want = entry["provisioned"][direction] * APP_SHARE * elapsed
                     APP["asked"] += want
                     stats["app_asked"] += want
                     if bucket.tokens >= want:
