@@ -3,9 +3,9 @@
 //! a terminal, never into stdout; without a terminal a [`Progress`] draws nothing, and the tool
 //! prints one summary line when it is done.
 //!
-//! Library operations do not draw: they report through callbacks (`FnMut(done, total)`, say),
-//! which the command wires to a [`Progress`]. The bar's colours go through `console`, which
-//! turns them off when `NO_COLOR` is set (or stderr is not a terminal).
+//! Library operations do not draw: they ask their [`Ui`](crate::ops::ui::Ui) for a bar and move
+//! it through the [`Bar`] trait, which [`Progress`] implements. The bar's colours go through
+//! `console`, which turns them off when `NO_COLOR` is set (or stderr is not a terminal).
 
 use std::fmt::Display;
 use std::io::{self, IsTerminal};

@@ -10,7 +10,7 @@ use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::confirm::Confirmation;
 use crate::cli::output::{Format, Terminal};
 use crate::cli::{self, Exit, EXIT_DRIFT};
-use crate::ops::schema_load::{self as schema, Drift, SchemaRequest};
+use crate::ops::schema_load::{self as schema, Drift, SchemaRequest, TableDefinition};
 
 /// Create the messages table, or plan and apply the changes that bring it to its definition.
 ///
@@ -68,8 +68,10 @@ pub struct Args {
 
 /// Creates the table, or plans (and applies) the changes to it.
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    let definition = TableDefinition::load(args.schema.as_deref())?;
     let ctx = cli::connect(&args.target, &args.table, &UserPoolArgs::default()).await?;
     let request = SchemaRequest {
+        definition,
         schema: args.schema,
         explicit_table: args.table.table.is_some(),
         apply: args.apply,

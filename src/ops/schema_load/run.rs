@@ -21,7 +21,9 @@ use crate::text::count;
 /// What `schema-load` is asked for.
 #[derive(Debug, Clone)]
 pub struct SchemaRequest {
-    /// The definition file (`None`: the shipped one).
+    /// The definition, read (with [`TableDefinition::load`]) before anything is connected to.
+    pub definition: TableDefinition,
+    /// The file it was read from (`None`: the shipped one).
     pub schema: Option<PathBuf>,
     /// Whether `--table` named the table (a definition file's own name then gives way).
     pub explicit_table: bool,
@@ -126,7 +128,7 @@ fn tell(ui: &mut impl Ui, output: Option<Format>, report: SchemaReport) -> Resul
 
 /// Creates `ctx`'s table, or plans (and applies) the changes to it, as `request` says.
 pub async fn run<U: Ui>(ctx: &Context, request: &SchemaRequest, ui: &mut U) -> Result<()> {
-    let mut def = TableDefinition::load(request.schema.as_deref())?;
+    let mut def = request.definition.clone();
     let schema = request.schema.as_deref();
     if let Some(note) = def.retarget(schema, ctx.table(), request.explicit_table)? {
         ui.note(&format!("note: {note}"));
