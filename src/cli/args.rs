@@ -11,8 +11,8 @@ use clap::Args;
 use crate::cli::output::Format;
 use crate::config::{Config, Target, LOCAL_USER_POOL_NAME, MAX_TIMEOUT_SECS};
 use crate::context::Context;
-use crate::ddb::batch;
-use crate::ddb::capacity::{self, CapacityFlags};
+use crate::ops::bulk::{self, BulkOptions, CapacityFlags};
+use crate::ops::pace::{Pace, RateSetting};
 
 /// The target, as the optional last positional word or as `--target`, and how long to wait for
 /// its servers (`--timeout`).
@@ -177,7 +177,7 @@ pub struct DryRun {
 
 impl DryRun {
     /// The message a dry run ends with, on stderr.
-    pub const NOTE: &'static str = "dry run: nothing written";
+    pub const NOTE: &'static str = crate::ops::ui::DRY_RUN_NOTE;
 
     /// Prints [`DryRun::NOTE`] on stderr when this is a dry run.
     pub fn note(&self) {
@@ -270,8 +270,40 @@ impl CapacityArgs {
             max_rcu: self.max_rcu,
             stall_timeout: self
                 .stall_timeout
-                .map_or(capacity::DEFAULT_STALL_TIMEOUT, Duration::from_secs),
+                .map_or(bulk::DEFAULT_STALL_TIMEOUT, Duration::from_secs),
         }
+    }
+
+    /// A bulk job's options: this budget, `--output` and `--dry-run`.
+    pub fn bulk(&self, output: Option<Format>, dry_run: DryRun) -> BulkOptions {
+        BulkOptions {
+            capacity: self.flags(),
+            output,
+            dry_run: dry_run.dry_run,
+        }
+    }
+}
+
+/// The options of the tools that write in bulk (`seed`, `import`): the batch writes, the
+/// capacity budget and the summary on stdout.
+#[derive(Args, Debug, Clone)]
+pub struct BulkWriteArgs {
+    #[command(flatten)]
+    pub writes: BatchWriteArgs,
+
+    #[command(flatten)]
+    pub capacity: CapacityArgs,
+
+    /// Also print the summary (items, seconds, budget, units consumed) on stdout in this
+    /// format; the line on stderr comes either way.
+    #[arg(long, short, value_enum, value_name = "FORMAT")]
+    pub output: Option<Format>,
+}
+
+impl BulkWriteArgs {
+    /// The bulk job's options, with `--dry-run`.
+    pub fn bulk(&self, dry_run: DryRun) -> BulkOptions {
+        self.capacity.bulk(self.output, dry_run)
     }
 }
 
@@ -279,15 +311,15 @@ impl CapacityArgs {
 #[derive(Args, Debug, Clone, Copy)]
 pub struct BatchWriteArgs {
     /// BatchWriteItem requests (of 25 items) in flight, 1 to 64.
-    #[arg(long, value_name = "N", default_value_t = batch::DEFAULT_CONCURRENCY,
+    #[arg(long, value_name = "N", default_value_t = bulk::DEFAULT_CONCURRENCY,
           value_parser = clap::value_parser!(u16).range(1..=64).map(usize::from))]
     pub concurrency: usize,
 }
 
 impl BatchWriteArgs {
     /// The write options these flags choose.
-    pub fn options(&self) -> batch::WriteOptions {
-        batch::WriteOptions {
+    pub fn options(&self) -> bulk::WriteOptions {
+        bulk::WriteOptions {
             concurrency: self.concurrency,
         }
     }
@@ -301,7 +333,7 @@ pub struct CognitoRateArgs {
     /// its default only if your account's quota was raised). Repeat or comma-separate; later
     /// values win [default on prod: the default quotas; on local: unpaced].
     #[arg(long, value_name = "FRACTION|CATEGORY=N", value_delimiter = ',')]
-    pub rate: Vec<crate::cognito::rate::RateSetting>,
+    pub rate: Vec<RateSetting>,
 
     /// Fail when one request was throttled (TooManyRequestsException) for this many seconds
     /// in a row [default: 300].
@@ -310,31 +342,11 @@ pub struct CognitoRateArgs {
 }
 
 impl CognitoRateArgs {
-    /// The rates these flags choose for `target`.
-    pub fn rates(&self, target: Target) -> crate::cognito::rate::Rates {
-        use crate::cognito::rate::Rates;
-        let base = match target {
-            Target::Prod => Rates::quotas(),
-            Target::Local => Rates::unlimited(),
-        };
-        Rates::with_settings(base, &self.rate)
-    }
-
-    /// The pacer these flags choose for `target`.
-    pub fn pacer(&self, target: Target) -> crate::cognito::rate::Pacer {
-        crate::cognito::rate::Pacer::new(
-            self.rates(target),
-            Duration::from_secs(self.stall_timeout.unwrap_or(300)),
-        )
-    }
-
-    /// The pace in words, for a summary line: "unpaced" or "paced at UserCreation 50/s, ...".
-    pub fn describe(&self, target: Target) -> String {
-        let rates = self.rates(target);
-        if rates == crate::cognito::rate::Rates::unlimited() {
-            "unpaced".to_string()
-        } else {
-            format!("paced at {rates}")
+    /// The pace these flags choose.
+    pub fn pace(&self) -> Pace {
+        Pace {
+            settings: self.rate.clone(),
+            stall_timeout: self.stall_timeout,
         }
     }
 }

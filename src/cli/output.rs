@@ -1,6 +1,7 @@
 //! Rendering for people and programs: tables, JSON and JSON lines. The only module that writes
 //! results. Operations return a [`Report`] (or a list of [`Row`]s); [`emit`] prints any of them in
-//! any [`Format`] on stdout, and [`write_report`] on any `impl Write`.
+//! any [`Format`] on stdout, and [`write_report`] on any `impl Write`. [`Terminal`] is what an
+//! operation talks to while it works (notes on stderr, bars, confirmation, reports on stdout).
 //!
 //! Every write to stdout goes through [`Stdout`], which marks its errors as [`StdoutError`]s: a
 //! closed stdout (`scan | head -1`) is then told apart from a broken pipe anywhere else (a socket,
@@ -18,7 +19,10 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 use serde_json::Value;
 
-use crate::ddb::item::{to_plain_json, to_typed_json, Item};
+use crate::cli::confirm::Confirmation;
+use crate::cli::progress::Progress;
+use crate::config::Target;
+use crate::ops::ui::Ui;
 pub use crate::report::{Format, Report, Row};
 pub use crate::text::truncate;
 
@@ -46,6 +50,48 @@ pub fn emit<R: Report + ?Sized>(report: &R, format: Format) -> anyhow::Result<()
     write_report(&mut out, report, format)
         .and_then(|()| out.flush())
         .context("writing the output")
+}
+
+/// The [`Ui`] of a tool run from a shell: notes on stderr, bars drawn when stderr is a terminal,
+/// confirmation typed at the terminal (or `--yes`), reports on stdout.
+#[derive(Debug, Default)]
+pub struct Terminal {
+    confirmation: Confirmation,
+}
+
+impl Terminal {
+    /// A terminal that confirms as `confirmation` (`--yes`) says.
+    pub fn new(confirmation: Confirmation) -> Terminal {
+        Terminal { confirmation }
+    }
+}
+
+impl Ui for Terminal {
+    type Bar = Progress;
+
+    fn note(&mut self, line: &str) {
+        eprintln!("{line}");
+    }
+
+    fn confirm(&mut self, target: Target, action: &str, word: &str) -> anyhow::Result<()> {
+        self.confirmation.confirm(target, action, word)
+    }
+
+    fn emit<R: Report + ?Sized>(&mut self, report: &R, format: Format) -> anyhow::Result<()> {
+        emit(report, format)
+    }
+
+    fn bar(&self, phase: &str, total: Option<u64>) -> Progress {
+        Progress::new(phase, total)
+    }
+
+    fn waiting(&self, phase: &str) -> Progress {
+        Progress::waiting(phase)
+    }
+
+    fn drawn(&self) -> bool {
+        Progress::drawn()
+    }
 }
 
 /// Writes a table with `header` and `rows`.
@@ -221,49 +267,38 @@ pub fn is_closed_stdout(err: &anyhow::Error) -> bool {
     })
 }
 
-/// Prints DynamoDB items as they arrive, a page at a time, holding no more than one page: JSON
-/// lines, one JSON array, or a table per page whose columns are `pk`, `sk` and the page's other
-/// attributes by name.
+/// Prints DynamoDB items (as JSON, plain or typed) as they arrive, a page at a time, holding no
+/// more than one page: JSON lines, one JSON array, or a table per page whose columns are `pk`,
+/// `sk` and the page's other attributes by name.
 pub struct ItemWriter<W: Write> {
     out: W,
     format: Format,
-    raw: bool,
     json: JsonStream,
 }
 
 impl<W: Write> ItemWriter<W> {
-    /// A writer of `format`; `raw` keeps DynamoDB's typed JSON.
-    pub fn new(out: W, format: Format, raw: bool) -> ItemWriter<W> {
+    /// A writer of `format`.
+    pub fn new(out: W, format: Format) -> ItemWriter<W> {
         ItemWriter {
             out,
             format,
-            raw,
             json: JsonStream::new(format),
         }
     }
 
-    fn json(&self, item: &Item) -> Value {
-        if self.raw {
-            to_typed_json(item)
-        } else {
-            to_plain_json(item)
-        }
-    }
-
     /// Writes one page of items and flushes, so output follows the scan.
-    pub fn write_page(&mut self, items: &[Item]) -> io::Result<()> {
+    pub fn write_page(&mut self, items: &[Value]) -> io::Result<()> {
         if items.is_empty() {
             return Ok(());
         }
         match self.format {
             Format::Json | Format::Jsonl => {
                 for item in items {
-                    let value = self.json(item);
-                    self.json.write(&mut self.out, &value)?;
+                    self.json.write(&mut self.out, item)?;
                 }
             }
             Format::Table => {
-                let rows: Vec<Value> = items.iter().map(|i| self.json(i)).collect();
+                let rows = items;
                 // pk and sk, then every other attribute of the page by name, so the columns do
                 // not depend on which item the scan met first.
                 let others: BTreeSet<&str> = rows
@@ -298,13 +333,32 @@ impl<W: Write> ItemWriter<W> {
     }
 }
 
+impl<W: Write> crate::ops::stream::Outcomes for RowWriter<W> {
+    fn write(&mut self, outcomes: &[crate::ops::stream::RecordOutcome]) -> anyhow::Result<()> {
+        RowWriter::write(self, outcomes).context("writing the outcomes")
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        RowWriter::finish(self).context("writing the outcomes")
+    }
+}
+
+impl<W: Write> crate::ops::scan::Pages for ItemWriter<W> {
+    fn write(&mut self, page: &[Value]) -> anyhow::Result<()> {
+        self.write_page(page).context("writing items")
+    }
+
+    fn finish(self) -> anyhow::Result<u64> {
+        ItemWriter::finish(self).context("writing items")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ddb::item::s;
 
-    fn item(pk: &str) -> Item {
-        [("pk".to_string(), s(pk)), ("sk".to_string(), s("t"))].into()
+    fn item(pk: &str) -> Value {
+        serde_json::json!({"pk": {"S": pk}, "sk": {"S": "t"}})
     }
 
     #[test]
@@ -314,7 +368,7 @@ mod tests {
             vec![vec![item("a")], vec![], vec![item("b"), item("c")]],
         ] {
             let mut buf = Vec::new();
-            let mut w = ItemWriter::new(&mut buf, Format::Json, false);
+            let mut w = ItemWriter::new(&mut buf, Format::Json);
             for page in &pages {
                 w.write_page(page).unwrap();
             }
@@ -328,7 +382,7 @@ mod tests {
     #[test]
     fn jsonl_is_one_item_per_line() {
         let mut buf = Vec::new();
-        let mut w = ItemWriter::new(&mut buf, Format::Jsonl, true);
+        let mut w = ItemWriter::new(&mut buf, Format::Jsonl);
         w.write_page(&[item("a"), item("b")]).unwrap();
         assert_eq!(w.finish().unwrap(), 2);
         let text = String::from_utf8(buf).unwrap();
@@ -382,8 +436,7 @@ mod tests {
     #[test]
     fn only_a_broken_pipe_of_stdout_counts_as_a_closed_stdout() {
         // Through the output layer: marked, and a closed stdout.
-        let mut writer =
-            ItemWriter::new(Stdout::standing_for(broken_socket()), Format::Jsonl, false);
+        let mut writer = ItemWriter::new(Stdout::standing_for(broken_socket()), Format::Jsonl);
         let err = writer
             .write_page(&[item("a")])
             .map_err(anyhow::Error::from)

@@ -3,9 +3,9 @@
 //! a terminal, never into stdout; without a terminal a [`Progress`] draws nothing, and the tool
 //! prints one summary line when it is done.
 //!
-//! Library operations do not draw: they report through callbacks (`FnMut(done, total)`, say),
-//! which the command wires to a [`Progress`]. The bar's colours go through `console`, which
-//! turns them off when `NO_COLOR` is set (or stderr is not a terminal).
+//! Library operations do not draw: they ask their [`Ui`](crate::ops::ui::Ui) for a bar and move
+//! it through the [`Bar`] trait, which [`Progress`] implements. The bar's colours go through
+//! `console`, which turns them off when `NO_COLOR` is set (or stderr is not a terminal).
 
 use std::fmt::Display;
 use std::io::{self, IsTerminal};
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::ddb::capacity::{self, CapacityStats};
+use crate::ops::ui::Bar;
 
 /// With a known total: the phase, a bar, how many of how many, the rate and the ETA.
 const BAR: &str =
@@ -34,30 +34,6 @@ pub struct Progress {
     note: String,
     /// Drawn with [`COUNT`]: no rate, no ETA.
     counted: bool,
-}
-
-/// What a dry run says about capacity: "about 84 WCU, 34 s at the budget of 2.5 WCU/s".
-pub fn budget_estimate(units: f64, stats: &CapacityStats) -> String {
-    let unit = stats.direction.unit();
-    let about = format!("about {} {unit}", capacity::units_text(units.ceil()));
-    match (stats.eta(units), stats.budget) {
-        (Some(eta), budget) => format!(
-            "{about}, {} at the budget of {}",
-            humantime_secs(eta),
-            budget.describe(stats.direction)
-        ),
-        (None, _) => format!("{about} (no capacity budget)"),
-    }
-}
-
-/// `45 s`, `12 min 5 s`, `3 h 20 min`.
-fn humantime_secs(d: Duration) -> String {
-    let secs = d.as_secs_f64().ceil() as u64;
-    match secs {
-        0..=119 => format!("{secs} s"),
-        120..=7_199 => format!("{} min {} s", secs / 60, secs % 60),
-        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
-    }
 }
 
 impl Progress {
@@ -96,10 +72,10 @@ impl Progress {
         self.bar.set_message(text.to_string());
     }
 
-    /// Shows the capacity budget after the phase, e.g. "writing (budget 2.5 WCU/s)".
-    pub fn budget(mut self, stats: &CapacityStats) -> Progress {
-        if stats.budget != capacity::Budget::Unlimited {
-            self.note = format!(" (budget {})", stats.budget.describe(stats.direction));
+    /// Shows `note` after the phase, e.g. "writing (budget 2.5 WCU/s)".
+    pub fn note(mut self, note: &str) -> Progress {
+        if !note.is_empty() {
+            self.note = note.to_string();
             self.bar.set_message(format!("{}{}", self.phase, self.note));
         }
         self
@@ -157,6 +133,30 @@ impl Progress {
     /// Removes the bar from the terminal.
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+impl Bar for Progress {
+    fn show(&mut self, phase: &str, done: u64, total: u64) {
+        Progress::show(self, phase, done, total)
+    }
+    fn set(&self, done: u64) {
+        Progress::set(self, done)
+    }
+    fn add(&self, n: u64) {
+        Progress::add(self, n)
+    }
+    fn say(&self, text: &str) {
+        Progress::say(self, text)
+    }
+    fn with_note(self, note: &str) -> Progress {
+        self.note(note)
+    }
+    fn counted(self) -> Progress {
+        Progress::counted(self)
+    }
+    fn finish(&self) {
+        Progress::finish(self)
     }
 }
 

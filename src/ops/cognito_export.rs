@@ -3,16 +3,131 @@
 //! (ListUsersInGroup per group), written as the pages arrive (memory holds one page and the
 //! groups).
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 use serde::Serialize;
 
+use crate::atomic_file::AtomicFile;
 use crate::cognito::backup;
 use crate::cognito::rate::Pacer;
 use crate::cognito::records::{Line, Membership};
 use crate::context::Context;
+use crate::ops::pace::Pace;
+use crate::ops::ui::{Bar, Ui};
+use crate::report::{Format, Report};
+
+/// What `cognito-export` is asked for.
+#[derive(Debug, Clone)]
+pub struct PoolExportRequest {
+    /// The file to write; `None` for standard output.
+    file: Option<PathBuf>,
+    /// The pool's name, to look it up on local when no id is configured.
+    pool_name: String,
+    /// The request rates.
+    pace: Pace,
+    /// The summary on stdout too, in this format (with a file only).
+    output: Option<Format>,
+}
+
+impl PoolExportRequest {
+    /// An export to `file` (`-`: standard output); a summary on stdout needs a file.
+    pub fn new(
+        file: PathBuf,
+        pool_name: String,
+        pace: Pace,
+        output: Option<Format>,
+    ) -> Result<PoolExportRequest> {
+        let stdout = file.as_os_str() == "-";
+        if stdout && output.is_some() {
+            bail!("--output needs --file: the pool goes to standard output, so the summary cannot");
+        }
+        Ok(PoolExportRequest {
+            file: (!stdout).then_some(file),
+            pool_name,
+            pace,
+            output,
+        })
+    }
+}
+
+/// Exports the pool of `ctx` as `request` says, with a bar and a summary for `ui`: to the file
+/// (written under a temporary name and renamed when complete), or to what `stdout` opens.
+pub async fn run<W: Write>(
+    ctx: &Context,
+    request: &PoolExportRequest,
+    ui: &mut impl Ui,
+    stdout: impl FnOnce() -> W,
+) -> Result<()> {
+    let pool_id = crate::cognito::resolve_user_pool_id(ctx, &request.pool_name).await?;
+    let pacer = request.pace.pacer(ctx.target());
+    let bar = ui.bar("exporting users", None);
+    let on_users = |n| bar.set(n);
+    let (report, place) = match &request.file {
+        None => {
+            let mut out = BufWriter::with_capacity(256 * 1024, stdout());
+            let report = export(ctx, &pacer, &pool_id, &mut out, on_users).await;
+            (report, "standard output".to_string())
+        }
+        Some(path) => {
+            let file = AtomicFile::create(path)
+                .with_context(|| format!("creating a temporary file beside {}", path.display()))?;
+            let mut out = BufWriter::with_capacity(256 * 1024, file);
+            let report = export(ctx, &pacer, &pool_id, &mut out, on_users).await;
+            if report.is_ok() {
+                let file = out
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .context("writing the export")?;
+                file.commit()
+                    .with_context(|| format!("renaming the export to {}", path.display()))?;
+            }
+            (report, path.display().to_string())
+        }
+    };
+    bar.finish();
+    let report = report?;
+    ui.note(&format!(
+        "exported {} users, {} groups and {} memberships of user pool {pool_id} on {} to {place} \
+         in {:.2} s ({} requests, {} throttled; {})",
+        report.users,
+        report.groups,
+        report.memberships,
+        ctx.cognito_endpoint,
+        report.elapsed.as_secs_f64(),
+        report.requests,
+        report.throttled,
+        request.pace.describe(ctx.target()),
+    ));
+    match request.output {
+        Some(format) => ui.emit(&report, format),
+        None => Ok(()),
+    }
+}
+
+impl Report for ExportReport {
+    const COLUMNS: &'static [&'static str] = &[
+        "Pool",
+        "Users",
+        "Groups",
+        "Memberships",
+        "Requests",
+        "Seconds",
+    ];
+
+    fn rows(&self) -> Vec<Vec<String>> {
+        vec![vec![
+            self.user_pool_id.clone(),
+            self.users.to_string(),
+            self.groups.to_string(),
+            self.memberships.to_string(),
+            self.requests.to_string(),
+            format!("{:.2}", self.elapsed.as_secs_f64()),
+        ]]
+    }
+}
 
 /// What an export wrote.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

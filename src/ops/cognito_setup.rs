@@ -13,6 +13,32 @@ use crate::cognito::rate::{Pacer, Rates};
 use crate::cognito::{create_pool, create_user, find_pool_by_name, list_users, NewUser};
 use crate::config::Target;
 use crate::context::Context;
+use crate::ops::sync_users;
+use crate::ops::ui::Ui;
+use crate::pg;
+use crate::report::Format;
+
+/// `cognito-setup`: the pool `pool_name` and a user for each database user without one (only
+/// said with `dry_run`); hands the report to `ui` in `format`.
+pub async fn run(
+    ctx: &Context,
+    pool_name: &str,
+    report: (bool, Format),
+    ui: &mut impl Ui,
+) -> Result<()> {
+    let (dry_run, format) = report;
+    let client = pg::connect(&ctx.config).await?;
+    let rows = sync_users::db_users(&client).await?;
+    let new_users = sync_users::new_users(&rows);
+    let report = if dry_run {
+        plan_local_pool(ctx, pool_name, &new_users).await?
+    } else {
+        setup_local_pool(ctx, pool_name, &new_users).await?
+    };
+    ui.emit(&report, format)?;
+    ui.dry_run_note(dry_run);
+    Ok(())
+}
 
 /// How many AdminCreateUser requests run at once.
 const CREATE_CONCURRENCY: usize = 8;

@@ -94,6 +94,11 @@ pub async fn user_uuid(ctx: &Context, handle: &str) -> Result<Uuid> {
         .with_context(|| format!("no user with handle {handle:?}"))
 }
 
+/// Items as plain JSON values (what `scan` prints without `--raw`).
+pub fn plain_json(items: &[Item]) -> Vec<serde_json::Value> {
+    items.iter().map(to_plain_json).collect()
+}
+
 /// A sort key as `YYYY-MM-DD hh:mm AM` (UTC); anything that is not a time is shown as it is.
 pub fn display_time(sk: &str) -> String {
     match Sk::parse(sk) {

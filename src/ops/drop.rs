@@ -2,10 +2,14 @@
 //! how many items it holds. A table with deletion protection is refused, naming the setting,
 //! unless the caller asks to turn the protection off first.
 
+use std::future::Future;
+
 use anyhow::{bail, Result};
 
+use crate::config::Target;
 use crate::context::{Context, SdkResultExt};
 use crate::ddb::table::{delete, describe, wait_until_active, wait_until_gone};
+use crate::ops::ui::Ui;
 
 /// What `drop` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,4 +106,87 @@ pub async fn drop(
     }
     wait_until_gone(ctx, table).await?;
     Ok(DropOutcome::Dropped { unprotected })
+}
+
+/// What `drop` is asked for.
+#[derive(Debug, Clone)]
+pub struct DropRequest {
+    /// The table.
+    pub table: String,
+    /// A missing table is not an error.
+    pub if_exists: bool,
+    /// Turn deletion protection off first.
+    pub disable_deletion_protection: bool,
+    /// Say what would be deleted; delete nothing.
+    pub dry_run: bool,
+}
+
+/// Deletes the table on `target` as `request` says, telling `ui`. On prod, `ui` confirms
+/// before `connect` (the context) is even awaited.
+pub async fn run(
+    target: Target,
+    connect: impl Future<Output = Result<Context>>,
+    request: &DropRequest,
+    ui: &mut impl Ui,
+) -> Result<()> {
+    let table = &request.table;
+    if request.dry_run {
+        let ctx = connect.await?;
+        let result = match plan_drop(&ctx, table, request.if_exists).await {
+            Ok(DropPlan::Delete { protected, .. })
+                if protected && !request.disable_deletion_protection =>
+            {
+                Err(anyhow::anyhow!(protected_message(
+                    table,
+                    &ctx.dynamodb_endpoint
+                )))
+            }
+            Ok(DropPlan::Delete { items, protected }) => {
+                ui.note(&format!(
+                    "would {}delete table {table} on {} (it exists, about {items} items as DescribeTable counts them)",
+                    if protected { "turn off deletion protection, then " } else { "" },
+                    ctx.dynamodb_endpoint
+                ));
+                Ok(())
+            }
+            Ok(DropPlan::Missing) => {
+                ui.note(&format!(
+                    "table {table} does not exist on {}: nothing to do",
+                    ctx.dynamodb_endpoint
+                ));
+                Ok(())
+            }
+            Err(err) => Err(err),
+        };
+        ui.dry_run_note(true);
+        return result;
+    }
+    if request.disable_deletion_protection {
+        let action = format!("turn off the deletion protection of table {table}");
+        ui.confirm(target, &action, table)?;
+    }
+    ui.confirm(target, &format!("delete table {table}"), table)?;
+    let ctx = connect.await?;
+    let dropped = drop(
+        &ctx,
+        table,
+        request.if_exists,
+        request.disable_deletion_protection,
+    );
+    match dropped.await? {
+        DropOutcome::Dropped { unprotected } => ui.note(&format!(
+            "dropped table {table} on {}{}",
+            ctx.dynamodb_endpoint,
+            if unprotected {
+                " (its deletion protection was turned off first)"
+            } else {
+                ""
+            }
+        )),
+        DropOutcome::Missing => ui.note(&format!(
+            "table {table} does not exist on {}: nothing to do",
+            ctx.dynamodb_endpoint
+        )),
+    }
+    Ok(())
 }

@@ -6,7 +6,10 @@
 //! complete ([`ExportFile`]), so a failed export never leaves a truncated file under the name asked for
 //! ([`crate::atomic_file`]).
 
-pub mod resume;
+pub mod checkpoint;
+mod run;
+
+pub use run::{run, ExportRequest};
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -6,8 +6,41 @@ use serde::Serialize;
 
 use crate::cognito::{self, PoolUser};
 use crate::context::Context;
+use crate::ops::ui::Ui;
 use crate::pg::{self, AccountKey};
-use crate::report::Report;
+use crate::report::{Format, Report};
+
+/// The key a user is looked up by: the first of `cognito_user_id`, `handle` and `uuid` given;
+/// an error when none is.
+pub fn account_key(
+    cognito_user_id: Option<String>,
+    handle: Option<String>,
+    uuid: Option<uuid::Uuid>,
+) -> Result<AccountKey> {
+    Ok(match (cognito_user_id, handle, uuid) {
+        (Some(sub), _, _) => AccountKey::CognitoUserId(sub),
+        (_, Some(handle), _) => AccountKey::Handle(handle),
+        (_, _, Some(uuid)) => AccountKey::Uuid(uuid),
+        (None, None, None) => bail!("give one of --cognito-user-id, --handle or --uuid"),
+    })
+}
+
+/// Finds the user of `key` (and, with `pool_name`, its user in that pool: found by name on
+/// local when no id is configured) and hands the report to `ui` in `format`.
+pub async fn run(
+    ctx: &Context,
+    key: &AccountKey,
+    pool_name: Option<&str>,
+    format: Format,
+    ui: &mut impl Ui,
+) -> Result<()> {
+    let pool_id = match pool_name {
+        Some(name) => Some(cognito::resolve_user_pool_id(ctx, name).await?),
+        None => None,
+    };
+    let report = find_user(ctx, key, pool_id.as_deref()).await?;
+    ui.emit(&report, format)
+}
 
 /// A pool user, as `find-user --cognito` prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -16,6 +16,7 @@
 
 pub mod checkpoint;
 mod read;
+mod run;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -34,10 +35,11 @@ use crate::ddb::shape::{message_keys, KeyTypes};
 use crate::ddb::size::{check_item_size, item_size};
 use crate::model::keys::{PK, SK};
 
-use crate::ops::resume::Saver;
+use crate::ops::checkpoint::Saver;
 use checkpoint::{BatchTag, ImportCheckpoint, Watermark};
 use read::Lines;
 pub use read::{expand, parse_line, Mark, Position};
+pub use run::{run, ImportRequest};
 
 /// Where the items come from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,10 +1,61 @@
 //! `list-users`: every user of the Cognito user pool (all ListUsers pages), and which of them
 //! have no handle (`preferred_username`).
 
+use std::time::Instant;
+
 use anyhow::Result;
 
 use crate::cognito::{self, CognitoUser, UserListing};
 use crate::context::Context;
+use crate::ops::ui::{Bar, Ui};
+use crate::report::{Format, Row};
+use crate::text::count;
+
+impl Row for CognitoUser {
+    const COLUMNS: &'static [&'static str] = &["Username", "Handle", "Sub"];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.username.clone(),
+            self.handle.clone().unwrap_or_default(),
+            self.sub.clone().unwrap_or_default(),
+        ]
+    }
+}
+
+/// A bar for listing the users of `pool_id`, out of Cognito's estimate of their number (asked
+/// only when the bar is drawn; a spinner when there is none).
+pub async fn users_bar<U: Ui>(ctx: &Context, pool_id: &str, ui: &U) -> U::Bar {
+    let total = if ui.drawn() {
+        cognito::estimated_users(ctx, pool_id).await.ok().flatten()
+    } else {
+        None
+    };
+    ui.bar("listing users", total)
+}
+
+/// Lists the users of the pool (found by `pool_name` on local when no id is configured), with
+/// a bar and a summary line, and hands them to `ui` in `format`; warns of users without a handle.
+pub async fn run(ctx: &Context, pool_name: &str, format: Format, ui: &mut impl Ui) -> Result<()> {
+    let pool_id = pool_id(ctx, pool_name).await?;
+    let started = Instant::now();
+    let bar = users_bar(ctx, &pool_id, ui).await;
+    let listing = list(ctx, &pool_id, |n| bar.set(n as u64)).await?;
+    bar.finish();
+    ui.note(&format!(
+        "listed {} of user pool {pool_id} in {} ({:.2} s)",
+        count(listing.users.len() as u64, "user", "users"),
+        count(listing.pages as u64, "ListUsers page", "ListUsers pages"),
+        started.elapsed().as_secs_f64()
+    ));
+    for user in without_handle(&listing) {
+        ui.note(&format!(
+            "warning: Cognito user {} has no preferred_username",
+            user.username
+        ));
+    }
+    ui.emit(&listing.users, format)
+}
 
 /// The id of the pool `list-users` works on (see [`cognito::resolve_user_pool_id`]).
 pub async fn pool_id(ctx: &Context, pool_name: &str) -> Result<String> {

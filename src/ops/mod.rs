@@ -1,8 +1,11 @@
 //! One module per operation of the toolkit. An operation takes the [`Context`](crate::context::Context)
-//! and its input, does its work through the access layers, and returns a report; it never prints.
+//! and its input, does its work through the access layers, and returns a report; it never prints:
+//! what it tells the person running it goes through a [`ui::Ui`]. [`checkpoint`] is what every
+//! resumable job writes; [`bulk`] the capacity budget every bulk job is built with.
 
 pub mod bulk;
 pub mod check;
+pub mod checkpoint;
 pub mod cognito_export;
 pub mod cognito_import;
 pub mod cognito_setup;
@@ -15,7 +18,7 @@ pub mod import;
 pub mod list_tables;
 pub mod list_users;
 pub mod native;
-pub mod resume;
+pub mod pace;
 pub mod scan;
 pub mod schema_load;
 pub mod seed;
@@ -23,3 +26,4 @@ pub mod send;
 pub mod stream;
 pub mod summary;
 pub mod sync_users;
+pub mod ui;

@@ -17,7 +17,9 @@ use crate::ddb::item::Item;
 use crate::model::keys::{Pk, Sk, PK};
 use crate::model::messages::{Conversation, Message, Person};
 use crate::ops::conversations::group_rows;
+use crate::ops::ui::Ui;
 use crate::pg;
+use crate::report::Format;
 
 /// The longest message the app accepts, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 1024;
@@ -85,6 +87,40 @@ impl From<Sent> for SentReport {
             new_group: sent.new_group,
         }
     }
+}
+
+/// [`send`] over a connection of its own: hands the report to `ui` in `format` and, in a dry
+/// run, says what would be written.
+pub async fn run(
+    ctx: &Context,
+    (from, to): (&str, &Destination),
+    text: &str,
+    (dry_run, format): (bool, Format),
+    ui: &mut impl Ui,
+) -> Result<()> {
+    let pg = pg::connect(&ctx.config).await?;
+    let sent = send(ctx, &pg, from, to, text, dry_run).await?;
+    ui.emit(&sent, format)?;
+    if dry_run {
+        let (m, table) = (&sent.message, ctx.table());
+        ui.note(&format!(
+            "would write message {} of group {} at {} to table {}{}",
+            m.uuid,
+            m.group,
+            m.created,
+            table,
+            if sent.new_group {
+                format!(
+                    ", and the two conversation rows of the new group (GRP#{} and GRP#{})",
+                    m.sender.uuid, sent.recipient.uuid
+                )
+            } else {
+                String::new()
+            }
+        ));
+        ui.dry_run_note(true);
+    }
+    Ok(())
 }
 
 /// Posts `text` as the user `from` (a handle in PostgreSQL) to `to`; with `dry_run`, writes

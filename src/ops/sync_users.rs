@@ -15,7 +15,108 @@ use serde::{Serialize, Serializer};
 
 use crate::cognito::{self, CognitoUser, NewUser};
 use crate::context::Context;
+use crate::ops::ui::{Bar, Ui};
 use crate::pg;
+use crate::report::{Format, Report};
+
+/// Copies each Cognito user's sub of the pool (found by `pool_name` on local when no id is
+/// configured) into the database, with a bar; hands the report to `ui` in `format` and warns of
+/// what it could not apply.
+pub async fn run(
+    ctx: &Context,
+    pool_name: &str,
+    dry_run: bool,
+    format: Format,
+    ui: &mut impl Ui,
+) -> Result<()> {
+    let pool_id = cognito::resolve_user_pool_id(ctx, pool_name).await?;
+    let bar = crate::ops::list_users::users_bar(ctx, &pool_id, ui).await;
+    let report =
+        sync_cognito_user_ids_with_progress(ctx, &pool_id, dry_run, |n| bar.set(n as u64)).await?;
+    bar.finish();
+    ui.emit(&report, format)?;
+    ui.dry_run_note(dry_run);
+    if !report.ambiguous.is_empty() {
+        ui.note(&format!(
+            "warning: {} preferred_username values are shared by several Cognito users; none of them was applied",
+            report.ambiguous.len()
+        ));
+    }
+    if report.cognito_users == 0 {
+        ui.note(&format!(
+            "warning: user pool {pool_id} has no users: nothing to sync"
+        ));
+    }
+    Ok(())
+}
+
+impl Report for SyncReport {
+    const COLUMNS: &'static [&'static str] = &["What", "Count", "Who"];
+
+    fn rows(&self) -> Vec<Vec<String>> {
+        let row = |what: &str, names: Vec<String>| {
+            vec![what.to_string(), names.len().to_string(), names.join("\n")]
+        };
+        let pages = format!(
+            "in {} ListUsers page{}{}",
+            self.pages,
+            if self.pages == 1 { "" } else { "s" },
+            if self.dry_run {
+                " (dry run: nothing written)"
+            } else {
+                ""
+            }
+        );
+        vec![
+            vec![
+                "Cognito users read".into(),
+                self.cognito_users.to_string(),
+                pages,
+            ],
+            row(
+                if self.dry_run {
+                    "would update"
+                } else {
+                    "updated"
+                },
+                self.updated
+                    .iter()
+                    .map(|c| {
+                        let from = c.from.as_deref().unwrap_or("NULL");
+                        format!("{}: {from} -> {}", c.handle, c.to)
+                    })
+                    .collect(),
+            ),
+            row("already correct", self.already_correct.clone()),
+            row(
+                "Cognito users with no matching handle",
+                self.unmatched_cognito
+                    .iter()
+                    .map(|u| format!("{} (Cognito user {})", u.handle, u.username))
+                    .collect(),
+            ),
+            row(
+                "database users with no Cognito user",
+                self.missing_in_cognito.clone(),
+            ),
+            row(
+                "Cognito users without preferred_username (skipped)",
+                self.without_handle.clone(),
+            ),
+            row(
+                "Cognito users without sub (skipped)",
+                self.without_sub.clone(),
+            ),
+            row(
+                "handles shared by several Cognito users (none applied)",
+                self.ambiguous
+                    .iter()
+                    .map(|a| format!("{} (Cognito users {})", a.handle, a.usernames.join(", ")))
+                    .collect(),
+            ),
+        ]
+    }
+}
 
 /// The users of the database as Cognito users to create (handle and email).
 pub fn new_users(users: &[DbUser]) -> Vec<NewUser> {

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -138,30 +137,12 @@ fn bad_input_is_refused_and_writes_nothing() {
     let ctx = block_on(clean_local_context());
     let pool = block_on(TestPool::created(&ctx));
     // Cognito users without preferred_username, and two sharing one.
-    block_on(async {
-        for (username, handle) in [
-            ("no-handle", None),
-            ("twin-1", Some("bayko")),
-            ("twin-2", Some("bayko")),
-        ] {
-            let mut req = ctx
-                .cognito()
-                .admin_create_user()
-                .user_pool_id(&pool.id)
-                .username(username)
-                .message_action(MessageActionType::Suppress);
-            if let Some(handle) = handle {
-                req = req.user_attributes(
-                    AttributeType::builder()
-                        .name("preferred_username")
-                        .value(handle)
-                        .build()
-                        .unwrap(),
-                );
-            }
-            req.send().await.unwrap();
-        }
-    });
+    let users = [
+        ("no-handle".to_string(), None),
+        ("twin-1".to_string(), Some("bayko".to_string())),
+        ("twin-2".to_string(), Some("bayko".to_string())),
+    ];
+    block_on(crate::users::create_users(&ctx, &pool.id, &users));
     // Something to keep: the built-in conversation.
     ok(run(&mut tool("seed", &table, &db)));
 

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use cruddur_ops::cognito;
 use cruddur_ops::ddb::item::{s, Item};
@@ -123,21 +122,7 @@ async fn users_that_disagree_with_the_pool_are_named() {
         .send()
         .await
         .unwrap();
-    ctx.cognito()
-        .admin_create_user()
-        .user_pool_id(&pool_id)
-        .username("ghost")
-        .user_attributes(
-            AttributeType::builder()
-                .name("preferred_username")
-                .value("ghost")
-                .build()
-                .unwrap(),
-        )
-        .message_action(MessageActionType::Suppress)
-        .send()
-        .await
-        .unwrap();
+    crate::users::create_users(&ctx, &pool_id, &[("ghost".into(), Some("ghost".into()))]).await;
 
     let (ok, rows, err) = stores.check(&["--all"]);
     assert!(!ok, "{err}");

@@ -1,15 +1,13 @@
 //! `--dry-run` on every tool that writes: each says what it would create, delete or change, and
 //! the stores (the test's own table, database and pool) are exactly as they were afterwards.
 
-use std::path::PathBuf;
-
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::common::*;
 use cruddur_ops::cognito;
 use cruddur_ops::ddb::table::describe;
-use cruddur_ops::model::keys::{Pk, DEFAULT_GROUP};
+use cruddur_ops::model::keys::DEFAULT_GROUP;
 
 const NOTE: &str = "dry run: nothing written";
 
@@ -224,26 +222,8 @@ async fn seed_send_and_stream_dry_runs_write_nothing() {
     // messaging-stream --event: a newer message would move both rows; nothing moves.
     let dir = std::env::temp_dir().join(unique("dry-run-events"));
     std::fs::create_dir_all(&dir).unwrap();
-    let file: PathBuf = dir.join("event.json");
-    let pk = Pk::Message(Uuid::parse_str(DEFAULT_GROUP).unwrap()).to_string();
     let at = "2099-01-01T00:00:00.000000+00:00";
-    let record = json!({
-        "eventID": "ev1",
-        "eventName": "INSERT",
-        "eventSource": "aws:dynamodb",
-        "dynamodb": {
-            "Keys": {"pk": {"S": pk}, "sk": {"S": at}},
-            "NewImage": {
-                "pk": {"S": pk},
-                "sk": {"S": at},
-                "message_uuid": {"S": Uuid::new_v4().to_string()},
-                "message": {"S": "from the future"},
-            },
-            "SequenceNumber": "000000000000000000001",
-            "StreamViewType": "NEW_IMAGE",
-        }
-    });
-    std::fs::write(&file, json!({ "Records": [record] }).to_string()).unwrap();
+    let file = crate::snapshots::event(&dir, &[(1, at, "from the future")]);
     let out = run(tool("messaging-stream", &table, &db)
         .arg("--event")
         .arg(&file)

@@ -565,24 +565,12 @@ fn send(ddb: &Server, db: &TestDb, args: &[&str]) -> serde_json::Value {
 
 /// The messages of `user`'s conversation rows of `group` (read strongly consistent).
 fn conversation_messages(ddb: &Server, user: uuid::Uuid, group: &str) -> Vec<String> {
-    use cruddur_ops::ddb::item::{get_s, s};
-    use cruddur_ops::model::keys::{Pk, MESSAGE, MESSAGE_GROUP_UUID, PK};
+    use cruddur_ops::ddb::item::get_s;
+    use cruddur_ops::model::keys::MESSAGE;
     block_on(async {
         let ctx = context(ddb).await;
-        ctx.dynamodb()
-            .query()
-            .table_name(TABLE)
-            .consistent_read(true)
-            .key_condition_expression("#pk = :pk")
-            .filter_expression("#g = :g")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#g", MESSAGE_GROUP_UUID)
-            .expression_attribute_values(":pk", s(Pk::Group(user).to_string()))
-            .expression_attribute_values(":g", s(group))
-            .send()
+        crate::stream::rows_of(&ctx, user, group)
             .await
-            .expect("query the conversation rows")
-            .items()
             .iter()
             .map(|i| get_s(i, MESSAGE).unwrap_or_default().to_string())
             .collect()

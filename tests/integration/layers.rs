@@ -3,6 +3,10 @@
 //!
 //! From the top: `bin → cli → ops → model / ddb / pg / cognito / s3 → context → config`, with `report`,
 //! `text` and `atomic_file` (data and small helpers any layer may use) at the bottom.
+//!
+//! `cli` skips a layer: it never uses a store (`ddb`, `pg`, `cognito`, `s3`), only the
+//! operations above them; and its commands stay thin: no file of `src/cli/commands` is over
+//! [`MAX_COMMAND_LINES`] lines.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,6 +26,21 @@ fn layer(module: &str) -> Option<u8> {
 
 fn is_store(module: &str) -> bool {
     matches!(module, "ddb" | "pg" | "cognito" | "s3")
+}
+
+/// The most lines a file of `src/cli/commands` may have: a command parses its arguments,
+/// builds the request and calls one operation.
+const MAX_COMMAND_LINES: usize = 120;
+
+/// `relative` (under `src/`) as a command file over [`MAX_COMMAND_LINES`] lines.
+fn too_long(relative: &Path, source: &str) -> Option<String> {
+    let lines = source.lines().count();
+    (relative.starts_with("cli/commands") && lines > MAX_COMMAND_LINES).then(|| {
+        format!(
+            "src/{}: {lines} lines: a command is at most {MAX_COMMAND_LINES} (move the work into src/ops)",
+            relative.display()
+        )
+    })
 }
 
 /// The top-level module a file of `src/` belongs to (`src/ops/seed/plan.rs` → `ops`); `None` for
@@ -97,6 +116,9 @@ fn violations(relative: &Path, source: &str) -> Vec<String> {
                 None => continue,
                 Some(theirs) if theirs > own => "an upward import",
                 Some(_) if is_store(&module) && is_store(&target) => "a store using another store",
+                Some(_) if module == "cli" && is_store(&target) => {
+                    "the command line using a store (go through src/ops)"
+                }
                 Some(_) => continue,
             };
             found.push(format!(
@@ -130,7 +152,9 @@ fn no_module_imports_a_layer_above_it_and_no_store_uses_another() {
     let mut all = Vec::new();
     for file in &files {
         let source = fs::read_to_string(file).unwrap();
-        all.extend(violations(file.strip_prefix(&src).unwrap(), &source));
+        let relative = file.strip_prefix(&src).unwrap();
+        all.extend(violations(relative, &source));
+        all.extend(too_long(relative, &source));
     }
     assert!(all.is_empty(), "layer violations:\n{}", all.join("\n"));
 }
@@ -157,6 +181,32 @@ fn a_planted_upward_import_is_found_with_its_module_and_line() {
         violations(Path::new("cognito/mod.rs"), source),
         ["src/cognito/mod.rs:1: `cognito` uses `crate::pg`: a store using another store"]
     );
+    let source = "use crate::ops::scan;\nuse crate::ddb::capacity::{self, Direction};\n";
+    assert_eq!(
+        violations(Path::new("cli/commands/scan.rs"), source),
+        [
+            "src/cli/commands/scan.rs:2: `cli` uses `crate::ddb`: the command line using a store \
+          (go through src/ops)"
+        ]
+    );
+    let source = "fn f() { let _ = crate::cognito::resolve_user_pool_id; }\n\
+                  use crate::{context::Context, pg, s3::S3Url};\n";
+    assert_eq!(
+        violations(Path::new("cli/output.rs"), source),
+        [
+            "src/cli/output.rs:1: `cli` uses `crate::cognito`: the command line using a store \
+             (go through src/ops)",
+            "src/cli/output.rs:2: `cli` uses `crate::pg`: the command line using a store (go \
+             through src/ops)",
+            "src/cli/output.rs:2: `cli` uses `crate::s3`: the command line using a store (go \
+             through src/ops)",
+        ]
+    );
+    // The command line may use the operations, the context, the config and the model.
+    let source =
+        "use crate::ops::scan;\nuse crate::context::Context;\nuse crate::config::Target;\n\
+                  use crate::model::keys::Sk;\n";
+    assert!(violations(Path::new("cli/commands/seed.rs"), source).is_empty());
     // Down, sideways into the model, comments and other crates' paths are fine.
     let source = "use crate::context::Context;\nuse crate::model::keys::Pk;\n\
                   // crate::cli::output\nuse my_crate::cli;\n";
@@ -165,4 +215,28 @@ fn a_planted_upward_import_is_found_with_its_module_and_line() {
         violations(Path::new("newthing.rs"), "")[0],
         "src/newthing.rs: module `newthing` has no layer: add it to tests/integration/layers.rs"
     );
+}
+
+#[test]
+fn a_command_file_over_the_limit_is_found_and_one_at_it_is_not() {
+    let at_limit = "//\n".repeat(MAX_COMMAND_LINES);
+    let over = format!("{at_limit}fn f() {{}}\n");
+    assert_eq!(too_long(Path::new("cli/commands/seed.rs"), &at_limit), None);
+    assert_eq!(
+        too_long(Path::new("cli/commands/seed.rs"), &over).as_deref(),
+        Some(
+            "src/cli/commands/seed.rs: 121 lines: a command is at most 120 (move the work into \
+             src/ops)"
+        )
+    );
+    assert_eq!(
+        too_long(Path::new("cli/commands/native_s3/tests.rs"), &over).as_deref(),
+        Some(
+            "src/cli/commands/native_s3/tests.rs: 121 lines: a command is at most 120 (move the \
+             work into src/ops)"
+        )
+    );
+    // Only commands are held to it.
+    assert_eq!(too_long(Path::new("cli/output.rs"), &over), None);
+    assert_eq!(too_long(Path::new("ops/seed/plan.rs"), &over), None);
 }

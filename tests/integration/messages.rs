@@ -32,26 +32,7 @@ fn shipped_lines() -> Vec<seed::Line> {
 
 /// Every item of the table.
 fn all_items(table: &TestTable) -> Vec<Item> {
-    block_on(async {
-        let ctx = local_context(&table.name).await;
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = ctx
-                .dynamodb()
-                .scan()
-                .table_name(&table.name)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .unwrap();
-            items.extend(page.items.unwrap_or_default());
-            match page.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => return items,
-            }
-        }
-    })
+    crate::safety::items(&table.name)
 }
 
 /// How many items the table holds.

@@ -20,7 +20,7 @@ const NOW: &str = "2026-11-22T10:00:00+00:00";
 const LATER: &str = "2026-11-25T08:30:00+00:00";
 
 /// Every item of the table (all scan pages).
-fn items(table: &str) -> Vec<Item> {
+pub(crate) fn items(table: &str) -> Vec<Item> {
     block_on(async {
         let ctx = local_context(table).await;
         let mut items = Vec::new();
@@ -73,6 +73,22 @@ fn texts(items: &[Item]) -> BTreeSet<String> {
         .collect()
 }
 
+/// The items whose message is one of `texts`, each whole (every attribute and its value).
+fn whole_items(items: &[Item], texts: &[&str]) -> BTreeSet<Vec<(String, String)>> {
+    items
+        .iter()
+        .filter(|i| texts.contains(&get_s(i, "message").unwrap_or("")))
+        .map(|i| {
+            let mut kv: Vec<(String, String)> = i
+                .iter()
+                .map(|(k, v)| (k.clone(), format!("{v:?}")))
+                .collect();
+            kv.sort();
+            kv
+        })
+        .collect()
+}
+
 #[test]
 fn a_reseed_keeps_messages_the_app_wrote() {
     let (table, db) = (TestTable::created(), block_on(TestDb::seeded()));
@@ -85,18 +101,7 @@ fn a_reseed_keeps_messages_the_app_wrote() {
     send(&table, &db, "bayko", app[2]);
     let with_app = items(&table.name);
     assert_eq!(with_app.len(), expected_seeded + app.len());
-    let app_items: BTreeSet<Vec<(String, String)>> = with_app
-        .iter()
-        .filter(|i| app.contains(&get_s(i, "message").unwrap()))
-        .map(|i| {
-            let mut kv: Vec<(String, String)> = i
-                .iter()
-                .map(|(k, v)| (k.clone(), format!("{v:?}")))
-                .collect();
-            kv.sort();
-            kv
-        })
-        .collect();
+    let app_items = whole_items(&with_app, &app);
     assert_eq!(app_items.len(), app.len());
 
     for now in [NOW, LATER, NOW] {
@@ -107,18 +112,7 @@ fn a_reseed_keeps_messages_the_app_wrote() {
             expected_seeded + app.len(),
             "after --now {now}"
         );
-        let kept: BTreeSet<Vec<(String, String)>> = after
-            .iter()
-            .filter(|i| app.contains(&get_s(i, "message").unwrap_or("")))
-            .map(|i| {
-                let mut kv: Vec<(String, String)> = i
-                    .iter()
-                    .map(|(k, v)| (k.clone(), format!("{v:?}")))
-                    .collect();
-                kv.sort();
-                kv
-            })
-            .collect();
+        let kept = whole_items(&after, &app);
         assert_eq!(
             kept, app_items,
             "the app's messages, untouched, after --now {now}"

@@ -303,7 +303,7 @@ fn sorted_rows(text: &str) -> String {
 }
 
 /// A Lambda event of MSG# INSERT records for the seeded group: (sequence, time, text).
-fn event(dir: &Path, records: &[(usize, &str, &str)]) -> PathBuf {
+pub(crate) fn event(dir: &Path, records: &[(usize, &str, &str)]) -> PathBuf {
     let pk = format!("MSG#{GROUP}");
     let records: Vec<Value> = records
         .iter()

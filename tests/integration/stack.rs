@@ -156,7 +156,8 @@ impl Drop for SideStack {
     }
 }
 
-fn table_names(cmd: &mut Command) -> Vec<String> {
+/// The tables `cmd` (a `list-tables`) lists.
+pub(crate) fn table_names(cmd: &mut Command) -> Vec<String> {
     let out = ok(run(cmd.args(["--output", "json"])));
     let rows: Vec<serde_json::Value> =
         serde_json::from_slice(&out.stdout).expect("list-tables --output json is a JSON list");

@@ -122,7 +122,7 @@ impl Drop for Follower {
 }
 
 /// Every conversation row of `group` in the partition of `user`, read strongly consistent.
-async fn rows_of(ctx: &Context, user: Uuid, group: &str) -> Vec<Item> {
+pub(crate) async fn rows_of(ctx: &Context, user: Uuid, group: &str) -> Vec<Item> {
     ctx.dynamodb()
         .query()
         .table_name(ctx.table())
@@ -368,7 +368,7 @@ async fn a_follower_with_a_checkpoint_handles_what_was_sent_while_it_was_stopped
     let recorded = loop {
         if let Ok(text) = std::fs::read_to_string(&checkpoint) {
             let v: Value = serde_json::from_str(&text).expect("the checkpoint is JSON");
-            if v["shards"].as_object().is_some_and(|m| !m.is_empty()) {
+            if v["state"].as_object().is_some_and(|m| !m.is_empty()) {
                 break v;
             }
         }
@@ -379,7 +379,7 @@ async fn a_follower_with_a_checkpoint_handles_what_was_sent_while_it_was_stopped
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert_eq!(recorded["table"], table.name.as_str());
+    assert_eq!(recorded["job"]["settings"]["table"], table.name.as_str());
     assert!(follower.terminate().success());
 
     // Sent while nothing follows the stream: the rows stay on the first message.
@@ -420,7 +420,7 @@ async fn a_follower_with_a_checkpoint_handles_what_was_sent_while_it_was_stopped
         refused.contains(&table.name) && refused.contains(&other.name),
         "names both tables: {refused}"
     );
-    let arn = recorded["stream_arn"].as_str().unwrap();
+    let arn = recorded["job"]["settings"]["stream_arn"].as_str().unwrap();
     assert!(
         refused.contains(arn),
         "names the checkpoint's stream: {refused}"

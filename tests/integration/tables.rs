@@ -24,17 +24,7 @@ fn prod_pointed_at_local(cmd: &mut std::process::Command) -> &mut std::process::
 }
 
 fn table_names() -> Vec<String> {
-    let out = ok(run(bin("list-tables").args(["--output", "json"])));
-    let rows: Vec<Value> =
-        serde_json::from_slice(&out.stdout).expect("list-tables --output json is a JSON list");
-    rows.iter()
-        .map(|row| {
-            row["name"]
-                .as_str()
-                .expect("each row names its table")
-                .to_string()
-        })
-        .collect()
+    crate::stack::table_names(&mut bin("list-tables"))
 }
 
 #[tokio::test]

@@ -278,7 +278,7 @@ impl Drop for TlsServer {
 }
 
 /// Whether the session of `client` is encrypted.
-async fn uses_tls(client: &cruddur_ops::pg::Client) -> bool {
+pub(crate) async fn uses_tls(client: &cruddur_ops::pg::Client) -> bool {
     client
         .query_one(
             "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",

@@ -14,8 +14,8 @@ use cruddur_ops::context::Context;
 
 use crate::common::*;
 
-/// Creates users concurrently: `(username, preferred_username)`.
-async fn create_users(ctx: &Context, pool_id: &str, users: &[(String, Option<String>)]) {
+/// Creates users concurrently: `(username, preferred_username)`, with no invitation.
+pub(crate) async fn create_users(ctx: &Context, pool_id: &str, users: &[(String, Option<String>)]) {
     let permits = Arc::new(Semaphore::new(16));
     let mut tasks = JoinSet::new();
     for (username, handle) in users.iter().cloned() {
@@ -461,18 +461,6 @@ async fn db_setup_rebuilds_from_the_seed_or_leaves_the_database_alone() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// Whether the session of `client` is encrypted.
-async fn uses_tls(client: &cruddur_ops::pg::Client) -> bool {
-    client
-        .query_one(
-            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0)
-}
-
 #[tokio::test]
 async fn postgres_tls_follows_sslmode() {
     use cruddur_ops::config::{Config, Target};
@@ -481,11 +469,17 @@ async fn postgres_tls_follows_sslmode() {
     let require = connect_url(&format!("{}?sslmode=require", admin_url()), &prod)
         .await
         .expect("sslmode=require connects (the local stack serves TLS)");
-    assert!(uses_tls(&require).await, "sslmode=require must encrypt");
+    assert!(
+        crate::tls::uses_tls(&require).await,
+        "sslmode=require must encrypt"
+    );
     let disable = connect_url(&format!("{}?sslmode=disable", admin_url()), &prod)
         .await
         .unwrap();
-    assert!(!uses_tls(&disable).await, "sslmode=disable must not");
+    assert!(
+        !crate::tls::uses_tls(&disable).await,
+        "sslmode=disable must not"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,12 +2,8 @@
 
 use crate::cli;
 use crate::cli::args::{CapacityArgs, OutputArgs, StoresArgs};
-use crate::cli::output::emit;
-use crate::cognito;
-use crate::ddb::capacity::{self, Direction};
-use crate::ops::check;
-use crate::text::count;
-use anyhow::bail;
+use crate::cli::output::Terminal;
+use crate::ops::check::{self, CheckRequest};
 use clap::Parser;
 
 /// Check that the three stores agree, reading only: every message and conversation row names a
@@ -45,38 +41,15 @@ pub struct Args {
     capacity: CapacityArgs,
 }
 
-/// Runs the tool.
+/// Checks the stores and prints the problems.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let ctx = args.stores.connect().await?;
-    let pool_id = cognito::resolve_user_pool_id(&ctx, &args.stores.pool.pool_name).await?;
-    let governor =
-        capacity::governor_for(&ctx, ctx.table(), Direction::Read, &args.capacity.flags()).await?;
-    let report = check::check(&ctx, &pool_id, args.segments, &governor).await?;
-    if args.all {
-        emit(&report.problems, args.output.format())?;
-    } else {
-        emit(&check::group(&report.problems), args.output.format())?;
-    }
-    let c = &report.checked;
-    let n = |n: usize| n as u64;
-    eprintln!(
-        "checked {}, {} ({} and {}) of pool {pool_id}, {} in {} and {} of table {} ({}): {}",
-        count(n(c.users), "PostgreSQL user", "PostgreSQL users"),
-        count(n(c.pool_users), "user", "users"),
-        count(n(c.pool_groups), "group", "groups"),
-        count(n(c.pool_memberships), "membership", "memberships"),
-        count(c.messages, "message", "messages"),
-        count(n(c.groups), "group", "groups"),
-        count(n(c.conversations), "conversation row", "conversation rows"),
-        ctx.table(),
-        governor.stats(),
-        count(n(report.problems.len()), "problem", "problems")
-    );
-    if !report.problems.is_empty() {
-        bail!(
-            "the stores are not consistent ({})",
-            count(report.problems.len() as u64, "problem", "problems")
-        );
-    }
-    Ok(())
+    let request = CheckRequest {
+        pool_name: args.stores.pool.pool_name.clone(),
+        segments: args.segments,
+        all: args.all,
+        format: args.output.format(),
+        capacity: args.capacity.flags(),
+    };
+    check::run(&ctx, &request, &mut Terminal::default()).await
 }

@@ -1,18 +1,13 @@
 //! `cognito-export`: a user pool (its description, groups, users and memberships) as JSON lines.
 
-use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::Parser;
 
-use crate::atomic_file::AtomicFile;
 use crate::cli;
 use crate::cli::args::{CognitoRateArgs, PoolTargetArgs};
-use crate::cli::output::{emit, Format};
-use crate::cli::progress::Progress;
-use crate::cognito;
-use crate::ops::cognito_export;
+use crate::cli::output::{self, Format, Terminal};
+use crate::ops::cognito_export::{self, PoolExportRequest};
 
 /// Write a Cognito user pool as JSON lines: first the pool's description (schema attributes,
 /// password policy, user name settings: what a new pool needs to accept these users), then one
@@ -48,75 +43,8 @@ pub struct Args {
 
 /// Runs the tool.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let stdout = args.file.as_os_str() == "-";
-    if stdout && args.output.is_some() {
-        anyhow::bail!(
-            "--output needs --file: the pool goes to standard output, so the summary cannot"
-        );
-    }
+    let pool_name = args.pool.pool.pool_name.clone();
+    let request = PoolExportRequest::new(args.file, pool_name, args.rate.pace(), args.output)?;
     let ctx = args.pool.connect().await?;
-    let pool_id = cognito::resolve_user_pool_id(&ctx, &args.pool.pool.pool_name).await?;
-    let pacer = args.rate.pacer(ctx.target());
-    let bar = Progress::new("exporting users", None);
-    let on_users = |n| bar.set(n);
-    let (report, place) = if stdout {
-        let mut out = BufWriter::with_capacity(256 * 1024, io::stdout().lock());
-        let report = cognito_export::export(&ctx, &pacer, &pool_id, &mut out, on_users).await;
-        (report, "standard output".to_string())
-    } else {
-        let file = AtomicFile::create(&args.file)
-            .with_context(|| format!("creating a temporary file beside {}", args.file.display()))?;
-        let mut out = BufWriter::with_capacity(256 * 1024, file);
-        let report = cognito_export::export(&ctx, &pacer, &pool_id, &mut out, on_users).await;
-        if report.is_ok() {
-            let file = out
-                .into_inner()
-                .map_err(|e| e.into_error())
-                .context("writing the export")?;
-            file.commit()
-                .with_context(|| format!("renaming the export to {}", args.file.display()))?;
-        }
-        (report, args.file.display().to_string())
-    };
-    bar.finish();
-    let report = report?;
-    io::stderr().flush().ok();
-    eprintln!(
-        "exported {} users, {} groups and {} memberships of user pool {pool_id} on {} to {place} \
-         in {:.2} s ({} requests, {} throttled; {})",
-        report.users,
-        report.groups,
-        report.memberships,
-        ctx.cognito_endpoint,
-        report.elapsed.as_secs_f64(),
-        report.requests,
-        report.throttled,
-        args.rate.describe(ctx.target()),
-    );
-    if let Some(format) = args.output {
-        emit(&report, format)?;
-    }
-    Ok(())
-}
-
-impl crate::report::Report for cognito_export::ExportReport {
-    const COLUMNS: &'static [&'static str] = &[
-        "Pool",
-        "Users",
-        "Groups",
-        "Memberships",
-        "Requests",
-        "Seconds",
-    ];
-
-    fn rows(&self) -> Vec<Vec<String>> {
-        vec![vec![
-            self.user_pool_id.clone(),
-            self.users.to_string(),
-            self.groups.to_string(),
-            self.memberships.to_string(),
-            self.requests.to_string(),
-            format!("{:.2}", self.elapsed.as_secs_f64()),
-        ]]
-    }
+    cognito_export::run(&ctx, &request, &mut Terminal::default(), output::stdout).await
 }

@@ -1,18 +1,14 @@
 //! `cognito-import`: restore a `cognito-export` file into a user pool.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Parser;
 
 use crate::cli;
 use crate::cli::args::{CognitoRateArgs, DryRun, OutputArgs, PoolTargetArgs};
 use crate::cli::confirm::Confirmation;
-use crate::cli::output::emit;
-use crate::cli::progress::Progress;
-use crate::cognito;
-use crate::ops::cognito_import::execute::{self, Destination};
-use crate::ops::cognito_import::{self, checkpoint, read, ImportSummary, PASSWORD_NOTE};
+use crate::cli::output::Terminal;
+use crate::ops::cognito_import::{self, RestoreRequest};
 
 /// Restore a `cognito-export` file into a user pool: create the groups it lacks, then each user
 /// (AdminCreateUser with every writable attribute, MessageAction=SUPPRESS: no invitation is
@@ -66,100 +62,16 @@ pub struct Args {
 
 /// Runs the tool.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    let backup = read::read_file(&args.file)?;
+    let request = RestoreRequest {
+        backup: cognito_import::read::read_file(&args.file)?,
+        file: args.file,
+        pool_name: args.pool.pool.pool_name.clone(),
+        checkpoint: args.checkpoint,
+        concurrency: usize::from(args.concurrency),
+        pace: args.rate.pace(),
+        format: args.output.format(),
+        dry_run: args.dry_run.dry_run,
+    };
     let ctx = args.pool.connect().await?;
-    let pool_id = cognito::resolve_user_pool_id(&ctx, &args.pool.pool.pool_name).await?;
-    let pacer = Arc::new(args.rate.pacer(ctx.target()));
-    let mut checkpoint = match &args.checkpoint {
-        Some(path) => Some(checkpoint::open(
-            path,
-            checkpoint::job(&ctx, &pool_id, &args.file)?,
-        )?),
-        None => None,
-    };
-    if let Some(c) = checkpoint.as_ref().filter(|c| c.resumed) {
-        let state = &c.checkpoint.state;
-        if c.checkpoint.complete {
-            eprintln!(
-                "the checkpoint {} says this restore finished ({} users and {} memberships done): \
-                 nothing to do",
-                c.path.display(),
-                state.users_done,
-                state.members_done
-            );
-            return Ok(());
-        }
-        eprintln!(
-            "resuming from the checkpoint {}: {} of {} users and {} of {} memberships done before",
-            c.path.display(),
-            state.users_done,
-            backup.users.len(),
-            state.members_done,
-            backup.members.len()
-        );
-    }
-    let (target, plan) = cognito_import::prepare(&ctx, &pacer, &pool_id, &backup).await?;
-    let planned = ImportSummary::of_plan(&pool_id, &plan, false);
-    if planned.users_created > 0 {
-        eprintln!("{PASSWORD_NOTE}");
-    }
-    let format = args.output.format();
-    if args.dry_run.dry_run {
-        let mut summary = ImportSummary::of_plan(&pool_id, &plan, true);
-        let stats = pacer.stats();
-        (summary.requests, summary.throttled) = (stats.total(), stats.total_throttled());
-        emit(&summary, format)?;
-        args.dry_run.note();
-        return Ok(());
-    }
-    args.confirm.confirm(
-        ctx.target(),
-        &format!(
-            "restore {} users ({} to create, {} to update) into user pool {pool_id}",
-            backup.users.len(),
-            planned.users_created,
-            planned.users_updated
-        ),
-        &pool_id,
-    )?;
-    let dest = Destination {
-        ctx: ctx.clone(),
-        pacer: pacer.clone(),
-        pool: Arc::new(target.pool),
-    };
-    let mut bar = Progress::new(
-        "restoring",
-        Some((plan.users.len() + plan.members.len()) as u64),
-    );
-    let state = execute::execute(
-        &dest,
-        &pool_id,
-        &plan,
-        checkpoint.as_mut(),
-        usize::from(args.concurrency),
-        |done, total| bar.show("restoring", done, total),
-    )
-    .await;
-    bar.finish();
-    let state = state?;
-    let mut summary = ImportSummary::of_run(&pool_id, &plan, &state);
-    let stats = pacer.stats();
-    (summary.requests, summary.throttled) = (stats.total(), stats.total_throttled());
-    emit(&summary, format)?;
-    eprintln!(
-        "restored {} users ({} created, {} updated) and {} memberships ({} added) into user pool \
-         {pool_id} on {} in {:.2} s ({} requests, {} throttled; {})",
-        plan.users.len(),
-        summary.users_created,
-        summary.users_updated,
-        plan.members.len(),
-        summary.memberships_added,
-        ctx.cognito_endpoint,
-        started.elapsed().as_secs_f64(),
-        summary.requests,
-        summary.throttled,
-        args.rate.describe(ctx.target())
-    );
-    Ok(())
+    cognito_import::run(&ctx, &request, &mut Terminal::new(args.confirm)).await
 }

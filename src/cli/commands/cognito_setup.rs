@@ -3,13 +3,11 @@
 use anyhow::bail;
 use clap::Parser;
 
+use crate::cli;
 use crate::cli::args::{DryRun, OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
-use crate::cli::output::{self, Report};
-use crate::cli::{self};
+use crate::cli::output::{Report, Terminal};
 use crate::config::{Target, LOCAL_USER_POOL_NAME};
 use crate::ops::cognito_setup::{self, SetupReport};
-use crate::ops::sync_users as users;
-use crate::pg;
 
 /// Create the local Cognito user pool (if absent) and one user per row of the users table (if
 /// absent), with preferred_username = handle and a verified email. Local emulator only.
@@ -87,15 +85,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         &UserPoolArgs::default(),
     )
     .await?;
-    let client = pg::connect(&ctx.config).await?;
-    let rows = users::db_users(&client).await?;
-    let new_users = users::new_users(&rows);
-    let report = if args.dry_run.dry_run {
-        cognito_setup::plan_local_pool(&ctx, &args.pool_name, &new_users).await?
-    } else {
-        cognito_setup::setup_local_pool(&ctx, &args.pool_name, &new_users).await?
-    };
-    output::emit(&report, args.output.format())?;
-    args.dry_run.note();
-    Ok(())
+    let report = (args.dry_run.dry_run, args.output.format());
+    cognito_setup::run(&ctx, &args.pool_name, report, &mut Terminal::default()).await
 }

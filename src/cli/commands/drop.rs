@@ -2,10 +2,11 @@
 
 use clap::Parser;
 
+use crate::cli;
 use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
 use crate::cli::confirm::Confirmation;
-use crate::cli::{self};
-use crate::ops::drop::{self as drop_table, DropOutcome, DropPlan};
+use crate::cli::output::Terminal;
+use crate::ops::drop::{self, DropRequest};
 
 /// Delete a DynamoDB table and wait until it is gone.
 ///
@@ -46,86 +47,14 @@ pub struct Args {
 
 /// Asks on prod, then deletes the table.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    if args.dry_run.dry_run {
-        return dry_run(args).await;
-    }
-    if args.disable_deletion_protection {
-        args.confirm.confirm(
-            args.target.target(),
-            &format!("turn off the deletion protection of table {}", args.table),
-            &args.table,
-        )?;
-    }
-    args.confirm.confirm(
-        args.target.target(),
-        &format!("delete table {}", args.table),
-        &args.table,
-    )?;
-    let ctx = cli::connect(
-        &args.target,
-        &TableArgs::default(),
-        &UserPoolArgs::default(),
-    )
-    .await?;
-    let dropped = drop_table::drop(
-        &ctx,
-        &args.table,
-        args.if_exists,
-        args.disable_deletion_protection,
-    );
-    match dropped.await? {
-        DropOutcome::Dropped { unprotected } => eprintln!(
-            "dropped table {} on {}{}",
-            args.table,
-            ctx.dynamodb_endpoint,
-            if unprotected {
-                " (its deletion protection was turned off first)"
-            } else {
-                ""
-            }
-        ),
-        DropOutcome::Missing => eprintln!(
-            "table {} does not exist on {}: nothing to do",
-            args.table, ctx.dynamodb_endpoint
-        ),
-    }
-    Ok(())
-}
-
-/// Says whether the table would be deleted (with its approximate item count) and deletes nothing.
-async fn dry_run(args: Args) -> anyhow::Result<()> {
-    let ctx = cli::connect(
-        &args.target,
-        &TableArgs::default(),
-        &UserPoolArgs::default(),
-    )
-    .await?;
-    let result = match drop_table::plan_drop(&ctx, &args.table, args.if_exists).await {
-        Ok(DropPlan::Delete { protected, .. })
-            if protected && !args.disable_deletion_protection =>
-        {
-            Err(anyhow::anyhow!(drop_table::protected_message(
-                &args.table,
-                &ctx.dynamodb_endpoint
-            )))
-        }
-        Ok(DropPlan::Delete { items, protected }) => {
-            eprintln!(
-                "would {}delete table {} on {} (it exists, about {items} items as DescribeTable counts them)",
-                if protected { "turn off deletion protection, then " } else { "" },
-                args.table, ctx.dynamodb_endpoint
-            );
-            Ok(())
-        }
-        Ok(DropPlan::Missing) => {
-            eprintln!(
-                "table {} does not exist on {}: nothing to do",
-                args.table, ctx.dynamodb_endpoint
-            );
-            Ok(())
-        }
-        Err(err) => Err(err),
+    let request = DropRequest {
+        table: args.table,
+        if_exists: args.if_exists,
+        disable_deletion_protection: args.disable_deletion_protection,
+        dry_run: args.dry_run.dry_run,
     };
-    args.dry_run.note();
-    result
+    let (no_table, no_pool) = (TableArgs::default(), UserPoolArgs::default());
+    let connect = cli::connect(&args.target, &no_table, &no_pool);
+    let mut ui = Terminal::new(args.confirm);
+    drop::run(args.target.target(), connect, &request, &mut ui).await
 }

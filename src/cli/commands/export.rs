@@ -1,20 +1,15 @@
 //! `export`: the messages table as DynamoDB JSON lines (the shape of DynamoDB's Export to S3).
 
-use std::io::{self, BufWriter};
 use std::path::PathBuf;
+
+use clap::Parser;
 
 use crate::cli;
 use crate::cli::args::{CapacityArgs, DryRun, TableTargetArgs};
-use crate::cli::commands::native_s3::{self, S3ExportArgs};
-use crate::cli::output::{emit, Format};
-use crate::cli::progress;
-use crate::ddb::capacity::{self, Direction};
-use crate::ddb::scan::{Part, ScanOptions};
-use crate::ops::bulk::BulkSummary;
-use crate::ops::export::resume::{self, ResumableExport};
-use crate::ops::export::{self, ExportFile, MaybeGzip};
-use anyhow::Context as _;
-use clap::Parser;
+use crate::cli::commands::native_s3::S3ExportArgs;
+use crate::cli::output::{self, Format, Terminal};
+use crate::ops::export::{self, ExportRequest};
+use crate::ops::native;
 
 /// Write every item of the messages table as one line of DynamoDB JSON each, in the shape
 /// DynamoDB's own Export to S3 writes: {"Item":{"pk":{"S":"..."},...}}. `import` reads it back.
@@ -86,109 +81,20 @@ pub struct Args {
 
 /// Runs the tool.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    if args.s3.s3.is_some() {
-        return native_s3::export(&args.table, &args.s3, args.output).await;
+    let mut ui = Terminal::default();
+    if let Some(options) = args.s3.options()? {
+        let ctx = args.table.connect().await?;
+        return native::export_to_s3(&ctx, &options, args.output, &mut ui).await;
     }
-    let stdout = args.file.as_os_str() == "-";
-    if stdout && args.output.is_some() {
-        anyhow::bail!(
-            "--output needs --file: the items go to standard output, so the summary cannot"
-        );
-    }
-    if !stdout {
-        export::check_destination(&args.file)?;
-    } else if args.checkpoint.is_some() {
-        anyhow::bail!(
-            "--checkpoint needs --file: what went to standard output cannot be taken back, so \
-             an export to it cannot be resumed"
-        );
-    }
-    let ctx = args.table.connect().await?;
-    let options = ScanOptions {
-        segments: args.segments,
-        part: args
-            .segment
-            .zip(args.total_segments)
-            .map(|(index, total)| Part { index, total }),
-        ..ScanOptions::default()
-    };
-    let governor =
-        capacity::governor_for(&ctx, ctx.table(), Direction::Read, &args.capacity.flags()).await?;
-    if args.dry_run {
-        let estimate = export::estimate(&ctx, &options).await?;
-        eprintln!(
-            "would export about {} items ({} bytes) of table {} on {}: {}",
-            estimate.items,
-            estimate.bytes,
-            ctx.table(),
-            ctx.dynamodb_endpoint,
-            progress::budget_estimate(estimate.units, &governor.stats())
-        );
-        eprintln!("{}", DryRun::NOTE);
-        return Ok(());
-    }
-    governor.set_resume(match &args.checkpoint {
-        Some(path) => format!(
-            "run the same command again (with --checkpoint {}) to go on where each segment \
-             stopped",
-            path.display()
-        ),
-        None => {
-            "run it again with --checkpoint FILE to be able to resume a long export".to_string()
-        }
-    });
-    let (report, place) = if let Some(checkpoint) = &args.checkpoint {
-        let job = resume::job(&ctx, &args.file, args.gzip, &options)?;
-        let mut export = ResumableExport::open(&args.file, args.gzip, checkpoint, job)?;
-        if export.is_complete()? {
-            eprintln!(
-                "the checkpoint {} says this export to {} finished: nothing to do",
-                checkpoint.display(),
-                args.file.display()
-            );
-            return Ok(());
-        }
-        if let Some(state) = export.resumed() {
-            eprintln!(
-                "resuming from the checkpoint {}: {} items ({} bytes) exported before",
-                checkpoint.display(),
-                state.items,
-                state.bytes
-            );
-        }
-        let report = export.run(&ctx, options, &governor).await?;
-        (report, args.file.display().to_string())
-    } else if stdout {
-        let stdout = BufWriter::with_capacity(256 * 1024, io::stdout().lock());
-        let mut out = MaybeGzip::new(stdout, args.gzip);
-        let report = export::export(&ctx, options, &governor, &mut out).await?;
-        out.finish().context("writing the export")?;
-        (report, "standard output".to_string())
-    } else {
-        let mut file = ExportFile::create(&args.file, args.gzip)?;
-        let report = export::export(&ctx, options, &governor, file.writer()).await?;
-        let path = file.commit()?;
-        (report, path.display().to_string())
-    };
-    let earlier = match report.earlier {
-        Some(n) if n > 0 => format!(" ({n} more were exported before, per the checkpoint)"),
-        _ => String::new(),
-    };
-    eprintln!(
-        "exported {} items{earlier} of table {} on {} to {place} in {:.2} s ({})",
-        report.items,
-        ctx.table(),
-        ctx.dynamodb_endpoint,
-        report.elapsed.as_secs_f64(),
-        report.capacity
+    let bulk = args.capacity.bulk(
+        args.output,
+        DryRun {
+            dry_run: args.dry_run,
+        },
     );
-    if let Some(format) = args.output {
-        let items = (report.items, report.earlier);
-        let seconds = report.elapsed.as_secs_f64();
-        emit(
-            &BulkSummary::new("export", ctx.table(), items, seconds, &report.capacity),
-            format,
-        )?;
-    }
-    Ok(())
+    let part = args.segment.zip(args.total_segments);
+    let (scan, checkpoint) = ((args.segments, part), args.checkpoint);
+    let request = ExportRequest::new(&args.file, args.gzip, scan, checkpoint, &bulk)?;
+    let ctx = args.table.connect().await?;
+    export::run(&ctx, request, &bulk, &mut ui, output::stdout).await
 }

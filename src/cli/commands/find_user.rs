@@ -2,11 +2,9 @@
 
 use crate::cli;
 use crate::cli::args::{OutputArgs, TargetArgs, UserPoolArgs};
-use crate::cli::output::emit;
-use crate::cognito;
+use crate::cli::output::Terminal;
 use crate::context::Context;
 use crate::ops::find_user;
-use crate::pg::AccountKey;
 use clap::{ArgGroup, Parser};
 use uuid::Uuid;
 
@@ -52,21 +50,13 @@ pub struct Args {
 
 /// Runs the tool.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let key = match (args.cognito_user_id, args.handle, args.uuid) {
-        (Some(sub), _, _) => AccountKey::CognitoUserId(sub),
-        (_, Some(handle), _) => AccountKey::Handle(handle),
-        (_, _, Some(uuid)) => AccountKey::Uuid(uuid),
-        _ => unreachable!("clap requires one of the keys"),
-    };
+    let key = find_user::account_key(args.cognito_user_id, args.handle, args.uuid)?;
     let config = args
         .target
         .config()?
         .with_user_pool_id(args.pool.user_pool_id);
     let ctx = Context::new(config).await?;
-    let pool_id = match args.cognito {
-        true => Some(cognito::resolve_user_pool_id(&ctx, &args.pool.pool_name).await?),
-        false => None,
-    };
-    let report = find_user::find_user(&ctx, &key, pool_id.as_deref()).await?;
-    emit(&report, args.output.format())
+    let pool_name = args.cognito.then_some(args.pool.pool_name.as_str());
+    let format = args.output.format();
+    find_user::run(&ctx, &key, pool_name, format, &mut Terminal::default()).await
 }

@@ -47,9 +47,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let format = args.output.format();
     if args.all && format != Format::Table {
         // Stream the pages: memory stays flat however long the conversation.
-        let mut writer = ItemWriter::new(output::stdout(), format, false);
+        let mut writer = ItemWriter::new(output::stdout(), format);
         conversations::message_pages(&ctx, args.group, |page| {
-            writer.write_page(&page).context("writing messages")
+            writer
+                .write_page(&conversations::plain_json(&page))
+                .context("writing messages")
         })
         .await?;
         writer.finish().context("writing messages")?;

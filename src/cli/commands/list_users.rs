@@ -1,15 +1,11 @@
 //! `list-users`: every user of the Cognito user pool.
 
-use std::time::Instant;
-
 use clap::Parser;
 
+use crate::cli;
 use crate::cli::args::{OutputArgs, PoolTargetArgs};
-use crate::cli::output::{self, Row};
-use crate::cli::{self};
-use crate::cognito::CognitoUser;
+use crate::cli::output::Terminal;
 use crate::ops::list_users;
-use crate::text::count;
 
 /// List every user of the Cognito user pool (all pages): user name, handle
 /// (preferred_username) and sub.
@@ -30,37 +26,9 @@ pub struct Args {
     output: OutputArgs,
 }
 
-impl Row for CognitoUser {
-    const COLUMNS: &'static [&'static str] = &["Username", "Handle", "Sub"];
-
-    fn cells(&self) -> Vec<String> {
-        vec![
-            self.username.clone(),
-            self.handle.clone().unwrap_or_default(),
-            self.sub.clone().unwrap_or_default(),
-        ]
-    }
-}
-
 /// Lists the pool's users and prints them.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let ctx = args.pool.connect().await?;
-    let pool_id = list_users::pool_id(&ctx, &args.pool.pool.pool_name).await?;
-    let started = Instant::now();
-    let bar = super::users_bar(&ctx, &pool_id).await;
-    let listing = list_users::list(&ctx, &pool_id, |n| bar.set(n as u64)).await?;
-    bar.finish();
-    eprintln!(
-        "listed {} of user pool {pool_id} in {} ({:.2} s)",
-        count(listing.users.len() as u64, "user", "users"),
-        count(listing.pages as u64, "ListUsers page", "ListUsers pages"),
-        started.elapsed().as_secs_f64()
-    );
-    for user in list_users::without_handle(&listing) {
-        eprintln!(
-            "warning: Cognito user {} has no preferred_username",
-            user.username
-        );
-    }
-    output::emit(&listing.users, args.output.format())
+    let (pool_name, format) = (&args.pool.pool.pool_name, args.output.format());
+    list_users::run(&ctx, pool_name, format, &mut Terminal::default()).await
 }

@@ -2,14 +2,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::{ArgGroup, Parser};
 
+use crate::cli;
 use crate::cli::args::{DryRun, OutputArgs, TableTargetArgs};
-use crate::cli::output::{self, RowWriter};
-use crate::cli::{self};
-use crate::ops::stream::follow::{self, FollowEvent, FollowOptions};
-use crate::ops::stream::{self, OutcomeKind, RecordOutcome};
+use crate::cli::output::{self, RowWriter, Terminal};
+use crate::ops::stream::follow::FollowOptions;
+use crate::ops::stream::{self, Replay};
 
 /// Keep each conversation row on the latest message of its group: follow the messages table's
 /// DynamoDB stream (--follow), or apply a recorded Lambda stream event (--event FILE).
@@ -64,10 +63,6 @@ pub struct Args {
     output: OutputArgs,
 }
 
-fn count(outcomes: &[RecordOutcome], kind: OutcomeKind) -> usize {
-    outcomes.iter().filter(|o| o.kind == kind).count()
-}
-
 /// Completes on Ctrl-C or SIGTERM.
 async fn shutdown_signal() {
     let terminate = async {
@@ -89,84 +84,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if args.dry_run.dry_run && args.follow {
         anyhow::bail!("--dry-run works with --event only: --follow always applies what it reads");
     }
+    let mut ui = Terminal::default();
     if let Some(path) = &args.event {
         // Read and parse before connecting: a bad file writes nothing.
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the event file {}", path.display()))?;
-        let event: serde_json::Value = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not valid JSON", path.display()))?;
-        let records = stream::records_from_event_json(&event)
-            .with_context(|| format!("reading {}", path.display()))?;
-        if !args.skip_malformed {
-            stream::check_replay(&records)
-                .with_context(|| format!("replaying {}", path.display()))?;
-        }
+        let replay = Replay::read(path, args.skip_malformed)?;
         let ctx = args.table.connect().await?;
-        let report = if args.dry_run.dry_run {
-            stream::plan_event_records(&ctx, &records).await
-        } else {
-            stream::handle_event_records(&ctx, &records).await
-        };
-        output::emit(&report, args.output.format())?;
-        let outcomes = &report.outcomes;
-        let malformed = count(outcomes, OutcomeKind::Malformed);
-        eprintln!(
-            "{} records: {} applied, {} stale, {} skipped, {malformed} malformed, {} conflict",
-            outcomes.len(),
-            count(outcomes, OutcomeKind::Applied),
-            count(outcomes, OutcomeKind::Stale),
-            count(outcomes, OutcomeKind::SkippedRemove)
-                + count(outcomes, OutcomeKind::SkippedNotMessage)
-                + count(outcomes, OutcomeKind::NoConversation),
-            count(outcomes, OutcomeKind::Conflict),
-        );
-        if malformed > 0 {
-            eprintln!("warning: {malformed} malformed records were skipped (see above)");
-        }
-        args.dry_run.note();
-        return stream::check_batch_response(&report);
+        let (dry_run, format) = (args.dry_run.dry_run, args.output.format());
+        return stream::replay(&ctx, &replay, dry_run, format, &mut ui).await;
     }
-
-    let mut writer = RowWriter::new(output::stdout(), args.output.format());
+    let writer = RowWriter::new(output::stdout(), args.output.format());
     let ctx = args.table.connect().await?;
     let options = FollowOptions {
         from_start: args.from_start,
         checkpoint: args.checkpoint.clone(),
         ..FollowOptions::default()
     };
-    let summary = follow::follow(&ctx, &options, shutdown_signal(), |event| {
-        match event {
-            FollowEvent::Following { stream_arn, shards } => eprintln!(
-                "following {stream_arn} ({shards} shards, from {}) on {}; Ctrl-C to stop",
-                if options.from_start {
-                    "the oldest record"
-                } else {
-                    "new records"
-                },
-                ctx.dynamodb_endpoint
-            ),
-            FollowEvent::ShardStarted { shard_id, from } => {
-                eprintln!("reading shard {shard_id} from {from}")
-            }
-            FollowEvent::ShardReopened {
-                shard_id,
-                from,
-                why,
-            } => eprintln!("reopening shard {shard_id} {from}: {why}"),
-            FollowEvent::ShardFinished { shard_id } => {
-                eprintln!("shard {shard_id} is closed and read to its end")
-            }
-            FollowEvent::Batch(outcomes) => {
-                writer.write(outcomes).context("writing the outcomes")?;
-            }
-        }
-        Ok(())
-    })
-    .await?;
-    writer.finish().context("writing the outcomes")?;
-    eprintln!(
-        "stopped: {} records, {} applied, {} malformed",
-        summary.records, summary.applied, summary.malformed
-    );
-    Ok(())
+    stream::run_follow(&ctx, &options, shutdown_signal(), writer, &mut ui).await
 }

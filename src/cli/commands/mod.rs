@@ -1,5 +1,7 @@
 //! One module per tool: its arguments (`Args`, a clap `Parser` named after the binary) and its
-//! body (`run`), a thin layer over the operations in [`crate::ops`] and the stores' modules.
+//! body (`run`): it parses the arguments, builds the request, calls one operation of
+//! [`crate::ops`] with a [`Terminal`](crate::cli::output::Terminal) to report through, and
+//! imports no store (`tests/integration/layers.rs` holds it to that, and to 120 lines a file).
 //! Each binary in `src/bin/` is `cli::main(<tool>::run)`.
 //!
 //! [`all`] lists every tool's clap command, for shell completions and man pages.
@@ -28,10 +30,6 @@ pub mod update_cognito_user_ids;
 
 use clap::CommandFactory;
 
-use crate::cli::progress::Progress;
-use crate::cognito;
-use crate::context::Context;
-
 /// Every tool's clap command (named after its binary), for completions and man pages. The
 /// Lambda function (`messaging-stream-lambda`) takes no arguments and is not listed.
 pub fn all() -> Vec<clap::Command> {
@@ -57,17 +55,6 @@ pub fn all() -> Vec<clap::Command> {
         summary::Args::command(),
         update_cognito_user_ids::Args::command(),
     ]
-}
-
-/// A bar for listing the users of `pool_id`, out of Cognito's estimate of their number (asked
-/// only when the bar is drawn; a spinner when there is none).
-async fn users_bar(ctx: &Context, pool_id: &str) -> Progress {
-    let total = if Progress::drawn() {
-        cognito::estimated_users(ctx, pool_id).await.ok().flatten()
-    } else {
-        None
-    };
-    Progress::new("listing users", total)
 }
 
 #[cfg(test)]

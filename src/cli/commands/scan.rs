@@ -1,17 +1,11 @@
 //! `scan`: print every item of the messages table as it arrives.
 
-use std::time::Instant;
-
-use anyhow::Context as _;
 use clap::Parser;
 
+use crate::cli;
 use crate::cli::args::{CapacityArgs, OutputArgs, TableTargetArgs};
-use crate::cli::output::{self, ItemWriter};
-use crate::cli::progress::Progress;
-use crate::cli::{self};
-use crate::ddb::capacity::{self, Direction};
-use crate::ddb::scan::ScanOptions;
-use crate::ops::scan;
+use crate::cli::output::{self, ItemWriter, Terminal};
+use crate::ops::scan::{self, ScanRequest};
 
 /// Print every item of the messages table (all pages), as the pages arrive: memory stays flat
 /// however large the table. A whole-table scan shows a bar on stderr when stderr is a terminal,
@@ -48,33 +42,12 @@ pub struct Args {
 /// Scans the table and prints its items page by page.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let ctx = args.table.connect().await?;
-    let options = ScanOptions {
+    let request = ScanRequest {
         limit: args.limit,
         segments: args.segments,
-        ..ScanOptions::default()
+        raw: args.raw,
+        capacity: args.capacity.flags(),
     };
-    // The bar's total: DynamoDB's item count estimate, asked only when a bar is drawn.
-    let total = match args.limit {
-        None if Progress::drawn() => scan::estimated_items(&ctx).await,
-        _ => None,
-    };
-    let governor =
-        capacity::governor_for(&ctx, ctx.table(), Direction::Read, &args.capacity.flags()).await?;
-    let bar = Progress::new("scanning", total).budget(&governor.stats());
-    let started = Instant::now();
-    let mut writer = ItemWriter::new(output::stdout(), args.output.format(), args.raw);
-    scan::scan(&ctx, options, &governor, |page| {
-        bar.add(page.len() as u64);
-        writer.write_page(page).context("writing items")
-    })
-    .await?;
-    let written = writer.finish().context("writing items")?;
-    bar.finish();
-    eprintln!(
-        "scanned {written} items of table {} in {:.2} s ({})",
-        ctx.table(),
-        started.elapsed().as_secs_f64(),
-        governor.stats()
-    );
-    Ok(())
+    let writer = ItemWriter::new(output::stdout(), args.output.format());
+    scan::run(&ctx, &request, &mut Terminal::default(), writer).await
 }

@@ -5,16 +5,12 @@ use std::path::PathBuf;
 use clap::Parser;
 use uuid::Uuid;
 
-use crate::cli::args::{BatchWriteArgs, CapacityArgs, DryRun, TableTargetArgs};
+use crate::cli;
+use crate::cli::args::{BulkWriteArgs, DryRun, TableTargetArgs};
 use crate::cli::confirm::Confirmation;
-use crate::cli::output::{emit, Format};
-use crate::cli::progress::budget_estimate;
-use crate::cli::progress::Progress;
-use crate::cli::{self};
-use crate::ddb::capacity::{self, Direction};
+use crate::cli::output::Terminal;
 use crate::model::keys::{Sk, DEFAULT_GROUP};
-use crate::ops::bulk::BulkSummary;
-use crate::ops::seed::{self, Phase, SeedInput};
+use crate::ops::seed::{self, SeedInput};
 
 /// Write one conversation between two users (read from PostgreSQL by handle) into the messages
 /// table: one MSG# item per message, one minute apart and ending now, and a GRP# row for each
@@ -67,15 +63,7 @@ pub struct Args {
     messages: Option<u64>,
 
     #[command(flatten)]
-    writes: BatchWriteArgs,
-
-    #[command(flatten)]
-    capacity: CapacityArgs,
-
-    /// Also print the summary (items, seconds, budget, units consumed) on stdout in this
-    /// format; the line on stderr comes either way.
-    #[arg(long, short, value_enum, value_name = "FORMAT")]
-    output: Option<Format>,
+    bulk: BulkWriteArgs,
 
     #[command(flatten)]
     confirm: Confirmation,
@@ -99,60 +87,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         lines,
         now: args.now,
     };
-    let plan = seed::prepare(&ctx, input).await?;
-    let governor =
-        capacity::governor_for(&ctx, ctx.table(), Direction::Write, &args.capacity.flags()).await?;
-    if args.dry_run.dry_run {
-        eprintln!(
-            "seed of group {} in table {} on {} would {}; {}",
-            plan.group,
-            ctx.table(),
-            ctx.dynamodb_endpoint,
-            plan.describe(),
-            budget_estimate(plan.write_units(), &governor.stats())
-        );
-        args.dry_run.note();
-        return Ok(());
-    }
-    args.confirm.confirm(
-        ctx.target(),
-        &format!(
-            "write {} items of group {} to table {} (replacing {} items of an earlier seed, \
-             keeping {} messages no seed wrote)",
-            plan.item_count(),
-            plan.group,
-            ctx.table(),
-            plan.stale_count() + plan.overwritten_count(),
-            plan.kept_count()
-        ),
-        ctx.table(),
-    )?;
-    let options = args.writes.options();
-    let mut bar = Progress::new(Phase::Writing, None).budget(&governor.stats());
-    let report = seed::execute(&ctx, plan, options, &governor, |phase, done, total| {
-        bar.show(phase, done, total)
-    })
-    .await?;
-    bar.finish();
-    eprintln!(
-        "seeded group {} in table {} on {}: {} messages + {} conversation rows written, {} old items deleted, in {:.2} s ({:.0} writes/s; {})",
-        report.group,
-        ctx.table(),
-        ctx.dynamodb_endpoint,
-        report.messages,
-        report.conversations,
-        report.deleted,
-        report.elapsed.as_secs_f64(),
-        report.rate(),
-        report.capacity
-    );
-    if let Some(format) = args.output {
-        let items = (report.written(), None);
-        let seconds = report.elapsed.as_secs_f64();
-        emit(
-            &BulkSummary::new("seed", ctx.table(), items, seconds, &report.capacity),
-            format,
-        )?;
-    }
-    Ok(())
+    let bulk = args.bulk.bulk(args.dry_run);
+    let mut ui = Terminal::new(args.confirm);
+    seed::run(&ctx, input, args.bulk.writes.options(), &bulk, &mut ui).await
 }

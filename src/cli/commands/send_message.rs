@@ -3,11 +3,10 @@
 use clap::{ArgGroup, Parser};
 use uuid::Uuid;
 
+use crate::cli;
 use crate::cli::args::{DryRun, OutputArgs, TableTargetArgs};
-use crate::cli::output::{self, Report};
-use crate::cli::{self};
+use crate::cli::output::{Report, Terminal};
 use crate::ops::send::{self, Destination, Sent};
-use crate::pg;
 
 /// Post a message as a user (looked up in PostgreSQL): into an existing message group
 /// (--group), or into a new group with another user (--to).
@@ -80,27 +79,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         (None, None) => anyhow::bail!("give --group UUID or --to HANDLE"),
     };
     let ctx = args.table.connect().await?;
-    let pg = pg::connect(&ctx.config).await?;
-    let sent = send::send(&ctx, &pg, &args.from, &to, &args.text, args.dry_run.dry_run).await?;
-    output::emit(&sent, args.output.format())?;
-    if args.dry_run.dry_run {
-        let (m, table) = (&sent.message, ctx.table());
-        eprintln!(
-            "would write message {} of group {} at {} to table {}{}",
-            m.uuid,
-            m.group,
-            m.created,
-            table,
-            if sent.new_group {
-                format!(
-                    ", and the two conversation rows of the new group (GRP#{} and GRP#{})",
-                    m.sender.uuid, sent.recipient.uuid
-                )
-            } else {
-                String::new()
-            }
-        );
-        args.dry_run.note();
-    }
-    Ok(())
+    let (dry_run, format) = (args.dry_run.dry_run, args.output.format());
+    let mut ui = Terminal::default();
+    send::run(
+        &ctx,
+        (&args.from, &to),
+        &args.text,
+        (dry_run, format),
+        &mut ui,
+    )
+    .await
 }

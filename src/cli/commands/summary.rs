@@ -30,46 +30,31 @@ impl Report for Summary {
 
     fn rows(&self) -> Vec<Vec<String>> {
         let (pg, pool, table) = (&self.postgres, &self.cognito, &self.dynamodb);
-        [
-            ("PostgreSQL", "users".to_string(), pg.users.to_string()),
-            (
+        let row = |store: &str, what: String, count: &dyn ToString| {
+            vec![store.to_string(), what, count.to_string()]
+        };
+        let in_pool = |what: &str| format!("{what} in {}", pool.pool_id);
+        let in_table = |what: &str| format!("{what} in {}", table.table);
+        vec![
+            row("PostgreSQL", "users".into(), &pg.users),
+            row(
                 "PostgreSQL",
                 "users with a Cognito id".into(),
-                pg.users_with_cognito_id.to_string(),
+                &pg.users_with_cognito_id,
             ),
-            ("PostgreSQL", "activities".into(), pg.activities.to_string()),
-            (
-                "Cognito",
-                format!("users in {}", pool.pool_id),
-                pool.users.to_string(),
-            ),
-            (
-                "Cognito",
-                format!("groups in {}", pool.pool_id),
-                pool.groups.to_string(),
-            ),
-            (
-                "Cognito",
-                format!("group memberships in {}", pool.pool_id),
-                pool.memberships.to_string(),
-            ),
-            (
+            row("PostgreSQL", "activities".into(), &pg.activities),
+            row("Cognito", in_pool("users"), &pool.users),
+            row("Cognito", in_pool("groups"), &pool.groups),
+            row("Cognito", in_pool("group memberships"), &pool.memberships),
+            row("DynamoDB", in_table("messages"), &table.messages),
+            row(
                 "DynamoDB",
-                format!("messages in {}", table.table),
-                table.messages.to_string(),
-            ),
-            (
-                "DynamoDB",
-                format!("conversation rows in {}", table.table),
-                table.conversations.to_string(),
+                in_table("conversation rows"),
+                &table.conversations,
             ),
         ]
-        .into_iter()
-        .map(|(store, what, count)| vec![store.to_string(), what, count])
-        .collect()
     }
 }
-
 /// Counts and prints.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let ctx = args.stores.connect().await?;

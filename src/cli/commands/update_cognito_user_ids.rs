@@ -2,11 +2,11 @@
 
 use clap::Parser;
 
+use crate::cli;
 use crate::cli::args::{DryRun, OutputArgs, PoolTargetArgs};
-use crate::cli::output::{self, Report};
-use crate::cli::{self};
-use crate::cognito;
-use crate::ops::sync_users::{self, SyncReport};
+use crate::cli::output::Terminal;
+use crate::context::Context;
+use crate::ops::sync_users;
 
 /// Copy each Cognito user's sub into users.cognito_user_id where users.handle =
 /// preferred_username.
@@ -32,100 +32,13 @@ pub struct Args {
     output: OutputArgs,
 }
 
-impl Report for SyncReport {
-    const COLUMNS: &'static [&'static str] = &["What", "Count", "Who"];
-
-    fn rows(&self) -> Vec<Vec<String>> {
-        let row = |what: &str, names: Vec<String>| {
-            vec![what.to_string(), names.len().to_string(), names.join("\n")]
-        };
-        let pages = format!(
-            "in {} ListUsers page{}{}",
-            self.pages,
-            if self.pages == 1 { "" } else { "s" },
-            if self.dry_run {
-                " (dry run: nothing written)"
-            } else {
-                ""
-            }
-        );
-        vec![
-            vec![
-                "Cognito users read".into(),
-                self.cognito_users.to_string(),
-                pages,
-            ],
-            row(
-                if self.dry_run {
-                    "would update"
-                } else {
-                    "updated"
-                },
-                self.updated
-                    .iter()
-                    .map(|c| {
-                        let from = c.from.as_deref().unwrap_or("NULL");
-                        format!("{}: {from} -> {}", c.handle, c.to)
-                    })
-                    .collect(),
-            ),
-            row("already correct", self.already_correct.clone()),
-            row(
-                "Cognito users with no matching handle",
-                self.unmatched_cognito
-                    .iter()
-                    .map(|u| format!("{} (Cognito user {})", u.handle, u.username))
-                    .collect(),
-            ),
-            row(
-                "database users with no Cognito user",
-                self.missing_in_cognito.clone(),
-            ),
-            row(
-                "Cognito users without preferred_username (skipped)",
-                self.without_handle.clone(),
-            ),
-            row(
-                "Cognito users without sub (skipped)",
-                self.without_sub.clone(),
-            ),
-            row(
-                "handles shared by several Cognito users (none applied)",
-                self.ambiguous
-                    .iter()
-                    .map(|a| format!("{} (Cognito users {})", a.handle, a.usernames.join(", ")))
-                    .collect(),
-            ),
-        ]
-    }
-}
-
 /// Syncs the ids and prints the report.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let config = args.pool.config()?;
     // Fail on a missing database URL before reading Cognito.
     config.database_url()?;
-    let ctx = crate::context::Context::new(config).await?;
-    let pool_id = cognito::resolve_user_pool_id(&ctx, &args.pool.pool.pool_name).await?;
-    let bar = super::users_bar(&ctx, &pool_id).await;
-    let report = sync_users::sync_cognito_user_ids_with_progress(
-        &ctx,
-        &pool_id,
-        args.dry_run.dry_run,
-        |n| bar.set(n as u64),
-    )
-    .await?;
-    bar.finish();
-    output::emit(&report, args.output.format())?;
-    args.dry_run.note();
-    if !report.ambiguous.is_empty() {
-        eprintln!(
-            "warning: {} preferred_username values are shared by several Cognito users; none of them was applied",
-            report.ambiguous.len()
-        );
-    }
-    if report.cognito_users == 0 {
-        eprintln!("warning: user pool {pool_id} has no users: nothing to sync");
-    }
-    Ok(())
+    let ctx = Context::new(config).await?;
+    let (pool_name, dry_run) = (&args.pool.pool.pool_name, args.dry_run.dry_run);
+    let mut ui = Terminal::default();
+    sync_users::run(&ctx, pool_name, dry_run, args.output.format(), &mut ui).await
 }

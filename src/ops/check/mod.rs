@@ -15,8 +15,11 @@ use crate::cognito;
 use crate::context::Context;
 use crate::ddb::capacity::Governor;
 use crate::ddb::scan::{self, ScanOptions};
+use crate::ops::bulk::{self, CapacityFlags};
+use crate::ops::ui::Ui;
 use crate::pg;
-use crate::report::Row;
+use crate::report::{Format, Row};
+use crate::text::count;
 
 mod group;
 mod table;
@@ -177,6 +180,57 @@ pub async fn check(
     problems.extend(table_problems);
     problems.sort_by(|a, b| (a.store, a.kind, &a.key).cmp(&(b.store, b.kind, &b.key)));
     Ok(CheckReport { problems, checked })
+}
+
+/// What `check` is asked for.
+#[derive(Debug, Clone)]
+pub struct CheckRequest {
+    /// The pool's name, to look it up on local when no id is configured.
+    pub pool_name: String,
+    /// Parallel scan segments.
+    pub segments: u32,
+    /// Every problem on its own row instead of grouped by kind.
+    pub all: bool,
+    /// The problems' format on stdout.
+    pub format: Format,
+    /// The read budget of the table's scan.
+    pub capacity: CapacityFlags,
+}
+
+/// Checks the stores of `ctx` as `request` says, hands the problems to `ui` and tells what was
+/// checked; fails when there is a problem.
+pub async fn run(ctx: &Context, request: &CheckRequest, ui: &mut impl Ui) -> Result<()> {
+    let pool_id = cognito::resolve_user_pool_id(ctx, &request.pool_name).await?;
+    let direction = crate::ddb::capacity::Direction::Read;
+    let governor = bulk::governor(ctx, direction, &request.capacity, None).await?;
+    let report = check(ctx, &pool_id, request.segments, &governor).await?;
+    if request.all {
+        ui.emit(&report.problems, request.format)?;
+    } else {
+        ui.emit(&group(&report.problems), request.format)?;
+    }
+    let c = &report.checked;
+    let n = |n: usize| n as u64;
+    ui.note(&format!(
+        "checked {}, {} ({} and {}) of pool {pool_id}, {} in {} and {} of table {} ({}): {}",
+        count(n(c.users), "PostgreSQL user", "PostgreSQL users"),
+        count(n(c.pool_users), "user", "users"),
+        count(n(c.pool_groups), "group", "groups"),
+        count(n(c.pool_memberships), "membership", "memberships"),
+        count(c.messages, "message", "messages"),
+        count(n(c.groups), "group", "groups"),
+        count(n(c.conversations), "conversation row", "conversation rows"),
+        ctx.table(),
+        governor.stats(),
+        count(n(report.problems.len()), "problem", "problems")
+    ));
+    if !report.problems.is_empty() {
+        anyhow::bail!(
+            "the stores are not consistent ({})",
+            count(report.problems.len() as u64, "problem", "problems")
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,13 +7,13 @@
 //! totals, and refuses a file, pool or endpoint other than the one it was made for.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
-use crate::ops::resume::{input_file, Checkpoint, Job};
+use crate::ops::checkpoint::{input_file, CheckpointFile, Job};
 
 /// How far a restore got, over every run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,25 +43,12 @@ pub fn job(ctx: &Context, pool_id: &str, file: &Path) -> Result<Job> {
         .with("file", input_file(file)?))
 }
 
-/// A restore's checkpoint file and what it holds.
-#[derive(Debug, Clone)]
-pub struct ImportCheckpoint {
-    /// The file.
-    pub path: PathBuf,
-    /// What it holds (a new one when there was no file).
-    pub checkpoint: Checkpoint<ImportState>,
-    /// It was read from the file: this restore resumes.
-    pub resumed: bool,
-}
+/// An restore's checkpoint file and what it holds.
+pub type ImportCheckpoint = CheckpointFile<ImportState>;
 
 /// Reads the checkpoint at `path` for `job`, or starts a new one.
 pub fn open(path: &Path, job: Job) -> Result<ImportCheckpoint> {
-    let (checkpoint, resumed) = Checkpoint::open(path, job)?;
-    Ok(ImportCheckpoint {
-        path: path.to_path_buf(),
-        checkpoint,
-        resumed,
-    })
+    CheckpointFile::open(path, job)
 }
 
 /// The unbroken run of finished tasks from the first (tasks finish in any order).

@@ -16,7 +16,7 @@ use crate::cognito::backup;
 use crate::cognito::rate::Pacer;
 use crate::cognito::records::{PoolDescription, UserRecord};
 use crate::context::Context;
-use crate::ops::resume::Saver;
+use crate::ops::checkpoint::Saver;
 
 /// What happened to one user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod execute;
 pub mod plan;
 pub mod read;
+mod run;
 
 use std::collections::BTreeSet;
 
@@ -24,6 +25,7 @@ use crate::report::Report;
 pub use checkpoint::ImportState;
 pub use plan::{Plan, Target, UserStep};
 pub use read::Backup;
+pub use run::{run, RestoreRequest};
 
 /// The status an imported user ends in, and what it means.
 pub const PASSWORD_NOTE: &str = "passwords cannot be exported: every created user is \

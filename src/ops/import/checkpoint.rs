@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::read::Mark;
 use crate::context::Context;
-use crate::ops::resume::{input_file, Checkpoint, Job};
+use crate::ops::checkpoint::{input_file, CheckpointFile, Job};
 
 /// How far an import got.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -31,15 +31,7 @@ pub struct ImportState {
 }
 
 /// An import's checkpoint file and what it holds.
-#[derive(Debug, Clone)]
-pub struct ImportCheckpoint {
-    /// The file.
-    pub path: PathBuf,
-    /// What it holds (a new one at the start when there was no file).
-    pub checkpoint: Checkpoint<ImportState>,
-    /// It was read from the file: this import resumes.
-    pub resumed: bool,
-}
+pub type ImportCheckpoint = CheckpointFile<ImportState>;
 
 /// The job an import of `files` into the context's table is: table, endpoint, and each file
 /// with its size and modification time.
@@ -62,12 +54,7 @@ pub fn job_of(ctx: &Context, input: serde_json::Value) -> Job {
 
 /// Reads the checkpoint at `path` for `job`, or starts a new one.
 pub fn open(path: &Path, job: Job) -> Result<ImportCheckpoint> {
-    let (checkpoint, resumed) = Checkpoint::open(path, job)?;
-    Ok(ImportCheckpoint {
-        path: path.to_path_buf(),
-        checkpoint,
-        resumed,
-    })
+    CheckpointFile::open(path, job)
 }
 
 /// One batch as handed to the writer: its place in the input and how far in the input it reaches.

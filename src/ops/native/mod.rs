@@ -12,6 +12,9 @@ pub mod export;
 pub mod load;
 pub mod manifest;
 pub mod new_table;
+mod run;
+
+pub use run::{export_to_s3, import_new_table};
 
 use std::future::Future;
 use std::time::Duration;

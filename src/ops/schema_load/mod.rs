@@ -25,6 +25,7 @@ mod plan;
 #[cfg(test)]
 mod plan_tests;
 mod report;
+mod run;
 mod sdk;
 mod settings;
 mod step;
@@ -41,6 +42,7 @@ pub use definition::{
 pub use live::{inspect, Feature, LiveTable, TtlState};
 pub use plan::{plan_changes, Plan, PlanOptions, Refusal};
 pub use report::{Outcome, SchemaReport, StepLine};
+pub use run::{run, Drift, SchemaRequest};
 pub use step::{IndexCapacity, Step};
 pub use wait::{until_settled, IndexProgress};
 

@@ -43,6 +43,7 @@ use uuid::Uuid;
 mod conversation;
 mod execute;
 mod plan;
+mod run;
 #[cfg(test)]
 mod tests;
 
@@ -55,6 +56,7 @@ use crate::model::keys::Sk;
 use crate::model::messages::Person;
 use crate::pg;
 use execute::{read_existing, write_plan};
+pub use run::run;
 
 pub use conversation::{
     parse, read_file, synthetic, Line, Speaker, MAX_MESSAGE_BYTES, SHIPPED_CONVERSATION,

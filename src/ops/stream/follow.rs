@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _, Result};
 use aws_sdk_dynamodbstreams::types::Shard;
 
-use super::checkpoint::Checkpoint;
+use super::checkpoint;
 use super::shards::{
     after_open, retried_iterator, Action, AfterOpen, Opened, Read, ShardInfo, Shards,
 };
@@ -136,16 +136,10 @@ pub async fn follow(
     };
     let mut checkpoint = match &options.checkpoint {
         None => None,
-        Some(path) => {
-            let loaded = Checkpoint::load(path)?;
-            if let Some(c) = &loaded {
-                c.check_matches(path, &table, &stream_arn)?;
-            }
-            Some((
-                path.clone(),
-                loaded.unwrap_or_else(|| Checkpoint::new(&table, &stream_arn)),
-            ))
-        }
+        Some(path) => Some((
+            path.clone(),
+            checkpoint::open(path, checkpoint::job(&table, &stream_arn))?.checkpoint,
+        )),
     };
     let mut shards = Shards::default();
     let mut summary = FollowSummary::default();
@@ -159,8 +153,8 @@ pub async fn follow(
     let recorded: BTreeMap<String, String> = checkpoint
         .as_mut()
         .map(|(_, c)| {
-            c.shards.retain(|id, _| shards.contains(id));
-            c.shards.clone()
+            c.state.retain(|id, _| shards.contains(id));
+            c.state.clone()
         })
         .unwrap_or_default();
     for (id, position) in shards.start_plan(&recorded, options.from_start) {
@@ -226,7 +220,7 @@ pub async fn follow(
             let action = shards.step(&id, read);
             if let Some(outcomes) = handled {
                 if let (Some((path, c)), Some(seq)) = (&mut checkpoint, shards.last_sequence(&id)) {
-                    c.shards.insert(id.clone(), seq.to_string());
+                    c.state.insert(id.clone(), seq.to_string());
                     c.save(path)?;
                 }
                 on_event(FollowEvent::Batch(&outcomes))?;

@@ -25,6 +25,7 @@ mod apply;
 mod lambda;
 mod outcome;
 mod plan;
+mod run;
 
 pub use apply::{is_item_size_message, must_move, newest_per_owner};
 pub use lambda::{
@@ -40,6 +41,7 @@ pub use record::{
     record_from_event_json, record_from_sdk, records_from_event_json, table_from_arn,
     IncomingRecord, MalformedRecord, StreamRecord,
 };
+pub use run::{replay, run_follow, Outcomes, Replay};
 
 use std::collections::BTreeMap;
 

@@ -28,7 +28,7 @@ use crate::context::Context;
 use crate::ddb::capacity::Governor;
 use crate::ddb::item::{item_from_typed_json, to_typed_json};
 use crate::ddb::scan::{self, Page, ScanOptions, Start};
-use crate::ops::resume::{Checkpoint, Job, Saver};
+use crate::ops::checkpoint::{Checkpoint, Job, Saver};
 
 /// How far one segment got.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,7 +72,7 @@ pub fn job(ctx: &Context, path: &Path, gzip: bool, options: &ScanOptions) -> Res
 }
 
 /// An export to a file that a checkpoint lets stop and go on.
-pub struct ResumableExport {
+pub struct CheckpointedExport {
     path: PathBuf,
     partial: PathBuf,
     gzip: bool,
@@ -81,7 +81,7 @@ pub struct ResumableExport {
     resumed: bool,
 }
 
-impl ResumableExport {
+impl CheckpointedExport {
     /// Reads the checkpoint at `checkpoint_path` (refused when made for another job) or starts a
     /// new one, after checking the destination `path`.
     pub fn open(path: &Path, gzip: bool, checkpoint_path: &Path, job: Job) -> Result<Self> {
@@ -94,7 +94,7 @@ impl ResumableExport {
             Some(checkpoint) => (checkpoint, true),
             None => (Checkpoint::new(job, ExportState::default()), false),
         };
-        Ok(ResumableExport {
+        Ok(CheckpointedExport {
             path: path.to_path_buf(),
             partial,
             gzip,

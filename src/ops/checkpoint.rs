@@ -1,10 +1,14 @@
-//! Checkpoints of the resumable bulk jobs (`import --checkpoint`, `export --checkpoint`): a JSON
-//! file saying which job it belongs to and how far that job got, so that a re-run with the same
-//! file continues where the last one stopped.
+//! The checkpoint of every resumable job (`import`, `export`, `cognito-import` and
+//! `messaging-stream --follow`, each with `--checkpoint FILE`): a JSON file saying which job it
+//! belongs to and how far that job got, so that a re-run with the same file continues where the
+//! last one stopped. Each job supplies only its position (the `S` of [`Checkpoint<S>`]) and the
+//! settings that name it; this module owns the rest: the format and its version, the refusal of
+//! another job's file, atomic replacement and the thread that writes while the job runs.
 //!
 //! A checkpoint names its job ([`Job`]: the tool, the table and endpoint, the input and the
 //! options that change what is written); one made for another job is refused before anything is
-//! read or written, naming what differs. It is replaced atomically ([`atomic_file::write`]:
+//! read or written, naming what differs. A file of an older layout is read through the job's
+//! `upgrade` ([`Checkpoint::load_with`]), or refused saying why. It is replaced atomically ([`atomic_file::write`]:
 //! a temporary file in the same directory, fsync, rename), so a kill at any moment leaves the old
 //! or the new checkpoint, never a torn one. While a job runs, a [`Saver`] thread writes the latest
 //! state whenever the last write is done: the job never waits for the disk, and the file is at
@@ -16,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -114,12 +118,23 @@ impl<S: Serialize + DeserializeOwned> Checkpoint<S> {
     /// Reads the checkpoint at `path` for `job`: `None` when there is no file yet; an error when
     /// it is not a checkpoint of this version, or belongs to another job (naming what differs).
     pub fn load(path: &Path, job: &Job) -> Result<Option<Checkpoint<S>>> {
+        Checkpoint::load_with(path, job, |_| None)
+    }
+
+    /// [`Checkpoint::load`], reading a file of an older layout through `upgrade`: given the
+    /// file's JSON, it returns the same checkpoint in today's layout, or `None` when the file is
+    /// not of an older layout it knows.
+    pub fn load_with(
+        path: &Path,
+        job: &Job,
+        upgrade: impl FnOnce(&Value) -> Option<Value>,
+    ) -> Result<Option<Checkpoint<S>>> {
         let Some(text) = read_text(path)? else {
             return Ok(None);
         };
         let raw: Value = serde_json::from_str(&text)
-            .map_err(|e| anyhow!("{e}"))
             .with_context(|| format!("the checkpoint {} is not JSON", path.display()))?;
+        let raw = upgrade(&raw).unwrap_or(raw);
         let version = raw.get("version").and_then(Value::as_u64);
         let tool = raw.pointer("/job/tool").and_then(Value::as_str);
         if tool != Some(job.tool.as_str()) || version.is_none() {
@@ -139,7 +154,6 @@ impl<S: Serialize + DeserializeOwned> Checkpoint<S> {
             );
         }
         let checkpoint: Checkpoint<S> = serde_json::from_value(raw)
-            .map_err(|e| anyhow!("{e}"))
             .with_context(|| format!("reading the checkpoint {}", path.display()))?;
         let differences = checkpoint.job.differences(job);
         if !differences.is_empty() {
@@ -157,6 +171,30 @@ impl<S: Serialize + DeserializeOwned> Checkpoint<S> {
     /// Writes the checkpoint to `path` atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
         save(path, self)
+    }
+}
+
+/// A job's checkpoint file and what it holds.
+#[derive(Debug, Clone)]
+pub struct CheckpointFile<S> {
+    /// The file.
+    pub path: PathBuf,
+    /// What it holds (a new one at the start when there was no file).
+    pub checkpoint: Checkpoint<S>,
+    /// It was read from the file: this run resumes.
+    pub resumed: bool,
+}
+
+impl<S: Serialize + DeserializeOwned + Default> CheckpointFile<S> {
+    /// Reads the checkpoint at `path` for `job` (refused when made for another job), or starts
+    /// a new one.
+    pub fn open(path: &Path, job: Job) -> Result<CheckpointFile<S>> {
+        let (checkpoint, resumed) = Checkpoint::open(path, job)?;
+        Ok(CheckpointFile {
+            path: path.to_path_buf(),
+            checkpoint,
+            resumed,
+        })
     }
 }
 
@@ -207,7 +245,7 @@ struct Slot {
     /// No more states will come.
     closed: bool,
     /// The first write that failed.
-    failed: Option<String>,
+    failed: Option<Arc<io::Error>>,
 }
 
 /// Writes a checkpoint's newest state from a thread of its own, so that the job never waits for
@@ -260,9 +298,10 @@ impl Saver {
     pub fn failure(&self) -> Option<anyhow::Error> {
         let (lock, _) = &*self.shared;
         let slot = lock.lock().ok()?;
-        slot.failed
-            .as_ref()
-            .map(|e| anyhow!("writing the checkpoint {}: {e}", self.path.display()))
+        slot.failed.as_ref().map(|e| {
+            anyhow::Error::new(e.clone())
+                .context(format!("writing the checkpoint {}", self.path.display()))
+        })
     }
 
     /// Writes what is pending, stops the thread, and returns the first failure.
@@ -318,7 +357,7 @@ fn save_loop(path: &Path, data: Option<File>, shared: &(Mutex<Slot>, Condvar)) {
         };
         if let Err(err) = written {
             if let Ok(mut slot) = lock.lock() {
-                slot.failed.get_or_insert(err.to_string());
+                slot.failed.get_or_insert(Arc::new(err));
             }
             return;
         }
@@ -345,7 +384,7 @@ mod tests {
 
     #[test]
     fn loads_back_what_was_saved_and_refuses_another_job_naming_what_differs() {
-        let dir = temp_dir("resume");
+        let dir = temp_dir("checkpoint");
         let path = dir.join("c.json");
         assert!(Checkpoint::<u64>::load(&path, &job("t")).unwrap().is_none());
         let mut c = Checkpoint::new(job("t"), 41u64);
@@ -383,7 +422,7 @@ mod tests {
 
     #[test]
     fn the_saver_writes_the_newest_state_last() {
-        let dir = temp_dir("resume");
+        let dir = temp_dir("checkpoint");
         let path = dir.join("c.json");
         let saver = Saver::start(&path, None);
         let mut c = Checkpoint::new(job("t"), 0u64);
@@ -399,12 +438,88 @@ mod tests {
 
     #[test]
     fn a_checkpoint_that_cannot_be_written_is_an_error() {
-        let dir = temp_dir("resume");
+        let dir = temp_dir("checkpoint");
         let path = dir.join("missing-dir").join("c.json");
         let saver = Saver::start(&path, None);
         saver.offer(&Checkpoint::new(job("t"), 1u64));
         let err = format!("{:#}", saver.close().unwrap_err());
         assert!(err.contains("writing the checkpoint"), "{err}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn files_written_by_the_earlier_tools_are_read() {
+        use crate::ops::cognito_import::ImportState as RestoreState;
+        use crate::ops::export::checkpoint::ExportState;
+        use crate::ops::import::checkpoint::ImportState;
+        let dir = temp_dir("checkpoint");
+        let path = dir.join("c.json");
+        let settings = |tool: &str| Job::new(tool).with("table", "t");
+        let file = |tool: &str, state: &str| {
+            format!(
+                "{{\n  \"version\": 1,\n  \"job\": {{\n    \"tool\": \"{tool}\",\n    \
+                 \"settings\": {{\n      \"table\": \"t\"\n    }}\n  }},\n  \"state\": {state},\n  \
+                 \"complete\": false\n}}\n"
+            )
+        };
+        // As `import --checkpoint` wrote them.
+        fs::write(
+            &path,
+            file(
+                "import",
+                r#"{"through": {"file": 1, "line": 7}, "items": 30}"#,
+            ),
+        )
+        .unwrap();
+        let c: Checkpoint<ImportState> = Checkpoint::load(&path, &settings("import"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (c.state.items, c.state.through.map(|m| (m.file, m.line))),
+            (30, Some((1, 7)))
+        );
+        // As `export --checkpoint` wrote them.
+        let state = r#"{"segments": {"0": {"after": {"pk": {"S": "a"}}}, "1": "done"}, "bytes": 9, "items": 2}"#;
+        fs::write(&path, file("export", state)).unwrap();
+        let c: Checkpoint<ExportState> = Checkpoint::load(&path, &settings("export"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (c.state.segments.len(), c.state.bytes, c.state.items),
+            (2, 9, 2)
+        );
+        // As `cognito-import --checkpoint` wrote them.
+        let state = r#"{"groups_done": true, "users_done": 5, "members_done": 0, "groups_created": 1,
+            "users_created": 5, "users_updated": 0, "members_added": 0}"#;
+        fs::write(&path, file("cognito-import", state)).unwrap();
+        let c: Checkpoint<RestoreState> = Checkpoint::load(&path, &settings("cognito-import"))
+            .unwrap()
+            .unwrap();
+        assert_eq!((c.state.users_done, c.state.groups_done), (5, true));
+        // A version this one does not read is refused, saying so.
+        fs::write(
+            &path,
+            file("import", "{}").replace("\"version\": 1", "\"version\": 2"),
+        )
+        .unwrap();
+        let err = format!(
+            "{:#}",
+            Checkpoint::<ImportState>::load(&path, &settings("import")).unwrap_err()
+        );
+        assert!(
+            err.contains("has version 2, this import reads version 1"),
+            "{err}"
+        );
+        // A state the tool cannot read names the file, and keeps serde's cause.
+        fs::write(&path, file("import", r#"{"items": "many"}"#)).unwrap();
+        let err = format!(
+            "{:#}",
+            Checkpoint::<ImportState>::load(&path, &settings("import")).unwrap_err()
+        );
+        assert!(
+            err.contains("reading the checkpoint") && err.contains("invalid type"),
+            "{err}"
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }
