@@ -1,11 +1,14 @@
-//! Writes the shell completions (bash, zsh, fish) and man pages of every tool, generated from
-//! their clap definitions ([`cruddur_ops::cli::commands::all`]). `just install` runs it:
+//! Writes the shell completions (bash, zsh, fish) and man pages of `cruddur-ops` and of every
+//! tool name (the registry, [`cruddur_ops::cli::tools::TOOLS`]), generated from their clap
+//! definitions: `cruddur-ops` with every tool as a subcommand, and each tool as its link runs
+//! it. `just install` runs it:
 //!
 //! ```sh
 //! cargo run --example gen-docs -- OUT_DIR
 //! ```
 //!
-//! and copies what it wrote under the install prefix's `share/`. OUT_DIR gets, for each tool:
+//! and copies what it wrote under the install prefix's `share/`. OUT_DIR gets, for `cruddur-ops`
+//! and each tool:
 //!
 //! - `completions/bash/<tool>`
 //! - `completions/zsh/_<tool>`
@@ -23,6 +26,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap_complete::Shell;
+use cruddur_ops::cli::tools;
 
 /// Where each shell's completion for `tool` goes, relative to OUT_DIR.
 fn completion_path(shell: Shell, tool: &str) -> PathBuf {
@@ -54,7 +58,8 @@ fn run() -> anyhow::Result<()> {
         _ => bail!("usage: cargo run --example gen-docs -- OUT_DIR"),
     };
 
-    let commands = cruddur_ops::cli::commands::all();
+    let mut commands = vec![tools::program()];
+    commands.extend(tools::TOOLS.iter().map(tools::Tool::command));
     check_names(&commands)?;
 
     let mut written = 0;
@@ -73,8 +78,9 @@ fn run() -> anyhow::Result<()> {
         written += 1;
     }
     eprintln!(
-        "gen-docs: {written} files for {} tools in {}",
-        commands.len(),
+        "gen-docs: {written} files for {} and {} tools in {}",
+        tools::PROGRAM,
+        tools::TOOLS.len(),
         out.display()
     );
     Ok(())
@@ -83,7 +89,7 @@ fn run() -> anyhow::Result<()> {
 /// Every tool needs a distinct, non-empty name that is safe as a file name.
 fn check_names(commands: &[clap::Command]) -> anyhow::Result<()> {
     if commands.is_empty() {
-        bail!("cli::commands::all() lists no commands");
+        bail!("the registry lists no tools");
     }
     let mut seen = BTreeSet::new();
     for command in commands {

@@ -1,8 +1,6 @@
 //! One module per tool: its arguments (`Args`, a clap `Parser` named after the binary) and its
 //! body (`run`), a thin layer over the operations in [`crate::ops`] and the stores' modules.
-//! Each binary in `src/bin/` is `cli::main(<tool>::run)`.
-//!
-//! [`all`] lists every tool's clap command, for shell completions and man pages.
+//! [`crate::cli::tools::TOOLS`] names each tool and runs it.
 
 pub mod check;
 pub mod cognito_export;
@@ -26,38 +24,9 @@ pub mod send_message;
 pub mod summary;
 pub mod update_cognito_user_ids;
 
-use clap::CommandFactory;
-
 use crate::cli::progress::Progress;
 use crate::cognito;
 use crate::context::Context;
-
-/// Every tool's clap command (named after its binary), for completions and man pages. The
-/// Lambda function (`messaging-stream-lambda`) takes no arguments and is not listed.
-pub fn all() -> Vec<clap::Command> {
-    vec![
-        check::Args::command(),
-        cognito_export::Args::command(),
-        cognito_import::Args::command(),
-        cognito_setup::Args::command(),
-        db_setup::Args::command(),
-        drop::Args::command(),
-        export::Args::command(),
-        find_user::Args::command(),
-        get_conversations::Args::command(),
-        import::Args::command(),
-        list_conversations::Args::command(),
-        list_tables::Args::command(),
-        list_users::Args::command(),
-        messaging_stream::Args::command(),
-        scan::Args::command(),
-        schema_load::Args::command(),
-        seed::Args::command(),
-        send_message::Args::command(),
-        summary::Args::command(),
-        update_cognito_user_ids::Args::command(),
-    ]
-}
 
 /// A bar for listing the users of `pool_id`, out of Cognito's estimate of their number (asked
 /// only when the bar is drawn; a spinner when there is none).
@@ -68,25 +37,4 @@ async fn users_bar(ctx: &Context, pool_id: &str) -> Progress {
         None
     };
     Progress::new("listing users", total)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_command_is_named_after_its_binary_and_valid() {
-        let names: Vec<String> = all().iter().map(|c| c.get_name().to_string()).collect();
-        assert_eq!(names.len(), 20);
-        for command in all() {
-            command.clone().debug_assert();
-            let bin = format!("src/bin/{}.rs", command.get_name());
-            assert!(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join(&bin)
-                    .exists(),
-                "no {bin}"
-            );
-        }
-    }
 }

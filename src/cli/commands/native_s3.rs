@@ -71,7 +71,7 @@ pub struct S3ExportArgs {
 #[derive(Args, Debug)]
 pub struct S3ImportArgs {
     /// Read a DynamoDB export straight from S3: its folder,
-    /// s3://BUCKET/PREFIX/AWSDynamoDB/<export id>/ (export --s3 prints it). The data files are
+    /// s3://BUCKET/PREFIX/AWSDynamoDB/<export id>/ (table-export --s3 prints it). The data files are
     /// streamed through the same checks, capacity budget and --checkpoint as --file.
     #[arg(long, value_name = "s3://…/AWSDynamoDB/ID/", conflicts_with = "file")]
     pub s3: Option<String>,
@@ -194,7 +194,7 @@ pub async fn export(
         None => format!(" --export-arn {}", report.export_arn),
     };
     eprintln!(
-        "load it with: import --s3 {}{arn} --table TABLE   (or --new-table NAME)",
+        "load it with: table-import --s3 {}{arn} --table TABLE   (or --new-table NAME)",
         report.folder
     );
     if let Some(format) = output {
@@ -309,8 +309,10 @@ mod tests {
     #[test]
     fn the_s3_options_combine_only_as_they_can() {
         use crate::cli::commands::{export, import};
-        let export = |args: &[&str]| export::Args::try_parse_from([&["export"], args].concat());
-        let import = |args: &[&str]| import::Args::try_parse_from([&["import"], args].concat());
+        let export =
+            |args: &[&str]| export::Args::try_parse_from([&["table-export"], args].concat());
+        let import =
+            |args: &[&str]| import::Args::try_parse_from([&["table-import"], args].concat());
         let url = "s3://bucket/p";
         assert!(export(&["--s3", url]).is_ok());
         assert!(export(&["--s3", url, "--since", "2026-12-06T10:00:00Z"]).is_ok());
