@@ -3,7 +3,7 @@
 //! code. A closed stdout (`scan | head`) is not an error.
 //!
 //! Below it: [`tools`] (the registry of tools and the `cruddur-ops` program that dispatches to
-//! them), [`args`] (the options every tool shares), [`confirm`] (asking before destroying),
+//! them), [`docs`] (their completions and man pages), [`args`] (the options every tool shares), [`confirm`] (asking before destroying),
 //! [`output`] (rendering reports), [`progress`] (progress bars on stderr) and [`commands`] (one
 //! module per tool: its arguments and its body).
 //!
@@ -19,6 +19,7 @@
 pub mod args;
 pub mod commands;
 pub mod confirm;
+pub mod docs;
 pub mod output;
 pub mod progress;
 pub mod tools;

@@ -2,7 +2,8 @@
 //!
 //! [`TOOLS`] is the only list of the toolkit's tools: each one's name, its group in
 //! `cruddur-ops --help`, a one-line summary and its entry point. The dispatcher, the help
-//! listing, the completions and man pages (`examples/gen-docs`) and the tests all read it.
+//! listing and `--list`, the completions and man pages ([`docs`], `--generate-docs DIR`) and
+//! the tests all read it.
 //!
 //! [`main`] is the `cruddur-ops` binary, which runs a tool two ways, as rustup and busybox do:
 //!
@@ -15,12 +16,13 @@
 
 use std::ffi::OsString;
 use std::future::Future;
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{ArgMatches, Command, CommandFactory, FromArgMatches};
+use clap::{Arg, ArgAction, ArgMatches, Command, CommandFactory, FromArgMatches};
 
-use crate::cli::{self, commands, EXIT_USAGE};
+use crate::cli::{self, commands, docs, output, EXIT_USAGE};
 
 /// The program that holds every tool.
 pub const PROGRAM: &str = "cruddur-ops";
@@ -82,9 +84,11 @@ pub struct Tool {
     pub summary: &'static str,
     /// Its arguments, as its module defines them.
     args: fn() -> Command,
-    /// Turns parsed arguments into the tool's `Args`, runs its body and returns the exit code.
-    start: fn(&mut Command, &ArgMatches) -> ExitCode,
 }
+
+/// A tool's entry point after parsing: turns the matches into its `Args`, runs its body and
+/// returns the exit code.
+type Start = fn(&mut Command, &ArgMatches) -> ExitCode;
 
 impl Tool {
     /// The tool's clap command: its module's arguments under the registry's name and the
@@ -104,7 +108,17 @@ impl Tool {
         let matches = command
             .try_get_matches_from_mut(argv)
             .unwrap_or_else(|err| err.exit());
-        (self.start)(&mut command, &matches)
+        let start = TOOLS
+            .iter()
+            .zip(STARTS)
+            .find_map(|(tool, start)| (tool.name == self.name).then_some(start));
+        match start {
+            Some(start) => start(&mut command, &matches),
+            None => {
+                eprintln!("error: {} is not in {PROGRAM}'s registry", self.name);
+                ExitCode::from(cli::EXIT_FAILURE)
+            }
+        }
     }
 }
 
@@ -118,139 +132,49 @@ where
     cli::run(body(args))
 }
 
-/// A registry entry: the tool's name, the module under `cli::commands` holding its `Args` and
-/// `run`, its group and its summary.
-macro_rules! tool {
-    ($name:literal, $module:ident, $group:ident, $summary:literal) => {
-        Tool {
+/// The registry, written once: for each tool its name, the module under `cli::commands` holding
+/// its `Args` and `run`, its group and its summary. It makes [`TOOLS`] and, in the same order,
+/// each tool's entry point (`STARTS`, apart from [`TOOLS`]: what only reads the list needs no
+/// entry point).
+macro_rules! registry {
+    ($(($name:literal, $module:ident, $group:ident, $summary:literal)),* $(,)?) => {
+        /// Every tool, in the order `cruddur-ops --help` lists them within a group. The Lambda
+        /// function (`messaging-stream-lambda`, a feature of its own) is not a tool of the command
+        /// line.
+        pub static TOOLS: &[Tool] = &[$(Tool {
             name: $name,
             group: Group::$group,
             summary: $summary,
             args: <commands::$module::Args as CommandFactory>::command,
-            start: |command, matches| start(commands::$module::run, command, matches),
-        }
+        }),*];
+
+        /// Each tool's entry point, in the order of [`TOOLS`].
+        static STARTS: &[Start] = &[$(|command, matches| start(commands::$module::run, command, matches)),*];
     };
 }
 
-/// Every tool, in the order `cruddur-ops --help` lists them within a group. The Lambda function
-/// (`messaging-stream-lambda`, a feature of its own) is not a tool of the command line.
-pub static TOOLS: &[Tool] = &[
-    tool!(
-        "list-tables",
-        list_tables,
-        Tables,
-        "Every DynamoDB table: status, items, billing mode, stream, protection"
-    ),
-    tool!(
-        "schema-load",
-        schema_load,
-        Tables,
-        "Create the messages table, or bring it to its definition"
-    ),
-    tool!(
-        "drop",
-        drop,
-        Tables,
-        "Delete a DynamoDB table and wait until it is gone"
-    ),
-    tool!(
-        "seed",
-        seed,
-        Messages,
-        "Write a conversation between two users into the messages table"
-    ),
-    tool!(
-        "scan",
-        scan,
-        Messages,
-        "Print every item of the messages table"
-    ),
-    tool!(
-        "send-message",
-        send_message,
-        Messages,
-        "Post a message as a user, into a group or a new one"
-    ),
-    tool!(
-        "get-conversations",
-        get_conversations,
-        Messages,
-        "The messages of one message group"
-    ),
-    tool!(
-        "list-conversations",
-        list_conversations,
-        Messages,
-        "One user's conversations, newest first"
-    ),
-    tool!(
-        "messaging-stream",
-        messaging_stream,
-        Messages,
-        "Keep each conversation row on its latest message (the table's stream)"
-    ),
-    tool!(
-        "db-setup",
-        db_setup,
-        Users,
-        "Rebuild the PostgreSQL database: its schema and seed users"
-    ),
-    tool!(
-        "cognito-setup",
-        cognito_setup,
-        Users,
-        "The local Cognito user pool, and a user for each database user"
-    ),
-    tool!(
-        "update-cognito-user-ids",
-        update_cognito_user_ids,
-        Users,
-        "Copy each Cognito user's sub into PostgreSQL"
-    ),
-    tool!(
-        "list-users",
-        list_users,
-        Users,
-        "Every user of the Cognito user pool"
-    ),
-    tool!(
-        "find-user",
-        find_user,
-        Users,
-        "One user, by handle, uuid or Cognito sub (with --cognito, the pool's too)"
-    ),
-    tool!(
-        "table-export",
-        export,
-        Bulk,
-        "Write the messages table as DynamoDB JSON lines (or export it to S3)"
-    ),
-    tool!(
-        "table-import",
-        import,
-        Bulk,
-        "Load DynamoDB JSON lines (or an export in S3) into the messages table"
-    ),
-    tool!(
-        "cognito-export",
-        cognito_export,
-        Bulk,
-        "Write a Cognito user pool (pool, groups, users, members) as JSON lines"
-    ),
-    tool!(
-        "cognito-import",
-        cognito_import,
-        Bulk,
-        "Restore a cognito-export file into a user pool"
-    ),
-    tool!("summary", summary, Checks, "Count what each store holds"),
-    tool!(
-        "check",
-        check,
-        Checks,
-        "Check that the three stores agree (reads only)"
-    ),
-];
+registry! {
+    ("list-tables", list_tables, Tables, "Every DynamoDB table: status, items, billing mode, stream, protection"),
+    ("schema-load", schema_load, Tables, "Create the messages table, or bring it to its definition"),
+    ("drop", drop, Tables, "Delete a DynamoDB table and wait until it is gone"),
+    ("seed", seed, Messages, "Write a conversation between two users into the messages table"),
+    ("scan", scan, Messages, "Print every item of the messages table"),
+    ("send-message", send_message, Messages, "Post a message as a user, into a group or a new one"),
+    ("get-conversations", get_conversations, Messages, "The messages of one message group"),
+    ("list-conversations", list_conversations, Messages, "One user's conversations, newest first"),
+    ("messaging-stream", messaging_stream, Messages, "Keep each conversation row on its latest message (the table's stream)"),
+    ("db-setup", db_setup, Users, "Rebuild the PostgreSQL database: its schema and seed users"),
+    ("cognito-setup", cognito_setup, Users, "The local Cognito user pool, and a user for each database user"),
+    ("update-cognito-user-ids", update_cognito_user_ids, Users, "Copy each Cognito user's sub into PostgreSQL"),
+    ("list-users", list_users, Users, "Every user of the Cognito user pool"),
+    ("find-user", find_user, Users, "One user, by handle, uuid or Cognito sub (with --cognito, the pool's too)"),
+    ("table-export", export, Bulk, "Write the messages table as DynamoDB JSON lines (or export it to S3)"),
+    ("table-import", import, Bulk, "Load DynamoDB JSON lines (or an export in S3) into the messages table"),
+    ("cognito-export", cognito_export, Bulk, "Write a Cognito user pool (pool, groups, users, members) as JSON lines"),
+    ("cognito-import", cognito_import, Bulk, "Restore a cognito-export file into a user pool"),
+    ("summary", summary, Checks, "Count what each store holds"),
+    ("check", check, Checks, "Check that the three stores agree (reads only)"),
+}
 
 /// The tool called `name`, if there is one.
 pub fn find(name: &str) -> Option<&'static Tool> {
@@ -302,19 +226,34 @@ pub fn dispatch(argv: Vec<OsString>) -> ExitCode {
     match program().try_get_matches_from(&argv) {
         // --help, --version, no tool or an unknown one: clap prints and exits (0 or 2).
         Err(err) => err.exit(),
-        // A tool found by clap (after `--`, say): run it on what follows its name.
-        Ok(matches) => {
-            let named = matches.subcommand_name().and_then(find);
-            let at = named.and_then(|tool| argv.iter().position(|arg| arg == tool.name));
-            match (named, at) {
-                (Some(tool), Some(at)) => run_subcommand(tool, &argv[at..]),
-                _ => {
-                    eprintln!(
-                        "error: no tool given\n\nFor the list of tools, try '{PROGRAM} --help'."
-                    );
-                    ExitCode::from(EXIT_USAGE)
-                }
-            }
+        Ok(matches) if matches.get_flag("list") => cli::exit_code(list()),
+        Ok(matches) => match matches.get_one::<PathBuf>("generate-docs") {
+            Some(dir) => cli::exit_code(generate_docs(dir)),
+            None => run_found(&matches, &argv),
+        },
+    }
+}
+
+/// `cruddur-ops --generate-docs DIR`: the completions and man pages, and a line saying so.
+fn generate_docs(dir: &Path) -> anyhow::Result<()> {
+    let written = docs::write_all(dir)?;
+    eprintln!(
+        "{PROGRAM}: {written} completions and man pages for {PROGRAM} and {} tools in {}",
+        TOOLS.len(),
+        dir.display()
+    );
+    Ok(())
+}
+
+/// A tool that clap found among `argv` (after `--`, say): run it on what follows its name.
+fn run_found(matches: &ArgMatches, argv: &[OsString]) -> ExitCode {
+    let named = matches.subcommand_name().and_then(find);
+    let at = named.and_then(|tool| argv.iter().position(|arg| arg == tool.name));
+    match (named, at) {
+        (Some(tool), Some(at)) => run_subcommand(tool, &argv[at..]),
+        _ => {
+            eprintln!("error: no tool given\n\nFor the list of tools, try '{PROGRAM} --help'.");
+            ExitCode::from(EXIT_USAGE)
         }
     }
 }
@@ -334,7 +273,21 @@ pub fn program() -> Command {
         .override_usage(format!(
             "{PROGRAM} <TOOL> [ARGS]...\n       <TOOL> [ARGS]...    (through a link named after the tool, as `just install` makes)"
         ))
-        .subcommand_required(true)
+        .arg(
+            Arg::new("list")
+                .long("list")
+                .action(ArgAction::SetTrue)
+                .help("Print every tool's name, one a line (the links `just install` makes)"),
+        )
+        .arg(
+            Arg::new("generate-docs")
+                .long("generate-docs")
+                .value_name("DIR")
+                .value_parser(clap::value_parser!(PathBuf))
+                .hide(true)
+                .help("Write the completions and man pages of cruddur-ops and every tool into DIR"),
+        )
+        .args_conflicts_with_subcommands(true)
         .arg_required_else_help(true)
         .subcommand_value_name("TOOL")
         // `help TOOL` is the tool's own --help (dispatch); clap's would show the listing's template.
@@ -347,6 +300,16 @@ pub fn program() -> Command {
             "`{PROGRAM} help <TOOL>` or `<TOOL> --help` shows a tool's own options. Every tool takes the target as its last word: local (the default) or prod."
         ))
         .subcommands(TOOLS.iter().map(Tool::command))
+}
+
+/// `cruddur-ops --list`: every tool's name, one a line.
+fn list() -> anyhow::Result<()> {
+    let mut out = output::stdout();
+    for tool in TOOLS {
+        writeln!(out, "{}", tool.name)?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// The tools by group, one line each, as `cruddur-ops --help` lists them.

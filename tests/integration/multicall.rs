@@ -44,6 +44,14 @@ fn help_lists_the_tools_by_group() {
     }
 }
 
+/// `cruddur-ops --list`: the registry's names, one a line (what `just install` links).
+#[test]
+fn list_names_every_tool() {
+    let listed = stdout(&ok(run(program().arg("--list"))));
+    let names: Vec<&str> = TOOLS.iter().map(|tool| tool.name).collect();
+    assert_eq!(listed.lines().collect::<Vec<_>>(), names);
+}
+
 /// The commit `--version` should name: HEAD's, when the package is the top of a git work tree.
 fn expected_commit() -> Option<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
