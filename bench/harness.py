@@ -16,7 +16,7 @@ with every sample, the rates and the machine). Exits 0 when every benchmark ran,
 1 when one could not run; 2 on bad arguments.
 
 Run through bench/run.sh (the stack's venv); `just bench` brings the stack up and builds the
-release binaries first.
+release binary (cruddur-ops) first.
 """
 import argparse
 import json
@@ -397,13 +397,42 @@ class Stack:
 # the benchmarks
 
 
+_TOOL_NAMES = {}
+
+
+def _tool_names(binary):
+    """`cruddur-ops --list`, asked once per binary."""
+    if binary not in _TOOL_NAMES:
+        out = subprocess.run([str(binary), "--list"], capture_output=True, text=True, timeout=30)
+        _TOOL_NAMES[binary] = out.stdout.split()
+    return _TOOL_NAMES[binary]
+
+
+def has_tool(name):
+    """Whether this branch's cruddur-ops has the tool `name`."""
+    try:
+        ours(name)
+        return True
+    except CannotRun:
+        return False
+
+
 def ours(name):
-    path = BIN / name
-    if not path.is_file():
-        raise CannotRun(
-            f"{path} does not exist (not built, or the binary is not on this branch yet)"
-        )
-    return str(path)
+    """Our tool `name`: a link named after it to the one binary, cruddur-ops, as `just install`
+    makes them (the binary runs the tool its argv[0] names)."""
+    binary = BIN / "cruddur-ops"
+    if not binary.is_file():
+        raise CannotRun(f"{binary} does not exist (not built: `cargo build --release --bin cruddur-ops`)")
+    if name not in _tool_names(binary):
+        raise CannotRun(f"cruddur-ops has no tool {name} (not on this branch yet)")
+    link = OUT / "bin" / name
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if os.path.realpath(link) != os.path.realpath(binary):
+        fresh = link.with_name(f".{name}.{os.getpid()}")
+        fresh.unlink(missing_ok=True)
+        fresh.symlink_to(binary)
+        os.replace(fresh, link)
+    return str(link)
 
 
 class Bench:
@@ -632,7 +661,7 @@ class Bench:
         env = self.seed_env()
         t0 = time.perf_counter()
         each = n // groups
-        if (BIN / "seed").is_file():
+        if has_tool("seed"):
             for k in range(groups):
                 group = DEFAULT_GROUP if groups == 1 else group_uuid("scan", k)
                 # distinct end times: the groups' GRP# rows (same two users) must not share a key
@@ -794,7 +823,7 @@ class Bench:
 
         def ours_import():
             def go(table):
-                s = run_one([ours("import"), "local", "--table", table, "--file", str(dump)],
+                s = run_one([ours("table-import"), "local", "--table", table, "--file", str(dump)],
                             env, what="import")
                 if "ours" not in checked:
                     self.expect_count(table, n, "import")
@@ -815,7 +844,7 @@ class Bench:
         table, want = self.scan_table(50_000)
         env = child_env()
         path = OUT / "export-50k.jsonl"
-        cmd = [ours("export"), "local", "--table", table, "--file", str(path)]
+        cmd = [ours("table-export"), "local", "--table", table, "--file", str(path)]
         run_one(cmd, env, what="export (check)")
         with open(path, "rb") as f:
             lines = sum(1 for _ in f)
@@ -945,7 +974,7 @@ class Bench:
         labels = (f"import prod {n}", f"boto3 batch_writer {n}")
         figs, o, b = self.capacity_runs(
             "write",
-            (labels[0], lambda t, _url: ([ours("import"), "prod", "--table", t, "--yes",
+            (labels[0], lambda t, _url: ([ours("table-import"), "prod", "--table", t, "--yes",
                                           "--file", str(items)], None), fresh, check),
             (labels[1], lambda t, url: ([VENV_PY, str(BENCH / "batch_writer_seed.py"),
                                          "--table", t, "--endpoint-url", url,
@@ -964,7 +993,7 @@ class Bench:
         definition = capacity.provisioned_definition(self.stack.table_def)
         table = self.stack.create_table("bench-capacity", definition=definition)
         t0 = time.perf_counter()
-        run_one([ours("import"), "local", "--table", table, "--file", str(items)], child_env(),
+        run_one([ours("table-import"), "local", "--table", table, "--file", str(items)], child_env(),
                 what="import local (export-capacity fixture)")
         self.expect_count(table, m, "the export-capacity fixture")
         log(f"  export-capacity fixture: {m} items in {table} ({time.perf_counter() - t0:.1f} s)")
@@ -987,7 +1016,7 @@ class Bench:
         try:
             figs, o, b = self.capacity_runs(
                 "read",
-                (labels[0], lambda t, _url: ([ours("export"), "prod", "--table", t, "--file",
+                (labels[0], lambda t, _url: ([ours("table-export"), "prod", "--table", t, "--file",
                                               str(ours_path)], None), lambda: table, check_ours),
                 (labels[1], lambda t, url: ([str(AWS_CLI), "dynamodb", "scan", "--table-name", t,
                                              "--endpoint-url", url], base_path),

@@ -4,7 +4,7 @@
 # it is missing, so the bench works whichever cache (CRUDDUR_OPS_CACHE) started the running
 # stack: the harness reaches the stack by its ports (CRUDDUR_OPS_*_PORT), not through the venv.
 # Installs bench/requirements.txt into the venv first when missing (idempotent). `just bench`
-# brings the stack up and builds the release binaries before calling this. Arguments go to the
+# brings the stack up and builds the release binary (cruddur-ops) before calling this. Arguments go to the
 # harness (--help, --only NAME).
 set -euo pipefail
 

@@ -1,5 +1,5 @@
 //! `check`: see [`cruddur_ops::cli::commands::check`].
 
 fn main() -> std::process::ExitCode {
-    cruddur_ops::cli::main(cruddur_ops::cli::commands::check::run)
+    cruddur_ops::cli::tools::run("check")
 }

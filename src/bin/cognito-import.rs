@@ -1,5 +1,5 @@
 //! `cognito-import`: see [`cruddur_ops::cli::commands::cognito_import`].
 
 fn main() -> std::process::ExitCode {
-    cruddur_ops::cli::main(cruddur_ops::cli::commands::cognito_import::run)
+    cruddur_ops::cli::tools::run("cognito-import")
 }

@@ -1,5 +1,5 @@
 //! `list-conversations`: one user's conversations.
 
 fn main() -> std::process::ExitCode {
-    cruddur_ops::cli::main(cruddur_ops::cli::commands::list_conversations::run)
+    cruddur_ops::cli::tools::run("list-conversations")
 }

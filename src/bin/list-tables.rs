@@ -2,5 +2,5 @@
 //! deletion protection.
 
 fn main() -> std::process::ExitCode {
-    cruddur_ops::cli::main(cruddur_ops::cli::commands::list_tables::run)
+    cruddur_ops::cli::tools::run("list-tables")
 }

@@ -1,5 +1,5 @@
 //! `list-users`: every user of the Cognito user pool.
 
 fn main() -> std::process::ExitCode {
-    cruddur_ops::cli::main(cruddur_ops::cli::commands::list_users::run)
+    cruddur_ops::cli::tools::run("list-users")
 }

@@ -1,5 +1,5 @@
 //! `messaging-stream`: the stream processor, following the table's stream or replaying an event.
 
 fn main() -> std::process::ExitCode {
-    cruddur_ops::cli::main(cruddur_ops::cli::commands::messaging_stream::run)
+    cruddur_ops::cli::tools::run("messaging-stream")
 }

@@ -1,5 +1,5 @@
 //! `scan`: print every item of the messages table as it arrives.
 
 fn main() -> std::process::ExitCode {
-    cruddur_ops::cli::main(cruddur_ops::cli::commands::scan::run)
+    cruddur_ops::cli::tools::run("scan")
 }

@@ -1,5 +1,5 @@
 //! `seed`: write one conversation between two users into the messages table.
 
 fn main() -> std::process::ExitCode {
-    cruddur_ops::cli::main(cruddur_ops::cli::commands::seed::run)
+    cruddur_ops::cli::tools::run("seed")
 }

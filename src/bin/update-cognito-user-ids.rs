@@ -1,5 +1,5 @@
 //! `update-cognito-user-ids`: copy each Cognito user's sub into users.cognito_user_id.
 
 fn main() -> std::process::ExitCode {
-    cruddur_ops::cli::main(cruddur_ops::cli::commands::update_cognito_user_ids::run)
+    cruddur_ops::cli::tools::run("update-cognito-user-ids")
 }

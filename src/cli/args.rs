@@ -238,7 +238,7 @@ mod tests {
     }
 }
 
-/// The capacity budget of a bulk job (`seed`, `import`, `export`, `scan`, `check`).
+/// The capacity budget of a bulk job (`seed`, `table-import`, `table-export`, `scan`, `check`).
 #[derive(Args, Debug, Clone, Default)]
 pub struct CapacityArgs {
     /// The share of the table's provisioned capacity the job may use, 1-100 [default on prod:
@@ -307,7 +307,7 @@ impl BulkWriteArgs {
     }
 }
 
-/// The `--concurrency` of the tools that write in batches (`seed`, `import`).
+/// The `--concurrency` of the tools that write in batches (`seed`, `table-import`).
 #[derive(Args, Debug, Clone, Copy)]
 pub struct BatchWriteArgs {
     /// BatchWriteItem requests (of 25 items) in flight, 1 to 64.

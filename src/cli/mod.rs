@@ -2,7 +2,8 @@
 //! running the async body on a runtime, printing an error's whole cause chain once, and the exit
 //! code. A closed stdout (`scan | head`) is not an error.
 //!
-//! Below it: [`args`] (the options every tool shares), [`confirm`] (asking before destroying),
+//! Below it: [`tools`] (the registry of tools and the `cruddur-ops` program that dispatches to
+//! them), [`docs`] (their completions and man pages), [`args`] (the options every tool shares), [`confirm`] (asking before destroying),
 //! [`output`] (rendering reports), [`progress`] (progress bars on stderr) and [`commands`] (one
 //! module per tool: its arguments and its body).
 //!
@@ -18,14 +19,14 @@
 pub mod args;
 pub mod commands;
 pub mod confirm;
+pub mod docs;
 pub mod output;
 pub mod progress;
+pub mod tools;
 
 use std::fmt;
 use std::future::Future;
 use std::process::ExitCode;
-
-use clap::Parser;
 
 use crate::config::Config;
 use crate::context::Context;
@@ -73,17 +74,6 @@ impl fmt::Display for Exit {
 }
 
 impl std::error::Error for Exit {}
-
-/// A binary's whole `main`: parses `A` (clap exits with [`EXIT_USAGE`] on bad arguments), runs
-/// `body` with it on a runtime, and turns the outcome into the exit code.
-pub fn main<A, F>(body: impl FnOnce(A) -> F) -> ExitCode
-where
-    A: Parser,
-    F: Future<Output = anyhow::Result<()>>,
-{
-    let args = A::parse();
-    run(body(args))
-}
 
 /// Runs `body` on a Tokio runtime and turns its outcome into an exit code.
 ///

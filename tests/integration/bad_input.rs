@@ -270,7 +270,7 @@ fn bad_input_is_refused_and_writes_nothing() {
         ),
         fail(
             "import: an item over the 400 KB limit",
-            with("import", &["--file", &huge_item]),
+            with("table-import", &["--file", &huge_item]),
             &[
                 &format!("{huge_item}: line 2"),
                 "400 KB",

@@ -87,7 +87,7 @@ pub fn provisioned_table(units: u32, files: &Scratch) -> TestTable {
 pub fn loaded_table(units: u32, count: usize, files: &Scratch) -> TestTable {
     let table = provisioned_table(units, files);
     let input = files.write("in.jsonl", &export_lines(count));
-    ok(run(bin("import")
+    ok(run(bin("table-import")
         .args(["--table", &table.name, "--file"])
         .arg(&input)));
     table
@@ -162,7 +162,7 @@ fn import_prod_stays_inside_its_budget_and_leaves_the_app_its_share() {
     let front = Front::start(0.3);
     let input = files.write("in.jsonl", &export_lines(1_000));
     let out = ok(run(front
-        .prod("import")
+        .prod("table-import")
         .args([
             "--table",
             &table.name,
@@ -177,7 +177,7 @@ fn import_prod_stays_inside_its_budget_and_leaves_the_app_its_share() {
     assert!(err.contains("budget 100 WCU/s"), "names the budget: {err}");
     // --output json: the same figures on stdout.
     let summary: Value = serde_json::from_slice(&out.stdout).expect("a JSON summary");
-    assert_eq!(summary["tool"], "import", "{summary}");
+    assert_eq!(summary["tool"], "table-import", "{summary}");
     assert_eq!(summary["items"], 1_000, "{summary}");
     assert_eq!(summary["direction"], "write", "{summary}");
     assert_eq!(summary["budget"]["units"], 100.0, "{summary}");
@@ -215,7 +215,7 @@ fn export_prod_reads_inside_its_budget() {
     let front = Front::start(0.3);
     let exported = files.dir.join("out.jsonl");
     let out = ok(run(front
-        .prod("export")
+        .prod("table-export")
         .args(["--table", &table.name, "--max-rcu", "20", "--file"])
         .arg(&exported)));
     assert!(stderr(&out).contains("budget 20 RCU/s"), "{}", stderr(&out));
@@ -248,7 +248,7 @@ fn an_app_spike_slows_the_import_down_and_nothing_is_lost() {
     let front = Front::start(0.8);
     let input = files.write("in.jsonl", &export_lines(600));
     let out = ok(run(front
-        .prod("import")
+        .prod("table-import")
         .args(["--table", &table.name, "--yes", "--file"])
         .arg(&input)));
     assert!(

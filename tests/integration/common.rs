@@ -2,7 +2,11 @@
 
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use cruddur_ops::cli::tools;
 
 use cruddur_ops::config::{Config, LocalPorts, Target};
 use cruddur_ops::context::Context;
@@ -37,34 +41,42 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-/// A command for one of the toolkit's binaries, with a clean AWS environment pointing at
-/// nothing in particular (tests add what they need).
+/// A command for one of the toolkit's tools: the one binary, `cruddur-ops`, called through a link
+/// named after the tool (as `just install` makes them), so that argv[0] selects the tool and
+/// its usage lines and snapshots name it; with a clean AWS environment pointing at nothing in
+/// particular (tests add what they need).
 pub fn bin(name: &str) -> Command {
-    // Cargo builds every binary before the integration tests and names each one at compile time.
-    let path = match name {
-        "check" => env!("CARGO_BIN_EXE_check"),
-        "cognito-export" => env!("CARGO_BIN_EXE_cognito-export"),
-        "cognito-import" => env!("CARGO_BIN_EXE_cognito-import"),
-        "cognito-setup" => env!("CARGO_BIN_EXE_cognito-setup"),
-        "db-setup" => env!("CARGO_BIN_EXE_db-setup"),
-        "drop" => env!("CARGO_BIN_EXE_drop"),
-        "export" => env!("CARGO_BIN_EXE_export"),
-        "find-user" => env!("CARGO_BIN_EXE_find-user"),
-        "get-conversations" => env!("CARGO_BIN_EXE_get-conversations"),
-        "import" => env!("CARGO_BIN_EXE_import"),
-        "list-conversations" => env!("CARGO_BIN_EXE_list-conversations"),
-        "list-tables" => env!("CARGO_BIN_EXE_list-tables"),
-        "list-users" => env!("CARGO_BIN_EXE_list-users"),
-        "messaging-stream" => env!("CARGO_BIN_EXE_messaging-stream"),
-        "scan" => env!("CARGO_BIN_EXE_scan"),
-        "schema-load" => env!("CARGO_BIN_EXE_schema-load"),
-        "seed" => env!("CARGO_BIN_EXE_seed"),
-        "send-message" => env!("CARGO_BIN_EXE_send-message"),
-        "summary" => env!("CARGO_BIN_EXE_summary"),
-        "update-cognito-user-ids" => env!("CARGO_BIN_EXE_update-cognito-user-ids"),
-        other => panic!("no binary {other}: add it to bin() in tests/integration/common.rs"),
-    };
-    let mut cmd = Command::new(path);
+    let tool = tools::find(name)
+        .unwrap_or_else(|| panic!("no tool {name} in the registry (cli::tools::TOOLS)"));
+    clean(Command::new(tool_links().join(tool.name)))
+}
+
+/// `cruddur-ops` itself, with the same clean environment as [`bin`].
+pub fn program() -> Command {
+    clean(Command::new(env!("CARGO_BIN_EXE_cruddur-ops")))
+}
+
+/// A directory holding one link per tool of the registry to the `cruddur-ops` that cargo built
+/// for these tests (made once per test run; each link replaced atomically, so that a stale one
+/// from an older build never lingers).
+pub fn tool_links() -> &'static Path {
+    static LINKS: OnceLock<PathBuf> = OnceLock::new();
+    LINKS.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tool-links");
+        std::fs::create_dir_all(&dir).expect("the tool links' directory");
+        for tool in tools::TOOLS {
+            let fresh = dir.join(format!(".{}.{}", tool.name, std::process::id()));
+            let _ = std::fs::remove_file(&fresh);
+            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_cruddur-ops"), &fresh)
+                .expect("a link to cruddur-ops");
+            std::fs::rename(&fresh, dir.join(tool.name)).expect("a tool link");
+        }
+        dir
+    })
+}
+
+/// `cmd` without the caller's AWS, table, database and timeout settings.
+fn clean(mut cmd: Command) -> Command {
     for (key, _) in std::env::vars() {
         if key.starts_with("AWS_")
             || key == "DDB_MESSAGE_TABLE"

@@ -459,7 +459,7 @@ fn import_dry_run_checks_every_line_and_writes_nothing() {
     .unwrap();
     let before = items(&table);
     let path = file.to_str().unwrap();
-    let out = ok(run(bin("import").args([
+    let out = ok(run(bin("table-import").args([
         "--table",
         &table.name,
         "--file",
@@ -470,7 +470,7 @@ fn import_dry_run_checks_every_line_and_writes_nothing() {
     assert_eq!(items(&table), before, "a dry run wrote to the table");
 
     // With a budget it says the units and the time they take at it.
-    let out = ok(run(bin("import").args([
+    let out = ok(run(bin("table-import").args([
         "--table",
         &table.name,
         "--file",
@@ -487,7 +487,7 @@ fn import_dry_run_checks_every_line_and_writes_nothing() {
         "{\"Item\":{\"pk\":{\"S\":\"MSG#a\"},\"sk\":{\"S\":\"1\"}}}\nnot json\n",
     )
     .unwrap();
-    let err = fails(run(bin("import").args([
+    let err = fails(run(bin("table-import").args([
         "--table",
         &table.name,
         "--file",
@@ -503,7 +503,7 @@ fn import_dry_run_checks_every_line_and_writes_nothing() {
 fn export_dry_run_says_the_read_units_and_the_time_at_the_budget_and_reads_nothing() {
     let table = TestTable::created();
     let file = std::env::temp_dir().join(format!("{}.jsonl", unique("dry-export")));
-    let out = ok(run(bin("export")
+    let out = ok(run(bin("table-export")
         .args([
             "--table",
             &table.name,

@@ -1,4 +1,4 @@
-//! `export` and `import`: round trips (every attribute type, gzip, a native Export to S3 folder),
+//! `table-export` and `table-import`: round trips (every attribute type, gzip, a native Export to S3 folder),
 //! re-runs, bad input that writes nothing, other key schemas, parts of a table, failed exports.
 
 use std::collections::BTreeSet;
@@ -115,7 +115,7 @@ fn every_type() -> Item {
 
 fn export(table: &str, file: &Path, extra: &[&str]) -> Output {
     tokio::task::block_in_place(|| {
-        run(bin("export")
+        run(bin("table-export")
             .args(["local", "--table", table, "--file"])
             .arg(file)
             .args(extra))
@@ -123,7 +123,7 @@ fn export(table: &str, file: &Path, extra: &[&str]) -> Output {
 }
 
 fn import(table: &str, files: &[&Path]) -> Output {
-    let mut cmd = bin("import");
+    let mut cmd = bin("table-import");
     cmd.args(["local", "--table", table]);
     for f in files {
         cmd.arg("--file").arg(f);
@@ -253,7 +253,7 @@ async fn a_round_trip_keeps_every_item_and_type() {
     });
     let from_scan = TestTable::created();
     ok(import_stdin(
-        bin("import").args(["--table", &from_scan.name]),
+        bin("table-import").args(["--table", &from_scan.name]),
         &raw.stdout,
     ));
     assert_eq!(items(&from_scan.name).await, original);
@@ -299,7 +299,7 @@ async fn standard_input_stops_at_the_batch_of_a_bad_line() {
         }
     }
     let out = import_stdin(
-        bin("import").args(["--table", &table.name]),
+        bin("table-import").args(["--table", &table.name]),
         text.as_bytes(),
     );
     let err = fails(out);
@@ -315,7 +315,7 @@ async fn standard_input_stops_at_the_batch_of_a_bad_line() {
         })
         .collect();
     let out = ok(import_stdin(
-        bin("import").args(["--table", &dup.name]),
+        bin("table-import").args(["--table", &dup.name]),
         lines.as_bytes(),
     ));
     assert!(
@@ -374,7 +374,7 @@ async fn prod_asks_before_importing() {
     let file = dir.path("one.jsonl");
     std::fs::write(&file, "{\"pk\":{\"S\":\"a\"},\"sk\":{\"S\":\"b\"}}\n").unwrap();
     let out = tokio::task::block_in_place(|| {
-        run(bin("import")
+        run(bin("table-import")
             .args(["prod", "--table", &table.name, "--file"])
             .arg(&file)
             .env("AWS_ENDPOINT_URL_DYNAMODB", ddb_url())
@@ -402,7 +402,7 @@ async fn parts_are_disjoint_and_cover_the_table() {
         ));
     }
     ok(import_stdin(
-        bin("import").args(["--table", &table.name]),
+        bin("table-import").args(["--table", &table.name]),
         text.as_bytes(),
     ));
     let whole = dir.path("whole.jsonl");
@@ -454,7 +454,7 @@ fn export_to_a_directory_fails_before_scanning_and_leaves_nothing() {
         (&missing_parent, "does not exist"),
     ] {
         // No DynamoDB answers there: the error must come before any call to it.
-        let err = fails(run(bin("export")
+        let err = fails(run(bin("table-export")
             .args(["local", "--table", "any-table", "--file"])
             .arg(file)
             .env("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")));

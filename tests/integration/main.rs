@@ -18,6 +18,7 @@ mod faults;
 mod find_user;
 mod layers;
 mod messages;
+mod multicall;
 mod odd_users;
 mod resume;
 mod s3_native;

@@ -1,4 +1,4 @@
-//! `import --checkpoint` and `export --checkpoint` on prod, through the throttling front: a job
+//! `table-import --checkpoint` and `table-export --checkpoint` on prod, through the throttling front: a job
 //! killed with SIGKILL halfway, then run again with the same checkpoint, ends with exactly the
 //! items of one uninterrupted run, and re-does at most what was in flight when it was killed.
 
@@ -68,7 +68,7 @@ fn import_prod_killed_halfway_resumes_without_losing_or_repeating_items() {
     let input = files.write("in.jsonl", &export_lines(2_000));
     let checkpoint = files.dir.join("import.ckpt");
     let import = |table: &str| {
-        let mut cmd = front.prod("import");
+        let mut cmd = front.prod("table-import");
         cmd.args(["--table", table, "--yes", "--max-wcu", "200", "--file"])
             .arg(&input)
             .arg("--checkpoint")
@@ -127,7 +127,7 @@ fn export_prod_killed_halfway_resumes_with_exactly_the_tables_lines() {
     let exported = files.dir.join("out.json.gz");
     let checkpoint = files.dir.join("export.ckpt");
     let export = || {
-        let mut cmd = front.prod("export");
+        let mut cmd = front.prod("table-export");
         cmd.args(["--table", &table.name, "--max-rcu", "20", "--segments", "2"])
             .args(["--gzip", "--file"])
             .arg(&exported)

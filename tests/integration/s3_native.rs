@@ -1,4 +1,4 @@
-//! DynamoDB's own export and import through S3 (`export --s3`, `import --s3`, `--new-table`),
+//! DynamoDB's own export and import through S3 (`table-export --s3`, `table-import --s3`, `--new-table`),
 //! against the stack's moto server, which serves DynamoDB and S3 on its port. Each test has its
 //! own tables and bucket, removed afterwards.
 //!
@@ -97,12 +97,12 @@ fn item(i: usize) -> Value {
     }})
 }
 
-/// Puts the items of [`lines`] `range` into `table` on moto (through `import`).
+/// Puts the items of [`lines`] `range` into `table` on moto (through `table-import`).
 fn put_lines(table: &str, range: std::ops::Range<usize>) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("items.jsonl");
     std::fs::write(&data, lines(range)).unwrap();
-    ok(run(on_moto("import")
+    ok(run(on_moto("table-import")
         .args(["--table", table, "--file"])
         .arg(&data)));
 }
@@ -157,10 +157,10 @@ fn same_items(got: &BTreeSet<String>, want: &BTreeSet<String>) {
     );
 }
 
-/// Every item of `table` (through `export --file` on `endpoint`), normalized.
+/// Every item of `table` (through `table-export --file` on `endpoint`), normalized.
 fn items_of(table: &str, endpoint: &str, dir: &Path) -> BTreeSet<String> {
     let file = dir.join(format!("{table}.jsonl"));
-    ok(run(bin("export")
+    ok(run(bin("table-export")
         .args(["--table", table, "--file"])
         .arg(&file)
         .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint)));
@@ -176,9 +176,9 @@ fn expected(range: std::ops::Range<usize>) -> BTreeSet<String> {
     range.map(|i| normalized(&item(i)).to_string()).collect()
 }
 
-/// Runs `export --s3` on moto, returning its JSON report.
+/// Runs `table-export --s3` on moto, returning its JSON report.
 fn export_s3(table: &str, destination: &str, more: &[&str]) -> Value {
-    let out = ok(run(on_moto("export")
+    let out = ok(run(on_moto("table-export")
         .args(["--table", table, "--s3", destination, "--output", "json"])
         .args(more)));
     serde_json::from_slice(&out.stdout).unwrap()
@@ -220,7 +220,7 @@ async fn a_table_goes_through_s3_and_back_into_an_existing_and_a_new_table() {
     // Without a manifest and without the export's ARN the folder is not trusted.
     let target = MotoTable::created();
     let err = fails(run(
-        on_moto("import").args(["--table", &target.0, "--s3", &folder])
+        on_moto("table-import").args(["--table", &target.0, "--s3", &folder])
     ));
     assert!(
         err.contains("has no manifest-summary.json") && err.contains("--export-arn"),
@@ -228,7 +228,7 @@ async fn a_table_goes_through_s3_and_back_into_an_existing_and_a_new_table() {
     );
 
     // Into an existing table: streamed from S3 through import's checks.
-    let out = ok(run(on_moto("import").args([
+    let out = ok(run(on_moto("table-import").args([
         "--table",
         &target.0,
         "--s3",
@@ -251,7 +251,7 @@ async fn a_table_goes_through_s3_and_back_into_an_existing_and_a_new_table() {
 
     // Into a new table: ImportTable, keys and GSIs from the shipped definition.
     let fresh = MotoTable::named();
-    let out = ok(run(on_moto("import").args([
+    let out = ok(run(on_moto("table-import").args([
         "--s3",
         &folder,
         "--export-arn",
@@ -309,7 +309,7 @@ async fn a_table_goes_through_s3_and_back_into_an_existing_and_a_new_table() {
     same_items(&without_text(&fresh_items), &without_text(&want));
 
     // ImportTable only makes new tables.
-    let err = fails(run(on_moto("import").args([
+    let err = fails(run(on_moto("table-import").args([
         "--s3",
         &folder,
         "--export-arn",
@@ -393,7 +393,7 @@ async fn an_incremental_export_after_changes() {
     // Its lines are changes, not items: import --s3 refuses it.
     let target = MotoTable::created();
     let folder = inc["folder"].as_str().unwrap();
-    let err = fails(run(on_moto("import").args([
+    let err = fails(run(on_moto("table-import").args([
         "--table",
         &target.0,
         "--s3",
@@ -406,7 +406,7 @@ async fn an_incremental_export_after_changes() {
     // A period DynamoDB would refuse is refused before asking.
     let recent = (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
     let err = fails(run(
-        on_moto("export").args(["--table", &table.0, "--s3", &at, "--since", &recent])
+        on_moto("table-export").args(["--table", &table.0, "--s3", &at, "--since", &recent])
     ));
     assert!(err.contains("15 minutes to 24 hours"), "{err}");
 }
@@ -423,7 +423,7 @@ async fn point_in_time_recovery_off_is_refused_naming_the_setting() {
     ok(run(on_moto("schema-load")
         .args(["--table", &table.0, "--schema"])
         .arg(&off)));
-    let err = fails(run(on_moto("export").args([
+    let err = fails(run(on_moto("table-export").args([
         "--table",
         &table.0,
         "--s3",
@@ -442,7 +442,7 @@ async fn point_in_time_recovery_off_is_refused_naming_the_setting() {
 
     // DynamoDB Local has no exports at all: the error names the way to moto.
     let local = TestTable::created();
-    let err = fails(run(bin("export").args([
+    let err = fails(run(bin("table-export").args([
         "--table",
         &local.name,
         "--s3",
@@ -519,7 +519,7 @@ async fn an_export_with_a_manifest_loads_in_segments_and_resumes_from_a_checkpoi
     let url = aws_layout(&ctx, &bucket, folder, &parts).await;
     let table = TestTable::created();
     for segment in ["0", "1"] {
-        let out = ok(run(bin("import").args([
+        let out = ok(run(bin("table-import").args([
             "--table",
             &table.name,
             "--s3",
@@ -544,7 +544,7 @@ async fn an_export_with_a_manifest_loads_in_segments_and_resumes_from_a_checkpoi
     let other = TestTable::created();
     let checkpoint = dir.path().join("s3.ckpt");
     let import = |table: &str| {
-        run(bin("import")
+        run(bin("table-import")
             .args(["--table", table, "--s3", &url, "--checkpoint"])
             .arg(&checkpoint))
     };
@@ -562,7 +562,7 @@ async fn an_export_with_a_manifest_loads_in_segments_and_resumes_from_a_checkpoi
     state["complete"] = json!(false);
     state["state"] = json!({"through": {"file": 2, "line": 40}, "items": 120});
     std::fs::write(&checkpoint, state.to_string()).unwrap();
-    let resumed = ok(run(bin("import")
+    let resumed = ok(run(bin("table-import")
         .args([
             "--table",
             &other.name,
@@ -590,7 +590,7 @@ async fn an_export_with_a_manifest_loads_in_segments_and_resumes_from_a_checkpoi
     let changed = format!("{folder}data/part3.json.gz");
     bucket.put(&ctx, &changed, gzip(&lines(1000..1040))).await;
     let third = TestTable::created();
-    let err = fails(run(bin("import").args([
+    let err = fails(run(bin("table-import").args([
         "--table",
         &third.name,
         "--s3",
@@ -628,7 +628,7 @@ async fn a_corrupted_data_file_is_refused_before_any_write_naming_the_object() {
         ],
     )
     .await;
-    let err = fails(run(bin("import").args([
+    let err = fails(run(bin("table-import").args([
         "--table",
         &table.name,
         "--s3",
@@ -653,7 +653,7 @@ async fn a_corrupted_data_file_is_refused_before_any_write_naming_the_object() {
         ],
     )
     .await;
-    let err = fails(run(bin("import").args([
+    let err = fails(run(bin("table-import").args([
         "--table",
         &table.name,
         "--s3",
@@ -669,7 +669,7 @@ async fn a_corrupted_data_file_is_refused_before_any_write_naming_the_object() {
         &[("d.json.gz", gzip(&lines(0..30)), 31)],
     )
     .await;
-    let err = fails(run(bin("import").args([
+    let err = fails(run(bin("table-import").args([
         "--table",
         &table.name,
         "--s3",

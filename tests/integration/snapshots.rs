@@ -388,17 +388,20 @@ async fn tools_that_write() {
     );
 
     let export = dir.0.join("export.jsonl");
-    snapshot("export", f.tool("export").arg("--file").arg(&export));
+    snapshot(
+        "table_export",
+        f.tool("table-export").arg("--file").arg(&export),
+    );
     let copy = TestTable::created();
     snapshot(
-        "import_dry_run",
-        bin("import")
+        "table_import_dry_run",
+        bin("table-import")
             .args(["--table", &copy.name, "--dry-run", "--file"])
             .arg(&export),
     );
     snapshot(
-        "import",
-        bin("import")
+        "table_import",
+        bin("table-import")
             .args(["--table", &copy.name, "--file"])
             .arg(&export),
     );

@@ -1,4 +1,4 @@
-//! `export`: the messages table as DynamoDB JSON lines (the shape of DynamoDB's Export to S3).
+//! `table-export`: the messages table as DynamoDB JSON lines (the shape of DynamoDB's Export to S3).
 
 use std::path::PathBuf;
 
@@ -12,7 +12,7 @@ use crate::ops::export::{self, ExportRequest};
 use crate::ops::native;
 
 /// Write every item of the messages table as one line of DynamoDB JSON each, in the shape
-/// DynamoDB's own Export to S3 writes: {"Item":{"pk":{"S":"..."},...}}. `import` reads it back.
+/// DynamoDB's own Export to S3 writes: {"Item":{"pk":{"S":"..."},...}}. `table-import` reads it back.
 /// With --s3, DynamoDB exports the table itself to S3 instead (ExportTableToPointInTime).
 ///
 /// Items are written as the scan's pages arrive (memory stays flat). A file is written under a
@@ -21,9 +21,9 @@ use crate::ops::native;
 /// several machines or CI jobs can each export a share of a large table.
 #[derive(Parser, Debug)]
 #[command(
-    name = "export",
+    name = "table-export",
     version,
-    after_help = cli::after_help("Examples:\n  export --file messages.jsonl\n  export prod --file messages.json.gz --gzip --segments 8\n  export --file - | head\n  export prod --file part-0.jsonl --segment 0 --total-segments 4   # one of four jobs\n  export prod --file messages.jsonl --capacity 20                  # a fifth of the provisioned reads\n  export prod --file messages.jsonl --max-rcu 40\n  export prod --file messages.json.gz --gzip --checkpoint export.ckpt   # re-run the same to resume\n\nDynamoDB's own export to S3 (no read capacity; needs point-in-time recovery):\n  export prod --s3 s3://my-bucket/exports/messages            # waits, prints the manifest\n  export prod --s3 s3://my-bucket/exports/messages --output json\n  export prod --s3 s3://my-bucket/exports/changes --since 2026-12-06T08:00:00Z   # incremental\n  env AWS_ENDPOINT_URL_DYNAMODB=http://localhost:9229 export --s3 s3://rehearsal/exports   # on moto\n\nIn bash and zsh `export` is a shell builtin: type `env export ...` (or the tool's path).")
+    after_help = cli::after_help("Examples:\n  table-export --file messages.jsonl\n  table-export prod --file messages.json.gz --gzip --segments 8\n  table-export --file - | head\n  table-export prod --file part-0.jsonl --segment 0 --total-segments 4   # one of four jobs\n  table-export prod --file messages.jsonl --capacity 20                  # a fifth of the provisioned reads\n  table-export prod --file messages.jsonl --max-rcu 40\n  table-export prod --file messages.json.gz --gzip --checkpoint export.ckpt   # re-run the same to resume\n\nDynamoDB's own export to S3 (no read capacity; needs point-in-time recovery):\n  table-export prod --s3 s3://my-bucket/exports/messages            # waits, prints the manifest\n  table-export prod --s3 s3://my-bucket/exports/messages --output json\n  table-export prod --s3 s3://my-bucket/exports/changes --since 2026-12-06T08:00:00Z   # incremental\n  AWS_ENDPOINT_URL_DYNAMODB=http://localhost:9229 table-export --s3 s3://rehearsal/exports   # on moto")
 )]
 pub struct Args {
     #[command(flatten)]

@@ -1,5 +1,5 @@
-//! `import`: load DynamoDB JSON lines (from `export`, an Export to S3, or `scan --raw`) into the
-//! messages table.
+//! `table-import`: load DynamoDB JSON lines (from `table-export`, an Export to S3, or
+//! `scan --raw`) into the messages table.
 
 use std::path::PathBuf;
 
@@ -13,7 +13,7 @@ use crate::cli::output::Terminal;
 use crate::ops::import::{self, ImportRequest};
 use crate::ops::native;
 
-/// Load items into the messages table from DynamoDB JSON lines: what `export` writes
+/// Load items into the messages table from DynamoDB JSON lines: what `table-export` writes
 /// ({"Item":{...}}), the data files of DynamoDB's native Export to S3 (DYNAMODB_JSON, gzipped;
 /// give the files or the downloaded folder, or --s3 and the export's folder in S3), or
 /// `scan --raw --output jsonl` lines. Gzip is recognised by its magic bytes. With --s3 and
@@ -26,9 +26,9 @@ use crate::ops::native;
 /// table; within one batch the last line of a key wins. On prod it asks first (--yes for CI).
 #[derive(Parser, Debug)]
 #[command(
-    name = "import",
+    name = "table-import",
     version,
-    after_help = cli::after_help("Examples:\n  import --file messages.jsonl --table restored-messages\n  export | import --file - --table copy-of-messages\n  import prod --file ./AWSDynamoDB/01700000000000-abcdef12/data --yes\n  scan --raw --output jsonl | import --file - --table other\n  import --file messages.jsonl --dry-run      # check every line, count the items; writes nothing\n  import prod --file messages.jsonl --max-wcu 20 --yes   # at most 20 write units a second\n  import prod --file big.jsonl.gz --checkpoint big.ckpt --yes   # re-run the same to resume\n\nA DynamoDB export in S3 (export --s3 prints its folder):\n  import prod --s3 s3://my-bucket/exports/messages/AWSDynamoDB/01733000000000-abcdef12/ --table restored --yes\n  import prod --s3 s3://…/AWSDynamoDB/01733000000000-abcdef12/ --segment 0 --total-segments 4 --checkpoint part0.ckpt --yes\n  import prod --s3 s3://…/AWSDynamoDB/01733000000000-abcdef12/ --new-table restored-messages --yes   # ImportTable: no write capacity\n  import --s3 s3://rehearsal/exports/AWSDynamoDB/<folder>/ --export-arn ARN --table copy   # on moto (no manifest)")
+    after_help = cli::after_help("Examples:\n  table-import --file messages.jsonl --table restored-messages\n  table-export | table-import --file - --table copy-of-messages\n  table-import prod --file ./AWSDynamoDB/01700000000000-abcdef12/data --yes\n  scan --raw --output jsonl | table-import --file - --table other\n  table-import --file messages.jsonl --dry-run      # check every line, count the items; writes nothing\n  table-import prod --file messages.jsonl --max-wcu 20 --yes   # at most 20 write units a second\n  table-import prod --file big.jsonl.gz --checkpoint big.ckpt --yes   # re-run the same to resume\n\nA DynamoDB export in S3 (table-export --s3 prints its folder):\n  table-import prod --s3 s3://my-bucket/exports/messages/AWSDynamoDB/01733000000000-abcdef12/ --table restored --yes\n  table-import prod --s3 s3://…/AWSDynamoDB/01733000000000-abcdef12/ --segment 0 --total-segments 4 --checkpoint part0.ckpt --yes\n  table-import prod --s3 s3://…/AWSDynamoDB/01733000000000-abcdef12/ --new-table restored-messages --yes   # ImportTable: no write capacity\n  table-import --s3 s3://rehearsal/exports/AWSDynamoDB/<folder>/ --export-arn ARN --table copy   # on moto (no manifest)")
 )]
 pub struct Args {
     #[command(flatten)]

@@ -2,9 +2,7 @@
 //! body (`run`): it parses the arguments, builds the request, calls one operation of
 //! [`crate::ops`] with a [`Terminal`](crate::cli::output::Terminal) to report through, and
 //! imports no store (`tests/integration/layers.rs` holds it to that, and to 120 lines a file).
-//! Each binary in `src/bin/` is `cli::main(<tool>::run)`.
-//!
-//! [`all`] lists every tool's clap command, for shell completions and man pages.
+//! [`crate::cli::tools::TOOLS`] names each tool and runs it.
 
 pub mod check;
 pub mod cognito_export;
@@ -27,53 +25,3 @@ pub mod seed;
 pub mod send_message;
 pub mod summary;
 pub mod update_cognito_user_ids;
-
-use clap::CommandFactory;
-
-/// Every tool's clap command (named after its binary), for completions and man pages. The
-/// Lambda function (`messaging-stream-lambda`) takes no arguments and is not listed.
-pub fn all() -> Vec<clap::Command> {
-    vec![
-        check::Args::command(),
-        cognito_export::Args::command(),
-        cognito_import::Args::command(),
-        cognito_setup::Args::command(),
-        db_setup::Args::command(),
-        drop::Args::command(),
-        export::Args::command(),
-        find_user::Args::command(),
-        get_conversations::Args::command(),
-        import::Args::command(),
-        list_conversations::Args::command(),
-        list_tables::Args::command(),
-        list_users::Args::command(),
-        messaging_stream::Args::command(),
-        scan::Args::command(),
-        schema_load::Args::command(),
-        seed::Args::command(),
-        send_message::Args::command(),
-        summary::Args::command(),
-        update_cognito_user_ids::Args::command(),
-    ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_command_is_named_after_its_binary_and_valid() {
-        let names: Vec<String> = all().iter().map(|c| c.get_name().to_string()).collect();
-        assert_eq!(names.len(), 20);
-        for command in all() {
-            command.clone().debug_assert();
-            let bin = format!("src/bin/{}.rs", command.get_name());
-            assert!(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join(&bin)
-                    .exists(),
-                "no {bin}"
-            );
-        }
-    }
-}

@@ -147,5 +147,12 @@ pub async fn run<W: Write>(
     ));
     let items = (report.items, report.earlier);
     let seconds = report.elapsed.as_secs_f64();
-    bulk.emit_summary(ui, "export", ctx.table(), items, seconds, &report.capacity)
+    bulk.emit_summary(
+        ui,
+        "table-export",
+        ctx.table(),
+        items,
+        seconds,
+        &report.capacity,
+    )
 }

@@ -155,5 +155,12 @@ pub async fn run(
     ));
     let items = (report.written, report.earlier);
     let seconds = report.elapsed.as_secs_f64();
-    bulk.emit_summary(ui, "import", ctx.table(), items, seconds, &report.capacity)
+    bulk.emit_summary(
+        ui,
+        "table-import",
+        ctx.table(),
+        items,
+        seconds,
+        &report.capacity,
+    )
 }

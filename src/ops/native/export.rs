@@ -114,8 +114,8 @@ async fn check_pitr(ctx: &Context, table: &str) -> Result<()> {
             "{} has no point-in-time recovery and no ExportTableToPointInTime ({why}): DynamoDB \
              Local cannot export to S3. Locally the native path runs against the stack's moto \
              server, which serves DynamoDB and S3: set AWS_ENDPOINT_URL_DYNAMODB={} and create \
-             the table there (schema-load, seed or import; README: \"The native path, rehearsed \
-             locally\")",
+             the table there (schema-load, seed or table-import; README: \"The native path, \
+             rehearsed locally\")",
             ctx.dynamodb_endpoint,
             ctx.config
                 .s3_endpoint

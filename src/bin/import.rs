@@ -1,5 +1,0 @@
-//! `import`: see [`cruddur_ops::cli::commands::import`].
-
-fn main() -> std::process::ExitCode {
-    cruddur_ops::cli::main(cruddur_ops::cli::commands::import::run)
-}
