@@ -13,6 +13,7 @@ mod cognito_backup;
 mod common;
 mod credentials;
 mod dry_run;
+mod examples;
 mod export_import;
 mod faults;
 mod find_user;

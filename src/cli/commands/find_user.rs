@@ -19,7 +19,7 @@ use uuid::Uuid;
     name = "find-user",
     version,
     group(ArgGroup::new("key").required(true).args(["cognito_user_id", "handle", "uuid"])),
-    after_help = cli::after_help("Examples:\n  find-user --handle bayko\n  find-user --cognito-user-id 8c1f2a4e-... --cognito\n  find-user prod --uuid 1f0c... --output json\n  find-user --handle bayko --cognito --user-pool-id us-east-1_AbCdEfGhI")
+    after_help = cli::after_help("Examples:\n  find-user --handle bayko\n  find-user --cognito-user-id 8c1f2a4e-0b6d-4f0e-9a51-3c2d1e0f9a8b --cognito\n  find-user prod --uuid 1f0c6b8a-3d2e-4f5a-9b8c-7d6e5f4a3b2c --output json\n  find-user --handle bayko --cognito --user-pool-id us-east-1_AbCdEfGhI")
 )]
 pub struct Args {
     #[command(flatten)]
