@@ -107,6 +107,7 @@ pub struct Context {
     cognito: Arc<OnceLock<aws_sdk_cognitoidentityprovider::Client>>,
     dynamodb_streams: Arc<OnceLock<aws_sdk_dynamodbstreams::Client>>,
     s3: Arc<OnceLock<aws_sdk_s3::Client>>,
+    sts: Arc<OnceLock<aws_sdk_sts::Client>>,
     /// Where DynamoDB requests go, for messages.
     pub dynamodb_endpoint: Endpoint,
     /// Where DynamoDB Streams requests go, for messages.
@@ -115,6 +116,8 @@ pub struct Context {
     pub cognito_endpoint: Endpoint,
     /// Where S3 requests go (the native export and import), for messages.
     pub s3_endpoint: Endpoint,
+    /// Where STS requests go (`iam-policy`'s account), for messages.
+    pub sts_endpoint: Endpoint,
 }
 
 /// How long to wait for a TCP connection before calling an endpoint unreachable (or the
@@ -206,7 +209,16 @@ impl Context {
                 config.target,
                 timeout,
             ),
+            sts_endpoint: Endpoint::new(
+                "STS",
+                "STS",
+                config.cognito_endpoint.as_deref(),
+                &sdk,
+                config.target,
+                timeout,
+            ),
             s3: Arc::new(OnceLock::new()),
+            sts: Arc::new(OnceLock::new()),
             dynamodb: Arc::new(dynamodb),
             dynamodb_streams: Arc::new(dynamodb_streams),
             cognito: Arc::new(cognito),
@@ -265,6 +277,19 @@ impl Context {
                 builder = builder.endpoint_url(url).force_path_style(true);
             }
             aws_sdk_s3::Client::from_conf(builder.build())
+        })
+    }
+
+    /// The STS client (`iam-policy` asks it for the caller's account). Locally it is moto's
+    /// server on the Cognito port, which serves STS too; on prod the SDK's own endpoint.
+    pub fn sts(&self) -> &aws_sdk_sts::Client {
+        self.sts.get_or_init(|| {
+            let mut builder = aws_sdk_sts::config::Builder::from(&self.sdk)
+                .retry_classifier(CertificateErrorsAreFinal);
+            if let Some(url) = &self.config.cognito_endpoint {
+                builder = builder.endpoint_url(url);
+            }
+            aws_sdk_sts::Client::from_conf(builder.build())
         })
     }
 

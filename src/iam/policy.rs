@@ -132,6 +132,17 @@ impl Policy {
     }
 }
 
+impl crate::report::Report for Policy {
+    const COLUMNS: &'static [&'static str] = &["Sid", "Actions", "Resource"];
+
+    fn rows(&self) -> Vec<Vec<String>> {
+        self.statement
+            .iter()
+            .map(|s| vec![s.sid.clone(), s.action.join("\n"), s.resource.join("\n")])
+            .collect()
+    }
+}
+
 /// The statement id of a resource group.
 fn sid(resource: Resource) -> &'static str {
     match resource {

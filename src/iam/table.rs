@@ -124,7 +124,7 @@ pub static TOOLS: &[Tool] = &[
         name: "db-setup",
         modes: &[],
         needs: &[],
-        note: Some("PostgreSQL only: no AWS policy"),
+        note: Some("PostgreSQL only"),
     },
     Tool {
         name: "drop",

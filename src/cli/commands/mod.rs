@@ -13,6 +13,7 @@ pub mod drop;
 pub mod export;
 pub mod find_user;
 pub mod get_conversations;
+pub mod iam_policy;
 pub mod import;
 pub mod list_conversations;
 pub mod list_tables;
@@ -45,6 +46,7 @@ pub fn all() -> Vec<clap::Command> {
         export::Args::command(),
         find_user::Args::command(),
         get_conversations::Args::command(),
+        iam_policy::Args::command(),
         import::Args::command(),
         list_conversations::Args::command(),
         list_tables::Args::command(),
@@ -77,7 +79,7 @@ mod tests {
     #[test]
     fn every_command_is_named_after_its_binary_and_valid() {
         let names: Vec<String> = all().iter().map(|c| c.get_name().to_string()).collect();
-        assert_eq!(names.len(), 20);
+        assert_eq!(names.len(), 21);
         for command in all() {
             command.clone().debug_assert();
             let bin = format!("src/bin/{}.rs", command.get_name());
