@@ -80,25 +80,25 @@ pub static TOOLS: &[Tool] = &[
             READ_POOL[2],
             Need::new("cognito-idp:CreateGroup", Pool)
                 .modes(&["restore"])
-                .when("a group the pool lacks"),
+                .when("a group is missing"),
             Need::new("cognito-idp:AdminCreateUser", Pool)
                 .modes(&["restore"])
-                .when("a user the pool lacks"),
+                .when("a user is missing"),
             Need::new("cognito-idp:AdminDisableUser", Pool)
                 .modes(&["restore"])
-                .when("a user exported disabled"),
+                .when("a user was exported disabled"),
             Need::new("cognito-idp:AdminEnableUser", Pool)
                 .modes(&["restore"])
-                .when("a disabled user exported enabled"),
+                .when("a disabled user was exported enabled"),
             Need::new("cognito-idp:AdminUpdateUserAttributes", Pool)
                 .modes(&["restore"])
                 .when("an existing user's attributes differ"),
             Need::new("cognito-idp:AdminAddUserToGroup", Pool)
                 .modes(&["restore"])
-                .when("a membership the pool lacks"),
+                .when("a membership is missing"),
             Need::new("cognito-idp:AdminGetUser", Pool)
                 .modes(&["restore"])
-                .when("a user created by someone else meanwhile"),
+                .when("someone else created the user meanwhile"),
             FIND_POOL,
         ],
         note: None,
@@ -176,10 +176,10 @@ pub static TOOLS: &[Tool] = &[
                 .when("looking for the same export started before"),
             Need::new("s3:GetObject", Objects)
                 .modes(&["s3"])
-                .when("the export's manifest"),
+                .when("reading the export's manifest"),
             Need::new("s3:ListBucket", Bucket)
                 .modes(&["s3"])
-                .when("the export names no manifest (moto)"),
+                .when("listing a folder without manifest (moto)"),
             Need::new("s3:PutObject", Objects)
                 .modes(&["s3"])
                 .prod()

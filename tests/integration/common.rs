@@ -51,6 +51,7 @@ pub fn bin(name: &str) -> Command {
         "export" => env!("CARGO_BIN_EXE_export"),
         "find-user" => env!("CARGO_BIN_EXE_find-user"),
         "get-conversations" => env!("CARGO_BIN_EXE_get-conversations"),
+        "iam-policy" => env!("CARGO_BIN_EXE_iam-policy"),
         "import" => env!("CARGO_BIN_EXE_import"),
         "list-conversations" => env!("CARGO_BIN_EXE_list-conversations"),
         "list-tables" => env!("CARGO_BIN_EXE_list-tables"),

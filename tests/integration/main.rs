@@ -16,6 +16,7 @@ mod dry_run;
 mod export_import;
 mod faults;
 mod find_user;
+mod iam;
 mod layers;
 mod messages;
 mod odd_users;
