@@ -2,6 +2,7 @@
 //! expensive part) and the clients derived from it (cheap). Also turns SDK errors into errors that
 //! name the service, the endpoint and, for the local stack, what to do about it.
 
+mod calls;
 mod errors;
 
 use std::fmt::{self, Display};
@@ -19,7 +20,7 @@ use aws_types::service_config::ServiceConfigKey;
 use crate::config::{Config, Target};
 
 use errors::CertificateErrorsAreFinal;
-pub use errors::{no_answer, nothing_answered, status_without_code, SdkResultExt};
+pub use errors::{no_answer, nothing_answered, status_without_code, AccessDenied, SdkResultExt};
 
 /// A service endpoint, for error messages: the URL when one is configured, else the region.
 #[derive(Debug, Clone)]
@@ -234,7 +235,8 @@ impl Context {
     pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
         self.dynamodb.get_or_init(|| {
             let mut builder = aws_sdk_dynamodb::config::Builder::from(&self.sdk)
-                .retry_classifier(CertificateErrorsAreFinal);
+                .retry_classifier(CertificateErrorsAreFinal)
+                .interceptor(calls::Calls);
             if let Some(url) = &self.config.dynamodb_endpoint {
                 builder = builder.endpoint_url(url);
             }
@@ -246,7 +248,8 @@ impl Context {
     pub fn cognito(&self) -> &aws_sdk_cognitoidentityprovider::Client {
         self.cognito.get_or_init(|| {
             let mut builder = aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk)
-                .retry_classifier(CertificateErrorsAreFinal);
+                .retry_classifier(CertificateErrorsAreFinal)
+                .interceptor(calls::Calls);
             if let Some(url) = &self.config.cognito_endpoint {
                 builder = builder.endpoint_url(url);
             }
@@ -259,7 +262,8 @@ impl Context {
     pub fn dynamodb_streams(&self) -> &aws_sdk_dynamodbstreams::Client {
         self.dynamodb_streams.get_or_init(|| {
             let mut builder = aws_sdk_dynamodbstreams::config::Builder::from(&self.sdk)
-                .retry_classifier(CertificateErrorsAreFinal);
+                .retry_classifier(CertificateErrorsAreFinal)
+                .interceptor(calls::Calls);
             if let Some(url) = &self.config.dynamodb_endpoint {
                 builder = builder.endpoint_url(url);
             }
@@ -272,7 +276,8 @@ impl Context {
     pub fn s3(&self) -> &aws_sdk_s3::Client {
         self.s3.get_or_init(|| {
             let mut builder = aws_sdk_s3::config::Builder::from(&self.sdk)
-                .retry_classifier(CertificateErrorsAreFinal);
+                .retry_classifier(CertificateErrorsAreFinal)
+                .interceptor(calls::Calls);
             if let Some(url) = &self.config.s3_endpoint {
                 builder = builder.endpoint_url(url).force_path_style(true);
             }
@@ -285,7 +290,8 @@ impl Context {
     pub fn sts(&self) -> &aws_sdk_sts::Client {
         self.sts.get_or_init(|| {
             let mut builder = aws_sdk_sts::config::Builder::from(&self.sdk)
-                .retry_classifier(CertificateErrorsAreFinal);
+                .retry_classifier(CertificateErrorsAreFinal)
+                .interceptor(calls::Calls);
             if let Some(url) = &self.config.cognito_endpoint {
                 builder = builder.endpoint_url(url);
             }

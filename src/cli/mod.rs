@@ -25,11 +25,15 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use clap::Parser;
 
-use crate::config::Config;
-use crate::context::Context;
+use crate::config::{Config, Target};
+use crate::context::{AccessDenied, Context};
+
+/// The running tool's name (its clap command's), for messages that name it.
+static TOOL: OnceLock<String> = OnceLock::new();
 
 /// Success, also when stdout was closed early (`scan | head -1`).
 pub const EXIT_SUCCESS: u8 = 0;
@@ -82,6 +86,7 @@ where
     A: Parser,
     F: Future<Output = anyhow::Result<()>>,
 {
+    let _ = TOOL.set(A::command().get_name().to_string());
     let args = A::parse();
     run(body(args))
 }
@@ -122,11 +127,34 @@ fn code_of(outcome: anyhow::Result<()>) -> u8 {
         Err(err) if is_broken_pipe(&err) => EXIT_SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
+            if let Some(denied) = err.chain().find_map(|c| c.downcast_ref::<AccessDenied>()) {
+                eprintln!("{}", denied_hint(denied));
+            }
             err.chain()
                 .find_map(|cause| cause.downcast_ref::<Exit>())
                 .map_or(EXIT_FAILURE, |exit| exit.code)
         }
     }
+}
+
+/// What to do about a call the IAM policy does not allow: the tool, the action and where, and
+/// the command that prints the policy the tool needs.
+fn denied_hint(denied: &AccessDenied) -> String {
+    let tool = TOOL.get().map_or("this tool", String::as_str);
+    let target = match denied.target {
+        Target::Prod => " prod",
+        Target::Local => "",
+    };
+    let on = denied
+        .resource
+        .as_ref()
+        .map(|r| format!(" on {r}"))
+        .unwrap_or_default();
+    format!(
+        "{tool} was refused {}{on}: `iam-policy {tool}{target}` prints the IAM policy {tool} \
+         needs (README: Permissions)",
+        denied.action
+    )
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
