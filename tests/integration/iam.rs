@@ -228,6 +228,7 @@ impl MotoIam {
             .helper(&["users", &self.url])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("the helper runs");
         let mut input = child.stdin.take().expect("stdin");
@@ -264,7 +265,7 @@ impl MotoIam {
     /// `tool` on `prod`, every AWS service at this moto, signing with `keys`.
     pub fn prod(&self, tool: &str, keys: &Keys) -> std::process::Command {
         let mut cmd = bin(tool);
-        cmd.arg("prod")
+        cmd.args(["--target", "prod"])
             .env("AWS_ENDPOINT_URL", &self.url)
             .env("AWS_ACCESS_KEY_ID", &keys.0)
             .env("AWS_SECRET_ACCESS_KEY", &keys.1)
@@ -346,5 +347,377 @@ fn an_access_denied_names_the_tool_the_action_and_the_policy_command() {
         "HTTP 403",
     ] {
         assert!(err.contains(want), "{want:?} in:\n{err}");
+    }
+}
+
+/// The policy `iam-policy` prints for `tool` (and `args`: mode, table, pool, bucket) on prod,
+/// with moto's account and region.
+pub fn printed_policy(tool: &str, args: &[&str]) -> serde_json::Value {
+    let out = ok(run(bin("iam-policy")
+        .args([
+            tool,
+            "prod",
+            "--account",
+            "123456789012",
+            "--region",
+            "us-east-1",
+        ])
+        .args(args)));
+    serde_json::from_slice(&out.stdout).expect("a JSON policy")
+}
+
+/// `policy` as moto can enforce it: moto checks DynamoDB and Cognito requests against the
+/// resource `*` (only S3's carry their bucket and key), so their statements are widened to `*`;
+/// and it authorizes a TransactWriteItems as `dynamodb:TransactWriteItems`, which AWS checks
+/// item by item: granted when the policy has every item action of the tool's transactions
+/// (`transaction`).
+pub fn for_moto(policy: &serde_json::Value, transaction: &[&str]) -> serde_json::Value {
+    let mut policy = policy.clone();
+    let mut actions = std::collections::BTreeSet::new();
+    for statement in policy["Statement"].as_array_mut().expect("statements") {
+        let all: Vec<String> = statement["Action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect();
+        if all.iter().all(|a| !a.starts_with("s3:")) {
+            statement["Resource"] = serde_json::json!(["*"]);
+        }
+        actions.extend(all);
+    }
+    if !transaction.is_empty() && transaction.iter().all(|a| actions.contains(*a)) {
+        policy["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "Sid": "MotoTransactions", "Effect": "Allow",
+                "Action": ["dynamodb:TransactWriteItems"], "Resource": ["*"]
+            }));
+    }
+    policy
+}
+
+/// `policy` without `action` (a statement left empty is dropped; a policy left empty allows only
+/// `sts:GetCallerIdentity`, which needs no permission).
+pub fn without(policy: &serde_json::Value, action: &str) -> serde_json::Value {
+    let mut policy = policy.clone();
+    let statements = policy["Statement"].as_array_mut().unwrap();
+    for statement in statements.iter_mut() {
+        statement["Action"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|a| a != action);
+    }
+    statements.retain(|s| !s["Action"].as_array().unwrap().is_empty());
+    if statements.is_empty() {
+        // IAM wants a statement: one allowing what needs no permission anyway.
+        statements.push(serde_json::json!({
+            "Sid": "Nothing", "Effect": "Allow",
+            "Action": ["sts:GetCallerIdentity"], "Resource": ["*"]
+        }));
+    }
+    policy
+}
+
+/// One tool's main paths, run with a given user's keys: `Ok` when the run did its work, else
+/// what it printed on stderr.
+type Runs<'a> = Box<dyn Fn(&Keys) -> Result<(), String> + 'a>;
+
+/// What the enforcement test proves of one tool.
+struct Scenario<'a> {
+    tool: &'static str,
+    /// `iam-policy`'s arguments after `TOOL prod --account --region` (mode, table, pool, ...).
+    policy_args: Vec<String>,
+    /// The item actions of the tool's transactions (see [`for_moto`]).
+    transaction: &'static [&'static str],
+    /// The main paths.
+    run: Runs<'a>,
+    /// Actions of the policy that these runs do not reach, and why.
+    not_reached: &'static [(&'static str, &'static str)],
+    /// A denial is reported per record (`messaging-stream --event`: the record's `detail` names
+    /// the action, the batch response fails), not as the run's error.
+    per_record: bool,
+}
+
+/// `cmd`'s outcome: `Ok` on success, else its stderr.
+fn outcome(cmd: &mut std::process::Command) -> Result<(), String> {
+    let out = run(cmd);
+    match out.status.success() {
+        true => Ok(()),
+        false => Err(format!(
+            "{:?}: {}{}",
+            out.status.code(),
+            stdout(&out),
+            stderr(&out)
+        )),
+    }
+}
+
+/// Runs `scenario` with exactly the policy `iam-policy` prints (it must succeed), then once per
+/// action with that action removed (it must fail naming the action), except the actions it
+/// names as not reached.
+fn prove(moto: &MotoIam, scenario: &Scenario) {
+    let tool = scenario.tool;
+    let args: Vec<&str> = scenario.policy_args.iter().map(String::as_str).collect();
+    let printed = printed_policy(tool, &args);
+    let actions: std::collections::BTreeSet<String> = printed["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().clone())
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    for (action, why) in scenario.not_reached {
+        assert!(
+            actions.contains(*action),
+            "{tool}: {action} is named as not reached ({why}) but is not in the policy"
+        );
+    }
+    let removed: Vec<&String> = actions
+        .iter()
+        .filter(|a| !scenario.not_reached.iter().any(|(n, _)| n == a))
+        .collect();
+    let mut wanted = vec![(
+        crate::common::unique(tool),
+        for_moto(&printed, scenario.transaction),
+    )];
+    for action in &removed {
+        let policy = without(&printed, action);
+        wanted.push((
+            crate::common::unique(tool),
+            for_moto(&policy, scenario.transaction),
+        ));
+    }
+    let keys = moto.users(&wanted);
+    if let Err(err) = (scenario.run)(&keys[0]) {
+        panic!("{tool} failed with the policy iam-policy printed:\n{printed:#}\n{err}");
+    }
+    for (action, keys) in removed.iter().zip(&keys[1..]) {
+        let err = match (scenario.run)(keys) {
+            Ok(()) => panic!(
+                "{tool} succeeded without {action}: the table lists an action these runs never \
+                 need (remove it, or name it in not_reached with the reason)"
+            ),
+            Err(err) => err,
+        };
+        let named = err.contains(action.as_str())
+            || (scenario.transaction.contains(&action.as_str())
+                && err.contains("dynamodb:TransactWriteItems"));
+        assert!(
+            named && (scenario.per_record || err.contains(&format!("{tool} was refused"))),
+            "{tool} without {action} failed, but not naming it:\n{err}"
+        );
+    }
+}
+
+/// The stores every scenario reads: a messages table seeded with the standard conversation
+/// (rows older than the recorded stream event), a user pool with users and a group, PostgreSQL's
+/// seed users.
+struct Stores {
+    table: String,
+    pool: String,
+    db: crate::common::TestDb,
+}
+
+impl Stores {
+    async fn made(moto: &MotoIam) -> Stores {
+        let db = crate::common::TestDb::seeded().await;
+        let stores = Stores {
+            table: fresh_table(moto, &db),
+            pool: moto.pool(&crate::common::unique("iam")),
+            db,
+        };
+        ok(run(&mut moto.helper(&["fill", &moto.url, &stores.pool])));
+        stores
+    }
+}
+
+/// A new table on `moto`, made by `schema-load` and seeded by `seed` as `admin`.
+fn fresh_table(moto: &MotoIam, db: &crate::common::TestDb) -> String {
+    let table = crate::common::unique("iam");
+    ok(run(moto
+        .prod("schema-load", &moto.admin)
+        .args(["--table", &table, "--apply", "--yes"])));
+    ok(run(moto
+        .prod("seed", &moto.admin)
+        .args([
+            "--table",
+            &table,
+            "--now",
+            "2026-11-01T00:00:00+00:00",
+            "--max-wcu",
+            "1000",
+            "--yes",
+        ])
+        .env("PROD_CONNECTION_URL", &db.url)));
+    table
+}
+
+fn strings(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| w.to_string()).collect()
+}
+
+/// Every tool that reads or writes the messages table, with exactly its printed policy, on moto
+/// with IAM enforcement: each succeeds, and fails naming the action when any one is removed.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_table_tools_need_exactly_their_policies() {
+    let moto = MotoIam::start();
+    let stores = Stores::made(&moto).await;
+    let (t, db) = (stores.table.as_str(), &stores.db);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("items.jsonl");
+    ok(run(moto
+        .prod("export", &moto.admin)
+        .args(["--table", t, "--max-rcu", "1000", "--file"])
+        .arg(&file)));
+    let group = cruddur_ops::model::keys::DEFAULT_GROUP;
+    let table_args = strings(&["--table", t]);
+    let budget: &'static [(&str, &str)] = &[];
+    let scenarios = vec![
+        Scenario {
+            tool: "list-tables",
+            policy_args: vec![],
+            transaction: &[],
+            run: Box::new(|k| outcome(&mut moto.prod("list-tables", k))),
+            not_reached: budget,
+            per_record: false,
+        },
+        Scenario {
+            tool: "scan",
+            policy_args: table_args.clone(),
+            transaction: &[],
+            run: Box::new(|k| outcome(moto.prod("scan", k).args(["--table", t]))),
+            not_reached: &[],
+            per_record: false,
+        },
+        Scenario {
+            tool: "get-conversations",
+            policy_args: table_args.clone(),
+            transaction: &[],
+            run: Box::new(|k| outcome(moto.prod("get-conversations", k).args(["--table", t]))),
+            not_reached: &[],
+            per_record: false,
+        },
+        Scenario {
+            tool: "list-conversations",
+            policy_args: table_args.clone(),
+            transaction: &[],
+            run: Box::new(|k| {
+                outcome(
+                    moto.prod("list-conversations", k)
+                        .args(["--table", t])
+                        .args(["--user-uuid", "0d5d4b3c-1f00-4c7a-9e7e-2d4f5c6b7a8e"]),
+                )
+            }),
+            not_reached: &[],
+            per_record: false,
+        },
+        Scenario {
+            tool: "export",
+            policy_args: strings(&["--table", t, "--mode", "file"]),
+            transaction: &[],
+            run: Box::new(|k| {
+                let out = dir.path().join(crate::common::unique("out"));
+                outcome(
+                    moto.prod("export", k)
+                        .args(["--table", t, "--file"])
+                        .arg(out),
+                )
+            }),
+            not_reached: &[],
+            per_record: false,
+        },
+        Scenario {
+            tool: "import",
+            policy_args: strings(&["--table", t, "--mode", "file"]),
+            transaction: &[],
+            run: Box::new(|k| {
+                outcome(
+                    moto.prod("import", k)
+                        .args(["--table", t, "--max-wcu", "1000", "--yes", "--file"])
+                        .arg(&file),
+                )
+            }),
+            not_reached: &[],
+            per_record: false,
+        },
+        Scenario {
+            tool: "seed",
+            policy_args: strings(&["--table", t, "--mode", "write"]),
+            transaction: &[],
+            run: Box::new(|k| {
+                outcome(
+                    moto.prod("seed", k)
+                        .args(["--table", t, "--max-wcu", "1000", "--yes"])
+                        .env("PROD_CONNECTION_URL", &db.url),
+                )
+            }),
+            not_reached: &[(
+                "dynamodb:UpdateItem",
+                "the lock's lease is renewed only after 10 s of writing",
+            )],
+            per_record: false,
+        },
+        Scenario {
+            tool: "send-message",
+            policy_args: strings(&["--table", t, "--mode", "send"]),
+            transaction: &["dynamodb:PutItem"],
+            run: Box::new(|k| {
+                let send = || {
+                    let mut cmd = moto.prod("send-message", k);
+                    cmd.args(["--table", t, "--from", "everlygrandest"])
+                        .env("PROD_CONNECTION_URL", &db.url);
+                    cmd
+                };
+                outcome(send().args(["--group", group, "hello"]))?;
+                outcome(send().args(["--to", "bayko", "a new group"]))
+            }),
+            not_reached: &[],
+            per_record: false,
+        },
+        Scenario {
+            tool: "messaging-stream",
+            policy_args: strings(&["--table", t, "--mode", "event"]),
+            transaction: &["dynamodb:PutItem", "dynamodb:DeleteItem"],
+            run: Box::new(|k| {
+                // Each run on a table of its own: the event moves rows that are then current.
+                let fresh = fresh_table(&moto, db);
+                outcome(moto.prod("messaging-stream", k).args([
+                    "--table",
+                    &fresh,
+                    "--event",
+                    concat!(
+                        env!("CARGO_MANIFEST_DIR"),
+                        "/tests/fixtures/stream-event.json"
+                    ),
+                    "--skip-malformed",
+                ]))
+            }),
+            not_reached: &[],
+            per_record: true,
+        },
+        Scenario {
+            tool: "drop",
+            policy_args: strings(&["--table", t, "--mode", "drop"]),
+            transaction: &[],
+            run: Box::new(|k| {
+                // The policy names the table `t`: moto does not check resources (for_moto).
+                let doomed = crate::common::unique("iam-drop");
+                ok(run(moto
+                    .prod("schema-load", &moto.admin)
+                    .args(["--table", &doomed, "--apply", "--yes"])));
+                outcome(moto.prod("drop", k).args([
+                    &doomed,
+                    "--yes",
+                    "--disable-deletion-protection",
+                ]))
+            }),
+            not_reached: &[],
+            per_record: false,
+        },
+    ];
+    for scenario in &scenarios {
+        prove(&moto, scenario);
     }
 }

@@ -9,6 +9,8 @@
                                      {"name", "key", "secret"}
     python iam_users.py bucket URL NAME   (admin's keys) create the bucket NAME
     python iam_users.py pool URL NAME     (admin's keys) create the user pool NAME, print its id
+    python iam_users.py fill URL POOL     (admin's keys) two users (bob disabled), a group
+                                          `team` holding alice
 
 Run it with the local stack's Python (`bash scripts/stack.sh python`), which has boto3.
 """
@@ -58,6 +60,23 @@ def main():
     elif command == "pool":
         cognito = boto3.client("cognito-idp", endpoint_url=url, region_name="us-east-1")
         print(cognito.create_user_pool(PoolName=sys.argv[3])["UserPool"]["Id"])
+    elif command == "fill":
+        # Two users (one disabled), a group holding the first.
+        cognito = boto3.client("cognito-idp", endpoint_url=url, region_name="us-east-1")
+        pool = sys.argv[3]
+        for name in ["alice", "bob"]:
+            cognito.admin_create_user(
+                UserPoolId=pool,
+                Username=name,
+                MessageAction="SUPPRESS",
+                UserAttributes=[
+                    {"Name": "email", "Value": f"{name}@example.com"},
+                    {"Name": "preferred_username", "Value": name},
+                ],
+            )
+        cognito.admin_disable_user(UserPoolId=pool, Username="bob")
+        cognito.create_group(UserPoolId=pool, GroupName="team")
+        cognito.admin_add_user_to_group(UserPoolId=pool, Username="alice", GroupName="team")
     elif command == "bucket":
         s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
         s3.create_bucket(Bucket=sys.argv[3])
