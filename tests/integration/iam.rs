@@ -721,3 +721,227 @@ async fn the_table_tools_need_exactly_their_policies() {
         prove(&moto, scenario);
     }
 }
+
+/// The tools that read or write the user pool (and `check` and `summary`, which read every
+/// store), each with exactly its printed policy, on moto with IAM enforcement.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pool_tools_need_exactly_their_policies() {
+    let moto = MotoIam::start();
+    let stores = Stores::made(&moto).await;
+    let (t, p, db) = (stores.table.as_str(), stores.pool.as_str(), &stores.db);
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("pool.jsonl");
+    ok(run(moto
+        .prod("cognito-export", &moto.admin)
+        .args(["--user-pool-id", p, "--file"])
+        .arg(&backup)));
+    // The same pool, with alice's email changed and bob enabled: a second restore updates both.
+    let changed = dir.path().join("changed.jsonl");
+    let text = std::fs::read_to_string(&backup).unwrap();
+    let text: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let line = line.replace("alice@example.com", "alice2@example.com");
+            match line.contains(r#""username":"bob""#) {
+                true => line.replace(r#""enabled":false"#, r#""enabled":true"#),
+                false => line,
+            }
+        })
+        .collect();
+    std::fs::write(&changed, text.join("\n") + "\n").unwrap();
+    let pool_args = strings(&["--user-pool-id", p]);
+    let terminal: &'static [(&str, &str)] = &[(
+        "cognito-idp:DescribeUserPool",
+        "asked only for a progress bar's total, when stderr is a terminal",
+    )];
+    let scenarios = vec![
+        Scenario {
+            tool: "list-users",
+            policy_args: pool_args.clone(),
+            transaction: &[],
+            run: Box::new(|k| outcome(moto.prod("list-users", k).args(["--user-pool-id", p]))),
+            not_reached: terminal,
+            per_record: false,
+        },
+        Scenario {
+            tool: "update-cognito-user-ids",
+            policy_args: pool_args.clone(),
+            transaction: &[],
+            run: Box::new(|k| {
+                outcome(
+                    moto.prod("update-cognito-user-ids", k)
+                        .args(["--user-pool-id", p])
+                        .env("PROD_CONNECTION_URL", &db.url),
+                )
+            }),
+            not_reached: terminal,
+            per_record: false,
+        },
+        Scenario {
+            tool: "find-user",
+            policy_args: pool_args.clone(),
+            transaction: &[],
+            run: Box::new(|k| {
+                outcome(
+                    moto.prod("find-user", k)
+                        .args(["--handle", "bayko", "--cognito", "--user-pool-id", p])
+                        .env("PROD_CONNECTION_URL", &db.url),
+                )
+            }),
+            not_reached: &[],
+            per_record: false,
+        },
+        Scenario {
+            tool: "cognito-export",
+            policy_args: pool_args.clone(),
+            transaction: &[],
+            run: Box::new(|k| {
+                let out = dir.path().join(crate::common::unique("export"));
+                outcome(
+                    moto.prod("cognito-export", k)
+                        .args(["--user-pool-id", p, "--file"])
+                        .arg(out),
+                )
+            }),
+            not_reached: &[],
+            per_record: false,
+        },
+        Scenario {
+            tool: "cognito-import",
+            policy_args: strings(&["--user-pool-id", p, "--mode", "restore"]),
+            transaction: &[],
+            run: Box::new(|k| {
+                // Each run restores into a new pool, then restores the changed file over it.
+                let fresh = moto.pool(&crate::common::unique("iam-restore"));
+                for file in [&backup, &changed] {
+                    outcome(
+                        moto.prod("cognito-import", k)
+                            .args(["--user-pool-id", &fresh, "--yes", "--file"])
+                            .arg(file),
+                    )?;
+                }
+                Ok(())
+            }),
+            not_reached: &[(
+                "cognito-idp:AdminGetUser",
+                "read only when someone else created a user between the listing and its creation",
+            )],
+            per_record: false,
+        },
+        Scenario {
+            tool: "summary",
+            policy_args: strings(&["--table", t, "--user-pool-id", p]),
+            transaction: &[],
+            run: Box::new(|k| {
+                outcome(
+                    moto.prod("summary", k)
+                        .args(["--table", t, "--user-pool-id", p])
+                        .env("PROD_CONNECTION_URL", &db.url),
+                )
+            }),
+            not_reached: &[],
+            per_record: false,
+        },
+        Scenario {
+            tool: "check",
+            policy_args: strings(&["--table", t, "--user-pool-id", p]),
+            transaction: &[],
+            run: Box::new(|k| {
+                // These stores disagree (the pool's users are not PostgreSQL's): check reads them
+                // all and reports the problems, which is its run completing.
+                match outcome(
+                    moto.prod("check", k)
+                        .args(["--table", t, "--user-pool-id", p])
+                        .env("PROD_CONNECTION_URL", &db.url),
+                ) {
+                    Err(err) if err.contains("the stores are not consistent") => Ok(()),
+                    other => other,
+                }
+            }),
+            not_reached: &[],
+            per_record: false,
+        },
+    ];
+    for scenario in &scenarios {
+        prove(&moto, scenario);
+    }
+}
+
+/// `schema-load` creates a table and brings it to a changed definition (capacity, TTL, point-in-
+/// time recovery, tags added and removed) with exactly its printed policy; and the CI role
+/// (`iam-policy --all`) runs the README's CI steps.
+#[tokio::test(flavor = "multi_thread")]
+async fn schema_load_and_the_ci_role_need_exactly_their_policies() {
+    let moto = MotoIam::start();
+    let dir = tempfile::tempdir().unwrap();
+    let shipped: serde_json::Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/seeds/messages-table.json"
+    )))
+    .unwrap();
+    let mut first = shipped.clone();
+    first["TimeToLiveSpecification"] =
+        serde_json::json!({"AttributeName": "expires_at", "Enabled": true});
+    first["Tags"] = serde_json::json!([{"Key": "team", "Value": "a"}]);
+    let mut second = first.clone();
+    second["ProvisionedThroughput"] =
+        serde_json::json!({"ReadCapacityUnits": 6, "WriteCapacityUnits": 6});
+    second["Tags"] = serde_json::json!([{"Key": "owner", "Value": "b"}]);
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    std::fs::write(&a, first.to_string()).unwrap();
+    std::fs::write(&b, second.to_string()).unwrap();
+    let scenario = Scenario {
+        tool: "schema-load",
+        policy_args: strings(&["--table", "any"]),
+        transaction: &[],
+        run: Box::new(|k| {
+            let table = crate::common::unique("iam-schema");
+            for schema in [&a, &b] {
+                outcome(
+                    moto.prod("schema-load", k)
+                        .args(["--table", &table, "--apply", "--yes", "--schema"])
+                        .arg(schema),
+                )?;
+            }
+            Ok(())
+        }),
+        not_reached: &[],
+        per_record: false,
+    };
+    prove(&moto, &scenario);
+
+    // The CI role: plan (a new table is created), apply, seed inside the budget, check.
+    let db = crate::common::TestDb::seeded().await;
+    let pool = moto.pool(&crate::common::unique("iam-ci"));
+    let table = crate::common::unique("iam-ci");
+    let out = ok(run(bin("iam-policy").args([
+        "--all",
+        "prod",
+        "--table",
+        &table,
+        "--user-pool-id",
+        &pool,
+        "--account",
+        "123456789012",
+        "--region",
+        "us-east-1",
+    ])));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys = moto
+        .users(&[("ci".to_string(), for_moto(&printed, &[]))])
+        .remove(0);
+    let step = |tool: &str, args: &[&str]| {
+        let mut cmd = moto.prod(tool, &keys);
+        cmd.args(["--table", &table])
+            .args(args)
+            .env("PROD_CONNECTION_URL", &db.url);
+        outcome(&mut cmd)
+    };
+    step("schema-load", &[]).unwrap();
+    step("schema-load", &["--apply", "--yes"]).unwrap();
+    step("seed", &["--yes", "--max-wcu", "1000"]).unwrap();
+    match step("check", &["--user-pool-id", &pool]) {
+        Err(err) if err.contains("the stores are not consistent") => {}
+        other => other.unwrap(),
+    }
+}
