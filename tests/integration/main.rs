@@ -9,6 +9,7 @@
 mod bad_input;
 mod capacity;
 mod check;
+mod ci_example;
 mod cognito_backup;
 mod common;
 mod credentials;
