@@ -109,6 +109,8 @@ pub struct Context {
     dynamodb_streams: Arc<OnceLock<aws_sdk_dynamodbstreams::Client>>,
     s3: Arc<OnceLock<aws_sdk_s3::Client>>,
     sts: Arc<OnceLock<aws_sdk_sts::Client>>,
+    /// The `--trace-calls` file, opened once; every client's interceptor writes to it.
+    trace: Option<Arc<calls::Trace>>,
     /// Where DynamoDB requests go, for messages.
     pub dynamodb_endpoint: Endpoint,
     /// Where DynamoDB Streams requests go, for messages.
@@ -140,13 +142,19 @@ impl Context {
                 config.target
             );
         }
-        Ok(Context::with_clients(
+        let trace = match &config.trace_calls {
+            Some(path) => Some(Arc::new(calls::Trace::open(path)?)),
+            None => None,
+        };
+        let mut ctx = Context::with_clients(
             config,
             sdk,
             OnceLock::new(),
             OnceLock::new(),
             OnceLock::new(),
-        ))
+        );
+        ctx.trace = trace;
+        Ok(ctx)
     }
 
     /// A context over clients built elsewhere (tests build them over `aws-smithy-mocks`).
@@ -220,6 +228,7 @@ impl Context {
             ),
             s3: Arc::new(OnceLock::new()),
             sts: Arc::new(OnceLock::new()),
+            trace: None,
             dynamodb: Arc::new(dynamodb),
             dynamodb_streams: Arc::new(dynamodb_streams),
             cognito: Arc::new(cognito),
@@ -236,7 +245,7 @@ impl Context {
         self.dynamodb.get_or_init(|| {
             let mut builder = aws_sdk_dynamodb::config::Builder::from(&self.sdk)
                 .retry_classifier(CertificateErrorsAreFinal)
-                .interceptor(calls::Calls);
+                .interceptor(calls::Calls::new(self.trace.clone()));
             if let Some(url) = &self.config.dynamodb_endpoint {
                 builder = builder.endpoint_url(url);
             }
@@ -249,7 +258,7 @@ impl Context {
         self.cognito.get_or_init(|| {
             let mut builder = aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk)
                 .retry_classifier(CertificateErrorsAreFinal)
-                .interceptor(calls::Calls);
+                .interceptor(calls::Calls::new(self.trace.clone()));
             if let Some(url) = &self.config.cognito_endpoint {
                 builder = builder.endpoint_url(url);
             }
@@ -263,7 +272,7 @@ impl Context {
         self.dynamodb_streams.get_or_init(|| {
             let mut builder = aws_sdk_dynamodbstreams::config::Builder::from(&self.sdk)
                 .retry_classifier(CertificateErrorsAreFinal)
-                .interceptor(calls::Calls);
+                .interceptor(calls::Calls::new(self.trace.clone()));
             if let Some(url) = &self.config.dynamodb_endpoint {
                 builder = builder.endpoint_url(url);
             }
@@ -277,7 +286,7 @@ impl Context {
         self.s3.get_or_init(|| {
             let mut builder = aws_sdk_s3::config::Builder::from(&self.sdk)
                 .retry_classifier(CertificateErrorsAreFinal)
-                .interceptor(calls::Calls);
+                .interceptor(calls::Calls::new(self.trace.clone()));
             if let Some(url) = &self.config.s3_endpoint {
                 builder = builder.endpoint_url(url).force_path_style(true);
             }
@@ -291,7 +300,7 @@ impl Context {
         self.sts.get_or_init(|| {
             let mut builder = aws_sdk_sts::config::Builder::from(&self.sdk)
                 .retry_classifier(CertificateErrorsAreFinal)
-                .interceptor(calls::Calls);
+                .interceptor(calls::Calls::new(self.trace.clone()));
             if let Some(url) = &self.config.cognito_endpoint {
                 builder = builder.endpoint_url(url);
             }

@@ -961,3 +961,38 @@ async fn schema_load_and_the_ci_role_need_exactly_their_policies() {
     }
     assert_eq!(ran, 4, "the workflow's four tool steps");
 }
+
+/// `--trace-calls FILE` (or `CRUDDUR_OPS_TRACE_CALLS`) appends one JSON line per AWS call: the
+/// service, the operation, the resource it names, the status and the time.
+#[test]
+fn trace_calls_writes_one_line_per_call() {
+    let table = crate::common::TestTable::created();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("calls.jsonl");
+    ok(run(bin("scan")
+        .args(["--table", &table.name, "--trace-calls"])
+        .arg(&file)));
+    let err = crate::common::fails(run(bin("get-conversations")
+        .args(["--table", "no-such-table-for-trace"])
+        .env("CRUDDUR_OPS_TRACE_CALLS", &file)));
+    assert!(err.contains("ResourceNotFoundException"), "{err}");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["service"], "DynamoDB");
+    assert_eq!(lines[0]["operation"], "Scan");
+    assert_eq!(lines[0]["resource"], table.name.as_str());
+    assert_eq!(lines[0]["status"], 200);
+    assert!(lines[0]["ms"].as_f64().is_some_and(|ms| ms >= 0.0));
+    assert_eq!(lines[1]["operation"], "Query");
+    assert_eq!(lines[1]["resource"], "no-such-table-for-trace");
+    assert_eq!(lines[1]["status"], 400);
+
+    let err = crate::common::fails(run(bin("scan")
+        .args(["--table", &table.name, "--trace-calls"])
+        .arg(dir.path().join("missing/calls.jsonl"))));
+    assert!(err.contains("opening the --trace-calls file"), "{err}");
+}
