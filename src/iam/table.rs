@@ -34,6 +34,22 @@ const READ_POOL: [Need; 3] = [
     Need::new("cognito-idp:ListUsersInGroup", Pool),
 ];
 
+/// What DynamoDB does as the caller when it writes an export's files (`export --s3`, prod).
+const fn written_by_dynamodb(action: &'static str) -> Need {
+    Need::new(action, Objects)
+        .modes(&["s3"])
+        .prod()
+        .when("DynamoDB writes the files as the caller")
+}
+
+/// What DynamoDB does as the caller when it logs an import (`import --s3 --new-table`, prod).
+const fn logged_by_dynamodb(action: &'static str) -> Need {
+    Need::new(action, ImportLogs)
+        .modes(&["new-table"])
+        .prod()
+        .when("DynamoDB logs the import as the caller")
+}
+
 /// Every tool, in the order of their names.
 pub static TOOLS: &[Tool] = &[
     Tool {
@@ -180,18 +196,9 @@ pub static TOOLS: &[Tool] = &[
             Need::new("s3:ListBucket", Bucket)
                 .modes(&["s3"])
                 .when("listing a folder without manifest (moto)"),
-            Need::new("s3:PutObject", Objects)
-                .modes(&["s3"])
-                .prod()
-                .when("DynamoDB writes the files as the caller"),
-            Need::new("s3:AbortMultipartUpload", Objects)
-                .modes(&["s3"])
-                .prod()
-                .when("DynamoDB writes the files as the caller"),
-            Need::new("s3:PutObjectAcl", Objects)
-                .modes(&["s3"])
-                .prod()
-                .when("DynamoDB writes the files as the caller"),
+            written_by_dynamodb("s3:PutObject"),
+            written_by_dynamodb("s3:AbortMultipartUpload"),
+            written_by_dynamodb("s3:PutObjectAcl"),
         ],
         note: None,
     },
@@ -248,30 +255,12 @@ pub static TOOLS: &[Tool] = &[
             Need::new("s3:ListBucket", Bucket).modes(&["s3", "new-table"]),
             Need::new("dynamodb:ImportTable", Table).modes(&["new-table"]),
             Need::new("dynamodb:DescribeImport", Imports).modes(&["new-table"]),
-            Need::new("logs:CreateLogGroup", ImportLogs)
-                .modes(&["new-table"])
-                .prod()
-                .when("DynamoDB logs the import as the caller"),
-            Need::new("logs:CreateLogStream", ImportLogs)
-                .modes(&["new-table"])
-                .prod()
-                .when("DynamoDB logs the import as the caller"),
-            Need::new("logs:DescribeLogGroups", ImportLogs)
-                .modes(&["new-table"])
-                .prod()
-                .when("DynamoDB logs the import as the caller"),
-            Need::new("logs:DescribeLogStreams", ImportLogs)
-                .modes(&["new-table"])
-                .prod()
-                .when("DynamoDB logs the import as the caller"),
-            Need::new("logs:PutLogEvents", ImportLogs)
-                .modes(&["new-table"])
-                .prod()
-                .when("DynamoDB logs the import as the caller"),
-            Need::new("logs:PutRetentionPolicy", ImportLogs)
-                .modes(&["new-table"])
-                .prod()
-                .when("DynamoDB logs the import as the caller"),
+            logged_by_dynamodb("logs:CreateLogGroup"),
+            logged_by_dynamodb("logs:CreateLogStream"),
+            logged_by_dynamodb("logs:DescribeLogGroups"),
+            logged_by_dynamodb("logs:DescribeLogStreams"),
+            logged_by_dynamodb("logs:PutLogEvents"),
+            logged_by_dynamodb("logs:PutRetentionPolicy"),
         ],
         note: None,
     },
