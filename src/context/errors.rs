@@ -161,18 +161,6 @@ const DENIED_CODES: &[&str] = &[
     "Forbidden",
 ];
 
-/// Codes of a 403 that mean the credentials themselves are wrong (unknown, expired, badly
-/// signed): not a missing permission.
-const CREDENTIAL_CODES: &[&str] = &[
-    "InvalidClientTokenId",
-    "UnrecognizedClientException",
-    "SignatureDoesNotMatch",
-    "ExpiredToken",
-    "ExpiredTokenException",
-    "InvalidAccessKeyId",
-    "InvalidToken",
-];
-
 /// The word after `marker` in `message` (`perform: dynamodb:Scan on resource: ...`).
 fn word_after<'a>(message: &'a str, marker: &str) -> Option<&'a str> {
     let at = message.find(marker)? + marker.len();
@@ -209,11 +197,6 @@ fn access_denied(
     raw: &HttpResponse,
 ) -> Option<AccessDenied> {
     let status = raw.status().as_u16();
-    let denied =
-        DENIED_CODES.contains(&code) || (status == 403 && !CREDENTIAL_CODES.contains(&code));
-    if !denied {
-        return None;
-    }
     // A body the service's parser could not read (an XML error from a JSON service) may still
     // carry the message.
     let body = raw
@@ -228,6 +211,13 @@ fn access_denied(
             .unwrap_or_default(),
         code => code,
     };
+    // A denial names itself; only S3 answers one without a body (to HEAD requests). Another
+    // 403 (a web server on the port, bad credentials) is not a missing permission.
+    let denied = DENIED_CODES.contains(&code)
+        || (status == 403 && code.is_empty() && endpoint.service == "S3");
+    if !denied {
+        return None;
+    }
     let from_message = message.and_then(|m| word_after(m, "perform: "));
     let operation = raw.headers().get(OPERATION_HEADER);
     let action = match (from_message, operation) {
