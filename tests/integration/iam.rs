@@ -567,6 +567,8 @@ fn strings(words: &[&str]) -> Vec<String> {
 /// with IAM enforcement: each succeeds, and fails naming the action when any one is removed.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_table_tools_need_exactly_their_policies() {
+    // Many processes and a server of its own for a while: never beside the rate measurements.
+    let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
     let moto = MotoIam::start();
     let stores = Stores::made(&moto).await;
     let (t, db) = (stores.table.as_str(), &stores.db);
@@ -731,6 +733,8 @@ async fn the_table_tools_need_exactly_their_policies() {
 /// store), each with exactly its printed policy, on moto with IAM enforcement.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_pool_tools_need_exactly_their_policies() {
+    // Many processes and a server of its own for a while: never beside the rate measurements.
+    let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
     let moto = MotoIam::start();
     let stores = Stores::made(&moto).await;
     let (t, p, db) = (stores.table.as_str(), stores.pool.as_str(), &stores.db);
@@ -877,6 +881,8 @@ async fn the_pool_tools_need_exactly_their_policies() {
 /// (`iam-policy --all`) runs the README's CI steps.
 #[tokio::test(flavor = "multi_thread")]
 async fn schema_load_and_the_ci_role_need_exactly_their_policies() {
+    // Many processes and a server of its own for a while: never beside the rate measurements.
+    let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
     let moto = MotoIam::start();
     let dir = tempfile::tempdir().unwrap();
     let shipped: serde_json::Value = serde_json::from_str(include_str!(concat!(
