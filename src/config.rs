@@ -42,6 +42,8 @@ pub const LOCAL_USER_POOL_NAME: &str = "cruddur-user-pool";
 pub const TIMEOUT_VAR: &str = "CRUDDUR_OPS_TIMEOUT_SECS";
 /// How long one request may wait for its answer unless `--timeout`/[`TIMEOUT_VAR`] says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+/// The environment variable naming the `--trace-calls` file.
+pub const TRACE_CALLS_VAR: &str = "CRUDDUR_OPS_TRACE_CALLS";
 /// The largest accepted timeout (a day): more is a typo, not patience.
 pub const MAX_TIMEOUT_SECS: u64 = 86_400;
 
@@ -103,6 +105,8 @@ pub struct Config {
     timeout_var: Option<String>,
     /// `--timeout`, which wins over the variable.
     timeout_flag: Option<Duration>,
+    /// Where to write one JSON line per AWS call: `--trace-calls`, else `CRUDDUR_OPS_TRACE_CALLS`.
+    pub trace_calls: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -165,6 +169,7 @@ impl Config {
             user_pool_id: var("AWS_COGNITO_USER_POOL_ID"),
             timeout_var: var(TIMEOUT_VAR),
             timeout_flag: None,
+            trace_calls: var(TRACE_CALLS_VAR).map(std::path::PathBuf::from),
         })
     }
 
@@ -191,6 +196,14 @@ impl Config {
     pub fn with_timeout(mut self, timeout: Option<Duration>) -> Config {
         if timeout.is_some() {
             self.timeout_flag = timeout;
+        }
+        self
+    }
+
+    /// Overrides the trace file (from `--trace-calls`).
+    pub fn with_trace_calls(mut self, path: Option<std::path::PathBuf>) -> Config {
+        if path.is_some() {
+            self.trace_calls = path;
         }
         self
     }

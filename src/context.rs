@@ -2,6 +2,7 @@
 //! expensive part) and the clients derived from it (cheap). Also turns SDK errors into errors that
 //! name the service, the endpoint and, for the local stack, what to do about it.
 
+mod calls;
 mod errors;
 
 use std::fmt::{self, Display};
@@ -19,7 +20,9 @@ use aws_types::service_config::ServiceConfigKey;
 use crate::config::{Config, Target};
 
 use errors::CertificateErrorsAreFinal;
-pub use errors::{no_answer, nothing_answered, sdk_error, status_without_code, SdkResultExt};
+pub use errors::{
+    no_answer, nothing_answered, sdk_error, status_without_code, AccessDenied, SdkResultExt,
+};
 
 /// A service endpoint, for error messages: the URL when one is configured, else the region.
 #[derive(Debug, Clone)]
@@ -107,6 +110,9 @@ pub struct Context {
     cognito: Arc<OnceLock<aws_sdk_cognitoidentityprovider::Client>>,
     dynamodb_streams: Arc<OnceLock<aws_sdk_dynamodbstreams::Client>>,
     s3: Arc<OnceLock<aws_sdk_s3::Client>>,
+    sts: Arc<OnceLock<aws_sdk_sts::Client>>,
+    /// The `--trace-calls` file, opened once; every client's interceptor writes to it.
+    trace: Option<Arc<calls::Trace>>,
     /// Where DynamoDB requests go, for messages.
     pub dynamodb_endpoint: Endpoint,
     /// Where DynamoDB Streams requests go, for messages.
@@ -115,6 +121,8 @@ pub struct Context {
     pub cognito_endpoint: Endpoint,
     /// Where S3 requests go (the native export and import), for messages.
     pub s3_endpoint: Endpoint,
+    /// Where STS requests go (`iam-policy`'s account), for messages.
+    pub sts_endpoint: Endpoint,
 }
 
 /// How long to wait for a TCP connection before calling an endpoint unreachable (or the
@@ -136,13 +144,19 @@ impl Context {
                 config.target
             );
         }
-        Ok(Context::with_clients(
+        let trace = match &config.trace_calls {
+            Some(path) => Some(Arc::new(calls::Trace::open(path)?)),
+            None => None,
+        };
+        let mut ctx = Context::with_clients(
             config,
             sdk,
             OnceLock::new(),
             OnceLock::new(),
             OnceLock::new(),
-        ))
+        );
+        ctx.trace = trace;
+        Ok(ctx)
     }
 
     /// A context over clients built elsewhere (tests build them over `aws-smithy-mocks`).
@@ -206,7 +220,17 @@ impl Context {
                 config.target,
                 timeout,
             ),
+            sts_endpoint: Endpoint::new(
+                "STS",
+                "STS",
+                config.cognito_endpoint.as_deref(),
+                &sdk,
+                config.target,
+                timeout,
+            ),
             s3: Arc::new(OnceLock::new()),
+            sts: Arc::new(OnceLock::new()),
+            trace: None,
             dynamodb: Arc::new(dynamodb),
             dynamodb_streams: Arc::new(dynamodb_streams),
             cognito: Arc::new(cognito),
@@ -222,7 +246,8 @@ impl Context {
     pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
         self.dynamodb.get_or_init(|| {
             let mut builder = aws_sdk_dynamodb::config::Builder::from(&self.sdk)
-                .retry_classifier(CertificateErrorsAreFinal);
+                .retry_classifier(CertificateErrorsAreFinal)
+                .interceptor(calls::Calls::new(self.trace.clone()));
             if let Some(url) = &self.config.dynamodb_endpoint {
                 builder = builder.endpoint_url(url);
             }
@@ -234,7 +259,8 @@ impl Context {
     pub fn cognito(&self) -> &aws_sdk_cognitoidentityprovider::Client {
         self.cognito.get_or_init(|| {
             let mut builder = aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk)
-                .retry_classifier(CertificateErrorsAreFinal);
+                .retry_classifier(CertificateErrorsAreFinal)
+                .interceptor(calls::Calls::new(self.trace.clone()));
             if let Some(url) = &self.config.cognito_endpoint {
                 builder = builder.endpoint_url(url);
             }
@@ -247,7 +273,8 @@ impl Context {
     pub fn dynamodb_streams(&self) -> &aws_sdk_dynamodbstreams::Client {
         self.dynamodb_streams.get_or_init(|| {
             let mut builder = aws_sdk_dynamodbstreams::config::Builder::from(&self.sdk)
-                .retry_classifier(CertificateErrorsAreFinal);
+                .retry_classifier(CertificateErrorsAreFinal)
+                .interceptor(calls::Calls::new(self.trace.clone()));
             if let Some(url) = &self.config.dynamodb_endpoint {
                 builder = builder.endpoint_url(url);
             }
@@ -260,11 +287,26 @@ impl Context {
     pub fn s3(&self) -> &aws_sdk_s3::Client {
         self.s3.get_or_init(|| {
             let mut builder = aws_sdk_s3::config::Builder::from(&self.sdk)
-                .retry_classifier(CertificateErrorsAreFinal);
+                .retry_classifier(CertificateErrorsAreFinal)
+                .interceptor(calls::Calls::new(self.trace.clone()));
             if let Some(url) = &self.config.s3_endpoint {
                 builder = builder.endpoint_url(url).force_path_style(true);
             }
             aws_sdk_s3::Client::from_conf(builder.build())
+        })
+    }
+
+    /// The STS client (`iam-policy` asks it for the caller's account). Locally it is moto's
+    /// server on the Cognito port, which serves STS too; on prod the SDK's own endpoint.
+    pub fn sts(&self) -> &aws_sdk_sts::Client {
+        self.sts.get_or_init(|| {
+            let mut builder = aws_sdk_sts::config::Builder::from(&self.sdk)
+                .retry_classifier(CertificateErrorsAreFinal)
+                .interceptor(calls::Calls::new(self.trace.clone()));
+            if let Some(url) = &self.config.cognito_endpoint {
+                builder = builder.endpoint_url(url);
+            }
+            aws_sdk_sts::Client::from_conf(builder.build())
         })
     }
 

@@ -10,6 +10,8 @@
 //!   and S3 (the native export and import).
 //! - [`model`]: the messages table's keys and rows, as types.
 //! - [`context`] and [`config`]: the clients built once, and the target and settings resolved once.
+//! - [`iam`]: which AWS actions each tool calls, and the policies built from that (beside
+//!   [`config`]).
 //! - [`report`], [`text`] and [`atomic_file`]: what an operation returns for printing, small text
 //!   helpers, and files replaced atomically.
 //!
@@ -23,6 +25,7 @@ pub mod cognito;
 pub mod config;
 pub mod context;
 pub mod ddb;
+pub mod iam;
 pub mod model;
 pub mod ops;
 pub mod pg;

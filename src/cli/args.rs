@@ -36,6 +36,11 @@ pub struct TargetArgs {
     /// [default: 20].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     timeout: Option<u64>,
+
+    /// Append one JSON line per AWS call to FILE (service, operation, resource, status, ms), to
+    /// see what a run did [env: CRUDDUR_OPS_TRACE_CALLS].
+    #[arg(long, value_name = "FILE")]
+    trace_calls: Option<std::path::PathBuf>,
 }
 
 impl TargetArgs {
@@ -53,7 +58,9 @@ impl TargetArgs {
                 format!("{err:#}"),
             ))
         })?;
-        Ok(config.with_timeout(self.timeout.map(Duration::from_secs)))
+        Ok(config
+            .with_timeout(self.timeout.map(Duration::from_secs))
+            .with_trace_calls(self.trace_calls.clone()))
     }
 }
 

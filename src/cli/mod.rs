@@ -27,9 +27,18 @@ pub mod tools;
 use std::fmt;
 use std::future::Future;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
-use crate::config::Config;
-use crate::context::Context;
+use crate::config::{Config, Target};
+use crate::context::{AccessDenied, Context};
+
+/// The running tool's name (its registry name), for messages that name it.
+static TOOL: OnceLock<String> = OnceLock::new();
+
+/// Records the running tool's name (once, when it starts), for the messages that name it.
+pub fn set_tool_name(name: &str) {
+    let _ = TOOL.set(name.to_string());
+}
 
 /// Success, also when stdout was closed early (`scan | head -1`).
 pub const EXIT_SUCCESS: u8 = 0;
@@ -111,11 +120,34 @@ fn code_of(outcome: anyhow::Result<()>) -> u8 {
         Err(err) if is_broken_pipe(&err) => EXIT_SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
+            if let Some(denied) = err.chain().find_map(|c| c.downcast_ref::<AccessDenied>()) {
+                eprintln!("{}", denied_hint(denied));
+            }
             err.chain()
                 .find_map(|cause| cause.downcast_ref::<Exit>())
                 .map_or(EXIT_FAILURE, |exit| exit.code)
         }
     }
+}
+
+/// What to do about a call the IAM policy does not allow: the tool, the action and where, and
+/// the command that prints the policy the tool needs.
+fn denied_hint(denied: &AccessDenied) -> String {
+    let tool = TOOL.get().map_or("this tool", String::as_str);
+    let target = match denied.target {
+        Target::Prod => " prod",
+        Target::Local => "",
+    };
+    let on = denied
+        .resource
+        .as_ref()
+        .map(|r| format!(" on {r}"))
+        .unwrap_or_default();
+    format!(
+        "{tool} was refused {}{on}: `iam-policy {tool}{target}` prints the IAM policy {tool} \
+         needs (README: Permissions)",
+        denied.action
+    )
 }
 
 /// A write to stdout whose reader went away (the output layer marks stdout's errors); a broken

@@ -94,6 +94,15 @@ impl Ui for Terminal {
     }
 }
 
+/// Prints `text` (a document already rendered, such as `iam-policy --permissions-table`'s
+/// markdown) on stdout as it is, and flushes.
+pub fn emit_text(text: &str) -> anyhow::Result<()> {
+    let mut out = stdout();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing the output")
+}
+
 /// Writes a table with `header` and `rows`.
 pub fn write_table<W: Write + ?Sized>(
     out: &mut W,

@@ -101,6 +101,7 @@ impl Tool {
     /// code; `bin_name` replaces argv\[0\]'s file name in the usage line. Bad arguments, --help
     /// and --version end the process here, as clap does for every tool.
     pub fn main(&self, argv: Vec<OsString>, bin_name: Option<String>) -> ExitCode {
+        cli::set_tool_name(self.name);
         let mut command = self.command();
         if let Some(bin_name) = bin_name {
             command = command.bin_name(bin_name);
@@ -174,6 +175,7 @@ registry! {
     ("cognito-import", cognito_import, Bulk, "Restore a cognito-export file into a user pool"),
     ("summary", summary, Checks, "Count what each store holds"),
     ("check", check, Checks, "Check that the three stores agree (reads only)"),
+    ("iam-policy", iam_policy, Checks, "Print the IAM policy a tool needs (least privilege)"),
 }
 
 /// The tool called `name`, if there is one.

@@ -151,18 +151,31 @@ mod failures {
             ),
             ("NotAuthorizedException", "Access to the requested resource is not allowed"),
         ] {
+            let named = code == "AccessDeniedException";
             let rule = mock!(Client::list_users)
                 .sequence()
                 .http_status(400, error(code, message))
                 .repeatedly()
                 .build();
             let (ctx, err) = listing_error(&rule).await;
-            assert_eq!(
-                err,
-                format!(
-                    "listing the users of user pool {POOL} on {}: {code}: {message} (HTTP 400)",
+            // An access denial (context/errors.rs): the action and resource from the message
+            // when it names them, and the service's own words.
+            assert!(
+                err.starts_with(&format!(
+                    "listing the users of user pool {POOL} on {}: access denied: the IAM policy \
+                     does not allow ",
                     ctx.cognito_endpoint
-                )
+                )),
+                "{err}"
+            );
+            assert!(err.ends_with(&format!("({code}: {message}, HTTP 400)")), "{err}");
+            assert_eq!(
+                err.contains(&format!(
+                    "does not allow cognito-idp:ListUsers on arn:aws:cognito-idp:us-east-1:\
+                     123456789012:userpool/{POOL} ("
+                )),
+                named,
+                "{err}"
             );
             assert_eq!(rule.num_calls(), 1, "{code} is not retried");
         }
@@ -182,9 +195,9 @@ mod failures {
         let err = format!("{err:#}");
         assert!(
             err.starts_with(&format!(
-                "listing user pools on {}: AccessDeniedException: not authorized",
+                "listing user pools on {}: access denied: ",
                 ctx.cognito_endpoint
-            )),
+            )) && err.contains("(AccessDeniedException: not authorized, HTTP 400)"),
             "{err}"
         );
     }

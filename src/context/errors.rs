@@ -1,4 +1,5 @@
-//! Errors in words: an SDK call's error as "what on endpoint: why" ([`SdkResultExt`]), the
+//! Errors in words: an SDK call's error as "what on endpoint: why" ([`SdkResultExt`]), a call the
+//! caller's IAM policy does not allow as an [`AccessDenied`] naming the action and resource, the
 //! messages for no answer and for an HTTP status without a service error code, and the retry
 //! classifier that makes a rejected server certificate final.
 
@@ -15,6 +16,7 @@ use aws_smithy_runtime_api::client::retries::classifiers::{
     ClassifyRetry, RetryAction, RetryClassifierPriority,
 };
 
+use super::calls::OPERATION_HEADER;
 use super::Endpoint;
 use crate::config::{Target, TIMEOUT_VAR};
 
@@ -106,6 +108,137 @@ pub fn status_without_code(status: u16, service: &str, body: Option<String>) -> 
     )
 }
 
+/// A call that the caller's IAM policy does not allow: the action, the resource when the service
+/// names it, and the service's own words. `cli` adds the tool and the `iam-policy` command that
+/// prints the policy it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessDenied {
+    /// The IAM action denied (`dynamodb:Scan`), from the service's message, else from the
+    /// operation called.
+    pub action: String,
+    /// The resource, when the service's message names it.
+    pub resource: Option<String>,
+    /// The service's error code (`AccessDeniedException`, `AccessDenied`, ...).
+    pub code: String,
+    /// The service's message.
+    pub message: Option<String>,
+    /// The HTTP status.
+    pub status: u16,
+    /// The target the call went to.
+    pub target: Target,
+}
+
+impl std::fmt::Display for AccessDenied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "access denied: the IAM policy does not allow {}",
+            self.action
+        )?;
+        if let Some(resource) = &self.resource {
+            write!(f, " on {resource}")?;
+        }
+        f.write_str(" (")?;
+        match (self.code.as_str(), &self.message) {
+            ("", None) => {}
+            ("", Some(message)) => write!(f, "{message}, ")?,
+            (code, None) => write!(f, "{code}, ")?,
+            (code, Some(message)) => write!(f, "{code}: {message}, ")?,
+        }
+        write!(f, "HTTP {})", self.status)
+    }
+}
+
+impl StdError for AccessDenied {}
+
+/// Codes that mean "your credentials are not allowed this", whatever the HTTP status.
+const DENIED_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "NotAuthorizedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+    "Forbidden",
+];
+
+/// The word after `marker` in `message` (`perform: dynamodb:Scan on resource: ...`).
+fn word_after<'a>(message: &'a str, marker: &str) -> Option<&'a str> {
+    let at = message.find(marker)? + marker.len();
+    message[at..]
+        .split_whitespace()
+        .next()
+        .map(|w| w.trim_end_matches(['.', ',', ';']))
+}
+
+/// The service prefix of IAM actions for an endpoint's service.
+fn action_prefix(service: &str) -> &'static str {
+    match service {
+        "DynamoDB" | "DynamoDB Streams" => "dynamodb",
+        "Cognito" => "cognito-idp",
+        "S3" => "s3",
+        "STS" => "sts",
+        _ => "unknown",
+    }
+}
+
+/// The text of the first `<tag>` of an XML body.
+fn xml_tag<'a>(body: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}>");
+    let start = body.find(&open)? + open.len();
+    let end = start + body[start..].find(&format!("</{tag}>"))?;
+    Some(&body[start..end])
+}
+
+/// The access denial `code` with `message` and `status` stands for, if it is one.
+fn access_denied(
+    endpoint: &Endpoint,
+    code: &str,
+    message: Option<&str>,
+    raw: &HttpResponse,
+) -> Option<AccessDenied> {
+    let status = raw.status().as_u16();
+    // A body the service's parser could not read (an XML error from a JSON service) may still
+    // carry the message.
+    let body = raw
+        .body()
+        .bytes()
+        .map(|b| String::from_utf8_lossy(b).into_owned());
+    let message = message.or_else(|| xml_tag(body.as_deref()?, "Message"));
+    let code = match code {
+        "" => body
+            .as_deref()
+            .and_then(|b| xml_tag(b, "Code"))
+            .unwrap_or_default(),
+        code => code,
+    };
+    // A denial names itself; only S3 answers one without a body (to HEAD requests). Another
+    // 403 (a web server on the port, bad credentials) is not a missing permission.
+    let denied = DENIED_CODES.contains(&code)
+        || (status == 403 && code.is_empty() && endpoint.service == "S3");
+    if !denied {
+        return None;
+    }
+    let from_message = message.and_then(|m| word_after(m, "perform: "));
+    let operation = raw.headers().get(OPERATION_HEADER);
+    let action = match (from_message, operation) {
+        (Some(action), _) => action.to_string(),
+        (None, Some(operation)) => {
+            crate::iam::action_of_operation(action_prefix(endpoint.service), operation)
+        }
+        (None, None) => format!("a {} action", endpoint.service),
+    };
+    Some(AccessDenied {
+        action,
+        resource: message
+            .and_then(|m| word_after(m, "on resource: "))
+            .map(str::to_string),
+        code: code.to_string(),
+        message: message.map(str::to_string),
+        status,
+        target: endpoint.target,
+    })
+}
+
 /// Adds context to an SDK call's error: what was being done, on which service and endpoint.
 pub trait SdkResultExt<T> {
     /// Wraps the error as "`what` on `endpoint`: why", where why is the service's error code and
@@ -137,6 +270,21 @@ where
     let service = endpoint.service;
     let not_the_service =
         |raw: &HttpResponse| status_without_code(raw.status().as_u16(), service, body_excerpt(raw));
+    let denied = match &err {
+        SdkError::ServiceError(failure) => {
+            let e = failure.err();
+            let code = e.code().unwrap_or_default();
+            access_denied(endpoint, code, e.message(), failure.raw())
+        }
+        // A 403 whose body the SDK could not parse (moto's XML errors to JSON clients).
+        SdkError::ResponseError(failure) if failure.raw().status().as_u16() == 403 => {
+            access_denied(endpoint, "", None, failure.raw())
+        }
+        _ => None,
+    };
+    if let Some(denied) = denied {
+        return anyhow::Error::new(denied).context(context);
+    }
     let why = match &err {
         // The service's own words: "ResourceNotFoundException: Requested resource not found".
         SdkError::ServiceError(failure) => {
@@ -211,4 +359,27 @@ fn is_certificate_error(err: &(dyn StdError + 'static)) -> bool {
         cause = e.source();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_words_give_the_action_and_the_resource() {
+        let message = "User: arn:aws:sts::123456789012:assumed-role/ci/x is not authorized to \
+                       perform: dynamodb:Scan on resource: arn:aws:dynamodb:us-east-1:123456789012:table/t \
+                       because no identity-based policy allows the dynamodb:Scan action";
+        assert_eq!(word_after(message, "perform: "), Some("dynamodb:Scan"));
+        assert_eq!(
+            word_after(message, "on resource: "),
+            Some("arn:aws:dynamodb:us-east-1:123456789012:table/t")
+        );
+        let body = "<ErrorResponse><Error><Code>AccessDenied</Code><Message>no</Message></Error>";
+        assert_eq!(xml_tag(body, "Code"), Some("AccessDenied"));
+        assert_eq!(xml_tag(body, "Message"), Some("no"));
+        assert_eq!(xml_tag(body, "Other"), None);
+        assert_eq!(action_prefix("DynamoDB Streams"), "dynamodb");
+        assert_eq!(action_prefix("Cognito"), "cognito-idp");
+    }
 }

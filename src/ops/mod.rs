@@ -14,6 +14,7 @@ pub mod db_setup;
 pub mod drop;
 pub mod export;
 pub mod find_user;
+pub mod iam_policy;
 pub mod import;
 pub mod list_tables;
 pub mod list_users;

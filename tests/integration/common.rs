@@ -481,3 +481,8 @@ impl Drop for MotoTable {
             .output();
     }
 }
+
+/// Every tool's clap command, from the registry (`cli::tools::TOOLS`), named as the user types it.
+pub fn all_commands() -> Vec<clap::Command> {
+    tools::TOOLS.iter().map(|tool| tool.command()).collect()
+}

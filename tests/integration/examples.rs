@@ -218,6 +218,19 @@ fn check_command(words: &[String]) -> Option<String> {
             _ => break,
         }
     }
+    // Redirections (`> file`, `2>/dev/null`) are the shell's, not the command's.
+    let mut kept = Vec::new();
+    let mut skip_next = false;
+    for word in rest {
+        if skip_next {
+            skip_next = false;
+        } else if matches!(word.as_str(), ">" | ">>" | "<" | "2>" | "2>>" | "&>") {
+            skip_next = true;
+        } else if !(word.starts_with('>') || word.starts_with("2>") || word.starts_with('<')) {
+            kept.push(word.clone());
+        }
+    }
+    let rest = &kept[..];
     let first = rest.first()?;
     let (tool, argv) = if first == PROGRAM {
         let Some(name) = rest.get(1) else {

@@ -18,7 +18,7 @@ fn layer(module: &str) -> Option<u8> {
         "ops" => 4,
         "model" | "ddb" | "pg" | "cognito" | "s3" => 3,
         "context" => 2,
-        "config" => 1,
+        "config" | "iam" => 1,
         "report" | "text" | "atomic_file" => 0,
         _ => return None,
     })

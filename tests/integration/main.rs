@@ -9,6 +9,7 @@
 mod bad_input;
 mod capacity;
 mod check;
+mod ci_example;
 mod cognito_backup;
 mod common;
 mod credentials;
@@ -17,6 +18,7 @@ mod examples;
 mod export_import;
 mod faults;
 mod find_user;
+mod iam;
 mod layers;
 mod messages;
 mod multicall;

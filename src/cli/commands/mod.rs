@@ -13,6 +13,7 @@ pub mod drop;
 pub mod export;
 pub mod find_user;
 pub mod get_conversations;
+pub mod iam_policy;
 pub mod import;
 pub mod list_conversations;
 pub mod list_tables;
