@@ -233,9 +233,7 @@ fn check_command(words: &[String]) -> Option<String> {
     let rest = &kept[..];
     let first = rest.first()?;
     let (tool, argv) = if first == PROGRAM {
-        let Some(name) = rest.get(1) else {
-            return None;
-        };
+        let name = rest.get(1)?;
         if name.starts_with('-') || name == "help" {
             return None;
         }
