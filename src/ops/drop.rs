@@ -6,14 +6,17 @@ use anyhow::{bail, Result};
 
 use crate::context::{Context, SdkResultExt};
 use crate::ddb::table::{delete, describe, wait_until_active, wait_until_gone};
+use crate::ops::backup::{before_destruction, Safeguard, SafetyNet};
 
 /// What `drop` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DropOutcome {
     /// The table was deleted and is gone.
     Dropped {
         /// Its deletion protection was turned off first.
         unprotected: bool,
+        /// The backup taken before (prod), or why none was.
+        backup: Safeguard,
     },
     /// The table did not exist (only with `if_exists`).
     Missing,
@@ -61,12 +64,14 @@ pub fn protected_message(table: &str, endpoint: impl std::fmt::Display) -> Strin
 
 /// Deletes `table` and waits until it is gone. A missing table is an error unless `if_exists`;
 /// a table with deletion protection is an error unless `disable_protection`, which turns the
-/// protection off first (UpdateTable) and then deletes it.
+/// protection off first (UpdateTable) and then deletes it. On prod a backup is taken first
+/// (and waited for) unless `safety_net` skips it.
 pub async fn drop(
     ctx: &Context,
     table: &str,
     if_exists: bool,
     disable_protection: bool,
+    safety_net: SafetyNet,
 ) -> Result<DropOutcome> {
     let missing = || {
         if if_exists {
@@ -81,10 +86,11 @@ pub async fn drop(
         return missing();
     };
     let unprotected = found.deletion_protection_enabled == Some(true);
+    if unprotected && !disable_protection {
+        bail!(protected_message(table, &ctx.dynamodb_endpoint));
+    }
+    let backup = before_destruction(ctx, table, safety_net).await?;
     if unprotected {
-        if !disable_protection {
-            bail!(protected_message(table, &ctx.dynamodb_endpoint));
-        }
         ctx.dynamodb()
             .update_table()
             .table_name(table)
@@ -101,5 +107,8 @@ pub async fn drop(
         return missing();
     }
     wait_until_gone(ctx, table).await?;
-    Ok(DropOutcome::Dropped { unprotected })
+    Ok(DropOutcome::Dropped {
+        unprotected,
+        backup,
+    })
 }

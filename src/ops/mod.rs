@@ -1,6 +1,7 @@
 //! One module per operation of the toolkit. An operation takes the [`Context`](crate::context::Context)
 //! and its input, does its work through the access layers, and returns a report; it never prints.
 
+pub mod backup;
 pub mod bulk;
 pub mod check;
 pub mod cognito_export;
@@ -15,6 +16,7 @@ pub mod import;
 pub mod list_tables;
 pub mod list_users;
 pub mod native;
+pub mod restore;
 pub mod resume;
 pub mod scan;
 pub mod schema_load;

@@ -3,6 +3,7 @@
 use clap::Parser;
 
 use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::commands::backups::SafetyNetArgs;
 use crate::cli::confirm::Confirmation;
 use crate::cli::{self};
 use crate::ops::drop::{self as drop_table, DropOutcome, DropPlan};
@@ -10,6 +11,8 @@ use crate::ops::drop::{self as drop_table, DropOutcome, DropPlan};
 /// Delete a DynamoDB table and wait until it is gone.
 ///
 /// On prod it asks you to type the table name; without a terminal it refuses unless --yes.
+/// On prod it first takes an on-demand backup and waits until it is AVAILABLE (--no-backup
+/// skips it), and prints its ARN; the local target takes none.
 /// A table with deletion protection is refused, naming the setting, unless
 /// --disable-deletion-protection (which turns it off first; on prod it asks for that separately).
 /// With --dry-run it says whether the table exists and how many items it holds, and deletes
@@ -19,7 +22,7 @@ use crate::ops::drop::{self as drop_table, DropOutcome, DropPlan};
 #[command(
     name = "drop",
     version,
-    after_help = cli::after_help("Examples:\n  drop cruddur-messages                  # local\n  drop cruddur-messages prod             # asks you to type the name\n  drop cruddur-messages --if-exists      # no error when it is missing\n  drop cruddur-messages prod --dry-run   # would it be deleted, and how many items; deletes nothing\n  drop cruddur-messages --if-exists --disable-deletion-protection   # what `just setup` runs")
+    after_help = cli::after_help("Examples:\n  drop cruddur-messages                  # local\n  drop cruddur-messages prod             # asks you to type the name\n  drop cruddur-messages --if-exists      # no error when it is missing\n  drop cruddur-messages prod --dry-run   # would it be deleted, and how many items; deletes nothing\n  drop cruddur-messages --if-exists --disable-deletion-protection   # what `just setup` runs\n  drop cruddur-messages prod --no-backup  # no backup first (prod takes one by default)")
 )]
 pub struct Args {
     /// The table to delete.
@@ -36,6 +39,9 @@ pub struct Args {
     /// confirmation); without it a protected table is refused.
     #[arg(long)]
     disable_deletion_protection: bool,
+
+    #[command(flatten)]
+    safety_net: SafetyNetArgs,
 
     #[command(flatten)]
     confirm: Confirmation,
@@ -58,7 +64,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     args.confirm.confirm(
         args.target.target(),
-        &format!("delete table {}", args.table),
+        &format!(
+            "delete table {}{}",
+            args.table,
+            args.safety_net.prompt_note()
+        ),
         &args.table,
     )?;
     let ctx = cli::connect(
@@ -72,18 +82,25 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         &args.table,
         args.if_exists,
         args.disable_deletion_protection,
+        args.safety_net.net(),
     );
     match dropped.await? {
-        DropOutcome::Dropped { unprotected } => eprintln!(
-            "dropped table {} on {}{}",
-            args.table,
-            ctx.dynamodb_endpoint,
-            if unprotected {
-                " (its deletion protection was turned off first)"
-            } else {
-                ""
-            }
-        ),
+        DropOutcome::Dropped {
+            unprotected,
+            backup,
+        } => {
+            eprintln!("{}", backup.line(&args.table));
+            eprintln!(
+                "dropped table {} on {}{}",
+                args.table,
+                ctx.dynamodb_endpoint,
+                if unprotected {
+                    " (its deletion protection was turned off first)"
+                } else {
+                    ""
+                }
+            )
+        }
         DropOutcome::Missing => eprintln!(
             "table {} does not exist on {}: nothing to do",
             args.table, ctx.dynamodb_endpoint

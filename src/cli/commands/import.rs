@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::cli::args::{BatchWriteArgs, CapacityArgs, DryRun, TableTargetArgs};
+use crate::cli::commands::backups::SafetyNetArgs;
 use crate::cli::commands::native_s3::{self, S3ImportArgs};
 use crate::cli::confirm::Confirmation;
 use crate::cli::output::{emit, Format};
 use crate::cli::{self, progress};
 use crate::ddb::capacity::{self, Direction};
+use crate::ops::backup;
 use crate::ops::bulk::BulkSummary;
 use crate::ops::import::{self, Source};
 
@@ -62,6 +64,9 @@ pub struct Args {
 
     #[command(flatten)]
     dry_run: DryRun,
+
+    #[command(flatten)]
+    safety_net: SafetyNetArgs,
 
     #[command(flatten)]
     confirm: Confirmation,
@@ -155,6 +160,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         None => format!("write the items of standard input to table {}", ctx.table()),
     };
     args.confirm.confirm(ctx.target(), &what, ctx.table())?;
+    if let Some(saved) = backup::before_import(&ctx, ctx.table(), args.safety_net.net()).await? {
+        eprintln!("{}", saved.line(ctx.table()));
+    }
     let total = plan.items.unwrap_or(0);
     let mut bar = progress::Progress::new("writing", plan.items).budget(&governor.stats());
     let options = args.writes.options();

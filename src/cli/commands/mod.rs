@@ -4,6 +4,7 @@
 //!
 //! [`all`] lists every tool's clap command, for shell completions and man pages.
 
+pub mod backups;
 pub mod check;
 pub mod cognito_export;
 pub mod cognito_import;
@@ -19,6 +20,7 @@ pub mod list_tables;
 pub mod list_users;
 pub mod messaging_stream;
 pub mod native_s3;
+pub mod restore;
 pub mod scan;
 pub mod schema_load;
 pub mod seed;
@@ -36,6 +38,7 @@ use crate::context::Context;
 /// Lambda function (`messaging-stream-lambda`) takes no arguments and is not listed.
 pub fn all() -> Vec<clap::Command> {
     vec![
+        backups::Args::command(),
         check::Args::command(),
         cognito_export::Args::command(),
         cognito_import::Args::command(),
@@ -50,6 +53,7 @@ pub fn all() -> Vec<clap::Command> {
         list_tables::Args::command(),
         list_users::Args::command(),
         messaging_stream::Args::command(),
+        restore::Args::command(),
         scan::Args::command(),
         schema_load::Args::command(),
         seed::Args::command(),

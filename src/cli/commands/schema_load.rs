@@ -8,11 +8,13 @@ use anyhow::Context as _;
 use clap::Parser;
 
 use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::commands::backups::SafetyNetArgs;
 use crate::cli::confirm::Confirmation;
 use crate::cli::output::{emit, Format};
 use crate::cli::progress::Progress;
 use crate::cli::{self, Exit, EXIT_DRIFT};
 use crate::config::Target;
+use crate::ops::backup;
 use crate::ops::schema_load::{
     self as schema, Created, Event, Outcome, Plan, PlanOptions, SchemaReport, StepOutcome,
     TableDefinition,
@@ -31,7 +33,7 @@ use crate::text::count;
 #[command(
     name = "schema-load",
     version,
-    after_help = cli::after_help("Examples:\n  schema-load                          # local DynamoDB\n  schema-load prod                     # create, or print the plan (exit 3 when the table differs)\n  schema-load prod --apply             # carry the plan out; asks you to type the table name\n  schema-load prod --apply --yes       # the same from CI\n  schema-load --apply --allow-index-rebuild   # a GSI's keys or projection changed\n  schema-load --table test-messages\n  schema-load --schema my-table.json   # a create-table --cli-input-json file (+ TTL, PITR)\n  schema-load prod --output json       # the plan as JSON on stdout\n  schema-load; [ $? -eq 3 ] && echo 'the table differs'    # exit 3: drift")
+    after_help = cli::after_help("Examples:\n  schema-load                          # local DynamoDB\n  schema-load prod                     # create, or print the plan (exit 3 when the table differs)\n  schema-load prod --apply             # carry the plan out; asks you to type the table name\n  schema-load prod --apply --yes       # the same from CI\n  schema-load --apply --allow-index-rebuild   # a GSI's keys or projection changed\n  schema-load --table test-messages\n  schema-load --schema my-table.json   # a create-table --cli-input-json file (+ TTL, PITR)\n  schema-load prod --output json       # the plan as JSON on stdout\n  schema-load; [ $? -eq 3 ] && echo 'the table differs'    # exit 3: drift\n  schema-load prod --apply --allow-index-rebuild --no-backup   # prod takes a backup before deleting or rebuilding an index or changing the billing mode, unless --no-backup")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -65,6 +67,9 @@ pub struct Args {
     /// lines [default: messages on stderr only].
     #[arg(long, short, value_enum, value_name = "FORMAT")]
     output: Option<Format>,
+
+    #[command(flatten)]
+    safety_net: SafetyNetArgs,
 
     #[command(flatten)]
     confirm: Confirmation,
@@ -255,11 +260,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     args.confirm.confirm(
         ctx.target(),
         &format!(
-            "apply {} to table {name}",
-            count(plan.steps.len() as u64, "change", "changes")
+            "apply {} to table {name}{}",
+            count(plan.steps.len() as u64, "change", "changes"),
+            match backup::risky_step(&plan.steps) {
+                Some(_) => args.safety_net.prompt_note(),
+                None => "",
+            }
         ),
         &name,
     )?;
+    let net = args.safety_net.net();
+    if let Some(saved) = backup::before_schema_change(&ctx, &name, &plan.steps, net).await? {
+        eprintln!("before step 1: {}", saved.line(&name));
+    }
     let table = schema::Target::of(&live.table);
     let applied = schema::apply(&ctx, &def, table, &plan.steps, wait, &mut |e| {
         watcher.event(e)
