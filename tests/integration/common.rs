@@ -42,6 +42,7 @@ pub fn unique(prefix: &str) -> String {
 pub fn bin(name: &str) -> Command {
     // Cargo builds every binary before the integration tests and names each one at compile time.
     let path = match name {
+        "backups" => env!("CARGO_BIN_EXE_backups"),
         "check" => env!("CARGO_BIN_EXE_check"),
         "cognito-export" => env!("CARGO_BIN_EXE_cognito-export"),
         "cognito-import" => env!("CARGO_BIN_EXE_cognito-import"),
@@ -56,6 +57,7 @@ pub fn bin(name: &str) -> Command {
         "list-tables" => env!("CARGO_BIN_EXE_list-tables"),
         "list-users" => env!("CARGO_BIN_EXE_list-users"),
         "messaging-stream" => env!("CARGO_BIN_EXE_messaging-stream"),
+        "restore" => env!("CARGO_BIN_EXE_restore"),
         "scan" => env!("CARGO_BIN_EXE_scan"),
         "schema-load" => env!("CARGO_BIN_EXE_schema-load"),
         "seed" => env!("CARGO_BIN_EXE_seed"),
