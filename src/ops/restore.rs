@@ -43,6 +43,43 @@ pub enum Source {
     },
 }
 
+/// `--to-time`: `latest` (the latest restorable time, `None`) or an RFC 3339 time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToTime(pub Option<DateTime<Utc>>);
+
+impl std::str::FromStr for ToTime {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<ToTime, String> {
+        if text == "latest" {
+            return Ok(ToTime(None));
+        }
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| ToTime(Some(t.with_timezone(&Utc))))
+            .map_err(|e| {
+                format!("{e}: write `latest` or an RFC 3339 time such as 2026-12-06T10:00:00Z")
+            })
+    }
+}
+
+impl Source {
+    /// The source `--from-backup`, or `--source` with `--to-time`, names.
+    pub fn new(
+        backup: &Option<String>,
+        table: &Option<String>,
+        at: Option<ToTime>,
+    ) -> Result<Source> {
+        match (backup, table) {
+            (Some(which), _) => Ok(Source::Backup(which.clone())),
+            (None, Some(table)) => Ok(Source::PointInTime {
+                table: table.clone(),
+                at: at.and_then(|t| t.0),
+            }),
+            (None, None) => bail!("say what to restore: --from-backup ARN|NAME or --source TABLE"),
+        }
+    }
+}
+
 /// What to restore, where, and how.
 #[derive(Debug, Clone)]
 pub struct RestoreRequest {
@@ -77,6 +114,22 @@ pub enum Event<'a> {
     Setting(schema::Event<'a>),
     /// The verifying scans started.
     Verifying,
+}
+
+impl Event<'_> {
+    /// The event in words, for a spinner (`None`: nothing to show).
+    pub fn describe(&self, table: &str) -> Option<String> {
+        match self {
+            Event::Restoring { status, waited } => {
+                Some(format!("table {table}: {status} ({} s)", waited.as_secs()))
+            }
+            Event::Setting(schema::Event::Started { n, total, step }) => {
+                Some(format!("setting {n}/{total}: {}", step.change()))
+            }
+            Event::Setting(_) => None,
+            Event::Verifying => Some("verifying: scanning both tables".into()),
+        }
+    }
 }
 
 /// An item that differs between the two tables.
@@ -154,6 +207,57 @@ impl Report for RestoreReport {
             }
         }
         rows
+    }
+}
+
+impl RestoreReport {
+    /// The summary, for stderr: what was restored and set, the item counts, the comparison.
+    pub fn lines(&self, endpoint: &str) -> Vec<String> {
+        let set = match self.settings.is_empty() {
+            true => "nothing".to_string(),
+            false => self.settings.join(", "),
+        };
+        if self.dry_run {
+            return vec![format!(
+                "would restore {} into new table {} on {endpoint} and set: {set}",
+                self.from, self.table
+            )];
+        }
+        let mut lines = vec![format!(
+            "restored {} into table {} on {endpoint}; set: {set}",
+            self.from, self.table
+        )];
+        lines.extend(self.notes.iter().map(|n| format!("note: {n}")));
+        match (self.expected_items, self.items) {
+            (Some(expected), Some(items)) if expected != items => lines.push(format!(
+                "items: {items} restored, {expected} in the source's figures (both approximate, \
+                 as DescribeTable counts): they differ"
+            )),
+            (Some(expected), Some(items)) => lines.push(format!(
+                "items: {items} restored, as the source's figures say ({expected})"
+            )),
+            _ => {}
+        }
+        if let Some(v) = &self.verify {
+            lines.push(format!(
+                "verify: {} differences between {} ({} items) and {} ({} items)",
+                v.differences, v.compared_with, v.source_items, self.table, v.restored_items
+            ));
+        }
+        lines
+    }
+
+    /// An error when `--verify` found differences.
+    pub fn differences(&self) -> Result<()> {
+        match &self.verify {
+            Some(v) if v.differences > 0 => bail!(
+                "{} items differ between {} and {} (listed by key in the report)",
+                v.differences,
+                v.compared_with,
+                self.table
+            ),
+            _ => Ok(()),
+        }
     }
 }
 

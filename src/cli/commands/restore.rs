@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use clap::Parser;
 
 use crate::cli::args::{DryRun, OutputArgs, TableArgs, TargetArgs, UserPoolArgs};
@@ -13,24 +12,8 @@ use crate::cli::confirm::Confirmation;
 use crate::cli::output::emit;
 use crate::cli::progress::Progress;
 use crate::cli::{self};
-use crate::ops::restore::{self, Event, RestoreRequest, Source};
+use crate::ops::restore::{self, Event, RestoreRequest, Source, ToTime};
 use crate::ops::schema_load::TableDefinition;
-
-/// `--to-time`: the latest restorable time, or a given one.
-#[derive(Debug, Clone, Copy)]
-struct ToTime(Option<DateTime<Utc>>);
-
-/// `latest`, or an RFC 3339 time.
-fn parse_time(text: &str) -> Result<ToTime, String> {
-    if text == "latest" {
-        return Ok(ToTime(None));
-    }
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| ToTime(Some(t.with_timezone(&Utc))))
-        .map_err(|e| {
-            format!("{e}: write `latest` or an RFC 3339 time such as 2026-12-06T10:00:00Z")
-        })
-}
 
 /// Restore a table into a NEW table, from a backup or to a point in time, and set the schema
 /// file's settings that a restore drops (stream, TTL, point-in-time recovery, deletion
@@ -59,7 +42,7 @@ pub struct Args {
     source: Option<String>,
 
     /// With --source: `latest` (the latest restorable time) or an RFC 3339 time.
-    #[arg(long, value_name = "TIME|latest", requires = "source", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME|latest", requires = "source", value_parser = clap::value_parser!(ToTime))]
     to_time: Option<ToTime>,
 
     /// The new table (it must not exist).
@@ -99,22 +82,10 @@ pub struct Args {
 /// Restores, then prints the report; differences found by --verify make it fail.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let schema = TableDefinition::load(args.schema.as_deref())?;
-    let ctx = cli::connect(
-        &args.target,
-        &TableArgs::default(),
-        &UserPoolArgs::default(),
-    )
-    .await?;
-    let source = match (&args.from_backup, &args.source) {
-        (Some(which), _) => Source::Backup(which.clone()),
-        (None, Some(table)) => Source::PointInTime {
-            table: table.clone(),
-            at: args.to_time.and_then(|t| t.0),
-        },
-        (None, None) => anyhow::bail!("say what to restore: --from-backup or --source"),
-    };
+    let (table, pool) = (TableArgs::default(), UserPoolArgs::default());
+    let ctx = cli::connect(&args.target, &table, &pool).await?;
     let request = RestoreRequest {
-        source,
+        source: Source::new(&args.from_backup, &args.source, args.to_time)?,
         to: args.to.clone(),
         schema,
         wait_timeout: Duration::from_secs(args.wait_timeout),
@@ -124,54 +95,22 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let (target, confirm, to) = (ctx.target(), args.confirm, args.to.clone());
     let mut approve = |what: &str| confirm.confirm(target, what, &to);
-    let bar = Progress::waiting(format!("restoring table {}", args.to));
-    let mut on_event = |event: Event<'_>| match event {
-        Event::Restoring { status, waited } => {
-            bar.say(format!("table {to}: {status} ({} s)", waited.as_secs()))
+    // The spinner starts after the confirmation, with the first event.
+    let mut bar: Option<Progress> = None;
+    let mut on_event = |event: Event<'_>| {
+        if let Some(text) = event.describe(&to) {
+            let phase = format!("restoring table {to}");
+            bar.get_or_insert_with(|| Progress::waiting(phase))
+                .say(text);
         }
-        Event::Setting(schema) => bar.say(format!("setting: {schema:?}")),
-        Event::Verifying => bar.say("verifying: scanning both tables"),
     };
     let report = restore::restore(&ctx, request, &mut approve, &mut on_event).await;
-    bar.finish();
+    bar.inspect(Progress::finish);
     let report = report?;
     emit(&report, args.output.format())?;
-    if report.dry_run {
-        eprintln!(
-            "would {} into new table {} and set: {}",
-            report.from,
-            report.table,
-            report.settings.join(", ")
-        );
-        args.dry_run.note();
-        return Ok(());
+    for line in report.lines(&ctx.dynamodb_endpoint.to_string()) {
+        eprintln!("{line}");
     }
-    eprintln!(
-        "restored {} into table {} on {}; set: {}",
-        report.from,
-        report.table,
-        ctx.dynamodb_endpoint,
-        if report.settings.is_empty() {
-            "nothing".to_string()
-        } else {
-            report.settings.join(", ")
-        }
-    );
-    match (report.expected_items, report.items) {
-        (Some(expected), Some(items)) if expected != items => eprintln!(
-            "items: {items} restored, {expected} in the source's figures (both approximate, as DescribeTable counts): they differ"
-        ),
-        (Some(expected), Some(items)) => eprintln!("items: {items} restored, as the source's figures say ({expected})"),
-        _ => {}
-    }
-    if let Some(v) = &report.verify {
-        eprintln!(
-            "verify: {} differences between {} ({} items) and {} ({} items)",
-            v.differences, v.compared_with, v.source_items, report.table, v.restored_items
-        );
-        if v.differences > 0 {
-            anyhow::bail!("{} items differ (listed above by key)", v.differences);
-        }
-    }
-    Ok(())
+    args.dry_run.note();
+    report.differences()
 }
