@@ -423,3 +423,55 @@ fn dynamodb_local_says_it_has_no_backups_and_names_the_moto_rehearsal() {
     );
     assert!(text.contains("the local target takes none"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_that_outlasts_its_wait_timeout_says_so_and_sets_nothing() {
+    use crate::servers::{free_port, PythonServer};
+    let table = MotoTable(unique("test-timeout"));
+    let files = Schemas::new();
+    let schema = files.write(&Schemas::shipped());
+    let ctx = moto_context().await;
+    ok(run(prod_on_moto("schema-load")
+        .args(["--table", &table.0, "--schema"])
+        .arg(&schema)));
+    let backup = ctx
+        .dynamodb()
+        .create_backup()
+        .table_name(&table.0)
+        .backup_name(format!("{}-b", table.0))
+        .send()
+        .await
+        .unwrap();
+    let arn = backup.backup_details().unwrap().backup_arn().to_string();
+
+    // Through a front whose restored table stays CREATING.
+    let port = free_port();
+    let _front = PythonServer::start(
+        include_str!("creating_front.py"),
+        &[port.to_string(), cognito_url(), "slow-restore".into()],
+    );
+    let to = MotoTable(unique("test-slow-restore"));
+    let err = fails(run(prod_on_moto("restore")
+        .args(["--from-backup", &arn, "--to", &to.0, "--yes"])
+        .args(["--wait-timeout", "2", "--schema"])
+        .arg(&schema)
+        .env(
+            "AWS_ENDPOINT_URL_DYNAMODB",
+            format!("http://127.0.0.1:{port}"),
+        )));
+    assert!(
+        err.contains(&format!(
+            "table {} is still CREATING after 2 s (--wait-timeout)",
+            to.0
+        )),
+        "{err}"
+    );
+    assert!(err.contains("nothing else was done"), "{err}");
+    // None of the schema file's settings was set on the table DynamoDB goes on restoring.
+    let (stream, _, protection) = settings(&ctx, &to.0).await;
+    assert_eq!(stream, None);
+    assert_ne!(protection, Some(true));
+    ok(run(
+        prod_on_moto("backups").args(["--delete", &arn, "--yes"])
+    ));
+}
