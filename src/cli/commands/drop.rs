@@ -128,7 +128,11 @@ async fn dry_run(args: Args) -> anyhow::Result<()> {
         }
         Ok(DropPlan::Delete { items, protected }) => {
             eprintln!(
-                "would {}delete table {} on {} (it exists, about {items} items as DescribeTable counts them)",
+                "would {}{}delete table {} on {} (it exists, about {items} items as DescribeTable counts them)",
+                match (args.target.target(), args.safety_net.no_backup) {
+                    (crate::config::Target::Prod, false) => "take a backup and wait until it is AVAILABLE, then ",
+                    _ => "",
+                },
                 if protected { "turn off deletion protection, then " } else { "" },
                 args.table, ctx.dynamodb_endpoint
             );

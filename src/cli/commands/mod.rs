@@ -81,7 +81,7 @@ mod tests {
     #[test]
     fn every_command_is_named_after_its_binary_and_valid() {
         let names: Vec<String> = all().iter().map(|c| c.get_name().to_string()).collect();
-        assert_eq!(names.len(), 20);
+        assert_eq!(names.len(), 22);
         for command in all() {
             command.clone().debug_assert();
             let bin = format!("src/bin/{}.rs", command.get_name());
