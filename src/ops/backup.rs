@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -163,7 +163,15 @@ pub async fn before_destruction(ctx: &Context, table: &str, net: SafetyNet) -> R
     match (ctx.target(), net.skip) {
         (Target::Local, _) => Ok(Safeguard::Local),
         (Target::Prod, true) => Ok(Safeguard::Skipped),
-        (Target::Prod, false) => Ok(Safeguard::Taken(take(ctx, table, net.wait).await?)),
+        (Target::Prod, false) => take(ctx, table, net.wait)
+            .await
+            .map(Safeguard::Taken)
+            .with_context(|| {
+                format!(
+                    "taking a backup of table {table} before changing it (nothing was changed; \
+                     --no-backup goes on without one)"
+                )
+            }),
     }
 }
 
