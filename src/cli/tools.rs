@@ -157,7 +157,9 @@ macro_rules! registry {
 registry! {
     ("list-tables", list_tables, Tables, "Every DynamoDB table: status, items, billing mode, stream, protection"),
     ("schema-load", schema_load, Tables, "Create the messages table, or bring it to its definition"),
-    ("drop", drop, Tables, "Delete a DynamoDB table and wait until it is gone"),
+    ("drop", drop, Tables, "Delete a DynamoDB table and wait until it is gone (on prod, after a backup)"),
+    ("backups", backups, Tables, "A table's on-demand backups: list them, or delete one"),
+    ("restore", restore, Tables, "Restore a backup or a point in time into a new table, with its settings"),
     ("seed", seed, Messages, "Write a conversation between two users into the messages table"),
     ("scan", scan, Messages, "Print every item of the messages table"),
     ("send-message", send_message, Messages, "Post a message as a user, into a group or a new one"),

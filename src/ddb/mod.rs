@@ -3,6 +3,7 @@
 //! table-level calls (describe, list, drop, waiters), and DynamoDB's own export and import
 //! ([`native`]). Nothing here knows what a message is.
 
+pub mod backup;
 pub mod batch;
 pub mod capacity;
 pub mod item;

@@ -32,6 +32,9 @@ pub enum Resource {
     AnyExports,
     /// The table's imports: `table/NAME/import/*`.
     Imports,
+    /// On-demand backups of any table (a restore reads the backup of another, maybe dropped,
+    /// table): `table/*/backup/*`.
+    Backups,
     /// Every table of the account and region (`list-tables` describes them all): `table/*`.
     AllTables,
     /// The user pool: `arn:aws:cognito-idp:R:A:userpool/ID`.

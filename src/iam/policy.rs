@@ -52,6 +52,7 @@ impl Resources {
             Resource::Exports => format!("{table}/export/*"),
             Resource::AnyExports => format!("arn:{p}:dynamodb:{r}:{a}:table/*/export/*"),
             Resource::Imports => format!("{table}/import/*"),
+            Resource::Backups => format!("arn:{p}:dynamodb:{r}:{a}:table/*/backup/*"),
             Resource::AllTables => format!("arn:{p}:dynamodb:{r}:{a}:table/*"),
             Resource::Pool => format!(
                 "arn:{p}:cognito-idp:{r}:{a}:userpool/{}",
@@ -152,6 +153,7 @@ fn sid(resource: Resource) -> &'static str {
         Resource::Exports => "MessagesTableExports",
         Resource::AnyExports => "ExportsOfAnyTable",
         Resource::Imports => "MessagesTableImports",
+        Resource::Backups => "Backups",
         Resource::AllTables => "EveryTable",
         Resource::Pool => "UserPool",
         Resource::Bucket => "Bucket",

@@ -19,6 +19,7 @@ fn short(resource: Resource) -> &'static str {
         Resource::Exports => "its exports",
         Resource::AnyExports => "exports",
         Resource::Imports => "its imports",
+        Resource::Backups => "backups",
         Resource::AllTables => "every table",
         Resource::Pool => "pool",
         Resource::Bucket => "bucket",

@@ -14,8 +14,8 @@
 //!   `import --s3 --new-table` (reading them, writing its log) needs the caller's permissions too.
 
 use super::Resource::{
-    AllTables, Any, AnyExports, Bucket, DeadLetterQueue, Exports, ImportLogs, Imports, Index,
-    LambdaLogs, Objects, Pool, Stream, Table,
+    AllTables, Any, AnyExports, Backups, Bucket, DeadLetterQueue, Exports, ImportLogs, Imports,
+    Index, LambdaLogs, Objects, Pool, Stream, Table,
 };
 use super::{Mode, Need, Tool};
 
@@ -52,6 +52,25 @@ const fn logged_by_dynamodb(action: &'static str) -> Need {
 
 /// Every tool, in the order of their names.
 pub static TOOLS: &[Tool] = &[
+    Tool {
+        name: "backups",
+        modes: &[
+            Mode {
+                name: "list",
+                what: "a table's backups",
+            },
+            Mode {
+                name: "delete",
+                what: "--delete ARN",
+            },
+        ],
+        needs: &[
+            Need::new("dynamodb:ListBackups", Any).modes(&["list"]),
+            Need::new("dynamodb:DescribeBackup", Backups).modes(&["delete"]),
+            Need::new("dynamodb:DeleteBackup", Backups).modes(&["delete"]),
+        ],
+        note: Some("not run under IAM enforcement yet"),
+    },
     Tool {
         name: "check",
         modes: &[],
@@ -157,6 +176,14 @@ pub static TOOLS: &[Tool] = &[
         needs: &[
             Need::new("dynamodb:DescribeTable", Table),
             Need::new("dynamodb:DeleteTable", Table).modes(&["drop"]),
+            Need::new("dynamodb:CreateBackup", Table)
+                .modes(&["drop"])
+                .prod()
+                .when("the backup before the delete (not with --no-backup)"),
+            Need::new("dynamodb:DescribeBackup", Backups)
+                .modes(&["drop"])
+                .prod()
+                .when("waiting for that backup to be AVAILABLE"),
             Need::new("dynamodb:UpdateTable", Table)
                 .modes(&["drop"])
                 .when("--disable-deletion-protection on a protected table"),
@@ -263,6 +290,41 @@ pub static TOOLS: &[Tool] = &[
         ),
     },
     Tool {
+        name: "restore",
+        modes: &[
+            Mode {
+                name: "backup",
+                what: "--from-backup ARN|NAME",
+            },
+            Mode {
+                name: "time",
+                what: "--source TABLE --to-time TIME|latest",
+            },
+        ],
+        needs: &[
+            Need::new("dynamodb:DescribeTable", AllTables),
+            Need::new("dynamodb:DescribeBackup", Backups).modes(&["backup"]),
+            Need::new("dynamodb:ListBackups", Any)
+                .modes(&["backup"])
+                .when("a backup named, not given by ARN"),
+            Need::new("dynamodb:RestoreTableFromBackup", AllTables).modes(&["backup"]),
+            Need::new("dynamodb:DescribeContinuousBackups", AllTables).modes(&["time"]),
+            Need::new("dynamodb:RestoreTableToPointInTime", AllTables).modes(&["time"]),
+            Need::new("dynamodb:PutItem", AllTables),
+            Need::new("dynamodb:BatchWriteItem", AllTables),
+            Need::new("dynamodb:UpdateTable", AllTables).when("the stream, deletion protection"),
+            Need::new("dynamodb:UpdateTimeToLive", AllTables).when("the schema file's TTL"),
+            Need::new("dynamodb:UpdateContinuousBackups", AllTables)
+                .when("the schema file's point-in-time recovery"),
+            Need::new("dynamodb:TagResource", AllTables).when("the schema file's tags"),
+            Need::new("dynamodb:Scan", AllTables).when("--verify"),
+        ],
+        note: Some(
+            "the restored table and its source are named at run time (table/*); not run under IAM \
+             enforcement yet",
+        ),
+    },
+    Tool {
         name: "scan",
         modes: &[],
         needs: &[
@@ -306,6 +368,14 @@ pub static TOOLS: &[Tool] = &[
             Need::new("dynamodb:TagResource", Table)
                 .modes(&["apply"])
                 .when("tags to add"),
+            Need::new("dynamodb:CreateBackup", Table)
+                .modes(&["apply"])
+                .prod()
+                .when("a plan that deletes or rebuilds an index or changes the billing mode"),
+            Need::new("dynamodb:DescribeBackup", Backups)
+                .modes(&["apply"])
+                .prod()
+                .when("waiting for that backup to be AVAILABLE"),
             Need::new("dynamodb:UntagResource", Table)
                 .modes(&["apply"])
                 .when("tags to remove"),
@@ -425,6 +495,18 @@ pub static TOOLS: &[Tool] = &[
         ],
         needs: &[
             Need::new("dynamodb:DescribeTable", Table),
+            Need::new("dynamodb:Scan", Table)
+                .modes(&["file", "s3"])
+                .prod()
+                .when("one item read: is the table empty (no backup then)"),
+            Need::new("dynamodb:CreateBackup", Table)
+                .modes(&["file", "s3"])
+                .prod()
+                .when("the backup before writing into a table that is not empty (not with --no-backup)"),
+            Need::new("dynamodb:DescribeBackup", Backups)
+                .modes(&["file", "s3"])
+                .prod()
+                .when("waiting for that backup to be AVAILABLE"),
             Need::new("dynamodb:BatchWriteItem", Table)
                 .modes(&["file", "s3"])
                 .when("not --dry-run"),

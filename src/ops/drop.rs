@@ -9,15 +9,18 @@ use anyhow::{bail, Result};
 use crate::config::Target;
 use crate::context::{Context, SdkResultExt};
 use crate::ddb::table::{delete, describe, wait_until_active, wait_until_gone};
+use crate::ops::backup::{before_destruction, Safeguard, SafetyNet};
 use crate::ops::ui::Ui;
 
 /// What `drop` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DropOutcome {
     /// The table was deleted and is gone.
     Dropped {
         /// Its deletion protection was turned off first.
         unprotected: bool,
+        /// The backup taken before (prod), or why none was.
+        backup: Safeguard,
     },
     /// The table did not exist (only with `if_exists`).
     Missing,
@@ -65,12 +68,14 @@ pub fn protected_message(table: &str, endpoint: impl std::fmt::Display) -> Strin
 
 /// Deletes `table` and waits until it is gone. A missing table is an error unless `if_exists`;
 /// a table with deletion protection is an error unless `disable_protection`, which turns the
-/// protection off first (UpdateTable) and then deletes it.
+/// protection off first (UpdateTable) and then deletes it. On prod a backup is taken first
+/// (and waited for) unless `safety_net` skips it.
 pub async fn drop(
     ctx: &Context,
     table: &str,
     if_exists: bool,
     disable_protection: bool,
+    safety_net: SafetyNet,
 ) -> Result<DropOutcome> {
     let missing = || {
         if if_exists {
@@ -85,10 +90,11 @@ pub async fn drop(
         return missing();
     };
     let unprotected = found.deletion_protection_enabled == Some(true);
+    if unprotected && !disable_protection {
+        bail!(protected_message(table, &ctx.dynamodb_endpoint));
+    }
+    let backup = before_destruction(ctx, table, safety_net).await?;
     if unprotected {
-        if !disable_protection {
-            bail!(protected_message(table, &ctx.dynamodb_endpoint));
-        }
         ctx.dynamodb()
             .update_table()
             .table_name(table)
@@ -105,7 +111,10 @@ pub async fn drop(
         return missing();
     }
     wait_until_gone(ctx, table).await?;
-    Ok(DropOutcome::Dropped { unprotected })
+    Ok(DropOutcome::Dropped {
+        unprotected,
+        backup,
+    })
 }
 
 /// What `drop` is asked for.
@@ -119,6 +128,8 @@ pub struct DropRequest {
     pub disable_deletion_protection: bool,
     /// Say what would be deleted; delete nothing.
     pub dry_run: bool,
+    /// The backup taken first on prod (or `--no-backup`).
+    pub safety_net: SafetyNet,
 }
 
 /// Deletes the table on `target` as `request` says, telling `ui`. On prod, `ui` confirms
@@ -143,7 +154,11 @@ pub async fn run(
             }
             Ok(DropPlan::Delete { items, protected }) => {
                 ui.note(&format!(
-                    "would {}delete table {table} on {} (it exists, about {items} items as DescribeTable counts them)",
+                    "would {}{}delete table {table} on {} (it exists, about {items} items as DescribeTable counts them)",
+                    match (target, request.safety_net.skip) {
+                        (Target::Prod, false) => "take a backup and wait until it is AVAILABLE, then ",
+                        _ => "",
+                    },
                     if protected { "turn off deletion protection, then " } else { "" },
                     ctx.dynamodb_endpoint
                 ));
@@ -165,24 +180,36 @@ pub async fn run(
         let action = format!("turn off the deletion protection of table {table}");
         ui.confirm(target, &action, table)?;
     }
-    ui.confirm(target, &format!("delete table {table}"), table)?;
+    let backup_note = if request.safety_net.skip {
+        " WITHOUT a backup first (--no-backup: there is no way back)"
+    } else {
+        " after taking a backup"
+    };
+    ui.confirm(target, &format!("delete table {table}{backup_note}"), table)?;
     let ctx = connect.await?;
     let dropped = drop(
         &ctx,
         table,
         request.if_exists,
         request.disable_deletion_protection,
+        request.safety_net,
     );
     match dropped.await? {
-        DropOutcome::Dropped { unprotected } => ui.note(&format!(
-            "dropped table {table} on {}{}",
-            ctx.dynamodb_endpoint,
-            if unprotected {
-                " (its deletion protection was turned off first)"
-            } else {
-                ""
-            }
-        )),
+        DropOutcome::Dropped {
+            unprotected,
+            backup,
+        } => {
+            ui.note(&backup.line(table));
+            ui.note(&format!(
+                "dropped table {table} on {}{}",
+                ctx.dynamodb_endpoint,
+                if unprotected {
+                    " (its deletion protection was turned off first)"
+                } else {
+                    ""
+                }
+            ))
+        }
         DropOutcome::Missing => ui.note(&format!(
             "table {table} does not exist on {}: nothing to do",
             ctx.dynamodb_endpoint

@@ -3,6 +3,7 @@
 //! what it tells the person running it goes through a [`ui::Ui`]. [`checkpoint`] is what every
 //! resumable job writes; [`bulk`] the capacity budget every bulk job is built with.
 
+pub mod backup;
 pub mod bulk;
 pub mod check;
 pub mod checkpoint;
@@ -20,6 +21,7 @@ pub mod list_tables;
 pub mod list_users;
 pub mod native;
 pub mod pace;
+pub mod restore;
 pub mod scan;
 pub mod schema_load;
 pub mod seed;

@@ -6,6 +6,7 @@
 // Tests may look at the environment to give each child process a clean one.
 #![allow(clippy::disallowed_methods)]
 
+mod backups;
 mod bad_input;
 mod capacity;
 mod check;

@@ -239,12 +239,26 @@ fn drop_on_prod_refuses_without_a_terminal_or_yes() {
     );
     assert!(table_names().contains(&table.name));
 
+    // Prod takes a backup first; DynamoDB Local has none: refused, the table survives.
+    let err = fails(run(prod_pointed_at_local(&mut bin("drop"))
+        .args([
+            &table.name,
+            "--target",
+            "prod",
+            "--yes",
+            "--disable-deletion-protection",
+        ])
+        .stdin(Stdio::null())));
+    assert!(err.contains("--no-backup goes on without one"), "{err}");
+    assert!(table_names().contains(&table.name));
+
     ok(run(prod_pointed_at_local(&mut bin("drop"))
         .args([
             &table.name,
             "--target",
             "prod",
             "--yes",
+            "--no-backup",
             "--disable-deletion-protection",
         ])
         .stdin(Stdio::null())));

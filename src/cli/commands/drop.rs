@@ -4,6 +4,7 @@ use clap::Parser;
 
 use crate::cli;
 use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::commands::backups::SafetyNetArgs;
 use crate::cli::confirm::Confirmation;
 use crate::cli::output::Terminal;
 use crate::ops::drop::{self, DropRequest};
@@ -20,7 +21,7 @@ use crate::ops::drop::{self, DropRequest};
 #[command(
     name = "drop",
     version,
-    after_help = cli::after_help("Examples:\n  drop cruddur-messages                  # local\n  drop cruddur-messages prod             # asks you to type the name\n  drop cruddur-messages --if-exists      # no error when it is missing\n  drop cruddur-messages prod --dry-run   # would it be deleted, and how many items; deletes nothing\n  drop cruddur-messages --if-exists --disable-deletion-protection   # what `just setup` runs")
+    after_help = cli::after_help("Examples:\n  drop cruddur-messages                  # local\n  drop cruddur-messages prod             # asks you to type the name\n  drop cruddur-messages --if-exists      # no error when it is missing\n  drop cruddur-messages prod --dry-run   # would it be deleted, and how many items; deletes nothing\n  drop cruddur-messages --if-exists --disable-deletion-protection   # what `just setup` runs\n  drop cruddur-messages prod --no-backup  # no backup first (prod takes one by default)")
 )]
 pub struct Args {
     /// The table to delete.
@@ -39,6 +40,9 @@ pub struct Args {
     disable_deletion_protection: bool,
 
     #[command(flatten)]
+    safety_net: SafetyNetArgs,
+
+    #[command(flatten)]
     confirm: Confirmation,
 
     #[command(flatten)]
@@ -52,6 +56,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         if_exists: args.if_exists,
         disable_deletion_protection: args.disable_deletion_protection,
         dry_run: args.dry_run.dry_run,
+        safety_net: args.safety_net.net(),
     };
     let (no_table, no_pool) = (TableArgs::default(), UserPoolArgs::default());
     let connect = cli::connect(&args.target, &no_table, &no_pool);

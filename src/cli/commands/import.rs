@@ -7,6 +7,7 @@ use clap::Parser;
 
 use crate::cli;
 use crate::cli::args::{BulkWriteArgs, DryRun, TableTargetArgs};
+use crate::cli::commands::backups::SafetyNetArgs;
 use crate::cli::commands::native_s3::S3ImportArgs;
 use crate::cli::confirm::Confirmation;
 use crate::cli::output::Terminal;
@@ -55,6 +56,9 @@ pub struct Args {
     dry_run: DryRun,
 
     #[command(flatten)]
+    safety_net: SafetyNetArgs,
+
+    #[command(flatten)]
     confirm: Confirmation,
 }
 
@@ -67,7 +71,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let s3 = args.s3.load_options()?;
     let dry_run = args.dry_run.dry_run;
-    let request = ImportRequest::new(args.file, s3, args.checkpoint, dry_run)?;
+    let request = ImportRequest::new(args.file, s3, args.checkpoint, dry_run)?
+        .with_safety_net(args.safety_net.net());
     let ctx = args.table.connect().await?;
     let bulk = args.bulk.bulk(args.dry_run);
     import::run(&ctx, request, args.bulk.writes.options(), &bulk, &mut ui).await

@@ -4,6 +4,7 @@
 //! imports no store (`tests/integration/layers.rs` holds it to that, and to 120 lines a file).
 //! [`crate::cli::tools::TOOLS`] names each tool and runs it.
 
+pub mod backups;
 pub mod check;
 pub mod cognito_export;
 pub mod cognito_import;
@@ -20,6 +21,7 @@ pub mod list_tables;
 pub mod list_users;
 pub mod messaging_stream;
 pub mod native_s3;
+pub mod restore;
 pub mod scan;
 pub mod schema_load;
 pub mod seed;

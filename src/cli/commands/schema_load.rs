@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::commands::backups::SafetyNetArgs;
 use crate::cli::confirm::Confirmation;
 use crate::cli::output::{Format, Terminal};
 use crate::cli::{self, Exit, EXIT_DRIFT};
@@ -24,7 +25,7 @@ use crate::ops::schema_load::{self as schema, Drift, SchemaRequest, TableDefinit
 #[command(
     name = "schema-load",
     version,
-    after_help = cli::after_help("Examples:\n  schema-load                          # local DynamoDB\n  schema-load prod                     # create, or print the plan (exit 3 when the table differs)\n  schema-load prod --apply             # carry the plan out; asks you to type the table name\n  schema-load prod --apply --yes       # the same from CI\n  schema-load --apply --allow-index-rebuild   # a GSI's keys or projection changed\n  schema-load --table test-messages\n  schema-load --schema my-table.json   # a create-table --cli-input-json file (+ TTL, PITR)\n  schema-load prod --output json       # the plan as JSON on stdout\n  schema-load; [ $? -eq 3 ] && echo 'the table differs'    # exit 3: drift")
+    after_help = cli::after_help("Examples:\n  schema-load                          # local DynamoDB\n  schema-load prod                     # create, or print the plan (exit 3 when the table differs)\n  schema-load prod --apply             # carry the plan out; asks you to type the table name\n  schema-load prod --apply --yes       # the same from CI\n  schema-load --apply --allow-index-rebuild   # a GSI's keys or projection changed\n  schema-load --table test-messages\n  schema-load --schema my-table.json   # a create-table --cli-input-json file (+ TTL, PITR)\n  schema-load prod --output json       # the plan as JSON on stdout\n  schema-load; [ $? -eq 3 ] && echo 'the table differs'    # exit 3: drift\n  schema-load prod --apply --allow-index-rebuild --no-backup   # prod takes a backup before deleting or rebuilding an index or changing the billing mode, unless --no-backup")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -60,6 +61,9 @@ pub struct Args {
     output: Option<Format>,
 
     #[command(flatten)]
+    safety_net: SafetyNetArgs,
+
+    #[command(flatten)]
     confirm: Confirmation,
 
     #[command(flatten)]
@@ -79,6 +83,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         wait: Duration::from_secs(args.wait_timeout),
         output: args.output,
         dry_run: args.dry_run.dry_run,
+        safety_net: args.safety_net.net(),
     };
     let mut ui = Terminal::new(args.confirm);
     schema::run(&ctx, &request, &mut ui)

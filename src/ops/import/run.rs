@@ -10,6 +10,7 @@ use super::{execute, prepare, Source};
 use crate::context::Context;
 use crate::ddb::batch::WriteOptions;
 use crate::ddb::capacity::Direction;
+use crate::ops::backup::{self, SafetyNet};
 use crate::ops::bulk::{self, BulkOptions};
 use crate::ops::native::load::{self, LoadOptions};
 use crate::ops::ui::{Bar, Ui};
@@ -23,6 +24,8 @@ pub struct ImportRequest {
     s3: Option<LoadOptions>,
     /// The checkpoint to resume from and record in.
     checkpoint: Option<PathBuf>,
+    /// The backup taken on prod before writing into a table that is not empty.
+    safety_net: SafetyNet,
 }
 
 impl ImportRequest {
@@ -53,7 +56,16 @@ impl ImportRequest {
             source,
             s3,
             checkpoint,
+            safety_net: SafetyNet::default(),
         })
+    }
+
+    /// The same import, with the backup `net` says (`--no-backup`, its wait) on prod.
+    pub fn with_safety_net(self, net: SafetyNet) -> ImportRequest {
+        ImportRequest {
+            safety_net: net,
+            ..self
+        }
     }
 }
 
@@ -122,6 +134,9 @@ pub async fn run(
         None => format!("write the items of standard input to table {}", ctx.table()),
     };
     ui.confirm(ctx.target(), &what, ctx.table())?;
+    if let Some(saved) = backup::before_import(ctx, ctx.table(), request.safety_net).await? {
+        ui.note(&saved.line(ctx.table()));
+    }
     let total = plan.items.unwrap_or(0);
     let mut bar = ui
         .bar("writing", plan.items)

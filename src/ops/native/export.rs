@@ -117,10 +117,7 @@ async fn check_pitr(ctx: &Context, table: &str) -> Result<()> {
              the table there (schema-load, seed or table-import; README: \"The native path, \
              rehearsed locally\")",
             ctx.dynamodb_endpoint,
-            ctx.config
-                .s3_endpoint
-                .as_deref()
-                .unwrap_or(crate::config::LOCAL_COGNITO_ENDPOINT)
+            crate::ops::backup::moto_endpoint(ctx)
         ),
     }
 }

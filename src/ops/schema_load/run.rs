@@ -14,6 +14,7 @@ use super::{
 };
 use crate::config;
 use crate::context::Context;
+use crate::ops::backup::{self, SafetyNet};
 use crate::ops::ui::{Bar, Ui};
 use crate::report::Format;
 use crate::text::count;
@@ -37,6 +38,9 @@ pub struct SchemaRequest {
     pub output: Option<Format>,
     /// Say what would be done; change nothing.
     pub dry_run: bool,
+    /// The backup taken on prod before a plan that deletes or rebuilds an index or changes the
+    /// billing mode (or `--no-backup`).
+    pub safety_net: SafetyNet,
 }
 
 /// The table differs from its definition and nothing was changed (exit 3 on the command line).
@@ -246,14 +250,23 @@ pub async fn run<U: Ui>(ctx: &Context, request: &SchemaRequest, ui: &mut U) -> R
         // The report comes at the end, with each step's outcome; the plan goes to stderr first.
         tell(ui, None, report(Outcome::Differs, &plan, None))?;
     }
+    let backup_note = match (backup::risky_step(&plan.steps), request.safety_net.skip) {
+        (None, _) => "",
+        (Some(_), true) => " WITHOUT a backup first (--no-backup: there is no way back)",
+        (Some(_), false) => " after taking a backup",
+    };
     ui.confirm(
         ctx.target(),
         &format!(
-            "apply {} to table {name}",
+            "apply {} to table {name}{backup_note}",
             count(plan.steps.len() as u64, "change", "changes")
         ),
         &name,
     )?;
+    let net = request.safety_net;
+    if let Some(saved) = backup::before_schema_change(ctx, &name, &plan.steps, net).await? {
+        ui.note(&format!("before step 1: {}", saved.line(&name)));
+    }
     let table = Target::of(&live.table);
     let applied = apply(ctx, &def, table, &plan.steps, wait, &mut |e| {
         watcher.event(ui, e)
