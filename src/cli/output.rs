@@ -52,6 +52,28 @@ pub fn emit<R: Report + ?Sized>(report: &R, format: Format) -> anyhow::Result<()
         .context("writing the output")
 }
 
+/// Says `line` on stderr (a note beside the results, never one of them).
+pub fn say(line: &str) {
+    eprintln!("{line}");
+}
+
+/// Prints `rows` on stdout as `format`; when there are none, says `nothing` on stderr instead of
+/// drawing an empty table (JSON still gets its empty array, JSON lines nothing). An empty answer
+/// is not an error.
+pub fn emit_rows<R: Row>(
+    rows: &[R],
+    format: Format,
+    nothing: impl FnOnce() -> String,
+) -> anyhow::Result<()> {
+    if rows.is_empty() {
+        say(&nothing());
+        if format == Format::Table {
+            return Ok(());
+        }
+    }
+    emit(rows, format)
+}
+
 /// The [`Ui`] of a tool run from a shell: notes on stderr, bars drawn when stderr is a terminal,
 /// confirmation typed at the terminal (or `--yes`), reports on stdout.
 #[derive(Debug, Default)]
