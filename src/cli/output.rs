@@ -122,13 +122,27 @@ pub fn write_table<W: Write + ?Sized>(
     header: &[&str],
     rows: impl IntoIterator<Item = Vec<String>>,
 ) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = rows.into_iter().collect();
+    // A column with no value in any row (find-user's pool columns without --cognito) is left out.
+    let shown: Vec<usize> = (0..header.len())
+        .filter(|&c| {
+            rows.is_empty()
+                || rows
+                    .iter()
+                    .any(|row| row.get(c).is_some_and(|cell| !cell.is_empty()))
+        })
+        .collect();
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.iter().copied());
+        .set_header(shown.iter().map(|&c| header[c]));
     for row in rows {
-        table.add_row(row);
+        table.add_row(
+            shown
+                .iter()
+                .map(|&c| row.get(c).cloned().unwrap_or_default()),
+        );
     }
     writeln!(out, "{table}")
 }
