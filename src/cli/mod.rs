@@ -64,6 +64,9 @@ pub struct Exit {
     pub code: u8,
     /// What happened (printed like any error).
     pub message: String,
+    /// Printed as a plain statement, without `error:`: an expected result that has a code of
+    /// its own (a plan, [`EXIT_DRIFT`]), not a failure.
+    pub plain: bool,
 }
 
 impl Exit {
@@ -72,6 +75,15 @@ impl Exit {
         Exit {
             code,
             message: message.into(),
+            plain: false,
+        }
+    }
+
+    /// An expected result ending the process with `code`, stated on stderr without `error:`.
+    pub fn plain(code: u8, message: impl Into<String>) -> Exit {
+        Exit {
+            plain: true,
+            ..Exit::new(code, message)
         }
     }
 }
@@ -119,13 +131,16 @@ fn code_of(outcome: anyhow::Result<()>) -> u8 {
         Ok(()) => EXIT_SUCCESS,
         Err(err) if is_broken_pipe(&err) => EXIT_SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            let exit = err.chain().find_map(|cause| cause.downcast_ref::<Exit>());
+            if exit.is_some_and(|exit| exit.plain) {
+                eprintln!("{err:#}");
+            } else {
+                eprintln!("error: {err:#}");
+            }
             if let Some(denied) = err.chain().find_map(|c| c.downcast_ref::<AccessDenied>()) {
                 eprintln!("{}", denied_hint(denied));
             }
-            err.chain()
-                .find_map(|cause| cause.downcast_ref::<Exit>())
-                .map_or(EXIT_FAILURE, |exit| exit.code)
+            exit.map_or(EXIT_FAILURE, |exit| exit.code)
         }
     }
 }

@@ -52,6 +52,28 @@ pub fn emit<R: Report + ?Sized>(report: &R, format: Format) -> anyhow::Result<()
         .context("writing the output")
 }
 
+/// Says `line` on stderr (a note beside the results, never one of them).
+pub fn say(line: &str) {
+    eprintln!("{line}");
+}
+
+/// Prints `rows` on stdout as `format`; when there are none, says `nothing` on stderr instead of
+/// drawing an empty table (JSON still gets its empty array, JSON lines nothing). An empty answer
+/// is not an error.
+pub fn emit_rows<R: Row>(
+    rows: &[R],
+    format: Format,
+    nothing: impl FnOnce() -> String,
+) -> anyhow::Result<()> {
+    if rows.is_empty() {
+        say(&nothing());
+        if format == Format::Table {
+            return Ok(());
+        }
+    }
+    emit(rows, format)
+}
+
 /// The [`Ui`] of a tool run from a shell: notes on stderr, bars drawn when stderr is a terminal,
 /// confirmation typed at the terminal (or `--yes`), reports on stdout.
 #[derive(Debug, Default)]
@@ -109,13 +131,27 @@ pub fn write_table<W: Write + ?Sized>(
     header: &[&str],
     rows: impl IntoIterator<Item = Vec<String>>,
 ) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = rows.into_iter().collect();
+    // A column with no value in any row (find-user's pool columns without --cognito) is left out.
+    let shown: Vec<usize> = (0..header.len())
+        .filter(|&c| {
+            rows.is_empty()
+                || rows
+                    .iter()
+                    .any(|row| row.get(c).is_some_and(|cell| !cell.is_empty()))
+        })
+        .collect();
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.iter().copied());
+        .set_header(shown.iter().map(|&c| header[c]));
     for row in rows {
-        table.add_row(row);
+        table.add_row(
+            shown
+                .iter()
+                .map(|&c| row.get(c).cloned().unwrap_or_default()),
+        );
     }
     writeln!(out, "{table}")
 }

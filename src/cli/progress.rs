@@ -1,6 +1,7 @@
 //! Progress on stderr for long operations (seed, a whole-table scan, a Cognito listing):
 //! indicatif bars with the rate and, when the total is known, the ETA. Drawn only when stderr is
-//! a terminal, never into stdout; without a terminal a [`Progress`] draws nothing, and the tool
+//! a terminal, never into stdout, and only once the work has lasted half a second (shorter work
+//! flashes no bar); without a terminal a [`Progress`] draws nothing, and the tool
 //! prints one summary line when it is done.
 //!
 //! Library operations do not draw: they ask their [`Ui`](crate::ops::ui::Ui) for a bar and move
@@ -26,7 +27,11 @@ const COUNT: &str = "{msg} [{bar:25.cyan/blue}] {human_pos}/{human_len} ({percen
 /// Waiting on a job that reports no count (a DynamoDB export): a spinner, its status, the time.
 const WAITING: &str = "{spinner} {msg} ({elapsed})";
 
-/// A progress bar on stderr, drawn only when stderr is a terminal.
+/// How long work goes on before its bar appears: shorter work shows none.
+const APPEAR_AFTER: Duration = Duration::from_millis(500);
+
+/// A progress bar on stderr, drawn only when stderr is a terminal, once the work has lasted
+/// [`APPEAR_AFTER`].
 pub struct Progress {
     bar: ProgressBar,
     phase: String,
@@ -39,11 +44,8 @@ pub struct Progress {
 impl Progress {
     /// A bar for `phase`, out of `total` when it is known (a spinner otherwise).
     pub fn new(phase: impl Display, total: Option<u64>) -> Progress {
-        let bar = if Progress::drawn() {
-            ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr())
-        } else {
-            ProgressBar::hidden()
-        };
+        // Hidden at first: work done within APPEAR_AFTER flashes no bar.
+        let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::hidden());
         let progress = Progress {
             bar,
             phase: phase.to_string(),
@@ -53,7 +55,14 @@ impl Progress {
         progress.style(total);
         progress.bar.set_message(progress.phase.clone());
         if Progress::drawn() {
-            progress.bar.enable_steady_tick(Duration::from_millis(100));
+            let bar = progress.bar.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(APPEAR_AFTER);
+                if !bar.is_finished() {
+                    bar.set_draw_target(ProgressDrawTarget::stderr());
+                    bar.enable_steady_tick(Duration::from_millis(100));
+                }
+            });
         }
         progress
     }

@@ -142,7 +142,7 @@ impl fmt::Display for CapacityStats {
         }
         write!(
             f,
-            ", used {} {unit} ({} {unit}/s)",
+            ", used {} {unit} at {} {unit}/s",
             units_text(self.consumed),
             units_text(self.per_second())
         )?;

@@ -124,7 +124,8 @@ pub fn message_row(item: &Item) -> Vec<String> {
 
 /// Header of the conversations table.
 pub const CONVERSATION_HEADER: [&str; 5] = [
-    "With",
+    // The row's user_* attributes are the other participant's (JSON: user_handle, ...).
+    "With (user_handle)",
     "Display name",
     "Last message",
     "Time (UTC)",

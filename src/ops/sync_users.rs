@@ -57,22 +57,14 @@ impl Report for SyncReport {
         let row = |what: &str, names: Vec<String>| {
             vec![what.to_string(), names.len().to_string(), names.join("\n")]
         };
-        let pages = format!(
-            "in {} ListUsers page{}{}",
+        // How it was read goes with "What"; "Who" holds only users (the dry run is on stderr).
+        let read = format!(
+            "Cognito users read (in {} ListUsers page{})",
             self.pages,
             if self.pages == 1 { "" } else { "s" },
-            if self.dry_run {
-                " (dry run: nothing written)"
-            } else {
-                ""
-            }
         );
         vec![
-            vec![
-                "Cognito users read".into(),
-                self.cognito_users.to_string(),
-                pages,
-            ],
+            vec![read, self.cognito_users.to_string(), String::new()],
             row(
                 if self.dry_run {
                     "would update"

@@ -115,7 +115,7 @@ async fn schema_load_and_drop_dry_runs_create_and_delete_nothing() {
         &table.name,
         "--dry-run",
     ])));
-    says(&out, &["already exists", "exactly as defined"]);
+    says(&out, &["already exists", "is as defined in every setting"]);
     // The shipped schema turns deletion protection on: a dry run says drop would refuse, and
     // with --disable-deletion-protection that it would turn it off first.
     let err = fails(run(bin("drop").args([&table.name, "--dry-run"])));

@@ -259,6 +259,42 @@ async fn a_round_trip_keeps_every_item_and_type() {
     assert_eq!(items(&from_scan.name).await, original);
 }
 
+/// Without a table named (`--table` or `DDB_MESSAGE_TABLE`), import would write into the default
+/// table, the live one export reads by default: refused on every target, dry run or not.
+#[tokio::test(flavor = "multi_thread")]
+async fn import_without_a_table_is_refused() {
+    let dir = TempDir::new();
+    let file = dir.path("one.jsonl");
+    std::fs::write(
+        &file,
+        "{\"Item\":{\"pk\":{\"S\":\"MSG#x\"},\"sk\":{\"S\":\"0001\"}}}\n",
+    )
+    .unwrap();
+    for args in [
+        vec!["local"],
+        vec!["local", "--dry-run"],
+        vec!["prod", "--yes"],
+    ] {
+        let out =
+            tokio::task::block_in_place(|| run(bin("table-import").args(&args).arg("--file").arg(&file)));
+        let err = fails(out);
+        assert!(
+            err.contains("table-import needs the table to write into: --table NAME")
+                && err.contains("nothing was written"),
+            "{args:?}: {err}"
+        );
+    }
+    // DDB_MESSAGE_TABLE names it too.
+    let table = TestTable::created();
+    ok(tokio::task::block_in_place(|| {
+        run(bin("table-import")
+            .args(["local", "--file"])
+            .arg(&file)
+            .env("DDB_MESSAGE_TABLE", &table.name))
+    }));
+    assert_eq!(items(&table.name).await.len(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_line_writes_nothing_from_a_file() {
     let dir = TempDir::new();

@@ -74,6 +74,19 @@ async fn finds_a_user_by_each_key() {
         text.contains("Andrew Bayko") && text.contains(&sub),
         "{text}"
     );
+    assert!(text.contains("Pool status"), "{text}");
+
+    // Without --cognito: no pool columns, rather than three empty ones.
+    let out = ok(tokio::task::block_in_place(|| {
+        run(bin("find-user")
+            .args(["--handle", "bayko", "--output", "table"])
+            .env("CONNECTION_URL", &db.url))
+    }));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Cognito user id") && !text.contains("Pool"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -13,7 +13,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::common::{
-    bin, block_on, fails, local_context, ok, run, stdout, tool, unique, TestDb, TestTable,
+    bin, block_on, fails, local_context, ok, run, stderr, stdout, tool, unique, TestDb, TestTable,
 };
 
 const NOW: &str = "2026-11-22T10:00:00+00:00";
@@ -313,6 +313,48 @@ fn get_conversations_shows_the_newest_oldest_first() {
     // 47 messages, senders alternating from Person 1: the last is Person 1's.
     assert!(rows[2].contains("everlygrandest"), "{text}");
     assert!(rows[1].contains("bayko"), "{text}");
+}
+
+#[test]
+fn an_empty_answer_is_said_on_stderr_and_is_no_error() {
+    let (table, db) = (TestTable::created(), block_on(TestDb::seeded()));
+    let nobody = "00000000-0000-0000-0000-000000000000";
+    for args in [
+        vec!["--output", "table"],
+        vec!["--all", "--output", "table"],
+        vec!["--all", "--output", "jsonl"],
+    ] {
+        let out = ok(run(tool("get-conversations", &table, &db)
+            .args(["--group", nobody])
+            .args(&args)));
+        assert_eq!(stdout(&out), "", "{args:?}");
+        let said = format!("no messages in group {nobody} of table {}", table.name);
+        assert!(stderr(&out).contains(&said), "{args:?}: {}", stderr(&out));
+    }
+    let out = ok(run(
+        tool("get-conversations", &table, &db).args(["--group", nobody, "--output", "json"])
+    ));
+    assert_eq!(stdout(&out).trim(), "[]");
+
+    // A user known to PostgreSQL with no conversation, by handle and by uuid.
+    let out =
+        ok(run(tool("list-conversations", &table, &db)
+            .args(["--handle", "bayko", "--output", "table"])));
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).contains("no conversations for user bayko ("),
+        "{}",
+        stderr(&out)
+    );
+    let out = ok(run(tool("list-conversations", &table, &db).args([
+        "--user-uuid",
+        nobody,
+        "--output",
+        "table",
+    ])));
+    assert_eq!(stdout(&out), "");
+    let said = format!("no conversations for user {nobody} in table {}", table.name);
+    assert!(stderr(&out).contains(&said), "{}", stderr(&out));
 }
 
 #[test]

@@ -81,6 +81,17 @@ pub fn load(table: &str, file: &Path, args: &[&str]) -> Output {
 pub fn plan(table: &str, file: &Path) -> (Value, String) {
     let out = load(table, file, &["--output", "json"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    // The plan is on stdout: no stderr line ends with a colon; drift is no "error:".
+    let err = stderr(&out);
+    assert!(
+        err.contains("the plan (") && err.contains(" is on stdout"),
+        "{err}"
+    );
+    assert!(
+        !err.lines()
+            .any(|l| l.ends_with(':') || l.starts_with("error:")),
+        "{err}"
+    );
     let report: Value = serde_json::from_slice(&out.stdout).expect("the plan is JSON");
     assert_eq!(report["outcome"], "differs", "{report}");
     assert_eq!(report["table"], table, "{report}");
@@ -100,7 +111,8 @@ pub fn apply(table: &str, file: &Path) -> Value {
     // Applied means as defined: a plain run has nothing to do.
     let again = ok(load(table, file, &[]));
     assert!(
-        stderr(&again).contains("exactly as defined"),
+        stderr(&again).contains("exactly as defined")
+            || stderr(&again).contains("is as defined in every setting this endpoint reports"),
         "{}",
         stderr(&again)
     );

@@ -254,6 +254,45 @@ async fn follower_keeps_both_conversation_rows_on_the_latest_message() {
     assert!(err.contains("stopped: "), "{err}");
 }
 
+/// A follower that stops having applied nothing says it read from LATEST and how to read the
+/// records written before it started; one that applied something does not.
+#[tokio::test]
+async fn a_follower_that_applied_nothing_says_where_it_started() {
+    let table = TestTable::created();
+    let pg = TestDb::seeded().await;
+    let first = send(
+        &table,
+        &pg,
+        &["--from", "bayko", "--to", "meitanaka", "one"],
+    );
+    let group = text(&first, "message_group_uuid");
+    send(
+        &table,
+        &pg,
+        &["--from", "meitanaka", "--group", &group, "two"],
+    );
+    let mut follower = Follower::start(&table, &pg, &["--output", "jsonl"]);
+    assert!(follower.terminate().success());
+    let err = follower.stderr.lock().unwrap().clone();
+    assert!(err.contains("stopped: 0 records, 0 applied"), "{err}");
+    assert!(
+        err.contains("nothing applied: every shard was read from LATEST")
+            && err.contains("--from-start")
+            && err.contains("--checkpoint FILE"),
+        "{err}"
+    );
+
+    let mut follower = Follower::start(&table, &pg, &["--from-start", "--output", "jsonl"]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !follower.stdout.lock().unwrap().contains("\"applied\"") {
+        assert!(Instant::now() < deadline, "nothing applied after 15 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(follower.terminate().success());
+    let err = follower.stderr.lock().unwrap().clone();
+    assert!(!err.contains("nothing applied"), "{err}");
+}
+
 #[tokio::test]
 async fn follower_from_start_catches_up_on_earlier_messages() {
     let table = TestTable::created();

@@ -54,7 +54,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .context("writing messages")
         })
         .await?;
-        writer.finish().context("writing messages")?;
+        if writer.finish().context("writing messages")? == 0 {
+            output::say(&nothing(&ctx, args.group));
+        }
         return Ok(());
     }
     let items = if args.all {
@@ -69,5 +71,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         conversations::newest_messages(&ctx, args.group, args.limit).await?
     };
     let rows: Vec<MessageRow> = items.into_iter().map(MessageRow).collect();
-    output::emit(&rows, format)
+    output::emit_rows(&rows, format, || nothing(&ctx, args.group))
+}
+
+/// What an empty group is told.
+fn nothing(ctx: &crate::context::Context, group: Uuid) -> String {
+    format!("no messages in group {group} of table {}", ctx.table())
 }

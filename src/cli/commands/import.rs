@@ -20,7 +20,9 @@ use crate::ops::native;
 /// `scan --raw --output jsonl` lines. Gzip is recognised by its magic bytes. With --s3 and
 /// --new-table, DynamoDB's ImportTable creates a new table from the export instead.
 ///
-/// The table must have the messages table's key (pk HASH, sk RANGE). Every line of the files is
+/// The table must be named (--table, or DDB_MESSAGE_TABLE): the default is the live table that
+/// export reads by default, so an import without it is refused, on every target. It must have
+/// the messages table's key (pk HASH, sk RANGE). Every line of the files is
 /// checked before the first write: a bad line is an error naming the file and line, and nothing
 /// is written. Standard input is checked a batch at a time, each batch before it is sent; the
 /// error then says how many items were written. Puts overwrite, so a re-run leaves the same
@@ -29,7 +31,7 @@ use crate::ops::native;
 #[command(
     name = "table-import",
     version,
-    after_help = cli::after_help("Examples:\n  table-import --file messages.jsonl --table restored-messages\n  table-export | table-import --file - --table copy-of-messages\n  table-import prod --file ./AWSDynamoDB/01700000000000-abcdef12/data --yes\n  scan --raw --output jsonl | table-import --file - --table other\n  table-import --file messages.jsonl --dry-run      # check every line, count the items; writes nothing\n  table-import prod --file messages.jsonl --max-wcu 20 --yes   # at most 20 write units a second\n  table-import prod --file big.jsonl.gz --checkpoint big.ckpt --yes   # re-run the same to resume\n\nA DynamoDB export in S3 (table-export --s3 prints its folder):\n  table-import prod --s3 s3://my-bucket/exports/messages/AWSDynamoDB/01733000000000-abcdef12/ --table restored --yes\n  table-import prod --s3 s3://…/AWSDynamoDB/01733000000000-abcdef12/ --segment 0 --total-segments 4 --checkpoint part0.ckpt --yes\n  table-import prod --s3 s3://…/AWSDynamoDB/01733000000000-abcdef12/ --new-table restored-messages --yes   # ImportTable: no write capacity\n  table-import --s3 s3://rehearsal/exports/AWSDynamoDB/<folder>/ --export-arn ARN --table copy   # on moto (no manifest)")
+    after_help = cli::after_help("Examples:\n  table-import --file messages.jsonl --table restored-messages\n  table-export | table-import --file - --table copy-of-messages\n  table-import prod --file ./AWSDynamoDB/01700000000000-abcdef12/data --table restored --yes\n  scan --raw --output jsonl | table-import --file - --table other\n  table-import --file messages.jsonl --table copy --dry-run   # check every line, count the items; writes nothing\n  table-import prod --file messages.jsonl --table restored --max-wcu 20 --yes   # at most 20 write units a second\n  table-import prod --file big.jsonl.gz --table restored --checkpoint big.ckpt --yes   # re-run the same to resume\n\nA DynamoDB export in S3 (table-export --s3 prints its folder):\n  table-import prod --s3 s3://my-bucket/exports/messages/AWSDynamoDB/01733000000000-abcdef12/ --table restored --yes\n  table-import prod --s3 s3://…/AWSDynamoDB/01733000000000-abcdef12/ --segment 0 --total-segments 4 --checkpoint part0.ckpt --yes\n  table-import prod --s3 s3://…/AWSDynamoDB/01733000000000-abcdef12/ --new-table restored-messages --yes   # ImportTable: no write capacity\n  table-import --s3 s3://rehearsal/exports/AWSDynamoDB/<folder>/ --export-arn ARN --table copy   # on moto (no manifest)")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -68,6 +70,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(options) = args.s3.new_table_options()? {
         let ctx = args.table.connect().await?;
         return native::import_new_table(&ctx, &options, args.bulk.output, &mut ui).await;
+    }
+    let config = cli::config(&args.table.target, &args.table.table, &Default::default())?;
+    if !config.table_given {
+        // The default table is the live one `table-export` reads by default: an export imported back
+        // into its own table. Name the table, even to write there on purpose.
+        anyhow::bail!(
+            "table-import needs the table to write into: --table NAME (or DDB_MESSAGE_TABLE); without \
+             it, it would write into {}, the table table-export reads by default; nothing was written \
+             (--table {} writes there on purpose)",
+            config.table,
+            config.table
+        );
     }
     let s3 = args.s3.load_options()?;
     let dry_run = args.dry_run.dry_run;

@@ -36,14 +36,19 @@ pub struct Args {
 /// Reads the user's conversation rows and prints them.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let ctx = args.table.connect().await?;
-    let user = match args.user_uuid {
-        Some(uuid) => uuid,
-        None => conversations::user_uuid(&ctx, &args.handle).await?,
+    let (user, who) = match args.user_uuid {
+        Some(uuid) => (uuid, uuid.to_string()),
+        None => {
+            let uuid = conversations::user_uuid(&ctx, &args.handle).await?;
+            (uuid, format!("{} ({uuid})", args.handle))
+        }
     };
     let rows: Vec<ConversationRow> = conversations::conversations_of(&ctx, user)
         .await?
         .into_iter()
         .map(ConversationRow)
         .collect();
-    output::emit(&rows, args.output.format())
+    output::emit_rows(&rows, args.output.format(), || {
+        format!("no conversations for user {who} in table {}", ctx.table())
+    })
 }

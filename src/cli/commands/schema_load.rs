@@ -89,7 +89,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     schema::run(&ctx, &request, &mut ui)
         .await
         .map_err(|err| match err.downcast::<Drift>() {
-            Ok(drift) => Exit::new(EXIT_DRIFT, drift.to_string()).into(),
+            Ok(drift) => Exit::plain(EXIT_DRIFT, drift.to_string()).into(),
             Err(err) => err,
         })
 }

@@ -204,7 +204,9 @@ pub async fn run(ctx: &Context, request: &CheckRequest, ui: &mut impl Ui) -> Res
     let direction = crate::ddb::capacity::Direction::Read;
     let governor = bulk::governor(ctx, direction, &request.capacity, None).await?;
     let report = check(ctx, &pool_id, request.segments, &governor).await?;
-    if request.all {
+    if report.problems.is_empty() && request.format == Format::Table {
+        // No empty table: the summary below says it.
+    } else if request.all {
         ui.emit(&report.problems, request.format)?;
     } else {
         ui.emit(&group(&report.problems), request.format)?;

@@ -47,6 +47,10 @@ pub struct Plan {
     pub refusals: Vec<Refusal>,
     /// Notes: settings the endpoint does not support, indexes still building.
     pub notes: Vec<String>,
+    /// The settings of the file the endpoint does not support, so neither checked nor applied
+    /// (each has its note).
+    #[serde(skip)]
+    pub unchecked: Vec<String>,
 }
 
 impl Plan {

@@ -212,17 +212,28 @@ pub async fn run<U: Ui>(ctx: &Context, request: &SchemaRequest, ui: &mut U) -> R
     }
     let plan = plan_changes(&def, &live, options);
     if plan.is_empty() {
-        ui.note(&format!(
-            "table {name} already exists on {endpoint} exactly as defined: nothing to do"
-        ));
+        ui.note(&if plan.unchecked.is_empty() {
+            format!("table {name} already exists on {endpoint} exactly as defined: nothing to do")
+        } else {
+            // Not "nothing to do": what was not checked may differ.
+            format!(
+                "table {name} already exists on {endpoint} and is as defined in every setting \
+                 this endpoint reports; not checked: {} (the note below)",
+                plan.unchecked.join(", ")
+            )
+        });
         tell(ui, output, report(Outcome::Unchanged, &plan, None))?;
         ui.dry_run_note(dry_run);
         return Ok(());
     }
     let steps = count(plan.steps.len() as u64, "step", "steps");
+    // The plan's lines follow on stderr, unless the report (which holds it) goes to stdout.
+    let plan_here = output.is_none() || (applying && plan.refusals.is_empty());
     ui.note(&format!(
-        "table {name} exists on {endpoint} but differs from the definition; the plan ({steps}, {} refused):",
-        plan.refusals.len()
+        "table {name} exists on {endpoint} but differs from the definition; the plan ({steps}, {} \
+         refused){}",
+        plan.refusals.len(),
+        if plan_here { ":" } else { " is on stdout" }
     ));
     if !applying {
         tell(ui, output, report(Outcome::Differs, &plan, None))?;

@@ -9,8 +9,12 @@ use super::live::{Feature, LiveTable};
 use super::plan::{Plan, PlanOptions, Refusal};
 use super::step::Step;
 
-fn unsupported_note(what: &str, why: &str) -> String {
-    format!("{what}: not supported by this endpoint ({why}); the file's setting is not applied")
+/// Notes that the endpoint does not support `what` (so it was not checked, nor applied).
+fn unsupported(plan: &mut Plan, what: &str, why: &str) {
+    plan.notes.push(format!(
+        "{what}: not supported by this endpoint ({why}); the file's setting is not applied"
+    ));
+    plan.unchecked.push(what.to_string());
 }
 
 pub(super) fn plan_ttl(def: &TableDefinition, live: &LiveTable, plan: &mut Plan) {
@@ -18,7 +22,7 @@ pub(super) fn plan_ttl(def: &TableDefinition, live: &LiveTable, plan: &mut Plan)
     let state = match &live.ttl {
         Feature::Known(state) => state,
         Feature::Unsupported(why) => {
-            plan.notes.push(unsupported_note("time to live", why));
+            unsupported(plan, "time to live", why);
             return;
         }
         Feature::NotAsked => return,
@@ -66,9 +70,7 @@ pub(super) fn plan_pitr(
                  {why}"
             ),
         }),
-        Feature::Unsupported(why) => plan
-            .notes
-            .push(unsupported_note("point-in-time recovery", why)),
+        Feature::Unsupported(why) => unsupported(plan, "point-in-time recovery", why),
         _ => {}
     }
 }
@@ -94,7 +96,7 @@ pub(super) fn plan_tags(def: &TableDefinition, live: &LiveTable, plan: &mut Plan
                 plan.steps.push(Step::Untag { keys: removed });
             }
         }
-        Feature::Unsupported(why) => plan.notes.push(unsupported_note("tags", why)),
+        Feature::Unsupported(why) => unsupported(plan, "tags", why),
         Feature::NotAsked => {}
     }
 }

@@ -111,7 +111,8 @@ impl Row for RecordOutcome {
         vec![
             self.index.to_string(),
             self.kind.as_str().to_string(),
-            text(self.group.map(|g| Pk::Message(g).to_string())),
+            // The group's uuid, as message_group_uuid in JSON (not the MSG# key).
+            text(self.group.map(|g| g.to_string())),
             text(self.at.map(|t| t.to_string())),
             text(self.id.clone()),
             self.detail.clone(),

@@ -127,5 +127,28 @@ pub async fn run_follow(
         "stopped: {} records, {} applied, {} malformed",
         summary.records, summary.applied, summary.malformed
     ));
+    if summary.applied == 0 {
+        if let Some(hint) = nothing_applied_hint(options) {
+            ui.note(&hint);
+        }
+    }
     Ok(())
+}
+
+/// What a follower that applied nothing says about where it started reading, when that was
+/// LATEST (records written before it started were never read): how to read them.
+pub fn nothing_applied_hint(options: &FollowOptions) -> Option<String> {
+    if options.from_start {
+        return None;
+    }
+    let which = if options.checkpoint.is_some() {
+        "shards the checkpoint did not name were read"
+    } else {
+        "every shard was read"
+    };
+    Some(format!(
+        "nothing applied: {which} from LATEST, only records written after it started; \
+         --from-start reads every record the stream still holds (24 hours), and --checkpoint FILE \
+         makes the next run resume exactly where this one stopped"
+    ))
 }
