@@ -275,8 +275,9 @@ async fn import_without_a_table_is_refused() {
         vec!["local", "--dry-run"],
         vec!["prod", "--yes"],
     ] {
-        let out =
-            tokio::task::block_in_place(|| run(bin("table-import").args(&args).arg("--file").arg(&file)));
+        let out = tokio::task::block_in_place(|| {
+            run(bin("table-import").args(&args).arg("--file").arg(&file))
+        });
         let err = fails(out);
         assert!(
             err.contains("table-import needs the table to write into: --table NAME")
