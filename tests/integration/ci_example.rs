@@ -23,16 +23,9 @@ pub fn run_lines(workflow: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The commands of a shell line: split at `||`, `&&`, `;` and `|`, then into words (the example
-/// uses no quotes or expansions inside the toolkit's commands).
+/// The commands of a shell line, split as the shell splits them (the README examples' splitter).
 pub fn commands_of(line: &str) -> Vec<Vec<String>> {
-    line.split("||")
-        .flat_map(|part| part.split("&&"))
-        .flat_map(|part| part.split(';'))
-        .flat_map(|part| part.split('|'))
-        .map(|command| command.split_whitespace().map(str::to_string).collect())
-        .filter(|words: &Vec<String>| !words.is_empty())
-        .collect()
+    crate::examples::commands_of(line)
 }
 
 #[test]

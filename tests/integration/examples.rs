@@ -81,7 +81,7 @@ const OTHER_COMMANDS: &[&str] = &[
 /// Splits a command line the way a POSIX shell splits words, for what examples use: single
 /// and double quotes, backslash escapes, and the operators `|`, `||`, `&&` and `;` (which end a
 /// command; each command is returned on its own). A `#` starting a word begins a comment.
-fn commands_of(line: &str) -> Vec<Vec<String>> {
+pub fn commands_of(line: &str) -> Vec<Vec<String>> {
     let mut commands = vec![Vec::new()];
     let mut word = String::new();
     let mut in_word = false;

@@ -150,6 +150,39 @@ async fn the_row(ctx: &Context, user: Uuid, group: &str) -> (String, String) {
     )
 }
 
+/// Sends "one" from bayko to meitanaka (a new group), then "two" back: the group and the second
+/// message's report.
+fn one_then_two(table: &TestTable, pg: &TestDb) -> (String, Value) {
+    let first = send(table, pg, &["--from", "bayko", "--to", "meitanaka", "one"]);
+    let group = text(&first, "message_group_uuid");
+    let last = send(
+        table,
+        pg,
+        &["--from", "meitanaka", "--group", &group, "two"],
+    );
+    (group, last)
+}
+
+/// Waits (at most 15 s) until `user`'s row of `group` carries `message`, sent as `last` reports,
+/// which only the follower makes true.
+async fn until_the_row_carries(
+    ctx: &Context,
+    (user, group): (Uuid, &str),
+    (last, message): (&Value, &str),
+    follower: &Follower,
+) {
+    let want = (text(last, "created_at"), message.to_string());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while the_row(ctx, user, group).await != want {
+        assert!(
+            Instant::now() < deadline,
+            "the follower did not apply the message in 15 s; stderr:\n{}",
+            follower.stderr.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn text(v: &Value, key: &str) -> String {
     v[key]
         .as_str()
@@ -298,27 +331,13 @@ async fn follower_from_start_catches_up_on_earlier_messages() {
     let table = TestTable::created();
     let pg = TestDb::seeded().await;
     let ctx = local_context(&table.name).await;
-    let first = send(
-        &table,
-        &pg,
-        &["--from", "bayko", "--to", "meitanaka", "one"],
-    );
-    let group = text(&first, "message_group_uuid");
-    let last = send(
-        &table,
-        &pg,
-        &["--from", "meitanaka", "--group", &group, "two"],
-    );
+    let (group, last) = one_then_two(&table, &pg);
     let mei = pg.user("meitanaka").await.uuid;
     // Nothing follows the stream yet: the rows still carry the first message.
     assert_eq!(the_row(&ctx, mei, &group).await.1, "one");
 
     let mut follower = Follower::start(&table, &pg, &["--from-start", "--output", "jsonl"]);
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while the_row(&ctx, mei, &group).await != (text(&last, "created_at"), "two".to_string()) {
-        assert!(Instant::now() < deadline, "not caught up after 15 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_the_row_carries(&ctx, (mei, &group), (&last, "two"), &follower).await;
     assert!(follower.terminate().success());
     let out = follower.stdout.lock().unwrap().clone();
     let outcomes: Vec<Value> = out
@@ -358,26 +377,8 @@ async fn a_trimmed_answer_for_fresh_records_loses_nothing_and_claims_nothing_mis
         .send()
         .await
         .expect("a write to the other table");
-    let first = send(
-        &table,
-        &pg,
-        &["--from", "bayko", "--to", "meitanaka", "one"],
-    );
-    let group = text(&first, "message_group_uuid");
-    let last = send(
-        &table,
-        &pg,
-        &["--from", "meitanaka", "--group", &group, "two"],
-    );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while the_row(&ctx, mei, &group).await != (text(&last, "created_at"), "two".into()) {
-        assert!(
-            Instant::now() < deadline,
-            "the follower did not apply the message in 15 s; stderr:\n{}",
-            follower.stderr.lock().unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (group, last) = one_then_two(&table, &pg);
+    until_the_row_carries(&ctx, (mei, &group), (&last, "two"), &follower).await;
     assert!(follower.terminate().success());
     let err = follower.stderr.lock().unwrap().clone();
     assert!(err.contains("none was missed"), "{err}");

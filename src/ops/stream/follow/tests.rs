@@ -175,9 +175,9 @@ async fn follow_until_reopened(stream: &Rule, records: &Rule) -> Followed {
     }
 }
 
-#[tokio::test]
-async fn an_expired_iterator_is_reopened_after_the_last_record_handled() {
-    let records = mock!(aws_sdk_dynamodbstreams::Client::get_records)
+/// GetRecords answers one record (sequence number 205), then `error`.
+fn a_record_then(error: fn() -> GetRecordsError) -> Rule {
+    mock!(aws_sdk_dynamodbstreams::Client::get_records)
         .sequence()
         .output(|| {
             GetRecordsOutput::builder()
@@ -185,10 +185,15 @@ async fn an_expired_iterator_is_reopened_after_the_last_record_handled() {
                 .next_shard_iterator("next")
                 .build()
         })
-        .error(|| {
-            GetRecordsError::ExpiredIteratorException(ExpiredIteratorException::builder().build())
-        })
-        .build();
+        .error(error)
+        .build()
+}
+
+#[tokio::test]
+async fn an_expired_iterator_is_reopened_after_the_last_record_handled() {
+    let records = a_record_then(|| {
+        GetRecordsError::ExpiredIteratorException(ExpiredIteratorException::builder().build())
+    });
     let followed = follow_until_reopened(&one_open_shard_rule(), &records).await;
     let reopened = followed.reopened();
     assert!(
@@ -202,20 +207,9 @@ async fn an_expired_iterator_is_reopened_after_the_last_record_handled() {
 
 #[tokio::test]
 async fn a_trimmed_read_after_a_record_asks_again_right_after_it_claiming_nothing_yet() {
-    let records = mock!(aws_sdk_dynamodbstreams::Client::get_records)
-        .sequence()
-        .output(|| {
-            GetRecordsOutput::builder()
-                .records(remove_record("205"))
-                .next_shard_iterator("next")
-                .build()
-        })
-        .error(|| {
-            GetRecordsError::TrimmedDataAccessException(
-                TrimmedDataAccessException::builder().build(),
-            )
-        })
-        .build();
+    let records = a_record_then(|| {
+        GetRecordsError::TrimmedDataAccessException(TrimmedDataAccessException::builder().build())
+    });
     let followed = follow_until_reopened(&one_open_shard_rule(), &records).await;
     let reopened = followed.reopened();
     assert!(
