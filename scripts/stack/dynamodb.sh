@@ -125,9 +125,13 @@ ddb_launch() {
   local dir=$STATE_DIR/dynamodb-local
   ddb_launcher_locate
   mkdir -p "$dir" # it may write dynamodb-local-metadata.json into its cwd
-  # preferIPv4Stack: a plain IPv4 socket on 127.0.0.1 (not an IPv6 one mapped to it)
+  # preferIPv4Stack: a plain IPv4 socket on 127.0.0.1 (not an IPv6 one mapped to it).
+  # CRUDDUR_OPS_DDB_JAVA_OPTS: more JVM options, split on spaces (the test stack's is
+  # -XX:TieredStopAtLevel=1: the quick JIT only, half the CPU for a short-lived server).
+  local -a opts=()
+  read -r -a opts <<<"${CRUDDUR_OPS_DDB_JAVA_OPTS:-}"
   launch dynamodb-local "$dir" "$(svc_log ddb)" \
-    java -XX:-UsePerfData -Djava.net.preferIPv4Stack=true \
+    java -XX:-UsePerfData "${opts[@]}" -Djava.net.preferIPv4Stack=true \
     "-Djava.library.path=$DDB_DIR/DynamoDBLocal_lib" \
     -cp "$DDB_LAUNCHER_DIR:$DDB_DIR/DynamoDBLocal.jar" \
     "$DDB_LAUNCHER_CLASS" "$HOST" "$DDB_PORT"

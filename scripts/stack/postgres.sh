@@ -29,7 +29,8 @@ readonly PG_DATABASE=cruddur
 #   sslrootcert=$STATE_DIR/tls/ca.pem. The CA key never leaves $STATE_DIR/tls.
 # - Durability settings stay at PostgreSQL's defaults (fsync, synchronous_commit on): the
 #   benchmarks compare one commit per row against one transaction, and a commit should cost
-#   what it costs on a real server.
+#   what it costs on a real server. The test stack (scripts/test-stack.sh), a throw-away
+#   cluster, turns them off through CRUDDUR_OPS_PG_SETTINGS.
 
 PG_BIN=""
 pg_find_bin() {
@@ -192,6 +193,13 @@ pg_launch() {
   say "postgres: initdb $PG_DATA ($(secs_since "$t0"))"
   local cmd=("$PG_BIN/postgres" -D "$PG_DATA" -p "$PG_PORT"
     -c "listen_addresses=$HOST" -c "unix_socket_directories=" -c ssl=on)
+  # CRUDDUR_OPS_PG_SETTINGS: more NAME=VALUE settings, split on spaces (the test stack's
+  # throw-away cluster turns fsync off: its databases are made and dropped by the hundred).
+  local setting
+  for setting in ${CRUDDUR_OPS_PG_SETTINGS:-}; do
+    [[ $setting == ?*=* ]] || die "postgres: CRUDDUR_OPS_PG_SETTINGS: '$setting' is not NAME=VALUE"
+    cmd+=(-c "$setting")
+  done
   if is_root; then
     cmd=(setpriv --reuid=postgres --regid=postgres --init-groups -- "${cmd[@]}")
   fi
