@@ -269,20 +269,12 @@ pub async fn create_group(
                 .send()
         })
         .await;
-    match sent {
-        Ok(_) => Ok(true),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_group_exists_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(err).on(
-            &ctx.cognito_endpoint,
-            format_args!("creating group {} in user pool {pool_id}", group.name),
-        ),
-    }
+    let created = sent.on_unless(
+        |e| e.is_group_exists_exception(),
+        &ctx.cognito_endpoint,
+        format_args!("creating group {} in user pool {pool_id}", group.name),
+    )?;
+    Ok(created.is_some())
 }
 
 fn attribute_types(attributes: &BTreeMap<String, String>) -> Result<Vec<AttributeType>> {
@@ -315,20 +307,12 @@ pub async fn admin_create_user(
                 .send()
         })
         .await;
-    match sent {
-        Ok(_) => Ok(true),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_username_exists_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(err).on(
-            &ctx.cognito_endpoint,
-            format_args!("creating user {name} in user pool {pool_id}"),
-        ),
-    }
+    let created = sent.on_unless(
+        |e| e.is_username_exists_exception(),
+        &ctx.cognito_endpoint,
+        format_args!("creating user {name} in user pool {pool_id}"),
+    )?;
+    Ok(created.is_some())
 }
 
 /// The user `name` of `pool_id` (AdminGetUser); `None` when there is none.
@@ -347,28 +331,20 @@ pub async fn get_user(
                 .send()
         })
         .await;
-    match sent {
-        Ok(user) => Ok(Some(UserRecord {
-            username: user.username().to_string(),
-            attributes: attribute_map(user.user_attributes()),
-            enabled: user.enabled(),
-            status: user.user_status().map(|s| s.as_str().to_string()),
-            created: user
-                .user_create_date()
-                .and_then(|d| d.fmt(DateTimeFormat::DateTime).ok()),
-        })),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_user_not_found_exception()) =>
-        {
-            Ok(None)
-        }
-        Err(err) => Err(err).on(
-            &ctx.cognito_endpoint,
-            format_args!("reading user {name} of user pool {pool_id}"),
-        ),
-    }
+    let found = sent.on_unless(
+        |e| e.is_user_not_found_exception(),
+        &ctx.cognito_endpoint,
+        format_args!("reading user {name} of user pool {pool_id}"),
+    )?;
+    Ok(found.map(|user| UserRecord {
+        username: user.username().to_string(),
+        attributes: attribute_map(user.user_attributes()),
+        enabled: user.enabled(),
+        status: user.user_status().map(|s| s.as_str().to_string()),
+        created: user
+            .user_create_date()
+            .and_then(|d| d.fmt(DateTimeFormat::DateTime).ok()),
+    }))
 }
 
 /// Sets `attributes` of the user `name` (AdminUpdateUserAttributes).

@@ -203,21 +203,9 @@ pub async fn group_counts(ctx: &Context, pool_id: &str) -> Result<GroupCounts> {
 /// Cognito's estimate of how many users `pool_id` holds (for progress bars); `None` when it
 /// gives none.
 pub async fn estimated_users(ctx: &Context, pool_id: &str) -> Result<Option<u64>> {
-    let described = ctx
-        .cognito()
-        .describe_user_pool()
-        .user_pool_id(pool_id)
-        .send()
-        .await
-        .on(
-            &ctx.cognito_endpoint,
-            format_args!("describing user pool {pool_id}"),
-        )?;
-    Ok(described
-        .user_pool()
-        .map(|p| p.estimated_number_of_users())
-        .and_then(|n| u64::try_from(n).ok())
-        .filter(|&n| n > 0))
+    let pacer = rate::Pacer::new(rate::Rates::unlimited(), std::time::Duration::ZERO);
+    let pool = backup::describe_pool(ctx, &pacer, pool_id).await?;
+    Ok(u64::try_from(pool.estimated_users).ok().filter(|&n| n > 0))
 }
 
 /// A pool user as `find-user --cognito` shows it.

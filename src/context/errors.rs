@@ -240,19 +240,41 @@ fn access_denied(
 }
 
 /// Adds context to an SDK call's error: what was being done, on which service and endpoint.
-pub trait SdkResultExt<T> {
+pub trait SdkResultExt<T, E> {
     /// Wraps the error as "`what` on `endpoint`: why", where why is the service's error code and
     /// message (or the HTTP status and the start of the body when there is none), "no answer
     /// within N s", or the transport's cause chain, with a hint when nothing answered at all.
     fn on(self, endpoint: &Endpoint, what: impl Display) -> Result<T>;
+
+    /// As [`SdkResultExt::on`], but the service error `expected` picks out (a user that already
+    /// exists, one that is not found) is `None`, an answer like any other.
+    fn on_unless(
+        self,
+        expected: impl FnOnce(&E) -> bool,
+        endpoint: &Endpoint,
+        what: impl Display,
+    ) -> Result<Option<T>>;
 }
 
-impl<T, E> SdkResultExt<T> for std::result::Result<T, SdkError<E, HttpResponse>>
+impl<T, E> SdkResultExt<T, E> for std::result::Result<T, SdkError<E, HttpResponse>>
 where
     E: StdError + ProvideErrorMetadata + Send + Sync + 'static,
 {
     fn on(self, endpoint: &Endpoint, what: impl Display) -> Result<T> {
         self.map_err(|err| sdk_error(err, endpoint, what))
+    }
+
+    fn on_unless(
+        self,
+        expected: impl FnOnce(&E) -> bool,
+        endpoint: &Endpoint,
+        what: impl Display,
+    ) -> Result<Option<T>> {
+        match self {
+            Ok(answer) => Ok(Some(answer)),
+            Err(err) if err.as_service_error().is_some_and(expected) => Ok(None),
+            Err(err) => Err(sdk_error(err, endpoint, what)),
+        }
     }
 }
 

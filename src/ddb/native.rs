@@ -134,16 +134,11 @@ impl ExportJob {
     pub fn in_progress(&self) -> bool {
         self.status == "IN_PROGRESS"
     }
+}
 
+impl From<ExportDescription> for ExportJob {
     fn from(d: ExportDescription) -> ExportJob {
-        let failure = match (d.failure_code, d.failure_message) {
-            (None, None) => None,
-            (code, message) => Some(format!(
-                "{}: {}",
-                code.unwrap_or_default(),
-                message.unwrap_or_default()
-            )),
-        };
+        let failure = failure(d.failure_code, d.failure_message);
         ExportJob {
             arn: d.export_arn.unwrap_or_default(),
             status: d
@@ -198,26 +193,42 @@ pub async fn start_export(ctx: &Context, request: &ExportRequest) -> Result<Expo
             request.table_arn, request.bucket, request.prefix
         ),
     )?;
-    out.export_description
-        .map(ExportJob::from)
-        .context("ExportTableToPointInTime answered without an export description")
+    job(out.export_description, "ExportTableToPointInTime")
 }
 
 /// The export `arn` as it stands.
 pub async fn describe_export(ctx: &Context, arn: &str) -> Result<ExportJob> {
-    let out = ctx
+    let sent = ctx
         .dynamodb()
         .describe_export()
         .export_arn(arn)
         .send()
-        .await
-        .on(
-            &ctx.dynamodb_endpoint,
-            format_args!("describing export {arn}"),
-        )?;
-    out.export_description
-        .map(ExportJob::from)
-        .context("DescribeExport answered without an export description")
+        .await;
+    let out = sent.on(
+        &ctx.dynamodb_endpoint,
+        format_args!("describing export {arn}"),
+    )?;
+    job(out.export_description, "DescribeExport")
+}
+
+/// A failed job's code and message, as one line.
+fn failure(code: Option<String>, message: Option<String>) -> Option<String> {
+    match (code, message) {
+        (None, None) => None,
+        (code, message) => Some(format!(
+            "{}: {}",
+            code.unwrap_or_default(),
+            message.unwrap_or_default()
+        )),
+    }
+}
+
+/// A job's description from an answer (an export's, an import's), or an error naming the
+/// `operation` whose answer left it out.
+fn job<T, J: From<T>>(description: Option<T>, operation: &str) -> Result<J> {
+    description
+        .map(J::from)
+        .with_context(|| format!("{operation} answered without the job's description"))
 }
 
 /// The exports of `table_arn`: each one's ARN and status.
@@ -268,16 +279,11 @@ impl ImportJob {
     pub fn in_progress(&self) -> bool {
         matches!(self.status.as_str(), "IN_PROGRESS" | "CANCELLING")
     }
+}
 
+impl From<ImportTableDescription> for ImportJob {
     fn from(d: ImportTableDescription) -> ImportJob {
-        let failure = match (d.failure_code, d.failure_message) {
-            (None, None) => None,
-            (code, message) => Some(format!(
-                "{}: {}",
-                code.unwrap_or_default(),
-                message.unwrap_or_default()
-            )),
-        };
+        let failure = failure(d.failure_code, d.failure_message);
         ImportJob {
             arn: d.import_arn.unwrap_or_default(),
             status: d
@@ -322,24 +328,20 @@ pub async fn start_import(
             &ctx.dynamodb_endpoint,
             format_args!("starting an import of s3://{bucket}/{key_prefix} into new table {name}"),
         )?;
-    out.import_table_description
-        .map(ImportJob::from)
-        .context("ImportTable answered without an import description")
+    job(out.import_table_description, "ImportTable")
 }
 
 /// The import `arn` as it stands.
 pub async fn describe_import(ctx: &Context, arn: &str) -> Result<ImportJob> {
-    let out = ctx
+    let sent = ctx
         .dynamodb()
         .describe_import()
         .import_arn(arn)
         .send()
-        .await
-        .on(
-            &ctx.dynamodb_endpoint,
-            format_args!("describing import {arn}"),
-        )?;
-    out.import_table_description
-        .map(ImportJob::from)
-        .context("DescribeImport answered without an import description")
+        .await;
+    let out = sent.on(
+        &ctx.dynamodb_endpoint,
+        format_args!("describing import {arn}"),
+    )?;
+    job(out.import_table_description, "DescribeImport")
 }

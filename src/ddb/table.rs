@@ -16,26 +16,18 @@ use crate::context::{sdk_error, Context, SdkResultExt};
 
 /// Fetches the table's description, or `None` when it does not exist.
 pub async fn describe(ctx: &Context, table: &str) -> Result<Option<TableDescription>> {
-    match ctx
+    let sent = ctx
         .dynamodb()
         .describe_table()
         .table_name(table)
         .send()
-        .await
-    {
-        Ok(out) => Ok(out.table),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            Ok(None)
-        }
-        Err(err) => Err(err).on(
-            &ctx.dynamodb_endpoint,
-            format_args!("describing table {table}"),
-        ),
-    }
+        .await;
+    let found = sent.on_unless(
+        |e| e.is_resource_not_found_exception(),
+        &ctx.dynamodb_endpoint,
+        format_args!("describing table {table}"),
+    )?;
+    Ok(found.and_then(|out| out.table))
 }
 
 /// Every table name, across all ListTables pages (the SDK's paginator).
@@ -78,20 +70,13 @@ pub async fn describe_many(ctx: &Context, names: &[String]) -> Result<Vec<TableD
 /// Sends DeleteTable for `table`: `Ok(false)` when it does not exist, `Ok(true)` once the
 /// deletion has started (see [`wait_until_gone`]).
 pub async fn delete(ctx: &Context, table: &str) -> Result<bool> {
-    match ctx.dynamodb().delete_table().table_name(table).send().await {
-        Ok(_) => Ok(true),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(err).on(
-            &ctx.dynamodb_endpoint,
-            format_args!("deleting table {table}"),
-        ),
-    }
+    let sent = ctx.dynamodb().delete_table().table_name(table).send().await;
+    let deleted = sent.on_unless(
+        |e| e.is_resource_not_found_exception(),
+        &ctx.dynamodb_endpoint,
+        format_args!("deleting table {table}"),
+    )?;
+    Ok(deleted.is_some())
 }
 
 /// How often to poll while waiting for a table's indexes (the SDK waiters have their own

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args as ClapArgs, Parser};
 
-use crate::cli::args::{OutputArgs, TableTargetArgs};
+use crate::cli::args::{DryRun, OutputArgs, TableTargetArgs};
 use crate::cli::confirm::Confirmation;
 use crate::cli::output::emit;
 use crate::cli::{self};
@@ -65,7 +65,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
-/// The safety net's options, flattened into `drop`, `schema-load` and `import`.
+/// What the tools that can delete or overwrite data take (`drop`, `schema-load`,
+/// `table-import`): the safety net, the confirmation and the dry run.
+#[derive(ClapArgs, Debug, Clone, Copy)]
+pub struct ChangeArgs {
+    #[command(flatten)]
+    pub safety_net: SafetyNetArgs,
+
+    #[command(flatten)]
+    pub confirm: Confirmation,
+
+    #[command(flatten)]
+    pub dry_run: DryRun,
+}
+
+/// The safety net's options (in [`ChangeArgs`]).
 #[derive(ClapArgs, Debug, Clone, Copy)]
 pub struct SafetyNetArgs {
     /// On prod, take no backup before the change (there is then no way back); the local target

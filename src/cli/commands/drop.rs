@@ -3,9 +3,8 @@
 use clap::Parser;
 
 use crate::cli;
-use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
-use crate::cli::commands::backups::SafetyNetArgs;
-use crate::cli::confirm::Confirmation;
+use crate::cli::args::{TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::commands::backups::ChangeArgs;
 use crate::cli::output::Terminal;
 use crate::ops::drop::{self, DropRequest};
 
@@ -40,13 +39,7 @@ pub struct Args {
     disable_deletion_protection: bool,
 
     #[command(flatten)]
-    safety_net: SafetyNetArgs,
-
-    #[command(flatten)]
-    confirm: Confirmation,
-
-    #[command(flatten)]
-    dry_run: DryRun,
+    change: ChangeArgs,
 }
 
 /// Asks on prod, then deletes the table.
@@ -55,11 +48,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         table: args.table,
         if_exists: args.if_exists,
         disable_deletion_protection: args.disable_deletion_protection,
-        dry_run: args.dry_run.dry_run,
-        safety_net: args.safety_net.net(),
+        dry_run: args.change.dry_run.dry_run,
+        safety_net: args.change.safety_net.net(),
     };
     let (no_table, no_pool) = (TableArgs::default(), UserPoolArgs::default());
     let connect = cli::connect(&args.target, &no_table, &no_pool);
-    let mut ui = Terminal::new(args.confirm);
+    let mut ui = Terminal::new(args.change.confirm);
     drop::run(args.target.target(), connect, &request, &mut ui).await
 }

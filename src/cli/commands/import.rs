@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::cli;
-use crate::cli::args::{BulkWriteArgs, DryRun, TableTargetArgs};
-use crate::cli::commands::backups::SafetyNetArgs;
+use crate::cli::args::{BulkWriteArgs, TableTargetArgs};
+use crate::cli::commands::backups::ChangeArgs;
 use crate::cli::commands::native_s3::S3ImportArgs;
-use crate::cli::confirm::Confirmation;
 use crate::cli::output::Terminal;
 use crate::ops::import::{self, ImportRequest};
 use crate::ops::native;
@@ -55,18 +54,12 @@ pub struct Args {
     bulk: BulkWriteArgs,
 
     #[command(flatten)]
-    dry_run: DryRun,
-
-    #[command(flatten)]
-    safety_net: SafetyNetArgs,
-
-    #[command(flatten)]
-    confirm: Confirmation,
+    change: ChangeArgs,
 }
 
 /// Runs the tool.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let mut ui = Terminal::new(args.confirm);
+    let mut ui = Terminal::new(args.change.confirm);
     if let Some(options) = args.s3.new_table_options()? {
         let ctx = args.table.connect().await?;
         return native::import_new_table(&ctx, &options, args.bulk.output, &mut ui).await;
@@ -84,10 +77,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let s3 = args.s3.load_options()?;
-    let dry_run = args.dry_run.dry_run;
+    let dry_run = args.change.dry_run.dry_run;
     let request = ImportRequest::new(args.file, s3, args.checkpoint, dry_run)?
-        .with_safety_net(args.safety_net.net());
+        .with_safety_net(args.change.safety_net.net());
     let ctx = args.table.connect().await?;
-    let bulk = args.bulk.bulk(args.dry_run);
+    let bulk = args.bulk.bulk(args.change.dry_run);
     import::run(&ctx, request, args.bulk.writes.options(), &bulk, &mut ui).await
 }

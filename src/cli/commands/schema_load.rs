@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::cli::args::{DryRun, TableArgs, TargetArgs, UserPoolArgs};
-use crate::cli::commands::backups::SafetyNetArgs;
-use crate::cli::confirm::Confirmation;
+use crate::cli::args::{TableArgs, TargetArgs, UserPoolArgs};
+use crate::cli::commands::backups::ChangeArgs;
 use crate::cli::output::{Format, Terminal};
 use crate::cli::{self, Exit, EXIT_DRIFT};
 use crate::ops::schema_load::{self as schema, Drift, SchemaRequest, TableDefinition};
@@ -61,13 +60,7 @@ pub struct Args {
     output: Option<Format>,
 
     #[command(flatten)]
-    safety_net: SafetyNetArgs,
-
-    #[command(flatten)]
-    confirm: Confirmation,
-
-    #[command(flatten)]
-    dry_run: DryRun,
+    change: ChangeArgs,
 }
 
 /// Creates the table, or plans (and applies) the changes to it.
@@ -82,10 +75,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         allow_index_rebuild: args.allow_index_rebuild,
         wait: Duration::from_secs(args.wait_timeout),
         output: args.output,
-        dry_run: args.dry_run.dry_run,
-        safety_net: args.safety_net.net(),
+        dry_run: args.change.dry_run.dry_run,
+        safety_net: args.change.safety_net.net(),
     };
-    let mut ui = Terminal::new(args.confirm);
+    let mut ui = Terminal::new(args.change.confirm);
     schema::run(&ctx, &request, &mut ui)
         .await
         .map_err(|err| match err.downcast::<Drift>() {
