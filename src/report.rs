@@ -24,6 +24,14 @@ pub trait Report: Serialize {
     /// The table's column headers.
     const COLUMNS: &'static [&'static str];
 
+    /// Columns of free text (by header), cut first (with an ellipsis) when the table is wider
+    /// than a terminal's 100 columns; `--wide` shows them whole.
+    const CUT: &'static [&'static str] = &[];
+
+    /// Columns (by header) left out, in this order, when cutting the free text does not make the
+    /// table fit in 100 columns; `--wide` shows them.
+    const HIDE: &'static [&'static str] = &[];
+
     /// The table's rows, one cell per column.
     fn rows(&self) -> Vec<Vec<String>>;
 
@@ -40,12 +48,20 @@ pub trait Row: Serialize {
     /// The table's column headers.
     const COLUMNS: &'static [&'static str];
 
+    /// Columns of free text, cut first when the table is too wide ([`Report::CUT`]).
+    const CUT: &'static [&'static str] = &[];
+
+    /// Columns left out when cutting is not enough ([`Report::HIDE`]).
+    const HIDE: &'static [&'static str] = &[];
+
     /// This row's cells, one per column.
     fn cells(&self) -> Vec<String>;
 }
 
 impl<R: Row> Report for [R] {
     const COLUMNS: &'static [&'static str] = R::COLUMNS;
+    const CUT: &'static [&'static str] = R::CUT;
+    const HIDE: &'static [&'static str] = R::HIDE;
 
     fn rows(&self) -> Vec<Vec<String>> {
         self.iter().map(Row::cells).collect()
@@ -62,6 +78,8 @@ impl<R: Row> Report for [R] {
 
 impl<R: Row> Report for Vec<R> {
     const COLUMNS: &'static [&'static str] = R::COLUMNS;
+    const CUT: &'static [&'static str] = R::CUT;
+    const HIDE: &'static [&'static str] = R::HIDE;
 
     fn rows(&self) -> Vec<Vec<String>> {
         self.as_slice().rows()

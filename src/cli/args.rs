@@ -173,6 +173,32 @@ impl OutputArgs {
     }
 }
 
+/// The `--wide` flag's help.
+pub const WIDE_HELP: &str =
+    "Show every column and full values in tables (tables are cut to 100 columns otherwise)";
+
+/// The `--wide` flag, which the registry gives every tool that takes `--output` (see
+/// [`crate::cli::tools`]): tables then show every column and full values. JSON is never cut.
+pub fn wide_arg() -> clap::Arg {
+    clap::Arg::new(WIDE)
+        .long(WIDE)
+        .action(clap::ArgAction::SetTrue)
+        .help(WIDE_HELP)
+}
+
+/// The id (and long name) of [`wide_arg`].
+pub const WIDE: &str = "wide";
+
+/// Whether `matches` (of a tool given [`wide_arg`]) asked for `--wide`.
+pub fn wide(matches: &clap::ArgMatches) -> bool {
+    matches
+        .try_get_one::<bool>(WIDE)
+        .ok()
+        .flatten()
+        .copied()
+        .unwrap_or(false)
+}
+
 /// The `--dry-run` flag of every tool that writes.
 #[derive(Args, Debug, Clone, Copy, Default)]
 pub struct DryRun {

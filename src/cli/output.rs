@@ -15,8 +15,6 @@ use std::io::{self, Write};
 use anyhow::Context as _;
 use serde::Serialize;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
 use serde_json::Value;
 
 use crate::cli::confirm::Confirmation;
@@ -26,6 +24,10 @@ use crate::ops::ui::Ui;
 pub use crate::report::{Format, Report, Row};
 pub use crate::text::truncate;
 
+mod table;
+
+pub use table::{set_wide, table_width, wide, write_table, Columns, ELLIPSIS, WIDTH};
+
 /// Writes `report` to `out` as `format`: a table; one pretty JSON document; or JSON lines (one
 /// line per row of a list, else the report on one line). Fields keep their declared order.
 pub fn write_report<W: Write + ?Sized, R: Report + ?Sized>(
@@ -34,7 +36,14 @@ pub fn write_report<W: Write + ?Sized, R: Report + ?Sized>(
     format: Format,
 ) -> io::Result<()> {
     match format {
-        Format::Table => write_table(out, R::COLUMNS, report.rows()),
+        Format::Table => {
+            let columns = Columns {
+                header: R::COLUMNS,
+                cut: R::CUT,
+                hide: R::HIDE,
+            };
+            write_table(out, columns, report.rows(), table_width())
+        }
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, report)?;
             writeln!(out)
@@ -123,37 +132,6 @@ pub fn emit_text(text: &str) -> anyhow::Result<()> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .context("writing the output")
-}
-
-/// Writes a table with `header` and `rows`.
-pub fn write_table<W: Write + ?Sized>(
-    out: &mut W,
-    header: &[&str],
-    rows: impl IntoIterator<Item = Vec<String>>,
-) -> io::Result<()> {
-    let rows: Vec<Vec<String>> = rows.into_iter().collect();
-    // A column with no value in any row (find-user's pool columns without --cognito) is left out.
-    let shown: Vec<usize> = (0..header.len())
-        .filter(|&c| {
-            rows.is_empty()
-                || rows
-                    .iter()
-                    .any(|row| row.get(c).is_some_and(|cell| !cell.is_empty()))
-        })
-        .collect();
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(shown.iter().map(|&c| header[c]));
-    for row in rows {
-        table.add_row(
-            shown
-                .iter()
-                .map(|&c| row.get(c).cloned().unwrap_or_default()),
-        );
-    }
-    writeln!(out, "{table}")
 }
 
 /// JSON values written as they come: one per line (`jsonl`), or the elements of one JSON array
@@ -343,27 +321,24 @@ impl<W: Write> ItemWriter<W> {
                 }
             }
             Format::Table => {
-                let rows = items;
-                // pk and sk, then every other attribute of the page by name, so the columns do
-                // not depend on which item the scan met first.
-                let others: BTreeSet<&str> = rows
-                    .iter()
-                    .flat_map(|row| row.as_object().into_iter().flat_map(|o| o.keys()))
-                    .map(String::as_str)
-                    .filter(|key| !["pk", "sk"].contains(key))
-                    .collect();
-                let columns: Vec<&str> = ["pk", "sk"].into_iter().chain(others).collect();
-                let cells = rows.iter().map(|row| {
+                let width = table_width();
+                let columns = item_columns(items, width.is_none());
+                let cells = items.iter().map(|item| {
                     columns
                         .iter()
-                        .map(|c| match &row[*c] {
+                        .map(|c| match &item[*c] {
                             Value::Null => String::new(),
-                            Value::String(s) => truncate(s, 60),
-                            other => truncate(&other.to_string(), 60),
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
                         })
                         .collect()
                 });
-                write_table(&mut self.out, &columns, cells)?;
+                let columns = Columns {
+                    header: &columns,
+                    cut: &["message"],
+                    hide: &["user_handle"],
+                };
+                write_table(&mut self.out, columns, cells, width)?;
                 self.json.written += items.len() as u64;
             }
         }
@@ -377,6 +352,27 @@ impl<W: Write> ItemWriter<W> {
         Ok(self.json.written)
     }
 }
+
+/// The attributes a scan's table shows, in [`SCAN_COLUMNS`]' order: those of the page; with
+/// `every` (`--wide`), pk and sk, then every other attribute of the page by name, so the columns
+/// do not depend on which item the scan met first.
+fn item_columns(items: &[Value], every: bool) -> Vec<&str> {
+    let keys: BTreeSet<&str> = items
+        .iter()
+        .flat_map(|item| item.as_object().into_iter().flat_map(|o| o.keys()))
+        .map(String::as_str)
+        .collect();
+    let chosen = SCAN_COLUMNS.iter().copied().filter(|c| keys.contains(c));
+    if !every {
+        return chosen.collect();
+    }
+    let others = keys.into_iter().filter(|key| !["pk", "sk"].contains(key));
+    ["pk", "sk"].into_iter().chain(others).collect()
+}
+
+/// The attributes a scan's table shows without `--wide`: the key, who wrote, and what (cut to
+/// fit; user_handle left out when the table would still be too wide).
+pub const SCAN_COLUMNS: [&str; 4] = ["pk", "sk", "user_handle", "message"];
 
 impl<W: Write> crate::ops::stream::Outcomes for RowWriter<W> {
     fn write(&mut self, outcomes: &[crate::ops::stream::RecordOutcome]) -> anyhow::Result<()> {

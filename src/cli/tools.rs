@@ -22,7 +22,7 @@ use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, ArgMatches, Command, CommandFactory, FromArgMatches};
 
-use crate::cli::{self, commands, docs, output, EXIT_USAGE};
+use crate::cli::{self, args, commands, docs, output, EXIT_USAGE};
 
 /// The program that holds every tool.
 pub const PROGRAM: &str = "cruddur-ops";
@@ -94,7 +94,13 @@ impl Tool {
     /// The tool's clap command: its module's arguments under the registry's name and the
     /// toolkit's version (the completions and man pages are generated from it).
     pub fn command(&self) -> Command {
-        (self.args)().name(self.name).version(VERSION)
+        let command = (self.args)().name(self.name).version(VERSION);
+        // Every tool that prints results (`--output`) may print a table: it takes `--wide`.
+        if command.get_arguments().any(|arg| arg.get_id() == "output") {
+            command.arg(args::wide_arg())
+        } else {
+            command
+        }
     }
 
     /// Runs the tool on `argv` (argv\[0\] first, as the process got it) and returns its exit
@@ -109,6 +115,7 @@ impl Tool {
         let matches = command
             .try_get_matches_from_mut(argv)
             .unwrap_or_else(|err| err.exit());
+        output::set_wide(args::wide(&matches));
         let start = TOOLS
             .iter()
             .zip(STARTS)

@@ -13,10 +13,6 @@ use crate::model::keys::{
 };
 use crate::pg;
 use crate::report::Row;
-use crate::text::truncate;
-
-/// How many characters of a message the tables show.
-pub const MESSAGE_WIDTH: usize = 40;
 
 /// The newest `limit` messages of `group`, oldest first (the order a chat shows them).
 pub async fn newest_messages(ctx: &Context, group: Uuid, limit: usize) -> Result<Vec<Item>> {
@@ -113,12 +109,12 @@ pub fn display_time(sk: &str) -> String {
 /// Header of the messages table.
 pub const MESSAGE_HEADER: [&str; 3] = ["Sender", "Time (UTC)", "Message"];
 
-/// A message as a table row: sender handle, time, the message cut to [`MESSAGE_WIDTH`].
+/// A message as a table row: sender handle, time, the whole message (the table cuts it to fit).
 pub fn message_row(item: &Item) -> Vec<String> {
     vec![
         opt_s(item, USER_HANDLE).unwrap_or_default().to_string(),
         display_time(opt_s(item, SK).unwrap_or_default()),
-        truncate(opt_s(item, MESSAGE).unwrap_or_default(), MESSAGE_WIDTH),
+        opt_s(item, MESSAGE).unwrap_or_default().to_string(),
     ]
 }
 
@@ -139,7 +135,7 @@ pub fn conversation_row(item: &Item) -> Vec<String> {
         opt_s(item, USER_DISPLAY_NAME)
             .unwrap_or_default()
             .to_string(),
-        truncate(opt_s(item, MESSAGE).unwrap_or_default(), MESSAGE_WIDTH),
+        opt_s(item, MESSAGE).unwrap_or_default().to_string(),
         display_time(opt_s(item, SK).unwrap_or_default()),
         opt_s(item, MESSAGE_GROUP_UUID)
             .unwrap_or_default()
@@ -171,6 +167,7 @@ impl serde::Serialize for ConversationRow {
 
 impl Row for MessageRow {
     const COLUMNS: &'static [&'static str] = &MESSAGE_HEADER;
+    const CUT: &'static [&'static str] = &["Message"];
 
     fn cells(&self) -> Vec<String> {
         message_row(&self.0)
@@ -179,6 +176,8 @@ impl Row for MessageRow {
 
 impl Row for ConversationRow {
     const COLUMNS: &'static [&'static str] = &CONVERSATION_HEADER;
+    const CUT: &'static [&'static str] = &["Last message", "Display name"];
+    const HIDE: &'static [&'static str] = &["Display name", "Time (UTC)"];
 
     fn cells(&self) -> Vec<String> {
         conversation_row(&self.0)
@@ -208,7 +207,7 @@ mod tests {
     }
 
     #[test]
-    fn rows_truncate_the_message() {
+    fn rows_keep_the_whole_message() {
         let item: Item = [
             (PK.to_string(), s("MSG#x")),
             (SK.to_string(), s("2026-11-22T13:00:00.000000+00:00")),
@@ -221,8 +220,7 @@ mod tests {
         let row = message_row(&item);
         assert_eq!(row[0], "bayko");
         assert_eq!(row[1], "2026-11-22 01:00 PM");
-        assert_eq!(row[2].chars().count(), MESSAGE_WIDTH);
-        assert!(row[2].ends_with("..."));
+        assert_eq!(row[2], "é".repeat(50));
         let row = conversation_row(&item);
         assert_eq!(row.len(), CONVERSATION_HEADER.len());
         assert_eq!(row[1], "Andrew Bayko");

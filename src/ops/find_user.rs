@@ -107,6 +107,9 @@ impl Report for FindUserReport {
         "Pool sub",
         "Pool status",
     ];
+    const CUT: &'static [&'static str] = &["Display name", "Email"];
+    const HIDE: &'static [&'static str] =
+        &["Pool user", "Email", "Display name", "UUID", "Pool status"];
 
     fn rows(&self) -> Vec<Vec<String>> {
         self.users

@@ -52,6 +52,7 @@ pub async fn run(
 
 impl Report for SyncReport {
     const COLUMNS: &'static [&'static str] = &["What", "Count", "Who"];
+    const CUT: &'static [&'static str] = &["What"];
 
     fn rows(&self) -> Vec<Vec<String>> {
         let row = |what: &str, names: Vec<String>| {

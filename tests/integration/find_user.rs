@@ -62,11 +62,11 @@ async fn finds_a_user_by_each_key() {
     assert_eq!(pool_users[0]["username"], "bayko");
     assert_eq!(pool_users[0]["email"], "andrew.bayko@example.com");
 
-    // the table names the same user
+    // the table names the same user (every column with --wide)
     let out = ok(tokio::task::block_in_place(|| {
         run(bin("find-user")
             .args(["--handle", "bayko", "--cognito", "--pool-name", &pool.name])
-            .args(["--output", "table"])
+            .args(["--output", "table", "--wide"])
             .env("CONNECTION_URL", &db.url))
     }));
     let text = stdout(&out);

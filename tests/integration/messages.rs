@@ -473,9 +473,8 @@ fn list_conversations_shows_the_other_participant_newest_first() {
     assert_eq!(piped.len(), 1);
     assert_eq!(piped, as_json, "the same objects as --output json");
 
-    let out =
-        ok(run(tool("list-conversations", &table, &db)
-            .args(["--handle", "bayko", "--output", "table"])));
+    let out = ok(run(tool("list-conversations", &table, &db)
+        .args(["--handle", "bayko", "--output", "table", "--wide"])));
     let text = stdout(&out);
     assert!(
         text.contains("everlygrandest") && text.contains("Everly Grandest"),

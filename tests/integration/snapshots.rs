@@ -5,9 +5,10 @@
 //! review`) and commit the files.
 //!
 //! What varies from run to run is redacted first ([`redact`]): uuids, times, the tests' unique
-//! names, pool ids, durations, rates, ports and temporary paths. Every output is also checked for
-//! a run of three or more spaces inside a line of text (tables excepted): the defect that two of
-//! `messaging-stream`'s messages once had.
+//! names, pool ids, durations, rates, ports and temporary paths, whole or cut by a table. Every
+//! output is also checked for a run of three or more spaces inside a line of text (tables
+//! excepted), the defect that two of `messaging-stream`'s messages once had, and for a table wider
+//! than 100 columns without `--wide`.
 //!
 //! Two tests, each on a fixture of its own (one seeded table, database and pool, unique names), so
 //! they run side by side: the setup and read tools, and the tools that write.
@@ -44,6 +45,10 @@ const FILTERS: &[(&str, &str)] = &[
         r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?",
         "[time]",
     ),
+    // Values a table cut to fit 100 columns (`2026-01-01T00:0…`, `1b2c3d4e-5f…`), after the
+    // whole ones. The tables cut no identifier shorter than that (MIN_WIDTH).
+    (r"\b\d{4}-\d[0-9T:.+\-]*…", "[time]…"),
+    (r"[0-9a-fA-F]{8}-[0-9a-fA-F-]{0,27}…", "[uuid]…"),
     (r"(localhost|127\.0\.0\.1):\d+", "$1:[port]"),
     (r"(/tmp|/var/folders)/[^\s:,)]+", "[tmp]"),
     // Rates and durations: "1234.5 items/s", "12 WCU/s", "0.8 s", "250 ms".
@@ -65,6 +70,22 @@ fn no_space_runs(name: &str, text: &str) {
         assert!(
             !words.contains("   "),
             "{name}: a run of spaces inside a line of text:\n{line:?}\n\nin:\n{text}"
+        );
+    }
+}
+
+/// Panics when a line of a table is wider than the terminal's 100 columns (in characters), unless
+/// the command asked for `--wide`.
+#[track_caller]
+fn fits_the_terminal(name: &str, cmd: &Command, text: &str) {
+    if cmd.get_args().any(|arg| arg == "--wide") {
+        return;
+    }
+    for line in text.lines().filter(|l| in_table(l)) {
+        assert!(
+            line.chars().count() <= cruddur_ops::cli::output::WIDTH,
+            "{name}: a table line wider than {} columns without --wide:\n{line}\n\nin:\n{text}",
+            cruddur_ops::cli::output::WIDTH
         );
     }
 }
@@ -123,6 +144,7 @@ fn snapshot_with(name: &str, cmd: &mut Command, view: View) -> Output {
     let out = tokio::task::block_in_place(|| run(cmd));
     let text = seen(cmd, &out);
     no_space_runs(name, &text);
+    fits_the_terminal(name, cmd, &text);
     let text = match view {
         View::Whole => redact(&text, &[]),
         View::RowsNaming(needle) => redact(
@@ -233,6 +255,12 @@ async fn setup_and_read_tools() {
 
     // The scan's order is DynamoDB's hash order of the keys, which hold random uuids.
     snapshot_with("scan", &mut human(f.tool("scan")), View::SortedRows);
+    // Every attribute, in full: the only table wider than 100 columns.
+    snapshot_with(
+        "scan_wide",
+        human(f.tool("scan")).arg("--wide"),
+        View::SortedRows,
+    );
     snapshot(
         "get_conversations",
         human(f.tool("get-conversations")).args(["--group", GROUP]),

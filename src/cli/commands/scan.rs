@@ -14,7 +14,7 @@ use crate::ops::scan::{self, ScanRequest};
 #[command(
     name = "scan",
     version,
-    after_help = cli::after_help("Output fields (json, jsonl): every attribute of each item (pk, sk, message, ...), as plain values, or DynamoDB's typed JSON with --raw. A table shows each page's attributes as columns.\n\nExamples:\n  scan\n  scan | jq -r .message\n  scan | head -1                           # stops quietly\n  scan prod --limit 10 --output json\n  scan --segments 4 --raw                  # parallel scan, DynamoDB's typed JSON\n  scan prod --max-rcu 10 --output jsonl    # at most 10 read units a second")
+    after_help = cli::after_help("Output fields (json, jsonl): every attribute of each item (pk, sk, message, ...), as plain values, or DynamoDB's typed JSON with --raw. A table shows pk, sk, user_handle and message, fitted to 100 columns (message cut with an ellipsis, user_handle left out when there is no room); with --wide, every attribute of the page as a column, in full.\n\nExamples:\n  scan\n  scan | jq -r .message\n  scan | head -1                           # stops quietly\n  scan --wide --output table               # every attribute, in full\n  scan prod --limit 10 --output json\n  scan --segments 4 --raw                  # parallel scan, DynamoDB's typed JSON\n  scan prod --max-rcu 10 --output jsonl    # at most 10 read units a second")
 )]
 pub struct Args {
     #[command(flatten)]

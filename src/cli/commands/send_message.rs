@@ -56,6 +56,7 @@ impl Report for Sent {
         "to",
         "new_group",
     ];
+    const HIDE: &'static [&'static str] = &["created_at", "new_group", "from", "to"];
 
     fn rows(&self) -> Vec<Vec<String>> {
         vec![vec![

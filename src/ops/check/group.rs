@@ -110,6 +110,7 @@ pub fn group(problems: &[Problem]) -> Vec<ProblemGroup> {
 
 impl Row for ProblemGroup {
     const COLUMNS: &'static [&'static str] = &["Kind", "Store", "Count", "Problems"];
+    const CUT: &'static [&'static str] = &["Problems"];
 
     /// The last cell is the summary, then one line per example, then how many more there are.
     fn cells(&self) -> Vec<String> {

@@ -105,6 +105,7 @@ pub struct Problem {
 
 impl Row for Problem {
     const COLUMNS: &'static [&'static str] = &["Kind", "Store", "Key", "Detail"];
+    const CUT: &'static [&'static str] = &["Detail"];
 
     fn cells(&self) -> Vec<String> {
         vec![

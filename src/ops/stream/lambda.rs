@@ -58,6 +58,8 @@ pub struct EventReport {
 /// A table and JSON lines show the outcomes; JSON is the whole document, with the Lambda's answer.
 impl Report for EventReport {
     const COLUMNS: &'static [&'static str] = RecordOutcome::COLUMNS;
+    const CUT: &'static [&'static str] = <RecordOutcome as Row>::CUT;
+    const HIDE: &'static [&'static str] = <RecordOutcome as Row>::HIDE;
 
     fn rows(&self) -> Vec<Vec<String>> {
         self.outcomes.rows()

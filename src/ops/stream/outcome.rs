@@ -105,6 +105,8 @@ impl RecordOutcome {
 
 impl Row for RecordOutcome {
     const COLUMNS: &'static [&'static str] = &["#", "Outcome", "Group", "Time", "Id", "Detail"];
+    const CUT: &'static [&'static str] = &["Detail"];
+    const HIDE: &'static [&'static str] = &["Id", "Time"];
 
     fn cells(&self) -> Vec<String> {
         let text = |v: Option<String>| v.unwrap_or_default();
