@@ -34,6 +34,7 @@
 #   CRUDDUR_OPS_USE_RUNNING   1: use a service already answering on a port (see above)
 #   CRUDDUR_OPS_DDB_JAVA_OPTS more JVM options for DynamoDB Local, split on spaces
 #   CRUDDUR_OPS_PG_SETTINGS   more PostgreSQL settings, NAME=VALUE split on spaces
+#   CRUDDUR_OPS_PG_ROOT       where PostgreSQL's cluster dir goes (default: see stack/postgres.sh)
 #   CRUDDUR_OPS_CACHE    downloads and the venv (default ${XDG_CACHE_HOME:-$HOME/.cache}/cruddur-ops)
 #   CRUDDUR_OPS_STATE    pid files, logs, working dirs, the TLS CA (default <repo>/.stack)
 #   CRUDDUR_OPS_TIMEOUT  seconds to wait for each service to answer (default 30)

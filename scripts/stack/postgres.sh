@@ -92,11 +92,17 @@ PG_BASE=""
 PG_DATA=""
 pg_locate() {
   [[ -n $PG_BASE ]] && return 0
-  if ! is_root; then
+  local key home
+  key=$(printf '%s' "$STATE_DIR" | sha256sum | cut -c1-12)
+  if [[ -n ${CRUDDUR_OPS_PG_ROOT:-} ]]; then
+    # The test stack's cluster on tmpfs: a database made and dropped costs hundreds of inodes,
+    # which a disk's file system makes the server pay for in CPU.
+    [[ -d $CRUDDUR_OPS_PG_ROOT && ! -L $CRUDDUR_OPS_PG_ROOT ]] ||
+      die "postgres: CRUDDUR_OPS_PG_ROOT=$CRUDDUR_OPS_PG_ROOT is not a directory"
+    PG_BASE=$CRUDDUR_OPS_PG_ROOT/cruddur-ops-pg-$key
+  elif ! is_root; then
     PG_BASE=$STATE_DIR/pg
   else
-    local key home
-    key=$(printf '%s' "$STATE_DIR" | sha256sum | cut -c1-12)
     home=$(getent passwd postgres | cut -d: -f6) || home=""
     if [[ -n $home && -d $home && ! -L $home ]] && as_pg_user test -w "$home"; then
       PG_BASE=$home/cruddur-ops/$key
@@ -147,7 +153,7 @@ pg_prepare() {
 pg_remove_data() {
   pg_locate
   [[ -n $PG_BASE && $PG_BASE == */* ]] || return 0
-  if is_root; then
+  if is_root || [[ -n ${CRUDDUR_OPS_PG_ROOT:-} ]]; then
     [[ -d $PG_BASE ]] && rm -rf -- "$PG_BASE"
     if [[ ${PG_BASE%/*} == */cruddur-ops ]]; then
       rmdir --ignore-fail-on-non-empty -- "${PG_BASE%/*}" 2>/dev/null || true

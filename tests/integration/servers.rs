@@ -162,7 +162,11 @@ impl Server {
 
     /// A private PostgreSQL cluster (user postgres, password `password`).
     pub fn postgres() -> Server {
-        let dir = std::env::temp_dir().join(crate::common::unique("fault-pg"));
+        // On the test stack's tmpfs when it has one (scripts/test-stack.sh), as its own cluster.
+        let root = std::env::var_os("CRUDDUR_OPS_PG_ROOT")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let dir = root.join(crate::common::unique("fault-pg"));
         std::fs::create_dir_all(&dir).expect("a cluster dir");
         std::fs::write(dir.join("pwfile"), "password\n").expect("pwfile");
         if is_root() {

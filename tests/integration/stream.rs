@@ -198,7 +198,7 @@ async fn follower_keeps_both_conversation_rows_on_the_latest_message() {
     let everly = pg.user("everlygrandest").await.uuid;
     let bayko = pg.user("bayko").await.uuid;
 
-    let mut follower = Follower::start(&table, &pg, &["--output", "table"]);
+    let mut follower = Follower::start(&table, &pg, &["--output", "table", "--wide"]);
 
     // A new group: both users' conversation rows exist at once, each naming the other.
     let first = send(

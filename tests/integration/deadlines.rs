@@ -2,6 +2,10 @@
 //! connection and never answers (a listener this test owns) fails within the timeout, naming the
 //! endpoint and the operation; the "start the local stack" hint appears only when nothing
 //! answered at all; a server that is not the service shows its HTTP status.
+//!
+//! (The module's name is part of the plan: libtest starts tests in name order, and this one's
+//! longest test waits 20 s on a silent server, which at the end of the alphabet was the run's
+//! last 20 s.)
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
