@@ -57,6 +57,10 @@ bench *ARGS:
     cargo build --release --bin cruddur-ops
     bash bench/run.sh {{ARGS}}
 
+# `just setup` N times in a row on your stack, timed: the median of the first and last ten runs
+bench-setup N="100":
+    bash bench/setup-repeat.sh {{N}}
+
 # shellcheck on every shell script: scripts/ (the stack, install), bench/*.sh, .ci/run
 lint-scripts:
     shellcheck -x scripts/*.sh scripts/stack/*.sh bench/*.sh .ci/run
