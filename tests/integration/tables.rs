@@ -197,6 +197,29 @@ fn list_tables_shows_every_table() {
     }
 }
 
+/// No table: said on stderr, an empty table or list on stdout, exit 0 (an empty answer is not an
+/// error). moto keeps a DynamoDB per region, and no test writes to this one.
+#[test]
+fn list_tables_says_so_when_there_are_none() {
+    let none = |format: &str| {
+        ok(run(bin("list-tables")
+            .args(["--target", "prod", "--output", format])
+            .env("AWS_ENDPOINT_URL_DYNAMODB", cognito_url())
+            .env("AWS_REGION", "ap-southeast-4")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")))
+    };
+    let said = format!("no tables on DynamoDB at {} (prod)", cognito_url());
+    let table = none("table");
+    assert_eq!(stdout(&table), "");
+    assert!(stderr(&table).contains(&said), "{}", stderr(&table));
+    let json = none("json");
+    assert_eq!(stdout(&json).trim(), "[]");
+    assert!(stderr(&json).contains(&said), "{}", stderr(&json));
+}
+
 #[test]
 fn drop_deletes_a_local_table_and_waits() {
     // The shipped schema turns deletion protection on: drop turns it off only when told to.

@@ -33,5 +33,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     )
     .await?;
     let tables = list_tables::list(&ctx).await?;
-    output::emit(&tables, args.output.format())
+    output::emit_rows(&tables, args.output.format(), || {
+        format!("no tables on {}", ctx.dynamodb_endpoint)
+    })
 }
