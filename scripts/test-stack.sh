@@ -69,7 +69,7 @@ STATE=$(mktemp -d "${TMPDIR:-/tmp}/cruddur-ops-test.XXXXXX")
 export CRUDDUR_OPS_STATE=$STATE
 unset CRUDDUR_OPS_USE_RUNNING
 # The quick JIT only: DynamoDB Local uses half the CPU over a test run's few minutes (measured:
-# start and 5 seeds and scans, 3.2 s of CPU against 6.4 s with the default tiered JIT).
+# start and 5 seeds and scans, 2.2 s of CPU against 5.0 s with the default tiered JIT).
 export CRUDDUR_OPS_DDB_JAVA_OPTS=${CRUDDUR_OPS_DDB_JAVA_OPTS:-"-XX:TieredStopAtLevel=1"}
 # A throw-away cluster: no fsync (its databases are made and dropped by the hundred).
 export CRUDDUR_OPS_PG_SETTINGS=${CRUDDUR_OPS_PG_SETTINGS:-"fsync=off synchronous_commit=off full_page_writes=off"}
