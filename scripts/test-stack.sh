@@ -73,10 +73,14 @@ unset CRUDDUR_OPS_USE_RUNNING
 export CRUDDUR_OPS_DDB_JAVA_OPTS=${CRUDDUR_OPS_DDB_JAVA_OPTS:-"-XX:TieredStopAtLevel=1"}
 # A throw-away cluster: no fsync (its databases are made and dropped by the hundred).
 export CRUDDUR_OPS_PG_SETTINGS=${CRUDDUR_OPS_PG_SETTINGS:-"fsync=off synchronous_commit=off full_page_writes=off"}
-# ... and on tmpfs when there is one: on a disk, the inodes of those databases cost the server
-# as much CPU as moto's (measured with perf: ext4's inode allocation).
+# ... and on tmpfs when there is one with room (a container's /dev/shm is often 64 MB; a run
+# needs a few hundred): on a disk, the inodes of those databases cost the server as much CPU as
+# moto's (measured with perf: ext4's inode allocation).
 if [[ -z ${CRUDDUR_OPS_PG_ROOT:-} && -d /dev/shm && -w /dev/shm ]]; then
-  export CRUDDUR_OPS_PG_ROOT=/dev/shm
+  shm_free_mb=$(df -Pm /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')
+  if [[ $shm_free_mb =~ ^[0-9]+$ ]] && ((shm_free_mb >= 1024)); then
+    export CRUDDUR_OPS_PG_ROOT=/dev/shm
+  fi
 fi
 
 stopped=0

@@ -22,7 +22,6 @@ use crate::cli::progress::Progress;
 use crate::config::Target;
 use crate::ops::ui::Ui;
 pub use crate::report::{Format, Report, Row};
-pub use crate::text::truncate;
 
 mod table;
 
