@@ -17,6 +17,11 @@ use serde_json::{json, Value};
 use crate::common::*;
 use crate::schema_migrations::{fill, Schemas};
 
+/// Items in a backed-up table: 20 BatchWriteItem calls' worth, so that a restore writes many
+/// batches. moto spends about 8 ms of CPU per item read or written, and each test moves them
+/// half a dozen times (with 2,000 items the module took 16 to 24 s of CPU, most of it moto's).
+const ITEMS: usize = 500;
+
 /// A tool on the prod code path, sent to moto's DynamoDB (no terminal: prod needs --yes).
 fn prod_on_moto(name: &str) -> std::process::Command {
     let mut cmd = bin(name);
@@ -126,9 +131,9 @@ async fn drop_leaves_a_backup_that_restore_brings_back_item_by_item_with_its_set
     ok(run(prod_on_moto("schema-load")
         .args(["--table", &table.0, "--schema"])
         .arg(&schema)));
-    fill(&ctx, &table.0, 2_000, 5).await;
+    fill(&ctx, &table.0, ITEMS, 5).await;
     let before = items(&ctx, &table.0).await;
-    assert_eq!(before.len(), 2_000);
+    assert_eq!(before.len(), ITEMS);
 
     let out = ok(run(prod_on_moto("drop").args([
         &table.0,
@@ -158,8 +163,8 @@ async fn drop_leaves_a_backup_that_restore_brings_back_item_by_item_with_its_set
     let first = MotoTable(unique("test-restored"));
     let out = ok(restore(&["--from-backup", &arn, "--to", &first.0], &schema));
     let restored = report(&out);
-    assert_eq!(restored["items"], 2_000, "{restored}");
-    assert_eq!(restored["expected_items"], 2_000, "{restored}");
+    assert_eq!(restored["items"], ITEMS, "{restored}");
+    assert_eq!(restored["expected_items"], ITEMS, "{restored}");
     assert_eq!(items(&ctx, &first.0).await, before, "item by item");
     assert_eq!(
         settings(&ctx, &first.0).await,
@@ -191,8 +196,8 @@ async fn drop_leaves_a_backup_that_restore_brings_back_item_by_item_with_its_set
     ));
     let verified = report(&out);
     assert_eq!(verified["verify"]["differences"], 0, "{verified}");
-    assert_eq!(verified["verify"]["source_items"], 2_000, "{verified}");
-    assert_eq!(verified["verify"]["restored_items"], 2_000, "{verified}");
+    assert_eq!(verified["verify"]["source_items"], ITEMS, "{verified}");
+    assert_eq!(verified["verify"]["restored_items"], ITEMS, "{verified}");
 
     // One item changed: reported by its key, and the run fails.
     let (changed, item) = before.iter().nth(17).unwrap();
@@ -241,7 +246,7 @@ async fn a_point_in_time_restore_to_latest_brings_back_every_item_with_its_setti
     ok(run(prod_on_moto("schema-load")
         .args(["--table", &table.0, "--schema"])
         .arg(&schema)));
-    fill(&ctx, &table.0, 2_000, 5).await;
+    fill(&ctx, &table.0, ITEMS, 5).await;
     let restored = MotoTable(unique("test-restored"));
     let out = ok(restore(
         &[
@@ -258,7 +263,7 @@ async fn a_point_in_time_restore_to_latest_brings_back_every_item_with_its_setti
     let report = report(&out);
     assert_eq!(report["verify"]["differences"], 0, "{report}");
     assert_eq!(report["verify"]["compared_with"], table.0.as_str());
-    assert_eq!(report["verify"]["restored_items"], 2_000, "{report}");
+    assert_eq!(report["verify"]["restored_items"], ITEMS, "{report}");
     assert_eq!(items(&ctx, &restored.0).await, items(&ctx, &table.0).await);
     assert_eq!(
         settings(&ctx, &restored.0).await,

@@ -20,7 +20,7 @@ use cruddur_ops::config::{Config, Target, DEFAULT_TIMEOUT};
 use cruddur_ops::context::Context;
 
 use crate::common::*;
-use crate::servers::{freeze, poll_until, thaw, unanswered, wait_until, Server, Unanswered};
+use crate::servers::{freeze, poll_until, thaw, unanswered, wait_until, Nap, Server, Unanswered};
 
 const NOW: &str = "2026-11-22T10:00:00+00:00";
 const TABLE: &str = "fault-messages";
@@ -133,6 +133,7 @@ impl Running {
     #[track_caller]
     fn wait_while_running(&mut self, what: &str, mut cond: impl FnMut(&Running) -> bool) {
         let started = Instant::now();
+        let mut nap = Nap::default();
         while !cond(self) {
             assert!(
                 self.is_running(),
@@ -144,7 +145,7 @@ impl Running {
                 "not {what} in {BOUND:?}; stderr:\n{}",
                 self.stderr_text()
             );
-            std::thread::sleep(Duration::from_millis(5));
+            nap.take();
         }
     }
 
@@ -193,6 +194,7 @@ impl Drop for Running {
 /// Waits for `running` at most `bound`; panics (after killing it) when it is still running.
 fn finish_within(mut running: Running, bound: Duration, what: &str) -> Output {
     let started = Instant::now();
+    let mut nap = Nap::default();
     loop {
         if !running.is_running() {
             return running.output();
@@ -205,7 +207,7 @@ fn finish_within(mut running: Running, bound: Duration, what: &str) -> Output {
                 stderr(&out)
             );
         }
-        std::thread::sleep(Duration::from_millis(5));
+        nap.take();
     }
 }
 

@@ -156,19 +156,53 @@ pub struct MotoIam {
     child: std::process::Child,
     /// Its URL (an IP address: S3 then addresses buckets by path).
     pub url: String,
-    python: std::path::PathBuf,
+    /// `iam_users.py`, signing as `admin`: one process for the server's life.
+    helper: std::sync::Mutex<Helper>,
     /// The access key and secret of `admin`, allowed everything (for setting up).
     pub admin: Keys,
+}
+
+/// The running `iam_users.py`: requests on its stdin, answers on its stdout.
+struct Helper {
+    child: std::process::Child,
+    requests: std::process::ChildStdin,
+    answers: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Helper {
+    /// The next JSON line it prints.
+    fn answer(&mut self) -> serde_json::Value {
+        use std::io::BufRead as _;
+        let mut line = String::new();
+        let read = self
+            .answers
+            .read_line(&mut line)
+            .expect("reading the helper");
+        assert!(read > 0, "iam_users.py ended: {:?}", self.child.try_wait());
+        let answer: serde_json::Value = serde_json::from_str(&line).expect("JSON from the helper");
+        assert!(answer.get("error").is_none(), "iam_users.py: {answer}");
+        answer
+    }
 }
 
 /// An access key id and its secret.
 #[derive(Clone, Debug)]
 pub struct Keys(pub String, pub String);
 
+impl Keys {
+    fn from(pair: &serde_json::Value) -> Keys {
+        Keys(
+            pair[0].as_str().expect("a key").to_string(),
+            pair[1].as_str().expect("a secret").to_string(),
+        )
+    }
+}
+
 impl MotoIam {
-    /// Starts moto on a free port from the stack's Python environment, makes `admin`, and turns
-    /// enforcement on.
+    /// Starts moto on a free port from the stack's Python environment, and the helper, which
+    /// makes `admin` and turns enforcement on.
     pub fn start() -> MotoIam {
+        use std::process::Stdio;
         let out = ok(run(std::process::Command::new("bash")
             .args(["scripts/stack.sh", "python"])
             .current_dir(env!("CARGO_MANIFEST_DIR"))));
@@ -177,94 +211,92 @@ impl MotoIam {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let child = std::process::Command::new(python.with_file_name("moto_server"))
+        let mut child = std::process::Command::new(python.with_file_name("moto_server"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("INITIAL_NO_AUTH_ACTION_COUNT", "1000000000")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .spawn()
             .expect("moto_server starts");
-        let mut moto = MotoIam {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            python,
-            admin: Keys("test".to_string(), "test".to_string()),
-        };
+        let url = format!("http://127.0.0.1:{port}");
         let started = std::time::Instant::now();
+        let mut nap = crate::servers::Nap::default();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 started.elapsed() < std::time::Duration::from_secs(60),
                 "moto did not listen on port {port}"
             );
-            if let Ok(Some(status)) = moto.child.try_wait() {
+            if let Ok(Some(status)) = child.try_wait() {
                 panic!("moto_server exited: {status}");
             }
-            std::thread::sleep(std::time::Duration::from_millis(100));
+            nap.take();
         }
-        let out = ok(run(&mut moto.helper(&["admin", &moto.url])));
-        let text = stdout(&out);
-        let mut words = text.split_whitespace();
-        moto.admin = Keys(
-            words.next().expect("a key").to_string(),
-            words.next().expect("a secret").to_string(),
-        );
-        moto
+        let mut helper = std::process::Command::new(&python)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/integration/iam_users.py"
+            ))
+            .arg(&url)
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the helper runs");
+        let mut helper = Helper {
+            requests: helper.stdin.take().expect("stdin"),
+            answers: std::io::BufReader::new(helper.stdout.take().expect("stdout")),
+            child: helper,
+        };
+        let admin = helper.answer();
+        MotoIam {
+            child,
+            url,
+            admin: Keys(
+                admin["key"].as_str().expect("a key").to_string(),
+                admin["secret"].as_str().expect("a secret").to_string(),
+            ),
+            helper: std::sync::Mutex::new(helper),
+        }
     }
 
-    /// `iam_users.py` with `args`, as `admin`.
-    fn helper(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(&self.python);
-        cmd.arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/integration/iam_users.py"
-        ))
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", &self.admin.0)
-        .env("AWS_SECRET_ACCESS_KEY", &self.admin.1)
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
-        cmd
+    /// `request` to the helper; its answer (a failed request fails the test).
+    fn ask(&self, request: serde_json::Value) -> serde_json::Value {
+        use std::io::Write as _;
+        let mut helper = self.helper.lock().unwrap_or_else(|e| e.into_inner());
+        writeln!(helper.requests, "{request}").expect("writing to the helper");
+        helper.answer()
     }
 
     /// Makes one user per `(name, policy)`, each holding exactly its policy; their keys, in order.
     pub fn users(&self, wanted: &[(String, serde_json::Value)]) -> Vec<Keys> {
-        use std::io::Write as _;
-        let mut child = self
-            .helper(&["users", &self.url])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("the helper runs");
-        let mut input = child.stdin.take().expect("stdin");
-        for (name, policy) in wanted {
-            let line = serde_json::json!({"name": name, "policy": policy});
-            writeln!(input, "{line}").expect("writing to the helper");
-        }
-        drop(input);
-        let out = ok(child.wait_with_output().expect("the helper ends"));
-        stdout(&out)
-            .lines()
-            .map(|line| {
-                let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
-                Keys(
-                    v["key"].as_str().unwrap().to_string(),
-                    v["secret"].as_str().unwrap().to_string(),
-                )
-            })
+        let users: Vec<serde_json::Value> = wanted
+            .iter()
+            .map(|(name, policy)| serde_json::json!({"name": name, "policy": policy}))
+            .collect();
+        let answer = self.ask(serde_json::json!({"op": "users", "users": users}));
+        answer["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .map(Keys::from)
             .collect()
     }
 
     /// Creates the bucket `name`.
     pub fn bucket(&self, name: &str) {
-        ok(run(&mut self.helper(&["bucket", &self.url, name])));
+        self.ask(serde_json::json!({"op": "bucket", "name": name}));
     }
 
     /// Creates the user pool `name`; its id.
     pub fn pool(&self, name: &str) -> String {
-        stdout(&ok(run(&mut self.helper(&["pool", &self.url, name]))))
-            .trim()
-            .to_string()
+        let answer = self.ask(serde_json::json!({"op": "pool", "name": name}));
+        answer["id"].as_str().expect("a pool id").to_string()
+    }
+
+    /// Two users in `pool` (bob disabled), and a group `team` holding alice.
+    pub fn fill(&self, pool: &str) {
+        self.ask(serde_json::json!({"op": "fill", "pool": pool}));
     }
 
     /// `tool` on `prod`, every AWS service at this moto, signing with `keys`.
@@ -289,6 +321,9 @@ impl MotoIam {
 
 impl Drop for MotoIam {
     fn drop(&mut self) {
+        let helper = self.helper.get_mut().unwrap_or_else(|e| e.into_inner());
+        let _ = helper.child.kill();
+        let _ = helper.child.wait();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -541,7 +576,7 @@ impl Stores {
             pool: moto.pool(&crate::common::unique("iam")),
             db,
         };
-        ok(run(&mut moto.helper(&["fill", &moto.url, &stores.pool])));
+        moto.fill(&stores.pool);
         stores
     }
 }

@@ -360,6 +360,7 @@ impl Server {
         let processes = self.processes();
         signal_all(&processes, "STOP");
         let started = Instant::now();
+        let mut nap = Nap::default();
         while !processes.iter().all(|&pid| stopped(pid)) {
             if started.elapsed() > READY {
                 let states: Vec<String> = processes
@@ -370,7 +371,7 @@ impl Server {
                     .collect();
                 panic!("the server's processes did not stop: {states:#?}");
             }
-            std::thread::sleep(Duration::from_millis(5));
+            nap.take();
         }
     }
 
@@ -399,6 +400,7 @@ pub fn wait_until(bound: Duration, what: &str, mut cond: impl FnMut() -> bool) {
 /// Polls `cond` until it holds (true) or `bound` has passed (false).
 pub fn poll_until(bound: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + bound;
+    let mut nap = Nap::default();
     loop {
         if cond() {
             return true;
@@ -406,7 +408,20 @@ pub fn poll_until(bound: Duration, mut cond: impl FnMut() -> bool) -> bool {
         if Instant::now() >= deadline {
             return false;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        nap.take();
+    }
+}
+
+/// The pauses between two looks at a condition: 1 ms, doubling up to 32 ms. A condition that
+/// comes true at once is seen at once; one that takes a while costs a look per 32 ms, not per
+/// millisecond (a look may spawn `ss` or read all of /proc, and two cores serve the whole suite).
+#[derive(Default)]
+pub struct Nap(u32);
+
+impl Nap {
+    pub fn take(&mut self) {
+        std::thread::sleep(Duration::from_millis(1 << self.0.min(5)));
+        self.0 += 1;
     }
 }
 
