@@ -266,7 +266,10 @@ impl Server {
                     .args(["-p", &self.port.to_string()])
                     .args(["-c", "listen_addresses=127.0.0.1"])
                     .args(["-c", "unix_socket_directories="])
-                    .args(["-c", "fsync=off"]);
+                    .args(["-c", "fsync=off"])
+                    // Its shared memory segments in the data directory (removed with it), not in
+                    // /dev/shm, where a SIGKILLed server's segments would stay behind.
+                    .args(["-c", "dynamic_shared_memory_type=mmap"]);
                 cmd
             }
         };
