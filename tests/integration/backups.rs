@@ -15,32 +15,44 @@ use cruddur_ops::ddb::table::describe;
 use serde_json::{json, Value};
 
 use crate::common::*;
-use crate::schema_migrations::{fill, Schemas};
+use crate::schema_migrations::{fill, ttl, Schemas};
 
 /// Items in a backed-up table: 20 BatchWriteItem calls' worth, so that a restore writes many
 /// batches. moto spends about 8 ms of CPU per item read or written, and each test moves them
 /// half a dozen times (with 2,000 items the module took 16 to 24 s of CPU, most of it moto's).
 const ITEMS: usize = 500;
 
-/// A tool on the prod code path, sent to moto's DynamoDB (no terminal: prod needs --yes).
-fn prod_on_moto(name: &str) -> std::process::Command {
-    let mut cmd = bin(name);
-    cmd.args(["--target", "prod"])
-        .env("AWS_ENDPOINT_URL_DYNAMODB", cognito_url())
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .stdin(std::process::Stdio::null());
-    cmd
-}
-
 /// The shipped schema with TTL on `expires_at` too.
 fn schema_with_ttl(files: &Schemas) -> std::path::PathBuf {
     let mut schema = Schemas::shipped();
     schema["TimeToLiveSpecification"] = json!({"AttributeName": "expires_at", "Enabled": true});
     files.write(&schema)
+}
+
+/// A table on moto made from [`schema_with_ttl`] and filled with [`ITEMS`] items.
+struct Filled {
+    table: MotoTable,
+    schema: std::path::PathBuf,
+    ctx: Context,
+    /// Holds the schema file.
+    _files: Schemas,
+}
+
+impl Filled {
+    async fn new(prefix: &str) -> Filled {
+        let table = MotoTable(unique(prefix));
+        let files = Schemas::new();
+        let schema = schema_with_ttl(&files);
+        let ctx = moto_context().await;
+        ok(table.schema_load(&schema, &[]));
+        fill(&ctx, &table.0, ITEMS, 5).await;
+        Filled {
+            table,
+            schema,
+            ctx,
+            _files: files,
+        }
+    }
 }
 
 /// Every item of `table`, typed JSON by `pk|sk`.
@@ -96,16 +108,8 @@ async fn settings(ctx: &Context, table: &str) -> (Option<String>, Option<String>
         .filter(|s| s.stream_enabled())
         .and_then(|s| s.stream_view_type())
         .map(|v| v.as_str().to_string());
-    let ttl = ctx
-        .dynamodb()
-        .describe_time_to_live()
-        .table_name(table)
-        .send()
-        .await
-        .unwrap()
-        .time_to_live_description
-        .filter(|t| t.time_to_live_status().map(|s| s.as_str()) == Some("ENABLED"))
-        .and_then(|t| t.attribute_name);
+    let (status, attribute) = ttl(ctx, table).await;
+    let ttl = attribute.filter(|_| status == "ENABLED");
     (stream, ttl, desc.deletion_protection_enabled())
 }
 
@@ -124,14 +128,12 @@ fn report(out: &std::process::Output) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drop_leaves_a_backup_that_restore_brings_back_item_by_item_with_its_settings() {
-    let table = MotoTable(unique("test-backup"));
-    let files = Schemas::new();
-    let schema = schema_with_ttl(&files);
-    let ctx = moto_context().await;
-    ok(run(prod_on_moto("schema-load")
-        .args(["--table", &table.0, "--schema"])
-        .arg(&schema)));
-    fill(&ctx, &table.0, ITEMS, 5).await;
+    let Filled {
+        table,
+        schema,
+        ctx,
+        _files,
+    } = Filled::new("test-backup").await;
     let before = items(&ctx, &table.0).await;
     assert_eq!(before.len(), ITEMS);
 
@@ -239,14 +241,12 @@ async fn drop_leaves_a_backup_that_restore_brings_back_item_by_item_with_its_set
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_point_in_time_restore_to_latest_brings_back_every_item_with_its_settings() {
-    let table = MotoTable(unique("test-pitr"));
-    let files = Schemas::new();
-    let schema = schema_with_ttl(&files);
-    let ctx = moto_context().await;
-    ok(run(prod_on_moto("schema-load")
-        .args(["--table", &table.0, "--schema"])
-        .arg(&schema)));
-    fill(&ctx, &table.0, ITEMS, 5).await;
+    let Filled {
+        table,
+        schema,
+        ctx,
+        _files,
+    } = Filled::new("test-pitr").await;
     let restored = MotoTable(unique("test-restored"));
     let out = ok(restore(
         &[
@@ -280,12 +280,7 @@ async fn schema_load_backs_up_before_an_index_rebuild_unless_told_not_to() {
     let table = MotoTable(unique("test-rebuild"));
     let files = Schemas::new();
     let ctx = moto_context().await;
-    let schema_load = |file: &Path, args: &[&str]| {
-        run(prod_on_moto("schema-load")
-            .args(["--table", &table.0, "--schema"])
-            .arg(file)
-            .args(args))
-    };
+    let schema_load = |file: &Path, args: &[&str]| table.schema_load(file, args);
     let shipped = files.write(&Schemas::shipped());
     ok(schema_load(&shipped, &[]));
     fill(&ctx, &table.0, 50, 5).await;

@@ -76,7 +76,7 @@ pub fn tool_links() -> &'static Path {
 }
 
 /// `cmd` without the caller's AWS, table, database and timeout settings.
-fn clean(mut cmd: Command) -> Command {
+pub fn clean(mut cmd: Command) -> Command {
     for (key, _) in std::env::vars() {
         if key.starts_with("AWS_")
             || key == "DDB_MESSAGE_TABLE"
@@ -457,6 +457,21 @@ pub fn on_moto(tool: &str) -> std::process::Command {
     cmd
 }
 
+/// A tool on the prod code path (real AWS's), sent to moto's DynamoDB; no terminal, so prod
+/// needs --yes.
+pub fn prod_on_moto(name: &str) -> std::process::Command {
+    let mut cmd = bin(name);
+    cmd.args(["--target", "prod"])
+        .env("AWS_ENDPOINT_URL_DYNAMODB", cognito_url())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
 /// A table on moto's DynamoDB, dropped (protection off first) when the guard goes.
 pub struct MotoTable(pub String);
 
@@ -471,6 +486,14 @@ impl MotoTable {
         let table = MotoTable::named();
         ok(run(on_moto("schema-load").args(["--table", &table.0])));
         table
+    }
+
+    /// `schema-load prod --table` this table `--schema file` with `args`, on moto.
+    pub fn schema_load(&self, file: &std::path::Path, args: &[&str]) -> std::process::Output {
+        run(prod_on_moto("schema-load")
+            .args(["--table", &self.0, "--schema"])
+            .arg(file)
+            .args(args))
     }
 }
 

@@ -139,7 +139,7 @@ pub fn commands_of(line: &str) -> Vec<Vec<String>> {
 
 /// The command lines of the README's `sh` and `bash` blocks (a line ending in `\` goes on on
 /// the next), with the line number each starts on.
-fn readme_lines() -> Vec<(usize, String)> {
+pub fn readme_lines() -> Vec<(usize, String)> {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md");
     let mut lines = Vec::new();
@@ -200,7 +200,7 @@ fn help_lines() -> Vec<(String, String)> {
 }
 
 /// A usage synopsis (`scan [TARGET] [--output table|json|jsonl]`) rather than a command to run.
-fn is_synopsis(line: &str) -> bool {
+pub fn is_synopsis(line: &str) -> bool {
     line.split_whitespace()
         .any(|w| w.starts_with('[') && w != "[[")
 }
@@ -208,15 +208,17 @@ fn is_synopsis(line: &str) -> bool {
 /// What is wrong with one command of an example, if anything.
 fn check_command(words: &[String]) -> Option<String> {
     // Leading assignments (`AWS_REGION=x tool ...`) and `env` (with its own assignments).
+    // After `env`, a `$VAR` word expands to assignments (`env $M table-import ...`).
     let mut rest: &[String] = words;
+    let mut after_env = false;
     loop {
         match rest.first() {
-            Some(w) if w == "env" => rest = &rest[1..],
-            Some(w) if w.contains('=') && !w.starts_with('-') && !w.starts_with('=') => {
-                rest = &rest[1..]
-            }
+            Some(w) if w == "env" => after_env = true,
+            Some(w) if w.contains('=') && !w.starts_with('-') && !w.starts_with('=') => {}
+            Some(w) if after_env && w.starts_with('$') => {}
             _ => break,
         }
+        rest = &rest[1..];
     }
     // Redirections (`> file`, `2>/dev/null`) are the shell's, not the command's.
     let mut kept = Vec::new();
@@ -365,6 +367,7 @@ fn the_example_checker_catches_a_renamed_tool_and_a_bad_flag() {
     );
     assert!(check("export --file x.jsonl")[0].contains("table-export"));
     assert!(check("import prod --file x.jsonl")[0].contains("table-import"));
+    assert!(check("env $M import --file x.jsonl")[0].contains("table-import"));
     assert_eq!(check("export A=1 B=2"), Vec::<String>::new());
     assert!(check("table-exprt --file x")[0].contains("neither a tool"));
     assert!(check("scan --no-such-flag")[0].contains("--no-such-flag"));

@@ -25,6 +25,7 @@ mod layers;
 mod messages;
 mod multicall;
 mod odd_users;
+mod readme;
 mod resume;
 mod s3_native;
 mod safety;

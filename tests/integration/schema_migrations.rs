@@ -331,7 +331,8 @@ async fn capacity_and_billing_mode_change_and_come_back() {
     );
 }
 
-async fn ttl(ctx: &Context, table: &str) -> (String, Option<String>) {
+/// The table's TTL status and attribute.
+pub async fn ttl(ctx: &Context, table: &str) -> (String, Option<String>) {
     let d = ctx
         .dynamodb()
         .describe_time_to_live()

@@ -164,20 +164,6 @@ async fn tags_are_set_changed_and_removed_on_moto() {
     assert_eq!(tags(&ctx, &table.0).await, ["app=cruddur"]);
 }
 
-/// `schema-load prod` (and the other tools) with real AWS's code path, sent to moto's DynamoDB.
-fn prod_on_moto(name: &str) -> std::process::Command {
-    let mut cmd = bin(name);
-    cmd.args(["--target", "prod"])
-        .env("AWS_ENDPOINT_URL_DYNAMODB", cognito_url())
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .stdin(std::process::Stdio::null());
-    cmd
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_prod_a_user_edits_the_file_reads_the_plan_and_applies_it_losing_no_item() {
     use crate::schema_migrations::{fill, through_index, with_user_index};
@@ -185,12 +171,7 @@ async fn on_prod_a_user_edits_the_file_reads_the_plan_and_applies_it_losing_no_i
     let table = MotoTable(unique("test-messages"));
     let files = Schemas::new();
     let ctx = moto_context().await;
-    let schema_load = |file: &Path, args: &[&str]| {
-        run(prod_on_moto("schema-load")
-            .args(["--table", &table.0, "--schema"])
-            .arg(file)
-            .args(args))
-    };
+    let schema_load = |file: &Path, args: &[&str]| table.schema_load(file, args);
 
     // The shipped file: created protected and point-in-time recoverable.
     let shipped = files.write(&Schemas::shipped());

@@ -77,7 +77,7 @@ fn stack_script() -> PathBuf {
 
 /// A second stack: its own state dir and ports. `down` runs and the state dir goes when the
 /// guard is dropped (also on panic).
-struct SideStack {
+pub(crate) struct SideStack {
     state: PathBuf,
     ddb: u16,
     cognito: u16,
@@ -86,7 +86,7 @@ struct SideStack {
 
 impl SideStack {
     /// Free ports and a fresh state dir; nothing is started.
-    fn new() -> SideStack {
+    pub(crate) fn new() -> SideStack {
         SideStack::with_pg_port(free_port())
     }
 
@@ -107,14 +107,14 @@ impl SideStack {
     }
 
     /// Sets this stack's ports on `cmd` (for the script and for the tools alike).
-    fn env<'a>(&self, cmd: &'a mut Command) -> &'a mut Command {
+    pub(crate) fn env<'a>(&self, cmd: &'a mut Command) -> &'a mut Command {
         cmd.env("CRUDDUR_OPS_DDB_PORT", self.ddb.to_string())
             .env("CRUDDUR_OPS_COGNITO_PORT", self.cognito.to_string())
             .env("CRUDDUR_OPS_PG_PORT", self.pg.to_string())
     }
 
     /// Runs `scripts/stack.sh COMMAND` for this stack.
-    fn script(&self, command: &str) -> Output {
+    pub(crate) fn script(&self, command: &str) -> Output {
         let mut cmd = Command::new("bash");
         cmd.arg(stack_script())
             .arg(command)
