@@ -256,6 +256,14 @@ fn pause_at_request(server: &Server, tool: &mut Running, steps: usize) -> bool {
     }
 }
 
+/// Starts `cmd` with `server` already paused, so that [`pause_at_request`] catches it at its
+/// very first request: a tool started first could finish (or get past its first requests) before
+/// the pause lands, as db-setup did once its sign-in to PostgreSQL got fast.
+fn spawn_held(server: &Server, cmd: &mut Command) -> Running {
+    server.pause();
+    spawn(cmd)
+}
+
 /// Pauses `server` once `tool` is seen waiting on it: the tool is then surely mid-way, unable to
 /// finish until the server answers. Fails when the tool ends first.
 #[track_caller]
@@ -500,7 +508,7 @@ fn postgres_killed_or_paused_during_db_setup_leaves_the_database_whole() {
 
     let mut kills = 0;
     for step in (1..).step_by(SWEEP_STRIDE) {
-        let mut child = spawn(&mut setup(&url));
+        let mut child = spawn_held(&pg, &mut setup(&url));
         if !pause_at_request(&pg, &mut child, step) {
             ok(child.output());
             break;
@@ -519,7 +527,7 @@ fn postgres_killed_or_paused_during_db_setup_leaves_the_database_whole() {
     assert!(kills >= 4, "killed at {kills} points only");
 
     // Paused while it waits (past connecting): db-setup waits and finishes.
-    let mut child = spawn(&mut setup(&url));
+    let mut child = spawn_held(&pg, &mut setup(&url));
     assert!(pause_at_request(&pg, &mut child, 4), "db-setup ended early");
     stall_then_resume(&pg, &mut child);
     ok(finish_within(child, BOUND, "db-setup after the pause"));
@@ -531,7 +539,7 @@ fn postgres_killed_or_paused_during_db_setup_leaves_the_database_whole() {
     let staging = "fresh__rebuild".to_string();
     let mut step = 1;
     loop {
-        let mut child = spawn(&mut setup(&fresh));
+        let mut child = spawn_held(&pg, &mut setup(&fresh));
         assert!(
             pause_at_request(&pg, &mut child, step),
             "db-setup created the database before a kill left its staging database"
@@ -762,7 +770,7 @@ fn postgres_killed_or_paused_during_a_user_sync_keeps_all_or_nothing() {
 
     let mut kills = 0;
     for step in (1..).step_by(SWEEP_STRIDE) {
-        let mut running = spawn(&mut sync());
+        let mut running = spawn_held(&pg, &mut sync());
         if !pause_at_request(&pg, &mut running, step) {
             ok(running.output());
             assert_eq!(synced(&url), all, "a sync that succeeded wrote everything");
@@ -791,7 +799,7 @@ fn postgres_killed_or_paused_during_a_user_sync_keeps_all_or_nothing() {
     assert!(kills >= 3, "killed at {kills} points only");
 
     // Paused while it waits (past connecting): the sync waits and completes.
-    let mut running = spawn(&mut sync());
+    let mut running = spawn_held(&pg, &mut sync());
     assert!(
         pause_at_request(&pg, &mut running, 4),
         "the sync ended early"
@@ -858,7 +866,7 @@ fn cognito_killed_while_users_are_listed_writes_nothing() {
     };
     assert_eq!(synced(&db.url), 0);
 
-    let mut running = spawn(&mut sync());
+    let mut running = spawn_held(&moto, &mut sync());
     assert!(
         pause_at_request(&moto, &mut running, 3),
         "the sync ended before its third request to Cognito"
