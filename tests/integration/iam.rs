@@ -926,10 +926,9 @@ async fn the_pool_tools_need_exactly_their_policies() {
 }
 
 /// `schema-load` creates a table and brings it to a changed definition (capacity, TTL, point-in-
-/// time recovery, tags added and removed) with exactly its printed policy; and the CI role
-/// (`iam-policy --all`) runs the README's CI steps.
+/// time recovery, tags added and removed) with exactly its printed policy.
 #[tokio::test(flavor = "multi_thread")]
-async fn schema_load_and_the_ci_role_need_exactly_their_policies() {
+async fn schema_load_needs_exactly_its_policy() {
     // Many processes and a server of its own for a while: never beside the rate measurements.
     let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
     let moto = MotoIam::start();
@@ -976,10 +975,16 @@ async fn schema_load_and_the_ci_role_need_exactly_their_policies() {
         per_record: false,
     };
     prove(&moto, &scenario);
+}
 
-    // The CI role runs the example workflow's commands as written (examples/ci/seed.yml), pull
-    // request and main steps, on the default table, with the pool and database from the
-    // environment as the workflow sets them.
+/// The CI role (`iam-policy --all`) runs the example workflow's commands as written
+/// (examples/ci/seed.yml), pull request and main steps, on the default table, with the pool and
+/// database from the environment as the workflow sets them.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ci_role_runs_the_example_workflow() {
+    // Many processes and a server of its own for a while: never beside the rate measurements.
+    let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
+    let moto = MotoIam::start();
     let db = crate::common::TestDb::seeded().await;
     let pool = moto.pool(&crate::common::unique("iam-ci"));
     let out = ok(run(bin("iam-policy").args([
