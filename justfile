@@ -27,8 +27,9 @@ build:
 # Rebuild every local store from nothing: PostgreSQL, Cognito, DynamoDB, then a summary and a check.
 # DynamoDB Local is restarted empty first (it slows down as stream records pile up, even those of
 # dropped tables): every local table is lost. CRUDDUR_OPS_SETUP_KEEP_DYNAMODB=1 keeps it running.
-setup: build
-    if [[ ${CRUDDUR_OPS_SETUP_KEEP_DYNAMODB:-0} == 1 ]]; then bash scripts/stack.sh up; else bash scripts/stack.sh restart ddb; fi
+# The stack starts while the binary builds (scripts/setup-build.sh).
+setup:
+    bash scripts/setup-build.sh
     "{{ops}}" db-setup local
     "{{ops}}" cognito-setup local
     "{{ops}}" update-cognito-user-ids local
