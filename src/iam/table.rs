@@ -539,6 +539,10 @@ pub static TOOLS: &[Tool] = &[
     },
 ];
 
+/// The tools that refuse the prod target (`cognito-setup`: the production pool is managed outside
+/// the toolkit): `iam-policy TOOL prod` says so instead of printing a policy.
+pub const LOCAL_ONLY: &[&str] = &["cognito-setup"];
+
 /// The README's CI steps (`schema-load prod` plan and apply, `seed prod --yes`, `check prod`), as
 /// (tool, mode): what `iam-policy --all` covers.
 pub const CI_STEPS: &[(&str, Option<&str>)] = &[
@@ -573,6 +577,13 @@ mod tests {
             if !tool.calls_aws() {
                 assert!(tool.note.is_some(), "{} calls nothing: say why", tool.name);
             }
+        }
+        for name in LOCAL_ONLY {
+            let t = crate::iam::tool(name).expect("a local-only tool");
+            assert!(
+                t.needs_for(crate::config::Target::Prod, None).is_empty(),
+                "{name} is local only, yet calls something on prod"
+            );
         }
         for (tool, mode) in CI_STEPS {
             let t = crate::iam::tool(tool).expect("a CI step's tool");

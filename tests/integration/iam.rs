@@ -125,6 +125,23 @@ fn iam_policy_prints_the_tables_actions_on_the_given_resources() {
         stderr(&out)
     );
 
+    // Local only: no prod policy (neither an empty nor a made-up one), said so.
+    let out = run(bin("iam-policy").args([
+        "cognito-setup",
+        "prod",
+        "--account",
+        "123456789012",
+        "--region",
+        "us-east-1",
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("cognito-setup does not run on prod: local target only"),
+        "{}",
+        stderr(&out)
+    );
+
     let err = fails(run(bin("iam-policy").args([
         "nope",
         "--account",
