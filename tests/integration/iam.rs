@@ -316,6 +316,12 @@ impl MotoIam {
         self.ask(serde_json::json!({"op": "fill", "pool": pool}));
     }
 
+    /// An on-demand backup of `table` named `name`, taken as `admin`; its ARN.
+    pub fn backup(&self, table: &str, name: &str) -> String {
+        let answer = self.ask(serde_json::json!({"op": "backup", "table": table, "name": name}));
+        answer["arn"].as_str().expect("a backup ARN").to_string()
+    }
+
     /// `tool` on `prod`, every AWS service at this moto, signing with `keys`.
     pub fn prod(&self, tool: &str, keys: &Keys) -> std::process::Command {
         let mut cmd = bin(tool);
@@ -992,6 +998,101 @@ async fn schema_load_needs_exactly_its_policy() {
         per_record: false,
     };
     prove(&moto, &scenario);
+}
+
+/// `backups` (list and delete) and `restore` (from a backup by name, and to the latest
+/// restorable time, both with `--verify` and a schema file that sets every setting a restore
+/// drops), each with exactly its printed policy, on moto with IAM enforcement.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_backup_tools_need_exactly_their_policies() {
+    // Many processes and a server of its own for a while: never beside the rate measurements.
+    let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
+    let moto = MotoIam::start();
+    let db = crate::common::TestDb::seeded().await;
+    let t = fresh_table(&moto, &db);
+    let t = t.as_str();
+    let named = crate::common::unique("iam-backup");
+    moto.backup(t, &named);
+    // The shipped definition (stream, deletion protection, point-in-time recovery) with TTL and
+    // a tag: every setting a restore drops, so that every settings step runs.
+    let dir = tempfile::tempdir().unwrap();
+    let mut definition: serde_json::Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/seeds/messages-table.json"
+    )))
+    .unwrap();
+    definition["TimeToLiveSpecification"] =
+        serde_json::json!({"AttributeName": "expires_at", "Enabled": true});
+    definition["Tags"] = serde_json::json!([{"Key": "team", "Value": "a"}]);
+    let schema = dir.path().join("schema.json");
+    std::fs::write(&schema, definition.to_string()).unwrap();
+    let schema = schema.to_str().unwrap();
+    // What AWS checks as the caller's while it writes the restored table, and moto does not.
+    let restore_writes: &'static [(&str, &str)] = &[
+        (
+            "dynamodb:PutItem",
+            "AWS checks the caller's write permissions on the new table while it restores; \
+             moto's restore writes the items itself",
+        ),
+        (
+            "dynamodb:BatchWriteItem",
+            "AWS checks the caller's write permissions on the new table while it restores; \
+             moto's restore writes the items itself",
+        ),
+    ];
+    let restore = |k: &Keys, from: &[&str]| {
+        outcome(
+            moto.prod("restore", k)
+                .args(from)
+                .args(["--schema", schema, "--verify", "--yes", "--to"])
+                .arg(crate::common::unique("iam-restored")),
+        )
+    };
+    let scenarios = vec![
+        Scenario {
+            tool: "backups",
+            policy_args: strings(&["--table", t, "--mode", "list"]),
+            transaction: &[],
+            run: Box::new(|k| outcome(moto.prod("backups", k).args(["--table", t]))),
+            not_reached: &[],
+            per_record: false,
+        },
+        Scenario {
+            tool: "backups",
+            policy_args: strings(&["--table", t, "--mode", "delete"]),
+            transaction: &[],
+            run: Box::new(|k| {
+                // Each run deletes a backup of its own.
+                let arn = moto.backup(t, &crate::common::unique("iam-doomed"));
+                outcome(
+                    moto.prod("backups", k)
+                        .args(["--table", t, "--yes", "--delete", &arn]),
+                )
+            }),
+            not_reached: &[],
+            per_record: false,
+        },
+        Scenario {
+            tool: "restore",
+            policy_args: strings(&["--mode", "backup"]),
+            transaction: &[],
+            // By name: ListBackups finds it, DescribeBackup reads it.
+            run: Box::new(|k| restore(k, &["--from-backup", &named])),
+            not_reached: restore_writes,
+            per_record: false,
+        },
+        Scenario {
+            tool: "restore",
+            policy_args: strings(&["--mode", "time"]),
+            transaction: &[],
+            run: Box::new(|k| restore(k, &["--source", t, "--to-time", "latest"])),
+            not_reached: restore_writes,
+            per_record: false,
+        },
+    ];
+    for scenario in &scenarios {
+        prove(&moto, scenario);
+    }
 }
 
 /// The CI role (`iam-policy --all`) runs the example workflow's commands as written
