@@ -1095,6 +1095,120 @@ async fn the_backup_tools_need_exactly_their_policies() {
     }
 }
 
+/// `table-export --s3` and `table-import --s3` (into an existing table, and `--new-table`), each
+/// with exactly its printed policy for the bucket and prefix, on moto with IAM enforcement (moto
+/// checks S3 requests against the bucket's and the object's ARNs).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_s3_tools_need_exactly_their_policies() {
+    // Many processes and a server of its own for a while: never beside the rate measurements.
+    let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
+    let moto = MotoIam::start();
+    let db = crate::common::TestDb::seeded().await;
+    let t = fresh_table(&moto, &db);
+    let t = t.as_str();
+    let bucket = crate::common::unique("iam-s3");
+    moto.bucket(&bucket);
+    // The export the imports read, made as admin. moto writes no manifest: the imports confirm
+    // it by its ARN.
+    let out = ok(run(moto.prod("table-export", &moto.admin).args([
+        "--table",
+        t,
+        "--s3",
+        &format!("s3://{bucket}/source"),
+        "--output",
+        "json",
+    ])));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let folder = report["folder"].as_str().expect("a folder").to_string();
+    let export = report["export_arn"].as_str().expect("an ARN").to_string();
+    let (folder, export) = (folder.as_str(), export.as_str());
+    let exports = format!("s3://{bucket}/exports/");
+    let logs: &'static [(&str, &str)] = &[
+        ("logs:CreateLogGroup", LOGGED),
+        ("logs:CreateLogStream", LOGGED),
+        ("logs:DescribeLogGroups", LOGGED),
+        ("logs:DescribeLogStreams", LOGGED),
+        ("logs:PutLogEvents", LOGGED),
+        ("logs:PutRetentionPolicy", LOGGED),
+    ];
+    let scenarios = vec![
+        Scenario {
+            tool: "table-export",
+            policy_args: strings(&["--table", t, "--mode", "s3", "--s3", exports.as_str()]),
+            transaction: &[],
+            run: Box::new(|k| {
+                // Each run under a prefix of its own, inside the policy's: moto names its export
+                // folders otherwise than AWS, so one folder per prefix tells them apart.
+                let to = format!("{exports}{}", crate::common::unique("run"));
+                outcome(
+                    moto.prod("table-export", k)
+                        .args(["--table", t, "--s3", &to]),
+                )
+            }),
+            not_reached: &[
+                ("s3:PutObject", WRITTEN),
+                ("s3:AbortMultipartUpload", WRITTEN),
+                ("s3:PutObjectAcl", WRITTEN),
+            ],
+            per_record: false,
+        },
+        Scenario {
+            tool: "table-import",
+            policy_args: strings(&["--table", t, "--mode", "s3", "--s3", folder]),
+            transaction: &[],
+            run: Box::new(|k| {
+                // The export's own items over the table's: it is not empty, so a backup first.
+                outcome(moto.prod("table-import", k).args([
+                    "--table",
+                    t,
+                    "--s3",
+                    folder,
+                    "--export-arn",
+                    export,
+                    "--max-wcu",
+                    "1000",
+                    "--yes",
+                ]))
+            }),
+            not_reached: &[(
+                "dynamodb:DescribeBackup",
+                "moto's CreateBackup answers AVAILABLE at once, so the wait asks nothing more",
+            )],
+            per_record: false,
+        },
+        Scenario {
+            tool: "table-import",
+            // The policy names the table `t`: moto does not check resources (for_moto).
+            policy_args: strings(&["--table", t, "--mode", "new-table", "--s3", folder]),
+            transaction: &[],
+            run: Box::new(|k| {
+                outcome(moto.prod("table-import", k).args([
+                    "--s3",
+                    folder,
+                    "--export-arn",
+                    export,
+                    "--yes",
+                    "--new-table",
+                    &crate::common::unique("iam-imported"),
+                ]))
+            }),
+            not_reached: logs,
+            per_record: false,
+        },
+    ];
+    for scenario in &scenarios {
+        prove(&moto, scenario);
+    }
+}
+
+/// Why an export's `s3:PutObject` and kin are not reached on moto.
+const WRITTEN: &str = "AWS writes the export's files as the caller; moto writes them itself, \
+                       unchecked";
+
+/// Why an import's `logs:*` are not reached on moto.
+const LOGGED: &str = "AWS logs the import to CloudWatch as the caller; moto's ImportTable logs \
+                      nothing";
+
 /// The CI role (`iam-policy --all`) runs the example workflow's commands as written
 /// (examples/ci/seed.yml), pull request and main steps, on the default table, with the pool and
 /// database from the environment as the workflow sets them.
