@@ -1209,6 +1209,122 @@ const WRITTEN: &str = "AWS writes the export's files as the caller; moto writes 
 const LOGGED: &str = "AWS logs the import to CloudWatch as the caller; moto's ImportTable logs \
                       nothing";
 
+/// `messaging-stream --follow` reads the table's stream and moves the conversation rows of a
+/// message sent while it follows, with exactly its printed policy, on moto with IAM enforcement
+/// (moto's server serves DynamoDB Streams and authorizes its calls as `dynamodb:` actions).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_follower_needs_exactly_its_policy() {
+    // Many processes and a server of its own for a while: never beside the rate measurements.
+    let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
+    let moto = MotoIam::start();
+    let db = crate::common::TestDb::seeded().await;
+    let t = fresh_table(&moto, &db);
+    let t = t.as_str();
+    let scenario = Scenario {
+        tool: "messaging-stream",
+        policy_args: strings(&["--table", t, "--mode", "follow"]),
+        transaction: &["dynamodb:PutItem", "dynamodb:DeleteItem"],
+        // Each run moves the rows again: its message is newer than the last run's.
+        run: Box::new(|k| follow_once(&moto, k, t, &db)),
+        not_reached: &[],
+        per_record: false,
+    };
+    prove(&moto, &scenario);
+}
+
+/// One run of `messaging-stream --follow --output jsonl` on `table`, signing with `keys`: once it
+/// says it follows the stream, `admin` sends a message to the standard group; the follower's first
+/// outcome line must say it applied it (it moved the conversation rows); then SIGINT, and it must
+/// stop cleanly. `Ok` then; else what it printed, with its exit status.
+fn follow_once(
+    moto: &MotoIam,
+    keys: &Keys,
+    table: &str,
+    db: &crate::common::TestDb,
+) -> Result<(), String> {
+    use std::io::BufRead as _;
+    use std::time::{Duration, Instant};
+    let mut child = moto
+        .prod("messaging-stream", keys)
+        .args(["--table", table, "--follow", "--output", "jsonl"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("messaging-stream starts");
+    // Every line it prints, stdout's marked `out`, in one channel; closed when both pipes are.
+    let (tx, lines) = std::sync::mpsc::channel::<(bool, String)>();
+    let out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let err = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let readers = [
+        (true, Box::new(out) as Box<dyn std::io::BufRead + Send>),
+        (false, Box::new(err)),
+    ]
+    .map(|(is_out, pipe)| {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in pipe.lines().map_while(Result::ok) {
+                let _ = tx.send((is_out, line));
+            }
+        })
+    });
+    drop(tx);
+    let mut printed = String::new();
+    // The next line that `want` accepts, within 20 s; `None` when the follower closed its output
+    // (it exited) or printed nothing of the kind.
+    let mut until = |want: &dyn Fn(bool, &str) -> bool| -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while let Ok((is_out, line)) =
+            lines.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            printed.push_str(&line);
+            printed.push('\n');
+            if want(is_out, &line) {
+                return Some(line);
+            }
+        }
+        None
+    };
+    let following = until(&|is_out, line| !is_out && line.starts_with("following "));
+    let applied = following.and_then(|_| {
+        ok(run(moto
+            .prod("send-message", &moto.admin)
+            .args(["--table", table, "--from", "everlygrandest", "--group"])
+            .args([cruddur_ops::model::keys::DEFAULT_GROUP, "followed"])
+            .env("PROD_CONNECTION_URL", &db.url)));
+        until(&|is_out, _| is_out)
+    });
+    let applied = applied.is_some_and(|line| {
+        let outcome: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+        outcome["outcome"] == "applied"
+    });
+    if applied {
+        ok(run(
+            std::process::Command::new("kill").args(["-INT", &child.id().to_string()])
+        ));
+    } else {
+        let _ = child.kill();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the follower's status") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break child.wait().expect("the follower's status");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    for reader in readers {
+        reader.join().expect("a reader of the follower's output");
+    }
+    until(&|_, _| false);
+    match applied && status.success() {
+        true => Ok(()),
+        false => Err(format!("{:?}: {printed}", status.code())),
+    }
+}
+
 /// The CI role (`iam-policy --all`) runs the example workflow's commands as written
 /// (examples/ci/seed.yml), pull request and main steps, on the default table, with the pool and
 /// database from the environment as the workflow sets them.
