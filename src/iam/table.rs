@@ -9,9 +9,10 @@
 //! - A `TransactWriteItems` is authorized item by item: its puts need `dynamodb:PutItem`, its
 //!   deletes `dynamodb:DeleteItem`.
 //! - `s3:ListBucket` is also what makes S3 answer 404 (not 403) for an object that is not there,
-//!   which `import --s3` relies on to tell a folder without a manifest.
-//! - What DynamoDB does on the caller's behalf for `export --s3` (writing the files) and
-//!   `import --s3 --new-table` (reading them, writing its log) needs the caller's permissions too.
+//!   which `table-import --s3` relies on to tell a folder without a manifest.
+//! - What DynamoDB does on the caller's behalf for `table-export --s3` (writing the files),
+//!   `table-import --s3 --new-table` (reading them, writing its log) and `restore` (writing the
+//!   new table) needs the caller's permissions too.
 
 use super::Resource::{
     AllTables, Any, AnyExports, Backups, Bucket, DeadLetterQueue, Exports, ImportLogs, Imports,
@@ -34,7 +35,7 @@ const READ_POOL: [Need; 3] = [
     Need::new("cognito-idp:ListUsersInGroup", Pool),
 ];
 
-/// What DynamoDB does as the caller when it writes an export's files (`export --s3`, prod).
+/// What DynamoDB does as the caller when it writes an export's files (`table-export --s3`, prod).
 const fn written_by_dynamodb(action: &'static str) -> Need {
     Need::new(action, Objects)
         .modes(&["s3"])
@@ -42,7 +43,8 @@ const fn written_by_dynamodb(action: &'static str) -> Need {
         .when("DynamoDB writes the files as the caller")
 }
 
-/// What DynamoDB does as the caller when it logs an import (`import --s3 --new-table`, prod).
+/// What DynamoDB does as the caller when it logs an import (`table-import --s3 --new-table`,
+/// prod).
 const fn logged_by_dynamodb(action: &'static str) -> Need {
     Need::new(action, ImportLogs)
         .modes(&["new-table"])
@@ -66,10 +68,13 @@ pub static TOOLS: &[Tool] = &[
         ],
         needs: &[
             Need::new("dynamodb:ListBackups", Any).modes(&["list"]),
+            Need::new("dynamodb:DescribeBackup", Backups)
+                .modes(&["list"])
+                .when("a backup is listed (for its item count)"),
             Need::new("dynamodb:DescribeBackup", Backups).modes(&["delete"]),
             Need::new("dynamodb:DeleteBackup", Backups).modes(&["delete"]),
         ],
-        note: Some("not run under IAM enforcement yet"),
+        note: None,
     },
     Tool {
         name: "check",
@@ -310,8 +315,16 @@ pub static TOOLS: &[Tool] = &[
             Need::new("dynamodb:RestoreTableFromBackup", AllTables).modes(&["backup"]),
             Need::new("dynamodb:DescribeContinuousBackups", AllTables).modes(&["time"]),
             Need::new("dynamodb:RestoreTableToPointInTime", AllTables).modes(&["time"]),
-            Need::new("dynamodb:PutItem", AllTables),
-            Need::new("dynamodb:BatchWriteItem", AllTables),
+            Need::new("dynamodb:DescribeContinuousBackups", AllTables)
+                .modes(&["backup"])
+                .when("the schema file sets PointInTimeRecoverySpecification"),
+            Need::new("dynamodb:DescribeTimeToLive", AllTables)
+                .when("the schema file sets TimeToLiveSpecification"),
+            Need::new("dynamodb:ListTagsOfResource", AllTables).when("the schema file sets Tags"),
+            Need::new("dynamodb:PutItem", AllTables)
+                .when("DynamoDB writes the new table as the caller"),
+            Need::new("dynamodb:BatchWriteItem", AllTables)
+                .when("DynamoDB writes the new table as the caller"),
             Need::new("dynamodb:UpdateTable", AllTables).when("the stream, deletion protection"),
             Need::new("dynamodb:UpdateTimeToLive", AllTables).when("the schema file's TTL"),
             Need::new("dynamodb:UpdateContinuousBackups", AllTables)
@@ -319,10 +332,7 @@ pub static TOOLS: &[Tool] = &[
             Need::new("dynamodb:TagResource", AllTables).when("the schema file's tags"),
             Need::new("dynamodb:Scan", AllTables).when("--verify"),
         ],
-        note: Some(
-            "the restored table and its source are named at run time (table/*); not run under IAM \
-             enforcement yet",
-        ),
+        note: Some("the restored table and its source are named at run time (table/*)"),
     },
     Tool {
         name: "scan",
@@ -539,6 +549,10 @@ pub static TOOLS: &[Tool] = &[
     },
 ];
 
+/// The tools that refuse the prod target (`cognito-setup`: the production pool is managed outside
+/// the toolkit): `iam-policy TOOL prod` says so instead of printing a policy.
+pub const LOCAL_ONLY: &[&str] = &["cognito-setup"];
+
 /// The README's CI steps (`schema-load prod` plan and apply, `seed prod --yes`, `check prod`), as
 /// (tool, mode): what `iam-policy --all` covers.
 pub const CI_STEPS: &[(&str, Option<&str>)] = &[
@@ -573,6 +587,13 @@ mod tests {
             if !tool.calls_aws() {
                 assert!(tool.note.is_some(), "{} calls nothing: say why", tool.name);
             }
+        }
+        for name in LOCAL_ONLY {
+            let t = crate::iam::tool(name).expect("a local-only tool");
+            assert!(
+                t.needs_for(crate::config::Target::Prod, None).is_empty(),
+                "{name} is local only, yet calls something on prod"
+            );
         }
         for (tool, mode) in CI_STEPS {
             let t = crate::iam::tool(tool).expect("a CI step's tool");

@@ -63,6 +63,13 @@ pub fn needs(request: &PolicyRequest, target: Target) -> Result<(Vec<Need>, Opti
             }
         }
     }
+    if target == Target::Prod && table::LOCAL_ONLY.contains(&name) {
+        bail!(
+            "{name} does not run on prod{}. There is no prod policy to print; `iam-policy {name} \
+             local` prints what it calls on the local emulator",
+            tool.note.map(|n| format!(": {n}")).unwrap_or_default()
+        );
+    }
     let needs = tool.needs_for(target, request.mode.as_deref());
     let none = needs.is_empty().then(|| {
         format!(
@@ -169,8 +176,16 @@ mod tests {
         assert!(err.contains("plan, apply"), "{err}");
         let (_, none) = needs(&request("db-setup"), Target::Prod).unwrap();
         assert!(none.unwrap().contains("PostgreSQL only"));
-        let (_, none) = needs(&request("cognito-setup"), Target::Prod).unwrap();
-        assert!(none.unwrap().contains("local target only"));
+        // It refuses prod: no policy, and an error that says why rather than "needs nothing".
+        let err = needs(&request("cognito-setup"), Target::Prod)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("does not run on prod: local target only"),
+            "{err}"
+        );
+        let (local, none) = needs(&request("cognito-setup"), Target::Local).unwrap();
+        assert!(none.is_none() && !local.is_empty());
         assert!(account_id("12345").is_err());
         assert_eq!(account_id(" 123456789012 ").unwrap(), "123456789012");
     }

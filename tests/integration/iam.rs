@@ -125,6 +125,23 @@ fn iam_policy_prints_the_tables_actions_on_the_given_resources() {
         stderr(&out)
     );
 
+    // Local only: no prod policy (neither an empty nor a made-up one), said so.
+    let out = run(bin("iam-policy").args([
+        "cognito-setup",
+        "prod",
+        "--account",
+        "123456789012",
+        "--region",
+        "us-east-1",
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("cognito-setup does not run on prod: local target only"),
+        "{}",
+        stderr(&out)
+    );
+
     let err = fails(run(bin("iam-policy").args([
         "nope",
         "--account",
@@ -297,6 +314,12 @@ impl MotoIam {
     /// Two users in `pool` (bob disabled), and a group `team` holding alice.
     pub fn fill(&self, pool: &str) {
         self.ask(serde_json::json!({"op": "fill", "pool": pool}));
+    }
+
+    /// An on-demand backup of `table` named `name`, taken as `admin`; its ARN.
+    pub fn backup(&self, table: &str, name: &str) -> String {
+        let answer = self.ask(serde_json::json!({"op": "backup", "table": table, "name": name}));
+        answer["arn"].as_str().expect("a backup ARN").to_string()
     }
 
     /// `tool` on `prod`, every AWS service at this moto, signing with `keys`.
@@ -975,6 +998,331 @@ async fn schema_load_needs_exactly_its_policy() {
         per_record: false,
     };
     prove(&moto, &scenario);
+}
+
+/// `backups` (list and delete) and `restore` (from a backup by name, and to the latest
+/// restorable time, both with `--verify` and a schema file that sets every setting a restore
+/// drops), each with exactly its printed policy, on moto with IAM enforcement.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_backup_tools_need_exactly_their_policies() {
+    // Many processes and a server of its own for a while: never beside the rate measurements.
+    let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
+    let moto = MotoIam::start();
+    let db = crate::common::TestDb::seeded().await;
+    let t = fresh_table(&moto, &db);
+    let t = t.as_str();
+    let named = crate::common::unique("iam-backup");
+    moto.backup(t, &named);
+    // The shipped definition (stream, deletion protection, point-in-time recovery) with TTL and
+    // a tag: every setting a restore drops, so that every settings step runs.
+    let dir = tempfile::tempdir().unwrap();
+    let mut definition: serde_json::Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/seeds/messages-table.json"
+    )))
+    .unwrap();
+    definition["TimeToLiveSpecification"] =
+        serde_json::json!({"AttributeName": "expires_at", "Enabled": true});
+    definition["Tags"] = serde_json::json!([{"Key": "team", "Value": "a"}]);
+    let schema = dir.path().join("schema.json");
+    std::fs::write(&schema, definition.to_string()).unwrap();
+    let schema = schema.to_str().unwrap();
+    // What AWS checks as the caller's while it writes the restored table, and moto does not.
+    let restore_writes: &'static [(&str, &str)] = &[
+        (
+            "dynamodb:PutItem",
+            "AWS checks the caller's write permissions on the new table while it restores; \
+             moto's restore writes the items itself",
+        ),
+        (
+            "dynamodb:BatchWriteItem",
+            "AWS checks the caller's write permissions on the new table while it restores; \
+             moto's restore writes the items itself",
+        ),
+    ];
+    let restore = |k: &Keys, from: &[&str]| {
+        outcome(
+            moto.prod("restore", k)
+                .args(from)
+                .args(["--schema", schema, "--verify", "--yes", "--to"])
+                .arg(crate::common::unique("iam-restored")),
+        )
+    };
+    let scenarios = vec![
+        Scenario {
+            tool: "backups",
+            policy_args: strings(&["--table", t, "--mode", "list"]),
+            transaction: &[],
+            run: Box::new(|k| outcome(moto.prod("backups", k).args(["--table", t]))),
+            not_reached: &[],
+            per_record: false,
+        },
+        Scenario {
+            tool: "backups",
+            policy_args: strings(&["--table", t, "--mode", "delete"]),
+            transaction: &[],
+            run: Box::new(|k| {
+                // Each run deletes a backup of its own.
+                let arn = moto.backup(t, &crate::common::unique("iam-doomed"));
+                outcome(
+                    moto.prod("backups", k)
+                        .args(["--table", t, "--yes", "--delete", &arn]),
+                )
+            }),
+            not_reached: &[],
+            per_record: false,
+        },
+        Scenario {
+            tool: "restore",
+            policy_args: strings(&["--mode", "backup"]),
+            transaction: &[],
+            // By name: ListBackups finds it, DescribeBackup reads it.
+            run: Box::new(|k| restore(k, &["--from-backup", &named])),
+            not_reached: restore_writes,
+            per_record: false,
+        },
+        Scenario {
+            tool: "restore",
+            policy_args: strings(&["--mode", "time"]),
+            transaction: &[],
+            run: Box::new(|k| restore(k, &["--source", t, "--to-time", "latest"])),
+            not_reached: restore_writes,
+            per_record: false,
+        },
+    ];
+    for scenario in &scenarios {
+        prove(&moto, scenario);
+    }
+}
+
+/// `table-export --s3` and `table-import --s3` (into an existing table, and `--new-table`), each
+/// with exactly its printed policy for the bucket and prefix, on moto with IAM enforcement (moto
+/// checks S3 requests against the bucket's and the object's ARNs).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_s3_tools_need_exactly_their_policies() {
+    // Many processes and a server of its own for a while: never beside the rate measurements.
+    let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
+    let moto = MotoIam::start();
+    let db = crate::common::TestDb::seeded().await;
+    let t = fresh_table(&moto, &db);
+    let t = t.as_str();
+    let bucket = crate::common::unique("iam-s3");
+    moto.bucket(&bucket);
+    // The export the imports read, made as admin. moto writes no manifest: the imports confirm
+    // it by its ARN.
+    let out = ok(run(moto.prod("table-export", &moto.admin).args([
+        "--table",
+        t,
+        "--s3",
+        &format!("s3://{bucket}/source"),
+        "--output",
+        "json",
+    ])));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let folder = report["folder"].as_str().expect("a folder").to_string();
+    let export = report["export_arn"].as_str().expect("an ARN").to_string();
+    let (folder, export) = (folder.as_str(), export.as_str());
+    let exports = format!("s3://{bucket}/exports/");
+    let logs: &'static [(&str, &str)] = &[
+        ("logs:CreateLogGroup", LOGGED),
+        ("logs:CreateLogStream", LOGGED),
+        ("logs:DescribeLogGroups", LOGGED),
+        ("logs:DescribeLogStreams", LOGGED),
+        ("logs:PutLogEvents", LOGGED),
+        ("logs:PutRetentionPolicy", LOGGED),
+    ];
+    let scenarios = vec![
+        Scenario {
+            tool: "table-export",
+            policy_args: strings(&["--table", t, "--mode", "s3", "--s3", exports.as_str()]),
+            transaction: &[],
+            run: Box::new(|k| {
+                // Each run under a prefix of its own, inside the policy's: moto names its export
+                // folders otherwise than AWS, so one folder per prefix tells them apart.
+                let to = format!("{exports}{}", crate::common::unique("run"));
+                outcome(
+                    moto.prod("table-export", k)
+                        .args(["--table", t, "--s3", &to]),
+                )
+            }),
+            not_reached: &[
+                ("s3:PutObject", WRITTEN),
+                ("s3:AbortMultipartUpload", WRITTEN),
+                ("s3:PutObjectAcl", WRITTEN),
+            ],
+            per_record: false,
+        },
+        Scenario {
+            tool: "table-import",
+            policy_args: strings(&["--table", t, "--mode", "s3", "--s3", folder]),
+            transaction: &[],
+            run: Box::new(|k| {
+                // The export's own items over the table's: it is not empty, so a backup first.
+                outcome(moto.prod("table-import", k).args([
+                    "--table",
+                    t,
+                    "--s3",
+                    folder,
+                    "--export-arn",
+                    export,
+                    "--max-wcu",
+                    "1000",
+                    "--yes",
+                ]))
+            }),
+            not_reached: &[(
+                "dynamodb:DescribeBackup",
+                "moto's CreateBackup answers AVAILABLE at once, so the wait asks nothing more",
+            )],
+            per_record: false,
+        },
+        Scenario {
+            tool: "table-import",
+            // The policy names the table `t`: moto does not check resources (for_moto).
+            policy_args: strings(&["--table", t, "--mode", "new-table", "--s3", folder]),
+            transaction: &[],
+            run: Box::new(|k| {
+                outcome(moto.prod("table-import", k).args([
+                    "--s3",
+                    folder,
+                    "--export-arn",
+                    export,
+                    "--yes",
+                    "--new-table",
+                    &crate::common::unique("iam-imported"),
+                ]))
+            }),
+            not_reached: logs,
+            per_record: false,
+        },
+    ];
+    for scenario in &scenarios {
+        prove(&moto, scenario);
+    }
+}
+
+/// Why an export's `s3:PutObject` and kin are not reached on moto.
+const WRITTEN: &str = "AWS writes the export's files as the caller; moto writes them itself, \
+                       unchecked";
+
+/// Why an import's `logs:*` are not reached on moto.
+const LOGGED: &str = "AWS logs the import to CloudWatch as the caller; moto's ImportTable logs \
+                      nothing";
+
+/// `messaging-stream --follow` reads the table's stream and moves the conversation rows of a
+/// message sent while it follows, with exactly its printed policy, on moto with IAM enforcement
+/// (moto's server serves DynamoDB Streams and authorizes its calls as `dynamodb:` actions).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_follower_needs_exactly_its_policy() {
+    // Many processes and a server of its own for a while: never beside the rate measurements.
+    let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
+    let moto = MotoIam::start();
+    let db = crate::common::TestDb::seeded().await;
+    let t = fresh_table(&moto, &db);
+    let t = t.as_str();
+    let scenario = Scenario {
+        tool: "messaging-stream",
+        policy_args: strings(&["--table", t, "--mode", "follow"]),
+        transaction: &["dynamodb:PutItem", "dynamodb:DeleteItem"],
+        // Each run moves the rows again: its message is newer than the last run's.
+        run: Box::new(|k| follow_once(&moto, k, t, &db)),
+        not_reached: &[],
+        per_record: false,
+    };
+    prove(&moto, &scenario);
+}
+
+/// One run of `messaging-stream --follow --output jsonl` on `table`, signing with `keys`: once it
+/// says it follows the stream, `admin` sends a message to the standard group; the follower's first
+/// outcome line must say it applied it (it moved the conversation rows); then SIGINT, and it must
+/// stop cleanly. `Ok` then; else what it printed, with its exit status.
+fn follow_once(
+    moto: &MotoIam,
+    keys: &Keys,
+    table: &str,
+    db: &crate::common::TestDb,
+) -> Result<(), String> {
+    use std::io::BufRead as _;
+    use std::time::{Duration, Instant};
+    let mut child = moto
+        .prod("messaging-stream", keys)
+        .args(["--table", table, "--follow", "--output", "jsonl"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("messaging-stream starts");
+    // Every line it prints, stdout's marked `out`, in one channel; closed when both pipes are.
+    let (tx, lines) = std::sync::mpsc::channel::<(bool, String)>();
+    let out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let err = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let readers = [
+        (true, Box::new(out) as Box<dyn std::io::BufRead + Send>),
+        (false, Box::new(err)),
+    ]
+    .map(|(is_out, pipe)| {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in pipe.lines().map_while(Result::ok) {
+                let _ = tx.send((is_out, line));
+            }
+        })
+    });
+    drop(tx);
+    let mut printed = String::new();
+    // The next line that `want` accepts, within 20 s; `None` when the follower closed its output
+    // (it exited) or printed nothing of the kind.
+    let mut until = |want: &dyn Fn(bool, &str) -> bool| -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while let Ok((is_out, line)) =
+            lines.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            printed.push_str(&line);
+            printed.push('\n');
+            if want(is_out, &line) {
+                return Some(line);
+            }
+        }
+        None
+    };
+    let following = until(&|is_out, line| !is_out && line.starts_with("following "));
+    let applied = following.and_then(|_| {
+        ok(run(moto
+            .prod("send-message", &moto.admin)
+            .args(["--table", table, "--from", "everlygrandest", "--group"])
+            .args([cruddur_ops::model::keys::DEFAULT_GROUP, "followed"])
+            .env("PROD_CONNECTION_URL", &db.url)));
+        until(&|is_out, _| is_out)
+    });
+    let applied = applied.is_some_and(|line| {
+        let outcome: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+        outcome["outcome"] == "applied"
+    });
+    if applied {
+        ok(run(
+            std::process::Command::new("kill").args(["-INT", &child.id().to_string()])
+        ));
+    } else {
+        let _ = child.kill();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the follower's status") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break child.wait().expect("the follower's status");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    for reader in readers {
+        reader.join().expect("a reader of the follower's output");
+    }
+    until(&|_, _| false);
+    match applied && status.success() {
+        true => Ok(()),
+        false => Err(format!("{:?}: {printed}", status.code())),
+    }
 }
 
 /// The CI role (`iam-policy --all`) runs the example workflow's commands as written

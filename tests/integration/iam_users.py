@@ -13,6 +13,7 @@ answers one JSON request per line on stdin with one JSON line on stdout:
     {"op": "pool", "name": NAME}     a user pool -> {"id": ID}
     {"op": "fill", "pool": ID}       two users (bob disabled), a group `team` holding alice -> {}
     {"op": "bucket", "name": NAME}   a bucket -> {}
+    {"op": "backup", "table": T, "name": NAME}   an on-demand backup of table T -> {"arn": ARN}
 
 A request that fails gets {"error": "..."}. Run it with the local stack's Python
 (`bash scripts/stack.sh python`), which has boto3.
@@ -75,6 +76,7 @@ def main():
                             aws_access_key_id=key, aws_secret_access_key=secret)
 
     iam, cognito, s3 = client("iam"), client("cognito-idp"), client("s3")
+    dynamodb = client("dynamodb")
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -91,6 +93,9 @@ def main():
             elif op == "bucket":
                 s3.create_bucket(Bucket=request["name"])
                 answer = {}
+            elif op == "backup":
+                made = dynamodb.create_backup(TableName=request["table"], BackupName=request["name"])
+                answer = {"arn": made["BackupDetails"]["BackupArn"]}
             else:
                 answer = {"error": f"unknown op {op!r}"}
         except Exception as err:  # the test prints it and fails

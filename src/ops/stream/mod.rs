@@ -56,22 +56,29 @@ use apply::apply_message;
 /// record that was skipped as stale only because a newer message of its group, at or after the
 /// failure, was going to be applied. [`batch_response`] turns the outcomes into Lambda's answer.
 pub async fn process_batch(ctx: &Context, records: &[IncomingRecord]) -> Vec<RecordOutcome> {
-    process(ctx, records, false).await
+    process(ctx, records, false).await.0
 }
 
 /// What [`process_batch`] would do, with the same reads (the group index, the conversation
 /// rows) and no TransactWriteItems: a record whose rows would move is [`OutcomeKind::Applied`],
 /// its detail saying "would move".
 pub async fn plan_batch_outcomes(ctx: &Context, records: &[IncomingRecord]) -> Vec<RecordOutcome> {
-    process(ctx, records, true).await
+    process(ctx, records, true).await.0
 }
 
-async fn process(ctx: &Context, records: &[IncomingRecord], dry_run: bool) -> Vec<RecordOutcome> {
+/// The outcomes, and the error of the record that failed (its outcome's detail in words), if one
+/// did.
+async fn process(
+    ctx: &Context,
+    records: &[IncomingRecord],
+    dry_run: bool,
+) -> (Vec<RecordOutcome>, Option<anyhow::Error>) {
     let plan = plan_batch_in(records, |table| target_table(ctx, table));
     let mut outcomes: Vec<RecordOutcome> = Vec::with_capacity(plan.len());
     // Contexts for the tables the records name (`eventSourceARN`), built once per table.
     let mut tables: BTreeMap<String, Context> = BTreeMap::new();
     let mut first_failure: Option<usize> = None;
+    let mut failure: Option<anyhow::Error> = None;
     // (record, the later record of a newer message of its group that made it stale)
     let mut superseded: Vec<(usize, usize)> = Vec::new();
     for (index, planned) in plan.into_iter().enumerate() {
@@ -117,13 +124,9 @@ async fn process(ctx: &Context, records: &[IncomingRecord], dry_run: bool) -> Ve
                     }
                     Err(err) => {
                         first_failure = Some(index);
-                        RecordOutcome::for_message(
-                            index,
-                            id,
-                            &message,
-                            OutcomeKind::Failed,
-                            format!("{err:#}"),
-                        )
+                        let detail = format!("{err:#}");
+                        failure = Some(err);
+                        RecordOutcome::for_message(index, id, &message, OutcomeKind::Failed, detail)
                     }
                 }
             }
@@ -141,7 +144,7 @@ async fn process(ctx: &Context, records: &[IncomingRecord], dry_run: bool) -> Ve
             }
         }
     }
-    outcomes
+    (outcomes, failure)
 }
 
 /// The table a record's message goes to: the context's when it was given explicitly (`--table`,
@@ -154,20 +157,24 @@ fn target_table<'a>(ctx: &'a Context, record_table: Option<&'a str>) -> &'a str 
 }
 
 /// Handles one batch and fails if a record failed (what [`follow`] needs: it must not move past a
-/// record that was not applied). The error names the first failed record.
+/// record that was not applied). The error names the first failed record, over the record's own
+/// error (so that an AccessDenied in it is reported as one).
 pub async fn handle_batch(ctx: &Context, records: &[IncomingRecord]) -> Result<Vec<RecordOutcome>> {
-    let outcomes = process_batch(ctx, records).await;
+    let (outcomes, failure) = process(ctx, records, false).await;
     if let Some(failed) = outcomes.iter().find(|o| o.kind == OutcomeKind::Failed) {
-        anyhow::bail!(
-            "record #{}{} failed: {}",
+        let which = format!(
+            "record #{}{} failed",
             failed.index,
             failed
                 .id
                 .as_ref()
                 .map(|id| format!(" ({id})"))
                 .unwrap_or_default(),
-            failed.detail
         );
+        return Err(match failure {
+            Some(err) => err.context(which),
+            None => anyhow::anyhow!("{which}: {}", failed.detail),
+        });
     }
     Ok(outcomes)
 }
