@@ -28,7 +28,7 @@ pub enum Resource {
     Stream,
     /// The table's exports: `table/NAME/export/*`.
     Exports,
-    /// Exports of any table (`import --s3` reads an export of another table): `table/*/export/*`.
+    /// Exports of any table (`table-import --s3` reads an export of another table): `table/*/export/*`.
     AnyExports,
     /// The table's imports: `table/NAME/import/*`.
     Imports,

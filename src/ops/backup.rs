@@ -2,7 +2,7 @@
 //! AVAILABLE, finding one by ARN or name, listing and deleting them, and the safety net that the
 //! destructive tools (`drop`, `schema-load --apply`, `import`) take on prod before they change a
 //! table. DynamoDB Local has no backups: every call there ends in an error that names the way to
-//! rehearse on the stack's moto server, as `export --s3` does.
+//! rehearse on the stack's moto server, as `table-export --s3` does.
 
 use std::time::{Duration, Instant};
 

@@ -32,7 +32,7 @@ pub struct Args {
     #[arg(long, value_name = "ID")]
     user_pool_id: Option<String>,
 
-    /// The bucket and prefix of `export --s3` / `import --s3`; without it, every bucket.
+    /// The bucket and prefix of `table-export --s3` / `table-import --s3`; without it, every bucket.
     #[arg(long, value_name = "s3://BUCKET/PREFIX")]
     s3: Option<String>,
 

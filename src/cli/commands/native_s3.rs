@@ -22,7 +22,7 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|e| format!("{e}: write an RFC 3339 time such as 2026-12-06T10:00:00Z"))
 }
 
-/// `export --s3` and its options.
+/// `table-export --s3` and its options.
 #[derive(Args, Debug)]
 pub struct S3ExportArgs {
     /// Export with DynamoDB's own ExportTableToPointInTime to s3://BUCKET/PREFIX instead of

@@ -1,4 +1,4 @@
-//! `export --s3`: DynamoDB's ExportTableToPointInTime, started (or joined) and waited for.
+//! `table-export --s3`: DynamoDB's ExportTableToPointInTime, started (or joined) and waited for.
 //!
 //! The table needs point-in-time recovery. The request's client token is derived from the
 //! table, the bucket, the prefix, the export type and its times, so a re-run within DynamoDB's
@@ -31,7 +31,7 @@ pub struct ExportOptions {
     pub wait: Duration,
 }
 
-/// What `export --s3` did.
+/// What `table-export --s3` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct NativeExportReport {
     /// The table.
@@ -46,7 +46,7 @@ pub struct NativeExportReport {
     pub joined: bool,
     /// The client token of the request.
     pub client_token: String,
-    /// The export's folder: what `import --s3` takes.
+    /// The export's folder: what `table-import --s3` takes.
     pub folder: String,
     /// Its manifest-summary.json (`null` where the server writes none: moto).
     pub manifest: Option<String>,
@@ -264,7 +264,7 @@ async fn locate(ctx: &Context, request: &ExportRequest, job: &ExportJob) -> Resu
         bail!(
             "export {} is COMPLETED, but s3://{}/{base} holds {} export folders and none is \
              named after it (moto names its folders otherwise: give each export a prefix of its \
-             own): give import --s3 the export's folder",
+             own): give table-import --s3 the export's folder",
             job.arn,
             request.bucket,
             folders.len()

@@ -1,4 +1,4 @@
-//! `import --s3 FOLDER` into an existing table: the export's data files streamed from S3 through
+//! `table-import --s3 FOLDER` into an existing table: the export's data files streamed from S3 through
 //! `import`'s own pipeline ([`crate::ops::import`]): every line of every file checked (keys,
 //! item size, and each file's item count against the manifest) before the first write, writes
 //! inside the capacity budget, `--checkpoint` to resume. `--segment K --total-segments N` takes
@@ -61,7 +61,7 @@ pub fn refuse_incremental(files: &ExportFiles, job: Option<&ExportJob>) -> Resul
     if kind == Some("INCREMENTAL_EXPORT") {
         bail!(
             "{} is an incremental export: its lines are changes (Keys, NewImage, OldImage), not \
-             items; import --s3 reads full exports",
+             items; table-import --s3 reads full exports",
             files.folder
         );
     }

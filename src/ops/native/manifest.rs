@@ -173,7 +173,7 @@ pub async fn read(
             "{folder} has no {SUMMARY}: the export is still running or failed (DynamoDB writes \
              the manifest last), or the folder is not an export's (s3://BUCKET/PREFIX/AWSDynamoDB/<export id>/), \
              or it was written by a server that writes no manifest (moto): then pass \
-             --export-arn ARN (export --s3 prints it), so the export is confirmed COMPLETED \
+             --export-arn ARN (table-export --s3 prints it), so the export is confirmed COMPLETED \
              before its data files are listed"
         );
     };

@@ -1,7 +1,7 @@
-//! DynamoDB's own export and import through S3, past what one machine streams: `export --s3`
-//! ([`export`]: ExportTableToPointInTime, waited for), `import --s3` into an existing table
+//! DynamoDB's own export and import through S3, past what one machine streams: `table-export --s3`
+//! ([`export`]: ExportTableToPointInTime, waited for), `table-import --s3` into an existing table
 //! ([`load`]: the export's data files streamed from S3 through `import`'s own checks, budget and
-//! checkpoints) and `import --s3 --new-table` ([`new_table`]: ImportTable, no write capacity).
+//! checkpoints) and `table-import --s3 --new-table` ([`new_table`]: ImportTable, no write capacity).
 //! [`manifest`] finds an export's data files: from its manifest, or, where the server writes
 //! none (moto), from a listing once DynamoDB says the export is complete.
 //!

@@ -1,4 +1,4 @@
-//! `import --s3 FOLDER --new-table NAME`: DynamoDB's ImportTable, which creates the table from
+//! `table-import --s3 FOLDER --new-table NAME`: DynamoDB's ImportTable, which creates the table from
 //! the export's data files without using write capacity. The keys, GSIs, billing mode and
 //! capacity come from the table definition (seeds/messages-table.json unless `--schema`);
 //! ImportTable sets nothing else, so the stream, TTL, point-in-time recovery and deletion
@@ -31,7 +31,7 @@ pub struct NewTableOptions {
     pub wait: Duration,
 }
 
-/// What `import --s3 --new-table` did.
+/// What `table-import --s3 --new-table` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct NewTableReport {
     /// The new table.

@@ -1,4 +1,4 @@
-//! `export --s3` and `import --s3 … --new-table` from start to end, and the requests of the
+//! `table-export --s3` and `table-import --s3 … --new-table` from start to end, and the requests of the
 //! native paths built from their options: the export started (or joined) and waited for with a
 //! spinner, ImportTable waited for with a bar, each with its summary on stderr and its report on
 //! stdout with `--output`.
@@ -85,7 +85,7 @@ impl NewTableOptions {
     }
 }
 
-/// `export --s3`: starts (or joins) the export, waits with a spinner, tells the summary.
+/// `table-export --s3`: starts (or joins) the export, waits with a spinner, tells the summary.
 pub async fn export_to_s3(
     ctx: &Context,
     options: &ExportOptions,
@@ -124,7 +124,7 @@ pub async fn export_to_s3(
         None => format!(" --export-arn {}", report.export_arn),
     };
     ui.note(&format!(
-        "load it with: import --s3 {}{arn} --table TABLE   (or --new-table NAME)",
+        "load it with: table-import --s3 {}{arn} --table TABLE   (or --new-table NAME)",
         report.folder
     ));
     match output {
@@ -133,7 +133,7 @@ pub async fn export_to_s3(
     }
 }
 
-/// `import --s3 … --new-table NAME`: ImportTable (after confirming), waited for with a bar of
+/// `table-import --s3 … --new-table NAME`: ImportTable (after confirming), waited for with a bar of
 /// the items processed.
 pub async fn import_new_table(
     ctx: &Context,

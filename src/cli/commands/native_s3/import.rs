@@ -1,4 +1,4 @@
-//! `import --s3` and its options: an export's folder loaded into an existing table, or a new
+//! `table-import --s3` and its options: an export's folder loaded into an existing table, or a new
 //! table created from it with ImportTable.
 
 use std::path::PathBuf;
@@ -11,11 +11,11 @@ use super::DEFAULT_WAIT_SECS;
 use crate::ops::native::load::LoadOptions;
 use crate::ops::native::new_table::NewTableOptions;
 
-/// `import --s3` and its options.
+/// `table-import --s3` and its options.
 #[derive(Args, Debug)]
 pub struct S3ImportArgs {
     /// Read a DynamoDB export straight from S3: its folder,
-    /// s3://BUCKET/PREFIX/AWSDynamoDB/<export id>/ (export --s3 prints it). The data files are
+    /// s3://BUCKET/PREFIX/AWSDynamoDB/<export id>/ (table-export --s3 prints it). The data files are
     /// streamed through the same checks, capacity budget and --checkpoint as --file.
     #[arg(long, value_name = "s3://…/AWSDynamoDB/ID/", conflicts_with = "file")]
     pub s3: Option<String>,
