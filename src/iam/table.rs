@@ -43,6 +43,12 @@ const fn written_by_dynamodb(action: &'static str) -> Need {
         .when("DynamoDB writes the files as the caller")
 }
 
+/// What DynamoDB checks as the caller's on the new table of a restore: AWS's page on IAM with
+/// backup and restore asks for read and write permissions on the target table (`restore`).
+const fn restored_by_dynamodb(action: &'static str) -> Need {
+    Need::new(action, AllTables).when("DynamoDB checks it as the caller's on the new table")
+}
+
 /// What DynamoDB does as the caller when it logs an import (`table-import --s3 --new-table`,
 /// prod).
 const fn logged_by_dynamodb(action: &'static str) -> Need {
@@ -321,16 +327,19 @@ pub static TOOLS: &[Tool] = &[
             Need::new("dynamodb:DescribeTimeToLive", AllTables)
                 .when("the schema file sets TimeToLiveSpecification"),
             Need::new("dynamodb:ListTagsOfResource", AllTables).when("the schema file sets Tags"),
-            Need::new("dynamodb:PutItem", AllTables)
-                .when("DynamoDB writes the new table as the caller"),
-            Need::new("dynamodb:BatchWriteItem", AllTables)
-                .when("DynamoDB writes the new table as the caller"),
+            restored_by_dynamodb("dynamodb:PutItem"),
+            restored_by_dynamodb("dynamodb:BatchWriteItem"),
+            restored_by_dynamodb("dynamodb:UpdateItem"),
+            restored_by_dynamodb("dynamodb:DeleteItem"),
+            restored_by_dynamodb("dynamodb:GetItem"),
+            restored_by_dynamodb("dynamodb:Query"),
             Need::new("dynamodb:UpdateTable", AllTables).when("the stream, deletion protection"),
             Need::new("dynamodb:UpdateTimeToLive", AllTables).when("the schema file's TTL"),
             Need::new("dynamodb:UpdateContinuousBackups", AllTables)
                 .when("the schema file's point-in-time recovery"),
             Need::new("dynamodb:TagResource", AllTables).when("the schema file's tags"),
-            Need::new("dynamodb:Scan", AllTables).when("--verify"),
+            Need::new("dynamodb:Scan", AllTables)
+                .when("--verify; and DynamoDB checks it as the caller's on the new table"),
         ],
         note: Some("the restored table and its source are named at run time (table/*)"),
     },

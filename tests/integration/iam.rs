@@ -506,9 +506,6 @@ struct Scenario<'a> {
     run: Runs<'a>,
     /// Actions of the policy that these runs do not reach, and why.
     not_reached: &'static [(&'static str, &'static str)],
-    /// A denial is reported per record (`messaging-stream --event`: the record's `detail` names
-    /// the action, the batch response fails), not as the run's error.
-    per_record: bool,
 }
 
 /// `cmd`'s outcome: `Ok` on success, else its stderr.
@@ -576,7 +573,7 @@ fn prove(moto: &MotoIam, scenario: &Scenario) {
             || (scenario.transaction.contains(&action.as_str())
                 && err.contains("dynamodb:TransactWriteItems"));
         assert!(
-            named && (scenario.per_record || err.contains(&format!("{tool} was refused"))),
+            named && err.contains(&format!("{tool} was refused")),
             "{tool} without {action} failed, but not naming it:\n{err}"
         );
     }
@@ -654,7 +651,6 @@ async fn the_table_tools_need_exactly_their_policies() {
             transaction: &[],
             run: Box::new(|k| outcome(&mut moto.prod("list-tables", k))),
             not_reached: budget,
-            per_record: false,
         },
         Scenario {
             tool: "scan",
@@ -662,7 +658,6 @@ async fn the_table_tools_need_exactly_their_policies() {
             transaction: &[],
             run: Box::new(|k| outcome(moto.prod("scan", k).args(["--table", t]))),
             not_reached: &[],
-            per_record: false,
         },
         Scenario {
             tool: "get-conversations",
@@ -670,7 +665,6 @@ async fn the_table_tools_need_exactly_their_policies() {
             transaction: &[],
             run: Box::new(|k| outcome(moto.prod("get-conversations", k).args(["--table", t]))),
             not_reached: &[],
-            per_record: false,
         },
         Scenario {
             tool: "list-conversations",
@@ -684,7 +678,6 @@ async fn the_table_tools_need_exactly_their_policies() {
                 )
             }),
             not_reached: &[],
-            per_record: false,
         },
         Scenario {
             tool: "table-export",
@@ -699,7 +692,6 @@ async fn the_table_tools_need_exactly_their_policies() {
                 )
             }),
             not_reached: &[],
-            per_record: false,
         },
         Scenario {
             tool: "table-import",
@@ -716,7 +708,6 @@ async fn the_table_tools_need_exactly_their_policies() {
                 "dynamodb:DescribeBackup",
                 "moto's CreateBackup answers AVAILABLE at once, so the wait asks nothing more",
             )],
-            per_record: false,
         },
         Scenario {
             tool: "seed",
@@ -733,7 +724,6 @@ async fn the_table_tools_need_exactly_their_policies() {
                 "dynamodb:UpdateItem",
                 "the lock's lease is renewed only after 10 s of writing",
             )],
-            per_record: false,
         },
         Scenario {
             tool: "send-message",
@@ -750,7 +740,6 @@ async fn the_table_tools_need_exactly_their_policies() {
                 outcome(send().args(["--to", "bayko", "a new group"]))
             }),
             not_reached: &[],
-            per_record: false,
         },
         Scenario {
             tool: "messaging-stream",
@@ -771,7 +760,6 @@ async fn the_table_tools_need_exactly_their_policies() {
                 ]))
             }),
             not_reached: &[],
-            per_record: true,
         },
         Scenario {
             tool: "drop",
@@ -793,7 +781,6 @@ async fn the_table_tools_need_exactly_their_policies() {
                 "dynamodb:DescribeBackup",
                 "moto's CreateBackup answers AVAILABLE at once, so the wait asks nothing more",
             )],
-            per_record: false,
         },
     ];
     for scenario in &scenarios {
@@ -842,7 +829,6 @@ async fn the_pool_tools_need_exactly_their_policies() {
             transaction: &[],
             run: Box::new(|k| outcome(moto.prod("list-users", k).args(["--user-pool-id", p]))),
             not_reached: terminal,
-            per_record: false,
         },
         Scenario {
             tool: "update-cognito-user-ids",
@@ -856,7 +842,6 @@ async fn the_pool_tools_need_exactly_their_policies() {
                 )
             }),
             not_reached: terminal,
-            per_record: false,
         },
         Scenario {
             tool: "find-user",
@@ -870,7 +855,6 @@ async fn the_pool_tools_need_exactly_their_policies() {
                 )
             }),
             not_reached: &[],
-            per_record: false,
         },
         Scenario {
             tool: "cognito-export",
@@ -885,7 +869,6 @@ async fn the_pool_tools_need_exactly_their_policies() {
                 )
             }),
             not_reached: &[],
-            per_record: false,
         },
         Scenario {
             tool: "cognito-import",
@@ -907,7 +890,6 @@ async fn the_pool_tools_need_exactly_their_policies() {
                 "cognito-idp:AdminGetUser",
                 "read only when someone else created a user between the listing and its creation",
             )],
-            per_record: false,
         },
         Scenario {
             tool: "summary",
@@ -921,7 +903,6 @@ async fn the_pool_tools_need_exactly_their_policies() {
                 )
             }),
             not_reached: &[],
-            per_record: false,
         },
         Scenario {
             tool: "check",
@@ -940,7 +921,6 @@ async fn the_pool_tools_need_exactly_their_policies() {
                 }
             }),
             not_reached: &[],
-            per_record: false,
         },
     ];
     for scenario in &scenarios {
@@ -995,7 +975,6 @@ async fn schema_load_needs_exactly_its_policy() {
             ),
             ("dynamodb:DescribeBackup", "no backup is taken (above)"),
         ],
-        per_record: false,
     };
     prove(&moto, &scenario);
 }
@@ -1028,17 +1007,15 @@ async fn the_backup_tools_need_exactly_their_policies() {
     std::fs::write(&schema, definition.to_string()).unwrap();
     let schema = schema.to_str().unwrap();
     // What AWS checks as the caller's while it writes the restored table, and moto does not.
+    const BY_AWS: &str = "AWS checks the caller's read and write permissions on the new table \
+                          while it restores; moto's restore writes the items itself";
     let restore_writes: &'static [(&str, &str)] = &[
-        (
-            "dynamodb:PutItem",
-            "AWS checks the caller's write permissions on the new table while it restores; \
-             moto's restore writes the items itself",
-        ),
-        (
-            "dynamodb:BatchWriteItem",
-            "AWS checks the caller's write permissions on the new table while it restores; \
-             moto's restore writes the items itself",
-        ),
+        ("dynamodb:PutItem", BY_AWS),
+        ("dynamodb:BatchWriteItem", BY_AWS),
+        ("dynamodb:UpdateItem", BY_AWS),
+        ("dynamodb:DeleteItem", BY_AWS),
+        ("dynamodb:GetItem", BY_AWS),
+        ("dynamodb:Query", BY_AWS),
     ];
     let restore = |k: &Keys, from: &[&str]| {
         outcome(
@@ -1055,7 +1032,6 @@ async fn the_backup_tools_need_exactly_their_policies() {
             transaction: &[],
             run: Box::new(|k| outcome(moto.prod("backups", k).args(["--table", t]))),
             not_reached: &[],
-            per_record: false,
         },
         Scenario {
             tool: "backups",
@@ -1070,7 +1046,6 @@ async fn the_backup_tools_need_exactly_their_policies() {
                 )
             }),
             not_reached: &[],
-            per_record: false,
         },
         Scenario {
             tool: "restore",
@@ -1079,7 +1054,6 @@ async fn the_backup_tools_need_exactly_their_policies() {
             // By name: ListBackups finds it, DescribeBackup reads it.
             run: Box::new(|k| restore(k, &["--from-backup", &named])),
             not_reached: restore_writes,
-            per_record: false,
         },
         Scenario {
             tool: "restore",
@@ -1087,7 +1061,6 @@ async fn the_backup_tools_need_exactly_their_policies() {
             transaction: &[],
             run: Box::new(|k| restore(k, &["--source", t, "--to-time", "latest"])),
             not_reached: restore_writes,
-            per_record: false,
         },
     ];
     for scenario in &scenarios {
@@ -1150,7 +1123,6 @@ async fn the_s3_tools_need_exactly_their_policies() {
                 ("s3:AbortMultipartUpload", WRITTEN),
                 ("s3:PutObjectAcl", WRITTEN),
             ],
-            per_record: false,
         },
         Scenario {
             tool: "table-import",
@@ -1174,7 +1146,6 @@ async fn the_s3_tools_need_exactly_their_policies() {
                 "dynamodb:DescribeBackup",
                 "moto's CreateBackup answers AVAILABLE at once, so the wait asks nothing more",
             )],
-            per_record: false,
         },
         Scenario {
             tool: "table-import",
@@ -1193,7 +1164,6 @@ async fn the_s3_tools_need_exactly_their_policies() {
                 ]))
             }),
             not_reached: logs,
-            per_record: false,
         },
     ];
     for scenario in &scenarios {
@@ -1227,7 +1197,6 @@ async fn the_follower_needs_exactly_its_policy() {
         // Each run moves the rows again: its message is newer than the last run's.
         run: Box::new(|k| follow_once(&moto, k, t, &db)),
         not_reached: &[],
-        per_record: false,
     };
     prove(&moto, &scenario);
 }

@@ -6,7 +6,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::outcome::{OutcomeKind, RecordOutcome};
-use super::{plan_batch_outcomes, process_batch, records_from_event_json, IncomingRecord};
+use super::{
+    plan_batch_outcomes, process_batch_with_failure, records_from_event_json, IncomingRecord,
+};
 use crate::context::Context;
 use crate::report::{Report, Row};
 
@@ -77,16 +79,21 @@ pub async fn plan_event_records(ctx: &Context, records: &[IncomingRecord]) -> Ev
     EventReport { outcomes, response }
 }
 
-/// Handles the records of a Lambda event as one batch.
-pub async fn handle_event_records(ctx: &Context, records: &[IncomingRecord]) -> EventReport {
-    let outcomes = process_batch(ctx, records).await;
+/// Handles the records of a Lambda event as one batch; with the error of the record that failed,
+/// if one did (for [`check_batch_response`]).
+pub async fn handle_event_records(
+    ctx: &Context,
+    records: &[IncomingRecord],
+) -> (EventReport, Option<anyhow::Error>) {
+    let (outcomes, failure) = process_batch_with_failure(ctx, records).await;
     let response = batch_response(&outcomes);
-    EventReport { outcomes, response }
+    (EventReport { outcomes, response }, failure)
 }
 
 /// Ok when every record of the report is done; else an error naming the record Lambda would retry
-/// from (for `messaging-stream --event`, which then exits non-zero).
-pub fn check_batch_response(report: &EventReport) -> Result<()> {
+/// from (for `messaging-stream --event`, which then exits non-zero), over the failed record's own
+/// error when there is one (`failure`: an AccessDenied in it is then reported as one).
+pub fn check_batch_response(report: &EventReport, failure: Option<anyhow::Error>) -> Result<()> {
     let Some(first) = report
         .outcomes
         .iter()
@@ -104,7 +111,7 @@ pub fn check_batch_response(report: &EventReport) -> Result<()> {
         .iter()
         .filter(|o| o.kind == OutcomeKind::Pending)
         .count();
-    anyhow::bail!(
+    let message = format!(
         "{failed} record(s) failed and {pending} were left pending; Lambda would retry from \
          record #{}{}",
         first.index,
@@ -113,12 +120,16 @@ pub fn check_batch_response(report: &EventReport) -> Result<()> {
             .as_ref()
             .map(|id| format!(" (SequenceNumber {id})"))
             .unwrap_or_default()
-    )
+    );
+    Err(match failure {
+        Some(err) => err.context(message),
+        None => anyhow::anyhow!(message),
+    })
 }
 
 /// Reads a Lambda event (`{"Records": [...]}`) and handles its records as one batch. An event
 /// that is not a stream event is an error.
 pub async fn handle_event_json(ctx: &Context, event: &Value) -> Result<EventReport> {
     let records = records_from_event_json(event)?;
-    Ok(handle_event_records(ctx, &records).await)
+    Ok(handle_event_records(ctx, &records).await.0)
 }

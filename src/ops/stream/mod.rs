@@ -59,6 +59,16 @@ pub async fn process_batch(ctx: &Context, records: &[IncomingRecord]) -> Vec<Rec
     process(ctx, records, false).await.0
 }
 
+/// [`process_batch`], with the error of the record that failed (its outcome's detail in words), if
+/// one did: `messaging-stream --event` reports it under the batch's failure, so that an
+/// AccessDenied in it is reported as one.
+pub async fn process_batch_with_failure(
+    ctx: &Context,
+    records: &[IncomingRecord],
+) -> (Vec<RecordOutcome>, Option<anyhow::Error>) {
+    process(ctx, records, false).await
+}
+
 /// What [`process_batch`] would do, with the same reads (the group index, the conversation
 /// rows) and no TransactWriteItems: a record whose rows would move is [`OutcomeKind::Applied`],
 /// its detail saying "would move".

@@ -59,8 +59,8 @@ pub async fn replay(
     format: Format,
     ui: &mut impl Ui,
 ) -> Result<()> {
-    let report = if dry_run {
-        plan_event_records(ctx, &replay.records).await
+    let (report, failure) = if dry_run {
+        (plan_event_records(ctx, &replay.records).await, None)
     } else {
         handle_event_records(ctx, &replay.records).await
     };
@@ -83,7 +83,7 @@ pub async fn replay(
         ));
     }
     ui.dry_run_note(dry_run);
-    check_batch_response(&report)
+    check_batch_response(&report, failure)
 }
 
 /// Follows the stream of `ctx`'s table as `options` say until `stop` completes, each batch's

@@ -461,12 +461,15 @@ fn the_batch_response_names_the_first_record_not_done() {
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["outcomes"][1]["outcome"], "failed");
     assert_eq!(json["batchItemFailures"][0]["itemIdentifier"], "seq1");
-    let err = check_batch_response(&report).unwrap_err().to_string();
+    let err = check_batch_response(&report, None).unwrap_err().to_string();
     assert!(err.contains("record #1") && err.contains("seq1"), "{err}");
-    assert!(check_batch_response(&EventReport {
-        outcomes: done.to_vec(),
-        response: BatchResponse::default()
-    })
+    assert!(check_batch_response(
+        &EventReport {
+            outcomes: done.to_vec(),
+            response: BatchResponse::default()
+        },
+        None
+    )
     .is_ok());
 }
 
