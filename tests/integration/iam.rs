@@ -167,10 +167,13 @@ fn iam_policy_prints_the_tables_actions_on_the_given_resources() {
     assert!(err.contains("--account ID and --region REGION"), "{err}");
 }
 
-/// A moto server of the test's own, with IAM enforcement on: users made by [`MotoIam::users`]
-/// get exactly their policies. Killed when the guard goes.
+/// A moto server with IAM enforcement on: users made by [`MotoIam::users`] get exactly their
+/// policies. The IAM tests share one ([`MotoIam::shared`]).
 pub struct MotoIam {
+    /// `bash`, which runs moto_server and stops it when its stdin (`alive`) closes: when the
+    /// test process ends, however it ends.
     child: std::process::Child,
+    alive: Option<std::process::ChildStdin>,
     /// Its URL (an IP address: S3 then addresses buckets by path).
     pub url: String,
     /// `iam_users.py`, signing as `admin`: one process for the server's life.
@@ -216,9 +219,18 @@ impl Keys {
 }
 
 impl MotoIam {
+    /// The suite's one enforcing moto server, started by the first test that asks for it. The IAM
+    /// tests share it (each makes its own users, tables, pools and buckets, under unique names),
+    /// so that the suite starts moto and boto3 once, not once per test: about 2 s of CPU each.
+    /// It ends with the test process (its `bash` and the helper read their stdin, which closes).
+    pub fn shared() -> &'static MotoIam {
+        static SHARED: std::sync::OnceLock<MotoIam> = std::sync::OnceLock::new();
+        SHARED.get_or_init(MotoIam::start)
+    }
+
     /// Starts moto on a free port from the stack's Python environment, and the helper, which
     /// makes `admin` and turns enforcement on.
-    pub fn start() -> MotoIam {
+    fn start() -> MotoIam {
         use std::process::Stdio;
         let out = ok(run(std::process::Command::new("bash")
             .args(["scripts/stack.sh", "python"])
@@ -228,13 +240,21 @@ impl MotoIam {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let mut child = std::process::Command::new(python.with_file_name("moto_server"))
+        let mut child = std::process::Command::new("bash")
+            .args([
+                "-c",
+                r#"m=$1; shift; "$m" "$@" & pid=$!; trap 'kill $pid 2>/dev/null' EXIT; read -r _ || true"#,
+                "moto-iam",
+            ])
+            .arg(python.with_file_name("moto_server"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("INITIAL_NO_AUTH_ACTION_COUNT", "1000000000")
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("moto_server starts");
+        let alive = child.stdin.take();
         let url = format!("http://127.0.0.1:{port}");
         let started = std::time::Instant::now();
         let mut nap = crate::servers::Nap::default();
@@ -268,6 +288,7 @@ impl MotoIam {
         let admin = helper.answer();
         MotoIam {
             child,
+            alive,
             url,
             admin: Keys(
                 admin["key"].as_str().expect("a key").to_string(),
@@ -347,7 +368,8 @@ impl Drop for MotoIam {
         let helper = self.helper.get_mut().unwrap_or_else(|e| e.into_inner());
         let _ = helper.child.kill();
         let _ = helper.child.wait();
-        let _ = self.child.kill();
+        // bash stops moto when its stdin closes.
+        drop(self.alive.take());
         let _ = self.child.wait();
     }
 }
@@ -356,7 +378,7 @@ impl Drop for MotoIam {
 /// service gives it) and the `iam-policy` command; the tool exits 1 and leaves nothing behind.
 #[test]
 fn an_access_denied_names_the_tool_the_action_and_the_policy_command() {
-    let moto = MotoIam::start();
+    let moto = MotoIam::shared();
     let table = crate::common::unique("iam-denied");
     let bucket = crate::common::unique("iam-denied");
     moto.bucket(&bucket);
@@ -630,9 +652,9 @@ fn strings(words: &[&str]) -> Vec<String> {
 /// with IAM enforcement: each succeeds, and fails naming the action when any one is removed.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_table_tools_need_exactly_their_policies() {
-    // Many processes and a server of its own for a while: never beside the rate measurements.
+    // Many processes and a busy moto server for a while: never beside the rate measurements.
     let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
-    let moto = MotoIam::start();
+    let moto = MotoIam::shared();
     let stores = Stores::made(&moto).await;
     let (t, db) = (stores.table.as_str(), &stores.db);
     let dir = tempfile::tempdir().unwrap();
@@ -792,9 +814,9 @@ async fn the_table_tools_need_exactly_their_policies() {
 /// store), each with exactly its printed policy, on moto with IAM enforcement.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_pool_tools_need_exactly_their_policies() {
-    // Many processes and a server of its own for a while: never beside the rate measurements.
+    // Many processes and a busy moto server for a while: never beside the rate measurements.
     let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
-    let moto = MotoIam::start();
+    let moto = MotoIam::shared();
     let stores = Stores::made(&moto).await;
     let (t, p, db) = (stores.table.as_str(), stores.pool.as_str(), &stores.db);
     let dir = tempfile::tempdir().unwrap();
@@ -932,9 +954,9 @@ async fn the_pool_tools_need_exactly_their_policies() {
 /// time recovery, tags added and removed) with exactly its printed policy.
 #[tokio::test(flavor = "multi_thread")]
 async fn schema_load_needs_exactly_its_policy() {
-    // Many processes and a server of its own for a while: never beside the rate measurements.
+    // Many processes and a busy moto server for a while: never beside the rate measurements.
     let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
-    let moto = MotoIam::start();
+    let moto = MotoIam::shared();
     let dir = tempfile::tempdir().unwrap();
     let shipped: serde_json::Value = serde_json::from_str(include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -984,9 +1006,9 @@ async fn schema_load_needs_exactly_its_policy() {
 /// drops), each with exactly its printed policy, on moto with IAM enforcement.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_backup_tools_need_exactly_their_policies() {
-    // Many processes and a server of its own for a while: never beside the rate measurements.
+    // Many processes and a busy moto server for a while: never beside the rate measurements.
     let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
-    let moto = MotoIam::start();
+    let moto = MotoIam::shared();
     let db = crate::common::TestDb::seeded().await;
     let t = fresh_table(&moto, &db);
     let t = t.as_str();
@@ -1073,9 +1095,9 @@ async fn the_backup_tools_need_exactly_their_policies() {
 /// checks S3 requests against the bucket's and the object's ARNs).
 #[tokio::test(flavor = "multi_thread")]
 async fn the_s3_tools_need_exactly_their_policies() {
-    // Many processes and a server of its own for a while: never beside the rate measurements.
+    // Many processes and a busy moto server for a while: never beside the rate measurements.
     let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
-    let moto = MotoIam::start();
+    let moto = MotoIam::shared();
     let db = crate::common::TestDb::seeded().await;
     let t = fresh_table(&moto, &db);
     let t = t.as_str();
@@ -1184,9 +1206,9 @@ const LOGGED: &str = "AWS logs the import to CloudWatch as the caller; moto's Im
 /// (moto's server serves DynamoDB Streams and authorizes its calls as `dynamodb:` actions).
 #[tokio::test(flavor = "multi_thread")]
 async fn the_follower_needs_exactly_its_policy() {
-    // Many processes and a server of its own for a while: never beside the rate measurements.
+    // Many processes and a busy moto server for a while: never beside the rate measurements.
     let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
-    let moto = MotoIam::start();
+    let moto = MotoIam::shared();
     let db = crate::common::TestDb::seeded().await;
     let t = fresh_table(&moto, &db);
     let t = t.as_str();
@@ -1299,9 +1321,9 @@ fn follow_once(
 /// database from the environment as the workflow sets them.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_ci_role_runs_the_example_workflow() {
-    // Many processes and a server of its own for a while: never beside the rate measurements.
+    // Many processes and a busy moto server for a while: never beside the rate measurements.
     let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
-    let moto = MotoIam::start();
+    let moto = MotoIam::shared();
     let db = crate::common::TestDb::seeded().await;
     let pool = moto.pool(&crate::common::unique("iam-ci"));
     let out = ok(run(bin("iam-policy").args([
