@@ -655,7 +655,7 @@ async fn the_table_tools_need_exactly_their_policies() {
     // Many processes and a busy moto server for a while: never beside the rate measurements.
     let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
     let moto = MotoIam::shared();
-    let stores = Stores::made(&moto).await;
+    let stores = Stores::made(moto).await;
     let (t, db) = (stores.table.as_str(), &stores.db);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("items.jsonl");
@@ -769,7 +769,7 @@ async fn the_table_tools_need_exactly_their_policies() {
             transaction: &["dynamodb:PutItem", "dynamodb:DeleteItem"],
             run: Box::new(|k| {
                 // Each run on a table of its own: the event moves rows that are then current.
-                let fresh = fresh_table(&moto, db);
+                let fresh = fresh_table(moto, db);
                 outcome(moto.prod("messaging-stream", k).args([
                     "--table",
                     &fresh,
@@ -806,7 +806,7 @@ async fn the_table_tools_need_exactly_their_policies() {
         },
     ];
     for scenario in &scenarios {
-        prove(&moto, scenario);
+        prove(moto, scenario);
     }
 }
 
@@ -817,7 +817,7 @@ async fn the_pool_tools_need_exactly_their_policies() {
     // Many processes and a busy moto server for a while: never beside the rate measurements.
     let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
     let moto = MotoIam::shared();
-    let stores = Stores::made(&moto).await;
+    let stores = Stores::made(moto).await;
     let (t, p, db) = (stores.table.as_str(), stores.pool.as_str(), &stores.db);
     let dir = tempfile::tempdir().unwrap();
     let backup = dir.path().join("pool.jsonl");
@@ -946,7 +946,7 @@ async fn the_pool_tools_need_exactly_their_policies() {
         },
     ];
     for scenario in &scenarios {
-        prove(&moto, scenario);
+        prove(moto, scenario);
     }
 }
 
@@ -998,7 +998,7 @@ async fn schema_load_needs_exactly_its_policy() {
             ("dynamodb:DescribeBackup", "no backup is taken (above)"),
         ],
     };
-    prove(&moto, &scenario);
+    prove(moto, &scenario);
 }
 
 /// `backups` (list and delete) and `restore` (from a backup by name, and to the latest
@@ -1010,7 +1010,7 @@ async fn the_backup_tools_need_exactly_their_policies() {
     let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
     let moto = MotoIam::shared();
     let db = crate::common::TestDb::seeded().await;
-    let t = fresh_table(&moto, &db);
+    let t = fresh_table(moto, &db);
     let t = t.as_str();
     let named = crate::common::unique("iam-backup");
     moto.backup(t, &named);
@@ -1086,7 +1086,7 @@ async fn the_backup_tools_need_exactly_their_policies() {
         },
     ];
     for scenario in &scenarios {
-        prove(&moto, scenario);
+        prove(moto, scenario);
     }
 }
 
@@ -1099,7 +1099,7 @@ async fn the_s3_tools_need_exactly_their_policies() {
     let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
     let moto = MotoIam::shared();
     let db = crate::common::TestDb::seeded().await;
-    let t = fresh_table(&moto, &db);
+    let t = fresh_table(moto, &db);
     let t = t.as_str();
     let bucket = crate::common::unique("iam-s3");
     moto.bucket(&bucket);
@@ -1189,7 +1189,7 @@ async fn the_s3_tools_need_exactly_their_policies() {
         },
     ];
     for scenario in &scenarios {
-        prove(&moto, scenario);
+        prove(moto, scenario);
     }
 }
 
@@ -1210,17 +1210,17 @@ async fn the_follower_needs_exactly_its_policy() {
     let _heavy = crate::common::exclusive(crate::common::Load::Heavy);
     let moto = MotoIam::shared();
     let db = crate::common::TestDb::seeded().await;
-    let t = fresh_table(&moto, &db);
+    let t = fresh_table(moto, &db);
     let t = t.as_str();
     let scenario = Scenario {
         tool: "messaging-stream",
         policy_args: strings(&["--table", t, "--mode", "follow"]),
         transaction: &["dynamodb:PutItem", "dynamodb:DeleteItem"],
         // Each run moves the rows again: its message is newer than the last run's.
-        run: Box::new(|k| follow_once(&moto, k, t, &db)),
+        run: Box::new(|k| follow_once(moto, k, t, &db)),
         not_reached: &[],
     };
-    prove(&moto, &scenario);
+    prove(moto, &scenario);
 }
 
 /// One run of `messaging-stream --follow --output jsonl` on `table`, signing with `keys`: once it
