@@ -180,6 +180,12 @@ impl Tool {
     pub fn calls_aws(&self) -> bool {
         !self.needs.is_empty()
     }
+
+    /// Whether the tool runs on the local target only: it calls AWS, but nothing on prod
+    /// (`cognito-setup`: the production pool is managed outside the toolkit).
+    pub fn local_only(&self) -> bool {
+        self.calls_aws() && self.needs.iter().all(|n| !n.targets.holds(Target::Prod))
+    }
 }
 
 /// The tool named `name`, if the table has it.

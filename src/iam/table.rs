@@ -558,10 +558,6 @@ pub static TOOLS: &[Tool] = &[
     },
 ];
 
-/// The tools that refuse the prod target (`cognito-setup`: the production pool is managed outside
-/// the toolkit): `iam-policy TOOL prod` says so instead of printing a policy.
-pub const LOCAL_ONLY: &[&str] = &["cognito-setup"];
-
 /// The README's CI steps (`schema-load prod` plan and apply, `seed prod --yes`, `check prod`), as
 /// (tool, mode): what `iam-policy --all` covers.
 pub const CI_STEPS: &[(&str, Option<&str>)] = &[
@@ -597,13 +593,16 @@ mod tests {
                 assert!(tool.note.is_some(), "{} calls nothing: say why", tool.name);
             }
         }
-        for name in LOCAL_ONLY {
-            let t = crate::iam::tool(name).expect("a local-only tool");
-            assert!(
-                t.needs_for(crate::config::Target::Prod, None).is_empty(),
-                "{name} is local only, yet calls something on prod"
-            );
-        }
+        let local_only: Vec<&str> = TOOLS
+            .iter()
+            .filter(|t| t.local_only())
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(
+            local_only,
+            ["cognito-setup"],
+            "the tools that call nothing on prod"
+        );
         for (tool, mode) in CI_STEPS {
             let t = crate::iam::tool(tool).expect("a CI step's tool");
             assert!(mode.is_none_or(|m| t.modes.iter().any(|x| x.name == m)));

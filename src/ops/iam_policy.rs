@@ -63,7 +63,7 @@ pub fn needs(request: &PolicyRequest, target: Target) -> Result<(Vec<Need>, Opti
             }
         }
     }
-    if target == Target::Prod && table::LOCAL_ONLY.contains(&name) {
+    if target == Target::Prod && tool.local_only() {
         bail!(
             "{name} does not run on prod{}. There is no prod policy to print; `iam-policy {name} \
              local` prints what it calls on the local emulator",

@@ -6,9 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::outcome::{OutcomeKind, RecordOutcome};
-use super::{
-    plan_batch_outcomes, process_batch_with_failure, records_from_event_json, IncomingRecord,
-};
+use super::{plan_batch_outcomes, process_batch, records_from_event_json, IncomingRecord};
 use crate::context::Context;
 use crate::report::{Report, Row};
 
@@ -85,7 +83,7 @@ pub async fn handle_event_records(
     ctx: &Context,
     records: &[IncomingRecord],
 ) -> (EventReport, Option<anyhow::Error>) {
-    let (outcomes, failure) = process_batch_with_failure(ctx, records).await;
+    let (outcomes, failure) = process_batch(ctx, records).await;
     let response = batch_response(&outcomes);
     (EventReport { outcomes, response }, failure)
 }

@@ -55,14 +55,9 @@ use apply::apply_message;
 /// [`OutcomeKind::Failed`], every later record [`OutcomeKind::Pending`], and so is an earlier
 /// record that was skipped as stale only because a newer message of its group, at or after the
 /// failure, was going to be applied. [`batch_response`] turns the outcomes into Lambda's answer.
-pub async fn process_batch(ctx: &Context, records: &[IncomingRecord]) -> Vec<RecordOutcome> {
-    process(ctx, records, false).await.0
-}
-
-/// [`process_batch`], with the error of the record that failed (its outcome's detail in words), if
-/// one did: `messaging-stream --event` reports it under the batch's failure, so that an
-/// AccessDenied in it is reported as one.
-pub async fn process_batch_with_failure(
+/// With them, the failed record's own error (its outcome's detail in words), so that a caller can
+/// report it as the cause: an AccessDenied in it is then reported as one.
+pub async fn process_batch(
     ctx: &Context,
     records: &[IncomingRecord],
 ) -> (Vec<RecordOutcome>, Option<anyhow::Error>) {
@@ -87,8 +82,8 @@ async fn process(
     let mut outcomes: Vec<RecordOutcome> = Vec::with_capacity(plan.len());
     // Contexts for the tables the records name (`eventSourceARN`), built once per table.
     let mut tables: BTreeMap<String, Context> = BTreeMap::new();
-    let mut first_failure: Option<usize> = None;
-    let mut failure: Option<anyhow::Error> = None;
+    // The first record that failed, and its error.
+    let mut failure: Option<(usize, anyhow::Error)> = None;
     // (record, the later record of a newer message of its group that made it stale)
     let mut superseded: Vec<(usize, usize)> = Vec::new();
     for (index, planned) in plan.into_iter().enumerate() {
@@ -96,7 +91,7 @@ async fn process(
             Ok(r) => (r.id.clone(), r.table.clone()),
             Err(bad) => (bad.id.clone(), None),
         };
-        if let Some(failed) = first_failure {
+        if let Some((failed, _)) = failure {
             outcomes.push(RecordOutcome::new(
                 index,
                 id,
@@ -133,16 +128,15 @@ async fn process(
                         RecordOutcome::for_message(index, id, &message, kind, detail)
                     }
                     Err(err) => {
-                        first_failure = Some(index);
                         let detail = format!("{err:#}");
-                        failure = Some(err);
+                        failure = Some((index, err));
                         RecordOutcome::for_message(index, id, &message, OutcomeKind::Failed, detail)
                     }
                 }
             }
         });
     }
-    if let Some(failed) = first_failure {
+    if let Some((failed, _)) = failure {
         // A record made stale by a newer message that was not applied is not done either.
         for (index, by) in superseded {
             if by >= failed {
@@ -154,7 +148,7 @@ async fn process(
             }
         }
     }
-    (outcomes, failure)
+    (outcomes, failure.map(|(_, err)| err))
 }
 
 /// The table a record's message goes to: the context's when it was given explicitly (`--table`,
@@ -170,7 +164,7 @@ fn target_table<'a>(ctx: &'a Context, record_table: Option<&'a str>) -> &'a str 
 /// record that was not applied). The error names the first failed record, over the record's own
 /// error (so that an AccessDenied in it is reported as one).
 pub async fn handle_batch(ctx: &Context, records: &[IncomingRecord]) -> Result<Vec<RecordOutcome>> {
-    let (outcomes, failure) = process(ctx, records, false).await;
+    let (outcomes, failure) = process_batch(ctx, records).await;
     if let Some(failed) = outcomes.iter().find(|o| o.kind == OutcomeKind::Failed) {
         let which = format!(
             "record #{}{} failed",

@@ -88,7 +88,7 @@ async fn a_cancelled_transaction_is_retried_on_a_fresh_read_of_the_row() {
     );
     let ctx = Context::with_dynamodb(client);
 
-    let outcomes = process_batch(&ctx, &[Ok(message_record())]).await;
+    let (outcomes, _) = process_batch(&ctx, &[Ok(message_record())]).await;
 
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].kind, OutcomeKind::Applied, "{}", outcomes[0]);
