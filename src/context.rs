@@ -4,6 +4,7 @@
 
 mod calls;
 mod errors;
+mod s3;
 
 use std::fmt::{self, Display};
 use std::sync::{Arc, OnceLock};
@@ -23,6 +24,7 @@ use errors::CertificateErrorsAreFinal;
 pub use errors::{
     no_answer, nothing_answered, sdk_error, status_without_code, AccessDenied, SdkResultExt,
 };
+pub use s3::{S3Answer, S3Client, S3Get};
 
 /// A service endpoint, for error messages: the URL when one is configured, else the region.
 #[derive(Debug, Clone)]
@@ -109,7 +111,7 @@ pub struct Context {
     dynamodb: Arc<OnceLock<aws_sdk_dynamodb::Client>>,
     cognito: Arc<OnceLock<aws_sdk_cognitoidentityprovider::Client>>,
     dynamodb_streams: Arc<OnceLock<aws_sdk_dynamodbstreams::Client>>,
-    s3: Arc<OnceLock<aws_sdk_s3::Client>>,
+    s3: Arc<OnceLock<S3Client>>,
     sts: Arc<OnceLock<aws_sdk_sts::Client>>,
     /// The `--trace-calls` file, opened once; every client's interceptor writes to it.
     trace: Option<Arc<calls::Trace>>,
@@ -282,18 +284,12 @@ impl Context {
         })
     }
 
-    /// The S3 client (the native export and import). Locally it addresses buckets by path
-    /// (`http://localhost:9229/BUCKET/KEY`): moto's server has no per-bucket host names.
-    pub fn s3(&self) -> &aws_sdk_s3::Client {
-        self.s3.get_or_init(|| {
-            let mut builder = aws_sdk_s3::config::Builder::from(&self.sdk)
-                .retry_classifier(CertificateErrorsAreFinal)
-                .interceptor(calls::Calls::new(self.trace.clone()));
-            if let Some(url) = &self.config.s3_endpoint {
-                builder = builder.endpoint_url(url).force_path_style(true);
-            }
-            aws_sdk_s3::Client::from_conf(builder.build())
-        })
+    /// The S3 client (the native export and import): signed GET requests, locally to moto's
+    /// server by path (`http://localhost:9229/BUCKET/KEY`), on prod to S3's regional endpoint
+    /// (or `AWS_ENDPOINT_URL_S3`).
+    pub fn s3(&self) -> &S3Client {
+        self.s3
+            .get_or_init(|| S3Client::new(&self.sdk, &self.s3_endpoint, self.trace.clone()))
     }
 
     /// The STS client (`iam-policy` asks it for the caller's account). Locally it is moto's

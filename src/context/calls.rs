@@ -60,6 +60,35 @@ impl Trace {
     }
 }
 
+impl Trace {
+    /// Writes the line of a call made without the SDK (S3's, `super::s3`): its `service` and
+    /// `operation`, the `resource` it names, the last HTTP `status` (none: `error` says why)
+    /// and its time since `started`.
+    pub(super) fn record(
+        &self,
+        service: &str,
+        operation: &str,
+        resource: Option<String>,
+        status: Option<u16>,
+        error: Option<String>,
+        started: Instant,
+    ) {
+        self.write(&CallLine {
+            service,
+            operation,
+            resource,
+            status,
+            error,
+            ms: millis(started),
+        });
+    }
+}
+
+/// The time since `started` in milliseconds, to a hundredth.
+fn millis(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1e5).round() / 100.0
+}
+
 /// One line of the trace.
 #[derive(Serialize)]
 struct CallLine<'a> {
@@ -206,7 +235,7 @@ impl Intercept for Calls {
             resource: started.resource.clone(),
             status,
             error,
-            ms: (started.at.elapsed().as_secs_f64() * 1e5).round() / 100.0,
+            ms: millis(started.at),
         });
         Ok(())
     }

@@ -65,7 +65,7 @@ pub fn nothing_answered(err: &(dyn StdError + 'static)) -> bool {
 }
 
 /// `err` and its sources, joined by ": ".
-fn chain(err: &(dyn StdError + 'static)) -> String {
+pub(super) fn chain(err: &(dyn StdError + 'static)) -> String {
     let mut text = err.to_string();
     let mut cause = err.source();
     while let Some(e) = cause {
@@ -182,21 +182,20 @@ fn action_prefix(service: &str) -> &'static str {
 }
 
 /// The text of the first `<tag>` of an XML body.
-fn xml_tag<'a>(body: &'a str, tag: &str) -> Option<&'a str> {
+pub(super) fn xml_tag<'a>(body: &'a str, tag: &str) -> Option<&'a str> {
     let open = format!("<{tag}>");
     let start = body.find(&open)? + open.len();
     let end = start + body[start..].find(&format!("</{tag}>"))?;
     Some(&body[start..end])
 }
 
-/// The access denial `code` with `message` and `status` stands for, if it is one.
+/// The access denial an SDK call's error `code` with `message` stands for, if it is one.
 fn access_denied(
     endpoint: &Endpoint,
     code: &str,
     message: Option<&str>,
     raw: &HttpResponse,
 ) -> Option<AccessDenied> {
-    let status = raw.status().as_u16();
     // A body the service's parser could not read (an XML error from a JSON service) may still
     // carry the message.
     let body = raw
@@ -211,6 +210,19 @@ fn access_denied(
             .unwrap_or_default(),
         code => code,
     };
+    let operation = raw.headers().get(OPERATION_HEADER);
+    denial(endpoint, raw.status().as_u16(), code, message, operation)
+}
+
+/// The access denial an answer with `status`, the service's error `code` and `message` stands
+/// for, if it is one; `operation` names the action when the message does not.
+pub(super) fn denial(
+    endpoint: &Endpoint,
+    status: u16,
+    code: &str,
+    message: Option<&str>,
+    operation: Option<&str>,
+) -> Option<AccessDenied> {
     // A denial names itself; only S3 answers one without a body (to HEAD requests). Another
     // 403 (a web server on the port, bad credentials) is not a missing permission.
     let denied = DENIED_CODES.contains(&code)
@@ -219,7 +231,6 @@ fn access_denied(
         return None;
     }
     let from_message = message.and_then(|m| word_after(m, "perform: "));
-    let operation = raw.headers().get(OPERATION_HEADER);
     let action = match (from_message, operation) {
         (Some(action), _) => action.to_string(),
         (None, Some(operation)) => {
@@ -369,7 +380,7 @@ impl ClassifyRetry for CertificateErrorsAreFinal {
 }
 
 /// Whether `err` (or a cause of it) is a rejected server certificate.
-fn is_certificate_error(err: &(dyn StdError + 'static)) -> bool {
+pub(super) fn is_certificate_error(err: &(dyn StdError + 'static)) -> bool {
     let mut cause = Some(err);
     while let Some(e) = cause {
         if let Some(rustls::Error::InvalidCertificate(_)) = e.downcast_ref::<rustls::Error>() {

@@ -4,19 +4,22 @@
 //! pipeline reads an S3 data file line by line like a local file). Nothing here knows what an
 //! export is.
 //!
-//! Every call has a bounded wait: the SDK's per-request timeouts (`--timeout`), and the same
-//! bound on each chunk of a streamed body.
+//! The requests go through the context's S3 client ([`crate::context::S3Client`]: signing,
+//! retries, errors in words); this module knows the operations' queries and answers. Every call
+//! has a bounded wait: the per-request timeouts (`--timeout`), and the same bound on each chunk
+//! of a streamed body.
 
 use std::fmt;
 use std::io::{self, Read};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
-use aws_sdk_s3::primitives::ByteStream;
+use aws_smithy_types::byte_stream::{error::Error as ByteStreamError, ByteStream};
+use aws_smithy_xml::decode::{try_data, Document, ScopedDecoder};
 use bytes::Bytes;
 use tokio::runtime::{Handle, RuntimeFlavor};
 
-use crate::context::{Context, SdkResultExt};
+use crate::context::{Context, S3Get};
 
 /// The bound on one answer (`--timeout`), also on each chunk of a streamed body.
 fn timeout(ctx: &Context) -> Duration {
@@ -95,30 +98,132 @@ pub fn bare_etag(etag: &str) -> String {
     etag.trim_matches('"').to_string()
 }
 
-/// Every object under `prefix` in `bucket`, in key order (ListObjectsV2, page by page).
-pub async fn list(ctx: &Context, bucket: &str, prefix: &str) -> Result<Vec<Object>> {
-    let mut pages = ctx
-        .s3()
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    let mut objects = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.on(
-            &ctx.s3_endpoint,
-            format_args!("listing s3://{bucket}/{prefix}"),
-        )?;
-        for o in page.contents() {
-            let Some(key) = o.key() else { continue };
-            objects.push(Object {
-                key: key.to_string(),
-                size: o.size().unwrap_or(0).max(0) as u64,
-                etag: o.e_tag().map(bare_etag),
-            });
+/// One page of a ListObjectsV2 answer.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Page {
+    /// The objects listed.
+    objects: Vec<Object>,
+    /// The common prefixes (with a delimiter: the folders).
+    folders: Vec<String>,
+    /// The token of the next page, when the listing is cut short.
+    next: Option<String>,
+}
+
+/// Every page of ListObjectsV2 under `prefix` in `bucket` (with `delimiter`, folders too);
+/// `what` names the listing in errors.
+async fn list_pages(
+    ctx: &Context,
+    bucket: &str,
+    prefix: &str,
+    delimiter: Option<&str>,
+    what: &str,
+) -> Result<Page> {
+    let mut all = Page::default();
+    let mut token: Option<String> = None;
+    loop {
+        let mut query = vec![
+            ("list-type", "2".to_string()),
+            ("prefix", prefix.to_string()),
+        ];
+        if let Some(delimiter) = delimiter {
+            query.push(("delimiter", delimiter.to_string()));
+        }
+        if let Some(token) = token.take() {
+            query.push(("continuation-token", token));
+        }
+        let request = S3Get {
+            operation: "ListObjectsV2",
+            bucket,
+            key: "",
+            query,
+        };
+        let answer = ctx.s3().get(&request, what).await?;
+        let text = body_text(ctx, answer.body, what).await?;
+        let page = parse_page(&text).with_context(|| format!("{what}: S3's answer"))?;
+        all.objects.extend(page.objects);
+        all.folders.extend(page.folders);
+        match page.next {
+            Some(next) => token = Some(next),
+            None => return Ok(all),
         }
     }
+}
+
+/// A ListObjectsV2 answer's objects, common prefixes and next token.
+fn parse_page(xml: &str) -> Result<Page> {
+    let mut doc = Document::new(xml);
+    let mut root = doc.root_element()?;
+    if !root.start_el().matches("ListBucketResult") {
+        bail!("not a ListObjectsV2 answer (no ListBucketResult)");
+    }
+    let mut page = Page::default();
+    let mut truncated = false;
+    while let Some(mut tag) = root.next_tag() {
+        match tag.start_el() {
+            s if s.matches("Contents") => page.objects.push(parse_object(&mut tag)?),
+            s if s.matches("CommonPrefixes") => {
+                while let Some(mut inner) = tag.next_tag() {
+                    if inner.start_el().matches("Prefix") {
+                        page.folders.push(try_data(&mut inner)?.into_owned());
+                    }
+                }
+            }
+            s if s.matches("IsTruncated") => truncated = try_data(&mut tag)?.trim() == "true",
+            s if s.matches("NextContinuationToken") => {
+                page.next = Some(try_data(&mut tag)?.into_owned());
+            }
+            _ => {}
+        }
+    }
+    if truncated && page.next.is_none() {
+        bail!("the listing is cut short but has no NextContinuationToken");
+    }
+    if !truncated {
+        page.next = None;
+    }
+    Ok(page)
+}
+
+/// One `<Contents>` of a listing: the key, the size and the ETag.
+fn parse_object(tag: &mut ScopedDecoder<'_, '_>) -> Result<Object> {
+    let (mut key, mut size, mut etag) = (None, 0, None);
+    while let Some(mut inner) = tag.next_tag() {
+        match inner.start_el() {
+            s if s.matches("Key") => key = Some(try_data(&mut inner)?.into_owned()),
+            s if s.matches("Size") => {
+                let text = try_data(&mut inner)?;
+                size = text
+                    .trim()
+                    .parse()
+                    .with_context(|| format!("the size {text:?}"))?;
+            }
+            s if s.matches("ETag") => etag = Some(bare_etag(&try_data(&mut inner)?)),
+            _ => {}
+        }
+    }
+    Ok(Object {
+        key: key.context("an object without a Key")?,
+        size,
+        etag,
+    })
+}
+
+/// A small body read whole as UTF-8 text, each chunk within the request timeout.
+async fn body_text(ctx: &Context, body: ByteStream, what: &str) -> Result<String> {
+    let timeout = timeout(ctx);
+    let bytes = tokio::time::timeout(timeout, body.collect())
+        .await
+        .map_err(|_| anyhow::anyhow!(crate::context::no_answer(timeout)))
+        .and_then(|r| r.map_err(anyhow::Error::from))
+        .with_context(|| what.to_string())?
+        .into_bytes();
+    String::from_utf8(bytes.to_vec()).with_context(|| format!("{what}: not UTF-8 text"))
+}
+
+/// Every object under `prefix` in `bucket`, in key order (ListObjectsV2, page by page).
+pub async fn list(ctx: &Context, bucket: &str, prefix: &str) -> Result<Vec<Object>> {
+    let what = format!("listing s3://{bucket}/{prefix}");
+    let mut objects = list_pages(ctx, bucket, prefix, None, &what).await?.objects;
     objects.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(objects)
 }
@@ -126,58 +231,47 @@ pub async fn list(ctx: &Context, bucket: &str, prefix: &str) -> Result<Vec<Objec
 /// The folders directly under `prefix` (which ends with `/`): their full prefixes, each ending
 /// with `/`, in order.
 pub async fn folders(ctx: &Context, bucket: &str, prefix: &str) -> Result<Vec<String>> {
-    let mut pages = ctx
-        .s3()
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .delimiter("/")
-        .into_paginator()
-        .send();
-    let mut found = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.on(
-            &ctx.s3_endpoint,
-            format_args!("listing the folders of s3://{bucket}/{prefix}"),
-        )?;
-        found.extend(
-            page.common_prefixes()
-                .iter()
-                .filter_map(|p| p.prefix().map(str::to_string)),
-        );
-    }
+    let what = format!("listing the folders of s3://{bucket}/{prefix}");
+    let mut found = list_pages(ctx, bucket, prefix, Some("/"), &what)
+        .await?
+        .folders;
     found.sort();
     Ok(found)
+}
+
+/// The GetObject request of `url`.
+fn get_object(url: &S3Url) -> S3Get<'_> {
+    S3Get {
+        operation: "GetObject",
+        bucket: &url.bucket,
+        key: &url.key,
+        query: Vec::new(),
+    }
 }
 
 /// Reads the object at `url` whole as text, `None` when there is no such object. Refuses one
 /// over `max_bytes` (a manifest is small; anything bigger is not what was asked for).
 pub async fn read_text(ctx: &Context, url: &S3Url, max_bytes: u64) -> Result<Option<String>> {
-    let out = match ctx
+    let what = format!("reading {url}");
+    let Some(answer) = ctx
         .s3()
-        .get_object()
-        .bucket(&url.bucket)
-        .key(&url.key)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
-        Err(err) => return Err(err).on(&ctx.s3_endpoint, format_args!("reading {url}")),
+        .get_unless(&get_object(url), "NoSuchKey", &what)
+        .await?
+    else {
+        return Ok(None);
     };
-    if out.content_length().unwrap_or(0) as u64 > max_bytes {
+    let length = answer
+        .headers
+        .get("content-length")
+        .and_then(|l| l.parse::<u64>().ok());
+    if length.unwrap_or(0) > max_bytes {
         bail!("{url} is over {max_bytes} bytes: not a manifest");
     }
-    let timeout = timeout(ctx);
-    let bytes = tokio::time::timeout(timeout, out.body.collect())
-        .await
-        .map_err(|_| anyhow::anyhow!(crate::context::no_answer(timeout)))
-        .and_then(|r| r.map_err(anyhow::Error::from))
-        .with_context(|| format!("reading {url}"))?
-        .into_bytes();
-    String::from_utf8(bytes.to_vec())
-        .map(Some)
-        .with_context(|| format!("{url} is not UTF-8 text"))
+    let text = body_text(ctx, answer.body, &what).await?;
+    if text.len() as u64 > max_bytes {
+        bail!("{url} is over {max_bytes} bytes: not a manifest");
+    }
+    Ok(Some(text))
 }
 
 /// A blocking [`Read`] over an S3 object's body, streamed chunk by chunk as it is read: the
@@ -200,17 +294,12 @@ impl ObjectReader {
         if handle.runtime_flavor() != RuntimeFlavor::MultiThread {
             bail!("reading {url} needs Tokio's multi-thread runtime");
         }
-        let request = ctx.s3().get_object().bucket(&url.bucket).key(&url.key);
-        let endpoint = &ctx.s3_endpoint;
+        let request = get_object(url);
+        let what = format!("reading {url}");
         let out = tokio::task::block_in_place(|| {
-            handle.block_on(async {
-                request
-                    .send()
-                    .await
-                    .on(endpoint, format_args!("reading {url}"))
-            })
+            handle.block_on(async { ctx.s3().get(&request, &what).await })
         })?;
-        if let (Some(want), Some(got)) = (etag, out.e_tag()) {
+        if let (Some(want), Some(got)) = (etag, out.headers.get("etag")) {
             if bare_etag(want) != bare_etag(got) {
                 bail!(
                     "{url} changed since it was listed (ETag {} instead of {}): nothing was written",
@@ -266,7 +355,7 @@ impl Read for ObjectReader {
 #[derive(Debug)]
 struct BodyError {
     name: String,
-    source: aws_sdk_s3::primitives::ByteStreamError,
+    source: ByteStreamError,
 }
 
 impl fmt::Display for BodyError {
@@ -307,5 +396,51 @@ mod tests {
             assert!(S3Url::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(bare_etag("\"abc\""), "abc");
+    }
+
+    #[test]
+    fn listings_give_objects_folders_and_the_next_page() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Name>bkt</Name><Prefix>ex/</Prefix><KeyCount>3</KeyCount><MaxKeys>2</MaxKeys>
+  <IsTruncated>true</IsTruncated>
+  <Contents><Key>ex/a&amp;b.json.gz</Key><LastModified>2026-12-07T00:00:00.000Z</LastModified>
+    <ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag><Size>1234</Size>
+    <StorageClass>STANDARD</StorageClass></Contents>
+  <Contents><Key>ex/b.json.gz</Key><Size>0</Size></Contents>
+  <CommonPrefixes><Prefix>ex/AWSDynamoDB/</Prefix></CommonPrefixes>
+  <NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>
+</ListBucketResult>"#;
+        let page = parse_page(xml).unwrap();
+        assert_eq!(
+            page.objects,
+            [
+                Object {
+                    key: "ex/a&b.json.gz".into(),
+                    size: 1234,
+                    etag: Some("9b2cf535f27731c974343645a3985328".into()),
+                },
+                Object {
+                    key: "ex/b.json.gz".into(),
+                    size: 0,
+                    etag: None,
+                },
+            ]
+        );
+        assert_eq!(page.folders, ["ex/AWSDynamoDB/"]);
+        assert_eq!(
+            page.next.as_deref(),
+            Some("1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=")
+        );
+
+        let last = "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>";
+        assert_eq!(parse_page(last).unwrap(), Page::default());
+        let cut = "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>";
+        assert!(parse_page(cut).is_err());
+        let error = "<Error><Code>AccessDenied</Code></Error>";
+        assert!(parse_page(error).is_err());
+        let bad_size =
+            "<ListBucketResult><Contents><Key>k</Key><Size>x</Size></Contents></ListBucketResult>";
+        assert!(parse_page(bad_size).is_err());
     }
 }

@@ -10,7 +10,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -222,6 +222,26 @@ fn every_tool_gives_up_on_a_silent_endpoint() {
             ],
         });
     }
+    // S3 (the native import reads the export's manifest first).
+    let mut import = tool("table-import");
+    import
+        .args([
+            "--s3",
+            "s3://silent-bucket/x/AWSDynamoDB/01/",
+            "--table",
+            &table.name,
+        ])
+        .env("AWS_ENDPOINT_URL_S3", silent.http());
+    cases.push(Case {
+        name: "table-import --s3",
+        cmd: import,
+        expect: vec![
+            silent.http(),
+            "S3".into(),
+            "manifest".into(),
+            no_answer.clone(),
+        ],
+    });
     // And once with the default timeout, which must stay under 30 s.
     let mut default = bin("list-tables");
     default.env("AWS_ENDPOINT_URL_DYNAMODB", &ddb_at);
@@ -313,6 +333,28 @@ fn the_start_the_stack_hint_only_when_nothing_answered() {
         .env("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", web.http())));
     assert!(err.contains("HTTP 404") && err.contains("Cognito"), "{err}");
     assert!(!err.contains(HINT), "{err}");
+
+    // The same for S3: nothing listening, then a web server.
+    let table = TestTable::created();
+    let import = |s3: &str| {
+        let mut cmd = bin("table-import");
+        cmd.args([
+            "--s3",
+            "s3://some-bucket/x/AWSDynamoDB/01/",
+            "--table",
+            &table.name,
+        ])
+        .env("AWS_ENDPOINT_URL_S3", s3);
+        cmd
+    };
+    let err = fails(run(&mut import(&closed)));
+    assert!(
+        err.contains(&closed) && err.contains("S3") && err.contains(HINT),
+        "{err}"
+    );
+    let err = fails(run(&mut import(&web.http())));
+    assert!(err.contains("HTTP 404") && err.contains("S3"), "{err}");
+    assert!(!err.contains(HINT), "{err}");
 }
 
 #[test]
@@ -336,20 +378,25 @@ fn first_connection_stalls() -> Server {
             held.push(conn);
             return;
         }
-        let Ok(upstream) = TcpStream::connect(("127.0.0.1", ports().dynamodb)) else {
-            return;
-        };
-        let (mut down_r, mut up_w) = (conn.try_clone().unwrap(), upstream.try_clone().unwrap());
-        let (mut up_r, mut down_w) = (upstream, conn);
-        thread::spawn(move || {
-            let _ = std::io::copy(&mut down_r, &mut up_w);
-            let _ = up_w.shutdown(std::net::Shutdown::Write);
-        });
-        thread::spawn(move || {
-            let _ = std::io::copy(&mut up_r, &mut down_w);
-            let _ = down_w.shutdown(std::net::Shutdown::Write);
-        });
+        forward(conn, ports().dynamodb);
     })
+}
+
+/// Forwards `conn` to the local `port`, both ways, until either side closes.
+fn forward(conn: TcpStream, port: u16) {
+    let Ok(upstream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return;
+    };
+    let (mut down_r, mut up_w) = (conn.try_clone().unwrap(), upstream.try_clone().unwrap());
+    let (mut up_r, mut down_w) = (upstream, conn);
+    thread::spawn(move || {
+        let _ = std::io::copy(&mut down_r, &mut up_w);
+        let _ = up_w.shutdown(std::net::Shutdown::Write);
+    });
+    thread::spawn(move || {
+        let _ = std::io::copy(&mut up_r, &mut down_w);
+        let _ = down_w.shutdown(std::net::Shutdown::Write);
+    });
 }
 
 /// On prod an attempt that gets no answer is retried within the operation's bound: the first
@@ -371,4 +418,74 @@ fn on_prod_a_stalled_attempt_is_retried_within_the_bound() {
     assert!(stdout(&out).contains(&table.name), "{}", stdout(&out));
     // The first attempt waited out its share of the bound (a third: 3 s) before the retry.
     assert!(took >= Duration::from_secs(3), "took {took:?}");
+}
+
+/// How many 503 SlowDown answers [`first_request_busy`] gave.
+static BUSY_ANSWERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Answers the first request with S3's 503 SlowDown and forwards every later connection to the
+/// stack's moto (S3).
+fn first_request_busy() -> Server {
+    Server::start(|mut conn, held| {
+        if held.is_empty() {
+            let _ = conn.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut buf = [0u8; 65536];
+            let _ = conn.read(&mut buf);
+            let body = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+            let _ = write!(
+                conn,
+                "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+            BUSY_ANSWERS.fetch_add(1, Ordering::SeqCst);
+            held.push(conn);
+            return;
+        }
+        forward(conn, ports().cognito);
+    })
+}
+
+/// S3 busy on the first request (503 SlowDown): the S3 client waits and tries again, and the
+/// listing comes back whole.
+#[test]
+fn a_busy_s3_is_asked_again() {
+    let front = first_request_busy();
+    block_on(async {
+        let moto = moto_context().await;
+        let sdk = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&moto.sdk)
+                .endpoint_url(cognito_url())
+                .force_path_style(true)
+                .build(),
+        );
+        let bucket = unique("busy");
+        sdk.create_bucket().bucket(&bucket).send().await.unwrap();
+        let body = aws_sdk_s3::primitives::ByteStream::from_static(b"{}");
+        let put = sdk.put_object().bucket(&bucket).key("a/b.json").body(body);
+        put.send().await.unwrap();
+
+        let config = Config::resolve(Target::Local, |name| match name {
+            "AWS_ENDPOINT_URL_S3" => Some(front.http()),
+            _ => name
+                .starts_with("CRUDDUR_OPS_")
+                .then(|| std::env::var(name).ok())
+                .flatten(),
+        })
+        .unwrap()
+        .with_timeout(Some(Duration::from_secs(5)));
+        let ctx = cruddur_ops::context::Context::new(config).await.unwrap();
+        let listed = cruddur_ops::s3::list(&ctx, &bucket, "a/").await;
+
+        let delete = sdk.delete_object().bucket(&bucket).key("a/b.json");
+        let _ = delete.send().await;
+        let _ = sdk.delete_bucket().bucket(&bucket).send().await;
+        let keys: Vec<_> = listed.unwrap().into_iter().map(|o| o.key).collect();
+        assert_eq!(keys, ["a/b.json"]);
+        assert_eq!(
+            BUSY_ANSWERS.load(Ordering::SeqCst),
+            1,
+            "the first answer was 503"
+        );
+    });
 }

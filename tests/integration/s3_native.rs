@@ -20,18 +20,38 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
+/// The SDK's own S3 client on moto (by path): the tests make, write and remove their buckets
+/// and objects with it, independent of the tool's client.
+fn sdk_s3(ctx: &Context) -> aws_sdk_s3::Client {
+    let url = ctx
+        .config
+        .s3_endpoint
+        .as_deref()
+        .expect("a local S3 endpoint");
+    let config = aws_sdk_s3::config::Builder::from(&ctx.sdk)
+        .endpoint_url(url)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
 /// A bucket on moto's S3, emptied and deleted when the guard goes.
 struct Bucket(String);
 
 impl Bucket {
     async fn created(ctx: &Context) -> Bucket {
         let name = unique("test-s3");
-        ctx.s3().create_bucket().bucket(&name).send().await.unwrap();
+        sdk_s3(ctx)
+            .create_bucket()
+            .bucket(&name)
+            .send()
+            .await
+            .unwrap();
         Bucket(name)
     }
 
     async fn put(&self, ctx: &Context, key: &str, body: Vec<u8>) {
-        ctx.s3()
+        sdk_s3(ctx)
             .put_object()
             .bucket(&self.0)
             .key(key)
@@ -42,7 +62,7 @@ impl Bucket {
     }
 
     async fn etag(&self, ctx: &Context, key: &str) -> String {
-        let head = ctx.s3().head_object().bucket(&self.0).key(key);
+        let head = sdk_s3(ctx).head_object().bucket(&self.0).key(key);
         let etag = head.send().await.unwrap().e_tag.unwrap();
         etag.trim_matches('"').to_string()
     }
@@ -60,8 +80,7 @@ impl Drop for Bucket {
                 let ctx = moto_context().await;
                 if let Ok(objects) = cruddur_ops::s3::list(&ctx, &name, "").await {
                     for o in objects {
-                        let _ = ctx
-                            .s3()
+                        let _ = sdk_s3(&ctx)
                             .delete_object()
                             .bucket(&name)
                             .key(o.key)
@@ -69,7 +88,7 @@ impl Drop for Bucket {
                             .await;
                     }
                 }
-                let _ = ctx.s3().delete_bucket().bucket(&name).send().await;
+                let _ = sdk_s3(&ctx).delete_bucket().bucket(&name).send().await;
             });
         })
         .join();
@@ -352,7 +371,7 @@ async fn a_rerun_joins_the_same_export_and_another_prefix_is_another() {
         .await
         .unwrap()
     {
-        let delete = ctx.s3().delete_object().bucket(&bucket.0).key(o.key);
+        let delete = sdk_s3(&ctx).delete_object().bucket(&bucket.0).key(o.key);
         delete.send().await.unwrap();
     }
     let third = export_s3(&table.0, &at, &[]);
