@@ -100,7 +100,7 @@ enum Failure {
 
 /// A failed call: the S3 error code when S3 answered with one, and the error in words.
 struct S3Error {
-    code: String,
+    code: Option<String>,
     error: anyhow::Error,
 }
 
@@ -182,7 +182,7 @@ impl S3Client {
     ) -> Result<Option<S3Answer>> {
         match self.call(request, what).await {
             Ok(answer) => Ok(Some(answer)),
-            Err(failed) if failed.code == expected => Ok(None),
+            Err(failed) if failed.code.as_deref() == Some(expected) => Ok(None),
             Err(failed) => Err(failed.error),
         }
     }
@@ -223,12 +223,12 @@ impl S3Client {
         };
         let (code, error) = match failure {
             Failure::Status(raw, body) => (
-                xml_tag(&body, "Code").unwrap_or_default().to_string(),
+                xml_tag(&body, "Code").map(str::to_string),
                 self.status_error(&raw, &body, request.operation),
             ),
-            Failure::Timeout => (String::new(), anyhow!(no_answer(self.endpoint.timeout))),
-            Failure::Transport(err) => (String::new(), self.transport_error(err)),
-            Failure::NotSent(err) => (String::new(), err),
+            Failure::Timeout => (None, anyhow!(no_answer(self.endpoint.timeout))),
+            Failure::Transport(err) => (None, self.transport_error(err)),
+            Failure::NotSent(err) => (None, err),
         };
         Err(S3Error {
             code,

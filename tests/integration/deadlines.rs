@@ -355,6 +355,25 @@ fn the_start_the_stack_hint_only_when_nothing_answered() {
     let err = fails(run(&mut import(&web.http())));
     assert!(err.contains("HTTP 404") && err.contains("S3"), "{err}");
     assert!(!err.contains(HINT), "{err}");
+    // A bucket in another region: S3's redirect names it, and so does the error.
+    let moved = Server::start(|mut conn, _| {
+        let _ = conn.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut buf = [0u8; 65536];
+        let _ = conn.read(&mut buf);
+        let body = "<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting \
+                    to access must be addressed using the specified endpoint.</Message></Error>";
+        let _ = write!(
+            conn,
+            "HTTP/1.1 301 Moved Permanently\r\nx-amz-bucket-region: eu-west-3\r\n\
+             Content-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    });
+    let err = fails(run(&mut import(&moved.http())));
+    assert!(
+        err.contains("PermanentRedirect (HTTP 301)") && err.contains("AWS_REGION=eu-west-3"),
+        "{err}"
+    );
 }
 
 #[test]
