@@ -358,31 +358,46 @@ async fn follower_from_start_catches_up_on_earlier_messages() {
 /// table's empty shard at LATEST, another stream-enabled table is written, then a message is sent.
 /// The follower reads on from the shard's oldest record, applies the message, and claims nothing
 /// was missed.
+///
+/// DynamoDB Local does not always answer so (once in about a dozen runs of the whole suite it
+/// did not): each try checks that nothing is lost and nothing is claimed missed, and the test
+/// passes once a try got the trimmed answer and handled it; three tries without one fail it (the
+/// case was not exercised).
 #[tokio::test]
 async fn a_trimmed_answer_for_fresh_records_loses_nothing_and_claims_nothing_missed() {
-    let table = TestTable::created();
-    let other = TestTable::created();
     let pg = TestDb::seeded().await;
-    let ctx = local_context(&table.name).await;
     let mei = pg.user("meitanaka").await.uuid;
-
-    let mut follower = Follower::start(&table, &pg, &["--output", "jsonl"]);
-    local_context(&other.name)
-        .await
-        .dynamodb()
-        .put_item()
-        .table_name(&other.name)
-        .item("pk", s("GAP#1"))
-        .item("sk", s("takes a sequence number"))
-        .send()
-        .await
-        .expect("a write to the other table");
-    let (group, last) = one_then_two(&table, &pg);
-    until_the_row_carries(&ctx, (mei, &group), (&last, "two"), &follower).await;
-    assert!(follower.terminate().success());
-    let err = follower.stderr.lock().unwrap().clone();
-    assert!(err.contains("none was missed"), "{err}");
-    assert!(!err.contains("were missed"), "{err}");
+    let mut tries = Vec::new();
+    for _ in 0..3 {
+        let table = TestTable::created();
+        let other = TestTable::created();
+        let ctx = local_context(&table.name).await;
+        let mut follower = Follower::start(&table, &pg, &["--output", "jsonl"]);
+        local_context(&other.name)
+            .await
+            .dynamodb()
+            .put_item()
+            .table_name(&other.name)
+            .item("pk", s("GAP#1"))
+            .item("sk", s("takes a sequence number"))
+            .send()
+            .await
+            .expect("a write to the other table");
+        let (group, last) = one_then_two(&table, &pg);
+        until_the_row_carries(&ctx, (mei, &group), (&last, "two"), &follower).await;
+        assert!(follower.terminate().success());
+        let err = follower.stderr.lock().unwrap().clone();
+        assert!(!err.contains("were missed"), "{err}");
+        if err.contains("none was missed") {
+            return;
+        }
+        tries.push(err);
+    }
+    panic!(
+        "DynamoDB Local never answered TrimmedDataAccessException in 3 tries; the followers \
+         said:\n{}",
+        tries.join("\n")
+    );
 }
 
 #[tokio::test]
