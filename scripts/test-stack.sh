@@ -86,12 +86,19 @@ fi
 stopped=0
 # shellcheck disable=SC2317 # run by the EXIT trap
 stop_stack() {
+  local status=$?
   ((stopped)) && return 0
   stopped=1
   bash "$STACK" down >"$STATE/down.log" 2>&1 || {
     say "stopping the test stack failed:"
     cat "$STATE/down.log" >&2
   }
+  # A failed run keeps the servers' logs (a test that failed on a server's error names it there).
+  if ((status != 0)) && [[ -d $STATE/logs ]]; then
+    local kept
+    kept=$(mktemp -d "${TMPDIR:-/tmp}/cruddur-ops-test-logs.XXXXXX")
+    cp -r "$STATE/logs/." "$kept/" && say "the test stack's server logs are kept in $kept"
+  fi
   rm -rf -- "$STATE"
 }
 trap stop_stack EXIT
