@@ -2,6 +2,7 @@
 //! expensive part) and the clients derived from it (cheap). Also turns SDK errors into errors that
 //! name the service, the endpoint and, for the local stack, what to do about it.
 
+mod backoff;
 mod calls;
 mod errors;
 mod s3;
@@ -20,6 +21,7 @@ use aws_types::service_config::ServiceConfigKey;
 
 use crate::config::{Config, Target};
 
+pub use backoff::{backoff, jitter};
 use errors::CertificateErrorsAreFinal;
 pub use errors::{
     no_answer, nothing_answered, sdk_error, status_without_code, AccessDenied, SdkResultExt,

@@ -81,8 +81,12 @@ pub(super) fn chain(err: &(dyn StdError + 'static)) -> String {
 
 /// The start of a response body, on one line, for errors from something that is not the service.
 fn body_excerpt(raw: &HttpResponse) -> Option<String> {
+    excerpt(&String::from_utf8_lossy(raw.body().bytes()?))
+}
+
+/// The start of `text` (a response body) on one line, `None` when there is nothing to show.
+pub(super) fn excerpt(text: &str) -> Option<String> {
     const MAX: usize = 200;
-    let text = String::from_utf8_lossy(raw.body().bytes()?);
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match text.char_indices().nth(MAX) {
         _ if text.is_empty() => None,

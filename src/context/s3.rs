@@ -30,38 +30,21 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::http::Headers;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use super::backoff::{backoff, jitter};
 use super::calls::Trace;
 use super::errors::{
-    chain, denial, is_certificate_error, no_answer, nothing_answered, status_without_code, xml_tag,
+    chain, denial, excerpt, is_certificate_error, no_answer, nothing_answered, status_without_code,
+    xml_tag,
 };
 use super::Endpoint;
 use crate::config::Target;
+use address::{url, Base};
 
-/// What stays as it is in a URI component: the unreserved characters (RFC 3986), as S3 and
-/// SigV4 encode.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-/// A key in a path: the same, and its `/` kept.
-const PATH: &AsciiSet = &COMPONENT.remove(b'/');
+mod address;
 
 /// Credentials that expire within this long are fetched again before a request.
 const CREDENTIALS_MARGIN: Duration = Duration::from_secs(300);
-
-/// Where requests go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Base {
-    /// An endpoint URL (the local stack's moto, `AWS_ENDPOINT_URL_S3`): buckets by path.
-    Url(String),
-    /// AWS: `s3[-fips][.dualstack].REGION.amazonaws.com[.cn]`, a bucket as its own host name
-    /// where it can be one (a name with a dot cannot: the certificate's wildcard covers one label).
-    Aws { fips: bool, dual_stack: bool },
-}
 
 /// One GET request: an operation's name (for IAM messages and the trace), the bucket, the key
 /// (empty for a bucket's operations) and the query.
@@ -270,11 +253,8 @@ impl S3Client {
             if !retry || attempt >= self.attempts {
                 return (status, outcome);
             }
-            let ceiling = self
-                .initial_backoff
-                .saturating_mul(1 << (attempt - 1).min(16))
-                .min(self.max_backoff);
-            tokio::time::sleep(ceiling.mul_f64(fastrand::f64())).await;
+            let pause = backoff(attempt, self.initial_backoff, self.max_backoff, jitter());
+            tokio::time::sleep(pause).await;
             attempt += 1;
         }
     }
@@ -359,11 +339,7 @@ impl S3Client {
             }
         }
         match (code, message) {
-            ("", _) => {
-                let excerpt = body.split_whitespace().collect::<Vec<_>>().join(" ");
-                let excerpt = (!excerpt.is_empty()).then(|| excerpt.chars().take(200).collect());
-                anyhow!(status_without_code(status, "S3", excerpt))
-            }
+            ("", _) => anyhow!(status_without_code(status, "S3", excerpt(body))),
             (code, Some(message)) => anyhow!("{code}: {message} (HTTP {status})"),
             (code, None) => anyhow!("{code} (HTTP {status})"),
         }
@@ -416,105 +392,9 @@ fn transient(status: u16, body: &str) -> bool {
         )
 }
 
-/// The URL of `request` at `base` in `region`, its path and query encoded as SigV4 expects.
-fn url(base: &Base, region: &str, request: &S3Get<'_>) -> String {
-    let key = utf8_percent_encode(request.key, PATH).to_string();
-    let bucket = request.bucket;
-    let (origin, path) = match base {
-        Base::Url(url) => (url.clone(), format!("/{bucket}/{key}")),
-        Base::Aws { fips, dual_stack } => {
-            let suffix = if region.starts_with("cn-") {
-                "amazonaws.com.cn"
-            } else {
-                "amazonaws.com"
-            };
-            let host = format!(
-                "s3{}{}.{region}.{suffix}",
-                if *fips { "-fips" } else { "" },
-                if *dual_stack { ".dualstack" } else { "" }
-            );
-            if bucket.contains('.') {
-                (format!("https://{host}"), format!("/{bucket}/{key}"))
-            } else {
-                (format!("https://{bucket}.{host}"), format!("/{key}"))
-            }
-        }
-    };
-    // A bucket's own path has no trailing slash (`/bucket`, not `/bucket/`).
-    let path = match path.strip_suffix('/') {
-        Some(trimmed) if request.key.is_empty() && !trimmed.is_empty() => trimmed.to_string(),
-        _ => path,
-    };
-    let query = request
-        .query
-        .iter()
-        .map(|(name, value)| {
-            format!(
-                "{}={}",
-                utf8_percent_encode(name, COMPONENT),
-                utf8_percent_encode(value, COMPONENT)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&");
-    match query.is_empty() {
-        true => format!("{origin}{path}"),
-        false => format!("{origin}{path}?{query}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn get<'a>(bucket: &'a str, key: &'a str, query: &[(&'static str, &str)]) -> S3Get<'a> {
-        S3Get {
-            operation: "GetObject",
-            bucket,
-            key,
-            query: query.iter().map(|(n, v)| (*n, v.to_string())).collect(),
-        }
-    }
-
-    #[test]
-    fn addresses_follow_s3s_rules() {
-        let aws = Base::Aws {
-            fips: false,
-            dual_stack: false,
-        };
-        let list = get("bkt", "", &[("list-type", "2"), ("prefix", "a b/c+d")]);
-        assert_eq!(
-            url(&aws, "us-east-1", &list),
-            "https://bkt.s3.us-east-1.amazonaws.com/?list-type=2&prefix=a%20b%2Fc%2Bd"
-        );
-        let object = get("bkt", "exports/x y/data/a+b.json.gz", &[]);
-        assert_eq!(
-            url(&aws, "eu-west-1", &object),
-            "https://bkt.s3.eu-west-1.amazonaws.com/exports/x%20y/data/a%2Bb.json.gz"
-        );
-        // A dotted name is addressed by path (TLS), China has its own domain.
-        assert_eq!(
-            url(&aws, "cn-north-1", &get("my.bkt", "k", &[])),
-            "https://s3.cn-north-1.amazonaws.com.cn/my.bkt/k"
-        );
-        let both = Base::Aws {
-            fips: true,
-            dual_stack: true,
-        };
-        assert_eq!(
-            url(&both, "us-east-1", &get("b1", "k", &[])),
-            "https://b1.s3-fips.dualstack.us-east-1.amazonaws.com/k"
-        );
-        let local = Base::Url("http://localhost:9229".into());
-        assert_eq!(
-            url(&local, "us-east-1", &get("bkt", "", &[("list-type", "2")])),
-            "http://localhost:9229/bkt?list-type=2"
-        );
-        assert_eq!(
-            url(&local, "us-east-1", &get("bkt", "a/b", &[])),
-            "http://localhost:9229/bkt/a/b"
-        );
-    }
 
     #[test]
     fn busy_and_internal_errors_are_retried_others_are_not() {

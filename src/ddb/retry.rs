@@ -1,4 +1,5 @@
-//! The one backoff policy of the toolkit's own retry loops: exponential, capped, with jitter.
+//! The backoff of the toolkit's own DynamoDB retry loops: the one policy ([`crate::context::backoff`])
+//! from 50 ms to 5 s.
 //!
 //! The SDK retries throttling and 5xx answers itself (`RetryConfig` in `context.rs`). What it
 //! cannot retry comes back inside a successful response or is a condition of ours:
@@ -6,6 +7,8 @@
 //! transaction in the stream processor. Both wait with [`pause`].
 
 use std::time::Duration;
+
+use crate::context::jitter;
 
 /// First retry delay, before jitter.
 pub const BACKOFF_BASE: Duration = Duration::from_millis(50);
@@ -15,23 +18,12 @@ pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// The delay before retry `attempt` (1 for the first retry): exponential from
 /// [`BACKOFF_BASE`], capped at [`BACKOFF_MAX`], "equal jitter": half fixed, half from `random`.
 pub fn backoff(attempt: u32, random: u64) -> Duration {
-    let exp = BACKOFF_BASE
-        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
-        .min(BACKOFF_MAX);
-    let half = exp / 2;
-    let span = half.as_micros().max(1) as u64;
-    half + Duration::from_micros(random % span)
+    crate::context::backoff(attempt, BACKOFF_BASE, BACKOFF_MAX, random)
 }
 
 /// Sleeps before retry `attempt` (1 for the first retry), as [`backoff`] says, with fresh jitter.
 pub async fn pause(attempt: u32) {
     tokio::time::sleep(backoff(attempt, jitter())).await;
-}
-
-/// A random number for jitter: `fastrand`'s per-thread generator (wyrand, seeded once per
-/// thread), not a cryptographic one; jitter only has to differ between callers.
-fn jitter() -> u64 {
-    fastrand::u64(..)
 }
 
 #[cfg(test)]

@@ -56,15 +56,12 @@ impl Server {
     /// Answers every request with an HTML 404, as a web server on the wrong port would.
     fn not_found() -> Server {
         Server::start(|mut conn, _| {
-            let _ = conn.set_read_timeout(Some(Duration::from_millis(500)));
-            let mut buf = [0u8; 65536];
-            let _ = conn.read(&mut buf);
             let body = "<html><body><h1>404 Not Found</h1></body></html>";
-            let _ = write!(
-                conn,
-                "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\
-                 Connection: close\r\n\r\n{body}",
-                body.len()
+            reply(
+                &mut conn,
+                "404 Not Found",
+                "Content-Type: text/html\r\n",
+                body,
             );
         })
     }
@@ -85,6 +82,19 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
     }
+}
+
+/// Reads a request from `conn` (what arrives within half a second) and answers it with `status`,
+/// the `headers` lines (each ending with CRLF) and `body`, then closes.
+fn reply(conn: &mut TcpStream, status: &str, headers: &str, body: &str) {
+    let _ = conn.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut buf = [0u8; 65536];
+    let _ = conn.read(&mut buf);
+    let _ = write!(
+        conn,
+        "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
 }
 
 /// A port nothing listens on.
@@ -357,17 +367,10 @@ fn the_start_the_stack_hint_only_when_nothing_answered() {
     assert!(!err.contains(HINT), "{err}");
     // A bucket in another region: S3's redirect names it, and so does the error.
     let moved = Server::start(|mut conn, _| {
-        let _ = conn.set_read_timeout(Some(Duration::from_millis(500)));
-        let mut buf = [0u8; 65536];
-        let _ = conn.read(&mut buf);
         let body = "<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting \
                     to access must be addressed using the specified endpoint.</Message></Error>";
-        let _ = write!(
-            conn,
-            "HTTP/1.1 301 Moved Permanently\r\nx-amz-bucket-region: eu-west-3\r\n\
-             Content-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
+        let headers = "x-amz-bucket-region: eu-west-3\r\nContent-Type: application/xml\r\n";
+        reply(&mut conn, "301 Moved Permanently", headers, body);
     });
     let err = fails(run(&mut import(&moved.http())));
     assert!(
@@ -447,16 +450,9 @@ static BUSY_ANSWERS: AtomicUsize = AtomicUsize::new(0);
 fn first_request_busy() -> Server {
     Server::start(|mut conn, held| {
         if held.is_empty() {
-            let _ = conn.set_read_timeout(Some(Duration::from_millis(500)));
-            let mut buf = [0u8; 65536];
-            let _ = conn.read(&mut buf);
             let body = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
-            let _ = write!(
-                conn,
-                "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\
-                 Connection: close\r\n\r\n{body}",
-                body.len()
-            );
+            let headers = "Content-Type: application/xml\r\n";
+            reply(&mut conn, "503 Slow Down", headers, body);
             BUSY_ANSWERS.fetch_add(1, Ordering::SeqCst);
             held.push(conn);
             return;
