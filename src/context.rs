@@ -377,9 +377,13 @@ async fn load_sdk_config(config: &Config, timeout: Duration) -> SdkConfig {
                     None,
                     "cruddur-ops-local",
                 ))
+                // Three quick attempts: DynamoDB Local now and then fails a request inside
+                // (HTTP 500 InternalFailure, a NullPointerException in its log) while another
+                // table's index is being built or changed, and twice in a row within 100 ms
+                // was seen once in about twenty runs of the test suite.
                 .retry_config(
                     RetryConfig::standard()
-                        .with_max_attempts(2)
+                        .with_max_attempts(3)
                         .with_initial_backoff(Duration::from_millis(100)),
                 );
         }
